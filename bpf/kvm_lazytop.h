@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * kvm_lazytop.h - types shared by the BPF programs and the collector.
+ *
+ * Everything here is plain C that compiles both with clang -target bpf and
+ * with the host C compiler: fixed-width integers, no pointers, no padding
+ * holes (every struct is a multiple of 8 bytes and fields are ordered by
+ * size).  Userspace must not depend on the numeric value of any kernel
+ * enum; the BPF side translates kernel values (read with CO-RE enum
+ * relocations) into the indices defined here.
+ */
+#ifndef __KVM_LAZYTOP_H
+#define __KVM_LAZYTOP_H
+
+#define KL_SCHEMA_VERSION	"1.0"
+
+/* Log-linear latency histogram, see bpf/kl_hist.h for the math. */
+#define KL_HIST_SUB_BITS	3
+#define KL_HIST_SUB		(1 << KL_HIST_SUB_BITS)	/* sub-buckets per 2^n */
+#define KL_HIST_MAX_POW		40			/* values >= 2^41 clamp */
+#define KL_HIST_BUCKETS		((KL_HIST_MAX_POW - KL_HIST_SUB_BITS + 2) * KL_HIST_SUB)
+
+/* Map sizes; userspace may resize them before load. */
+#define KL_MAX_VCPU_THREADS	65536
+#define KL_MAX_COUNTER_KEYS	65536
+#define KL_MAX_REASON_KEYS	16384
+#define KL_MAX_HIST_KEYS	8192
+#define KL_MAX_CPUS		1024
+
+/* Reason index for "no vCPU id known yet". */
+#define KL_VCPU_UNKNOWN		(-1)
+
+/*
+ * Per-vCPU counters.  The JSON name of each one is in kl_names.c; the
+ * per-reason groups follow the order of the kernel series' enums, so
+ * KL_C_VCPU_LOAD + reason_index is the counter for that reason.
+ */
+enum kl_vcpu_load_reason {
+	KL_LOAD_FAST,
+	KL_LOAD_FIRST_LOAD,
+	KL_LOAD_OTHER_PCPU,
+	KL_LOAD_CSR_DIRTY,
+	KL_LOAD_CPU_RESET,
+	KL_LOAD_OTHER_VCPU,
+	KL_LOAD_NR,
+};
+
+enum kl_gstage_fault_reason {
+	KL_FAULT_FAST,
+	KL_FAULT_SPURIOUS,
+	KL_FAULT_NOT_WRITE,
+	KL_FAULT_NOT_LOGGING,
+	KL_FAULT_NO_LEAF,
+	KL_FAULT_HUGE_LEAF,
+	KL_FAULT_NOT_HOST_WRITABLE,
+	KL_FAULT_INVAL_RETRY,
+	KL_FAULT_PTE_CHANGED,
+	KL_FAULT_RETRY_LIMIT,
+	KL_FAULT_NR,
+};
+
+enum kl_pte_op {
+	KL_PTE_OP_MKWRITE,
+	KL_PTE_OP_WRPROTECT,
+	KL_PTE_OP_NR,
+};
+
+enum kl_pte_outcome {
+	KL_PTE_UPDATED,
+	KL_PTE_NOOP,
+	KL_PTE_ABORT_NOT_LEAF,
+	KL_PTE_ABORT_RETRIES,
+	KL_PTE_OUTCOME_NR,
+};
+
+/* Reload prediction classes, computed from sched_switch on any kernel. */
+enum kl_reload_pred {
+	KL_PRED_SAME_CPU,	/* same CPU, no other vCPU ran here: eligible */
+	KL_PRED_MIGRATED,	/* the vCPU's state is on another CPU */
+	KL_PRED_OTHER_VCPU,	/* another vCPU was loaded here meanwhile */
+	KL_PRED_NR,
+};
+
+enum kl_counter {
+	KL_C_KVM_RUNS,			/* KVM_RUN ioctls completed */
+	KL_C_USERSPACE_EXITS,		/* kvm_userspace_exit */
+	KL_C_DIRTY_PAGES,		/* kvm_dirty_ring_push */
+	KL_C_PREEMPTIONS,		/* involuntary switch-outs inside KVM_RUN */
+	KL_C_SCHED_OUT,			/* all switch-outs inside KVM_RUN */
+	KL_C_PRED,			/* + enum kl_reload_pred */
+	KL_C_EXITS = KL_C_PRED + KL_PRED_NR,	/* kvm_exit */
+	KL_C_FAST_PAGE_FAULTS,		/* x86 kvmmmu:fast_page_fault */
+	KL_C_FPU_LOADS,			/* x86 kvm_fpu load=1 */
+	KL_C_VCPU_LOAD,			/* + enum kl_vcpu_load_reason */
+	KL_C_VCPU_PUT = KL_C_VCPU_LOAD + KL_LOAD_NR,
+	KL_C_GSTAGE_FAULT,		/* + enum kl_gstage_fault_reason */
+	KL_C_PTE_UPDATE_EVENTS = KL_C_GSTAGE_FAULT + KL_FAULT_NR,
+	KL_C_PTE_UPDATE_RETRIES,	/* sum of the retries argument */
+	KL_C_PTE_OP,			/* + enum kl_pte_op */
+	KL_C_PTE_OUTCOME = KL_C_PTE_OP + KL_PTE_OP_NR, /* + kl_pte_outcome */
+	/* prediction vs actual: + pred * KL_LOAD_NR + actual reason */
+	KL_C_PRED_VS_ACTUAL = KL_C_PTE_OUTCOME + KL_PTE_OUTCOME_NR,
+	KL_C_NR = KL_C_PRED_VS_ACTUAL + KL_PRED_NR * KL_LOAD_NR,
+};
+
+/* Key of the per-CPU "counters" hash: one row per (VM, vCPU). */
+struct kl_counter_key {
+	__u32 tgid;
+	__s32 vcpu_id;		/* KL_VCPU_UNKNOWN until identified */
+};
+
+struct kl_counters {
+	__u64 c[KL_C_NR];
+};
+
+/* Counters indexed by an open-ended kernel reason code. */
+enum kl_reason_kind {
+	KL_R_USERSPACE_EXIT,	/* code = KVM_EXIT_* */
+	KL_R_EXIT,		/* code = riscv scause / x86 exit reason */
+	KL_R_NR,
+};
+
+struct kl_reason_key {
+	__u32 tgid;
+	__u16 kind;		/* enum kl_reason_kind */
+	__u16 pad;
+	__u64 code;
+};
+
+/* Histograms. */
+enum kl_hist_id {
+	KL_H_FAULT,		/* store guest-page-fault exit -> entry */
+	KL_H_FAULT_FAST,	/* same, fault path FAST/SPURIOUS */
+	KL_H_FAULT_SLOW,	/* same, fault path refused */
+	KL_H_EXIT,		/* exit -> entry, sub = exit code (low 16 bits) */
+	KL_H_VCPU_LOAD,		/* kvm_arch_vcpu_load, sub = load reason or 0xffff */
+	KL_H_KVM_RUN,		/* KVM_RUN ioctl duration */
+	KL_H_OFFCPU,		/* switch-out -> switch-in inside KVM_RUN */
+	KL_H_NR,
+};
+
+#define KL_SUB_ALL		0xffff
+
+struct kl_hist_key {
+	__u32 tgid;
+	__u16 hist;		/* enum kl_hist_id */
+	__u16 sub;		/* KL_SUB_ALL when not split */
+};
+
+struct kl_hist {
+	__u64 buckets[KL_HIST_BUCKETS];
+	__u64 sum;		/* in the histogram's unit (ns) */
+};
+
+/* Tool health, per CPU array indexed by enum kl_drop. */
+enum kl_drop {
+	KL_D_VCPU_MAP_FULL,
+	KL_D_COUNTER_MAP_FULL,
+	KL_D_REASON_MAP_FULL,
+	KL_D_HIST_MAP_FULL,
+	KL_D_CLOCK_SKEW,	/* end timestamp before start: dropped sample */
+	KL_D_NR,
+};
+
+/* Per-thread state of a vCPU thread (plain hash, keyed by tid). */
+struct kl_vcpu_state {
+	__u64 run_start_ns;	/* KVM_RUN entry, 0 when not in KVM_RUN */
+	__u64 off_start_ns;	/* switch-out time inside KVM_RUN, or 0 */
+	__u64 exit_start_ns;	/* kvm_exit time, 0 when in guest */
+	__u64 exit_code;	/* cause of the pending exit */
+	__u64 load_start_ns;	/* fentry kvm_arch_vcpu_load */
+	__u32 tgid;
+	__s32 vcpu_id;
+	__s32 last_cpu;		/* CPU this vCPU was last loaded on, or -1 */
+	__u32 pending_pred;	/* prediction awaiting the actual reason + 1 */
+	__u32 fault_path;	/* 0 none, 1 fast, 2 slow (for this exit) */
+	__u32 pad;
+};
+
+/* Per-CPU: the vCPU thread last loaded on this CPU (tid, 0 = none). */
+struct kl_cpu_state {
+	__u32 last_vcpu_tid;
+	__u32 pad;
+};
+
+#endif /* __KVM_LAZYTOP_H */
