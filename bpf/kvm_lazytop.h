@@ -2,6 +2,9 @@
 /*
  * kvm_lazytop.h - types shared by the BPF programs and the collector.
  *
+ * CONTRACT: bpf/README.md defines the map names, program names, SEC()s and
+ * semantics that bpf/ and tools/kvm-lazytop/ both code against. Read it.
+ *
  * Everything here is plain C that compiles both with clang -target bpf and
  * with the host C compiler: fixed-width integers, no pointers, no padding
  * holes (every struct is a multiple of 8 bytes and fields are ordered by
