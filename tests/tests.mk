@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Umbrella test targets.  `make test` is what CI runs: every check, with
+# nothing skipped; a missing prerequisite fails the run.
+#
+#   check-host   unit, BPF (BPF_PROG_TEST_RUN), host integration, exports
+#   check-riscv  riscv64 QEMU: kernel selftests + kvm-lazytop end to end
+#   test         deps + check-host + check-riscv + bench smoke
+
+.PHONY: test check-host check-riscv
+
+check-host: deps
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-bpf
+	@$(MAKE) --no-print-directory check-host-int
+	@$(MAKE) --no-print-directory check-exports
+	@$(MAKE) --no-print-directory check-host-cost
+
+check-riscv: deps
+	@$(MAKE) --no-print-directory check-riscv-e2e
+
+test: deps
+	@start=$$(date +%s); fails=0; \
+	for t in check-host check-riscv bench-tool-quick; do \
+		echo "=== make $$t"; \
+		if $(MAKE) --no-print-directory $$t; then echo "=== $$t: PASS"; \
+		else echo "=== $$t: FAIL"; fails=$$((fails+1)); fi; \
+	done; \
+	echo "=== make test: $$((3-fails)) passed, $$fails failed ($$(( $$(date +%s)-start ))s)"; \
+	[ $$fails -eq 0 ]
