@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prom.c - Prometheus text (0.0.4) / OpenMetrics 1.0 exposition of a
+ * kvm-lazytop snapshot.  Used by `-o prom` (node_exporter textfile format)
+ * and by the /metrics endpoint (http.c).
+ *
+ * Naming: kvm_lazytop_ prefix, base units (seconds, bytes), counters end
+ * in _total.  Per-reason counter groups become one family with a reason
+ * label (and a path="fast"|"slow" label where the reason decides the
+ * path).  Histograms are exposed in seconds on a FIXED bucket layout so
+ * rate()/histogram_quantile() work across scrapes: the bounds are a
+ * subset of the collector's integer-ns inclusive upper bounds
+ * (bpf/kl_hist.h), two per power of two, so every cumulative count is
+ * exact -- a sample equal to a bound is counted in that bound's bucket,
+ * exactly like Prometheus' le.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "prom_internal.h"
+#include "snapshot_read.h"
+
+#define P "kvm_lazytop_"
+
+struct pctx {
+	FILE *out;
+	bool om;		/* OpenMetrics */
+};
+
+/* ---- text helpers ---------------------------------------------------- */
+
+static void put_escaped(FILE *out, const char *s, bool label)
+{
+	for (; s && *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", out);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else if (*s == '"' && label)
+			fputs("\\\"", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+/*
+ * Exact decimal of n / 1e9 ("0.000001023", "2.5", "0"); the value
+ * Prometheus parses is the nearest double, identical on every scrape.
+ */
+void prom_fmt_ns_seconds(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = ns / 1000000000ull, frac = ns % 1000000000ull;
+	char f[16];
+	int i;
+
+	if (!frac) {
+		snprintf(buf, len, "%" PRIu64, s);
+		return;
+	}
+	snprintf(f, sizeof(f), "%09" PRIu64, frac);
+	for (i = 8; i > 0 && f[i] == '0'; i--)
+		f[i] = 0;
+	snprintf(buf, len, "%" PRIu64 ".%s", s, f);
+}
+
+static void family(struct pctx *c, const char *name, const char *type,
+		   const char *help)
+{
+	size_t l = strlen(name);
+	bool strip = c->om && !strcmp(type, "counter") && l > 6 &&
+		     !strcmp(name + l - 6, "_total");
+
+	fprintf(c->out, "# HELP %.*s ", (int)(strip ? l - 6 : l), name);
+	put_escaped(c->out, help, false);
+	fprintf(c->out, "\n# TYPE %.*s %s\n", (int)(strip ? l - 6 : l), name,
+		type);
+}
+
+/* Labels are given as a NULL-terminated list of name, value pairs. */
+struct lbl {
+	const char *k[10];
+	const char *v[10];
+	int n;
+};
+
+static void lbl_add(struct lbl *l, const char *k, const char *v)
+{
+	if (l->n < 10 && v) {
+		l->k[l->n] = k;
+		l->v[l->n++] = v;
+	}
+}
+
+static void put_labels(FILE *out, const struct lbl *l, const char *extra_k,
+		       const char *extra_v)
+{
+	int i;
+
+	if (!l->n && !extra_k)
+		return;
+	fputc('{', out);
+	for (i = 0; i < l->n; i++) {
+		fprintf(out, "%s%s=\"", i ? "," : "", l->k[i]);
+		put_escaped(out, l->v[i], true);
+		fputc('"', out);
+	}
+	if (extra_k) {
+		fprintf(out, "%s%s=\"", l->n ? "," : "", extra_k);
+		put_escaped(out, extra_v, true);
+		fputc('"', out);
+	}
+	fputc('}', out);
+}
+
+static void sample_u64(struct pctx *c, const char *name, const struct lbl *l,
+		       uint64_t v)
+{
+	fputs(name, c->out);
+	put_labels(c->out, l, NULL, NULL);
+	fprintf(c->out, " %" PRIu64 "\n", v);
+}
+
+static void sample_str(struct pctx *c, const char *name, const struct lbl *l,
+		       const char *v)
+{
+	fputs(name, c->out);
+	put_labels(c->out, l, NULL, NULL);
+	fprintf(c->out, " %s\n", v);
+}
+
+static void sample_dbl(struct pctx *c, const char *name, const struct lbl *l,
+		       double v)
+{
+	fputs(name, c->out);
+	put_labels(c->out, l, NULL, NULL);
+	if (isnan(v))
+		fputs(" NaN\n", c->out);
+	else
+		fprintf(c->out, " %.17g\n", v);
+}
+
+/* ---- VM labels ------------------------------------------------------- */
+
+struct vm_lbl {
+	char pid[24];
+	const char *name;
+};
+
+static void vm_labels(struct json_object *vm, struct vm_lbl *v, struct lbl *l)
+{
+	uint64_t pid = 0;
+
+	snap_get_u64(vm, "pid", &pid);
+	snprintf(v->pid, sizeof(v->pid), "%" PRIu64, pid);
+	v->name = snap_get_str(vm, "name");
+	if (!v->name)
+		v->name = snap_get_str(vm, "comm");
+	if (!v->name)
+		v->name = "";
+	memset(l, 0, sizeof(*l));
+	lbl_add(l, "vm_pid", v->pid);
+	lbl_add(l, "vm_name", v->name);
+}
+
+/* ---- counters -------------------------------------------------------- */
+
+struct cdesc {
+	const char *counter;	/* JSON name */
+	const char *metric;	/* full metric name */
+	const char *reason;	/* reason label or NULL */
+	const char *path;	/* path label or NULL */
+	const char *help;
+};
+
+#define H_LOAD "vCPU loads (kvm_arch_vcpu_load) by reason; path=fast when the CSR reload was skipped."
+#define H_FAULT "G-stage page faults by the MMU path taken (fast/spurious) or why the fast path was refused."
+#define H_PRED "vCPU (re)loads by the reload class predicted from scheduling history."
+static const struct cdesc cdescs[] = {
+	{ "kvm_runs", P "kvm_runs_total", NULL, NULL, "KVM_RUN ioctls completed." },
+	{ "exits", P "exits_total", NULL, NULL, "Guest exits (kvm_exit)." },
+	{ "userspace_exits", P "userspace_exits_total", NULL, NULL, "Exits to the VMM (kvm_userspace_exit)." },
+	{ "dirty_pages", P "dirty_pages_total", NULL, NULL, "Pages pushed to the KVM dirty ring (kvm_dirty_ring_push)." },
+	{ "preemptions", P "preemptions_total", NULL, NULL, "Involuntary switch-outs of vCPU threads inside KVM_RUN." },
+	{ "sched_out", P "sched_outs_total", NULL, NULL, "All switch-outs of vCPU threads inside KVM_RUN." },
+	{ "fast_page_faults", P "fast_page_faults_total", NULL, NULL, "x86 kvmmmu fast_page_fault events." },
+	{ "fpu_loads", P "fpu_loads_total", NULL, NULL, "Guest FPU loads (kvm_fpu load=1)." },
+	{ "vcpu_put", P "vcpu_puts_total", NULL, NULL, "vCPU puts (kvm_riscv_vcpu_put)." },
+	{ "vcpu_load_fast", P "vcpu_loads_total", "fast", "fast", H_LOAD },
+	{ "vcpu_load_first_load", P "vcpu_loads_total", "first_load", "slow", H_LOAD },
+	{ "vcpu_load_other_pcpu", P "vcpu_loads_total", "other_pcpu", "slow", H_LOAD },
+	{ "vcpu_load_csr_dirty", P "vcpu_loads_total", "csr_dirty", "slow", H_LOAD },
+	{ "vcpu_load_cpu_reset", P "vcpu_loads_total", "cpu_reset", "slow", H_LOAD },
+	{ "vcpu_load_other_vcpu", P "vcpu_loads_total", "other_vcpu", "slow", H_LOAD },
+	{ "gstage_fault_fast", P "gstage_faults_total", "fast", "fast", H_FAULT },
+	{ "gstage_fault_spurious", P "gstage_faults_total", "spurious", "fast", H_FAULT },
+	{ "gstage_fault_not_write", P "gstage_faults_total", "not_write", "slow", H_FAULT },
+	{ "gstage_fault_not_logging", P "gstage_faults_total", "not_logging", "slow", H_FAULT },
+	{ "gstage_fault_no_leaf", P "gstage_faults_total", "no_leaf", "slow", H_FAULT },
+	{ "gstage_fault_huge_leaf", P "gstage_faults_total", "huge_leaf", "slow", H_FAULT },
+	{ "gstage_fault_not_host_writable", P "gstage_faults_total", "not_host_writable", "slow", H_FAULT },
+	{ "gstage_fault_inval_retry", P "gstage_faults_total", "inval_retry", "slow", H_FAULT },
+	{ "gstage_fault_pte_changed", P "gstage_faults_total", "pte_changed", "slow", H_FAULT },
+	{ "gstage_fault_retry_limit", P "gstage_faults_total", "retry_limit", "slow", H_FAULT },
+	{ "reload_pred_same_cpu", P "reload_predictions_total", "same_cpu", NULL, H_PRED },
+	{ "reload_pred_migrated", P "reload_predictions_total", "migrated", NULL, H_PRED },
+	{ "reload_pred_other_vcpu", P "reload_predictions_total", "other_vcpu", NULL, H_PRED },
+	{ "pte_update_events", P "pte_update_events_total", NULL, NULL, "Contended G-stage PTE updates (kvm_riscv_gstage_pte_update)." },
+	{ "pte_update_retries", P "pte_update_retries_total", NULL, NULL, "cmpxchg retries of contended G-stage PTE updates." },
+	{ "pte_update_mkwrite", P "pte_update_ops_total", "mkwrite", NULL, "Contended G-stage PTE updates by operation." },
+	{ "pte_update_wrprotect", P "pte_update_ops_total", "wrprotect", NULL, "Contended G-stage PTE updates by operation." },
+	{ "pte_update_updated", P "pte_update_outcomes_total", "updated", NULL, "Contended G-stage PTE updates by outcome." },
+	{ "pte_update_noop", P "pte_update_outcomes_total", "noop", NULL, "Contended G-stage PTE updates by outcome." },
+	{ "pte_update_abort_not_leaf", P "pte_update_outcomes_total", "abort_not_leaf", NULL, "Contended G-stage PTE updates by outcome." },
+	{ "pte_update_abort_retries", P "pte_update_outcomes_total", "abort_retries", NULL, "Contended G-stage PTE updates by outcome." },
+};
+#define NCDESC (sizeof(cdescs) / sizeof(cdescs[0]))
+
+static const struct cdesc *cdesc_of(const char *counter)
+{
+	size_t i;
+
+	for (i = 0; i < NCDESC; i++)
+		if (!strcmp(cdescs[i].counter, counter))
+			return &cdescs[i];
+	return NULL;
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+/* Sum of counter `name` over the vCPU entries of vm with vcpu_id == id. */
+static bool vcpu_counter(struct json_object *vcpus, int64_t id, const char *name,
+			 uint64_t *out)
+{
+	bool found = false;
+	size_t i;
+
+	*out = 0;
+	for (i = 0; i < json_object_array_length(vcpus); i++) {
+		struct json_object *v = json_object_array_get_idx(vcpus, i), *idv;
+		uint64_t x;
+
+		if (!json_object_object_get_ex(v, "vcpu_id", &idv) ||
+		    json_object_get_int64(idv) != id)
+			continue;
+		if (snap_get_u64(snap_get_obj(v, "counters"), name, &x)) {
+			*out += x;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* Distinct vcpu ids of a VM, in order of first appearance. */
+static size_t vcpu_ids(struct json_object *vcpus, int64_t *ids, size_t max)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; vcpus && i < json_object_array_length(vcpus); i++) {
+		struct json_object *idv;
+		int64_t id;
+
+		if (!json_object_object_get_ex(json_object_array_get_idx(vcpus, i),
+					       "vcpu_id", &idv))
+			continue;
+		id = json_object_get_int64(idv);
+		for (j = 0; j < n && ids[j] != id; j++)
+			;
+		if (j == n && n < max)
+			ids[n++] = id;
+	}
+	return n;
+}
+
+static void emit_counter_family(struct pctx *c, struct json_object *snap,
+				const char *metric, bool per_vcpu)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	bool header = false;
+	size_t v, i;
+
+	for (v = 0; vms && v < json_object_array_length(vms); v++) {
+		struct json_object *vm = json_object_array_get_idx(vms, v);
+		struct json_object *cnt = snap_get_obj(vm, "counters");
+		struct json_object *vcpus = snap_get_arr(vm, "vcpus");
+		struct vm_lbl vl;
+		struct lbl base;
+		int64_t ids[512];
+		size_t nids = per_vcpu ? vcpu_ids(vcpus, ids, 512) : 0;
+
+		vm_labels(vm, &vl, &base);
+		for (i = 0; i < NCDESC; i++) {
+			const struct cdesc *d = &cdescs[i];
+			uint64_t x;
+			size_t k;
+
+			if (strcmp(d->metric, metric))
+				continue;
+			if (!snap_get_u64(cnt, d->counter, &x))
+				continue;	/* unavailable: omitted */
+			if (!header) {
+				family(c, metric, "counter", d->help);
+				header = true;
+			}
+			if (!per_vcpu || !nids) {
+				struct lbl l = base;
+
+				lbl_add(&l, "reason", d->reason);
+				lbl_add(&l, "path", d->path);
+				sample_u64(c, metric, &l, x);
+				continue;
+			}
+			for (k = 0; k < nids; k++) {
+				struct lbl l = base;
+				char idb[24];
+
+				if (!vcpu_counter(vcpus, ids[k], d->counter, &x))
+					continue;
+				if (ids[k] < 0)
+					snprintf(idb, sizeof(idb), "unknown");
+				else
+					snprintf(idb, sizeof(idb), "%" PRId64, ids[k]);
+				lbl_add(&l, "vcpu", idb);
+				lbl_add(&l, "reason", d->reason);
+				lbl_add(&l, "path", d->path);
+				sample_u64(c, metric, &l, x);
+			}
+		}
+	}
+}
+
+/* Counters this version does not know (a newer 1.x collector). */
+static void emit_unknown_counters(struct pctx *c, struct json_object *snap)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	size_t v, w;
+
+	for (v = 0; vms && v < json_object_array_length(vms); v++) {
+		struct json_object *cnt =
+			snap_get_obj(json_object_array_get_idx(vms, v), "counters");
+
+		if (!cnt)
+			continue;
+		json_object_object_foreach(cnt, key, val) {
+			char metric[192];
+			bool seen = false;
+
+			(void)val;
+			if (cdesc_of(key) || !valid_name(key) || strlen(key) > 100)
+				continue;
+			/* emit each unknown family once, at its first VM */
+			for (w = 0; w < v && !seen; w++)
+				seen = json_object_object_get_ex(snap_get_obj(
+					json_object_array_get_idx(vms, w), "counters"), key, NULL);
+			if (seen)
+				continue;
+			snprintf(metric, sizeof(metric), P "%s_total", key);
+			family(c, metric, "counter", "kvm-lazytop counter (see SNAPSHOT.md).");
+			for (w = v; w < json_object_array_length(vms); w++) {
+				struct json_object *vm = json_object_array_get_idx(vms, w);
+				struct vm_lbl vl;
+				struct lbl l;
+				uint64_t x;
+
+				if (!snap_get_u64(snap_get_obj(vm, "counters"), key, &x))
+					continue;
+				vm_labels(vm, &vl, &l);
+				sample_u64(c, metric, &l, x);
+			}
+		}
+	}
+}
+
+static void emit_reasons(struct pctx *c, struct json_object *snap,
+			 const char *kind, const char *metric, const char *help)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	bool header = false;
+	size_t v;
+
+	for (v = 0; vms && v < json_object_array_length(vms); v++) {
+		struct json_object *vm = json_object_array_get_idx(vms, v);
+		struct json_object *r = snap_get_obj(snap_get_obj(vm, "reasons"), kind);
+		struct vm_lbl vl;
+		struct lbl base;
+
+		if (!r)
+			continue;
+		vm_labels(vm, &vl, &base);
+		if (!header) {
+			family(c, metric, "counter", help);
+			header = true;
+		}
+		json_object_object_foreach(r, key, val) {
+			struct lbl l = base;
+			uint64_t x;
+
+			if (!snap_json_u64(val, &x))
+				continue;
+			lbl_add(&l, "reason", key);
+			sample_u64(c, metric, &l, x);
+		}
+	}
+}
+
+/* ---- histograms -------------------------------------------------------- */
+
+size_t prom_bucket_bounds(uint64_t *b, size_t max)
+{
+	size_t n = 0;
+	int p;
+
+	/* 2^p - 1 and 1.5 * 2^p - 1 are kl_hist bucket seams for p >= 3. */
+	for (p = 3; p <= 40 && n + 2 <= max; p++) {
+		b[n++] = (1ull << p) - 1;
+		b[n++] = (3ull << (p - 1)) - 1;
+	}
+	if (n < max)
+		b[n++] = (1ull << 41) - 1;
+	return n;
+}
+
+static void emit_hist(struct pctx *c, const char *metric, const struct lbl *l,
+		      const struct snap_hist *h)
+{
+	char name[200], le[40];
+	uint64_t bounds[96];
+	size_t nb = prom_bucket_bounds(bounds, 96), i;
+
+	snprintf(name, sizeof(name), "%s_bucket", metric);
+	for (i = 0; i < nb; i++) {
+		prom_fmt_ns_seconds(bounds[i], le, sizeof(le));
+		fputs(name, c->out);
+		put_labels(c->out, l, "le", le);
+		fprintf(c->out, " %" PRIu64 "\n", snap_hist_cum(h, bounds[i]));
+	}
+	fputs(name, c->out);
+	put_labels(c->out, l, "le", "+Inf");
+	fprintf(c->out, " %" PRIu64 "\n", h->count);
+	prom_fmt_ns_seconds(h->sum, le, sizeof(le));
+	snprintf(name, sizeof(name), "%s_sum", metric);
+	sample_str(c, name, l, le);
+	snprintf(name, sizeof(name), "%s_count", metric);
+	sample_u64(c, name, l, h->count);
+}
+
+static const struct {
+	const char *hist, *metric, *help;
+} hdescs[] = {
+	{ "fault_latency_ns", P "fault_latency_seconds", "Store guest-page-fault exit to re-entry time." },
+	{ "fault_latency_fast_ns", P "fault_latency_fast_seconds", "Store guest-page-fault time when the MMU fast path was taken." },
+	{ "fault_latency_slow_ns", P "fault_latency_slow_seconds", "Store guest-page-fault time when the MMU fast path was refused." },
+	{ "exit_latency_ns", P "exit_latency_seconds", "Guest exit to re-entry time (kvm_exit to kvm_entry)." },
+	{ "vcpu_load_ns", P "vcpu_load_seconds", "kvm_arch_vcpu_load duration." },
+	{ "kvm_run_ns", P "kvm_run_seconds", "KVM_RUN ioctl duration." },
+	{ "offcpu_ns", P "offcpu_seconds", "Time vCPU threads spent switched out inside KVM_RUN." },
+};
+
+static void emit_hist_family(struct pctx *c, struct json_object *snap,
+			     const char *group, const char *hist,
+			     const char *metric, const char *help)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	bool header = false;
+	size_t v;
+
+	for (v = 0; vms && v < json_object_array_length(vms); v++) {
+		struct json_object *vm = json_object_array_get_idx(vms, v);
+		struct json_object *h = snap_get_obj(snap_get_obj(vm, group), hist);
+		struct vm_lbl vl;
+		struct lbl base;
+
+		if (!h)
+			continue;
+		vm_labels(vm, &vl, &base);
+		if (!strcmp(group, "histograms")) {
+			struct snap_hist sh;
+
+			if (snap_hist_parse(h, &sh, NULL, 0))
+				continue;
+			if (!header) {
+				family(c, metric, "histogram", help);
+				header = true;
+			}
+			emit_hist(c, metric, &base, &sh);
+			snap_hist_free(&sh);
+			continue;
+		}
+		json_object_object_foreach(h, key, val) {
+			struct snap_hist sh;
+			struct lbl l = base;
+
+			if (snap_hist_parse(val, &sh, NULL, 0))
+				continue;
+			if (!header) {
+				family(c, metric, "histogram", help);
+				header = true;
+			}
+			lbl_add(&l, "reason", key);
+			emit_hist(c, metric, &l, &sh);
+			snap_hist_free(&sh);
+		}
+	}
+}
+
+/* ---- tool / self-overhead ---------------------------------------------- */
+
+static const char *const probe_states[] = { "attached", "missing", "refused" };
+
+static void emit_tool(struct pctx *c, struct json_object *snap)
+{
+	struct json_object *ov = snap_get_obj(snap, "overhead");
+	struct json_object *probes = snap_get_obj(snap, "probes");
+	struct json_object *progs = snap_get_arr(ov, "programs");
+	struct json_object *tool = snap_get_obj(snap, "tool");
+	struct json_object *host = snap_get_obj(snap, "host");
+	struct json_object *un = snap_get_arr(snap, "unavailable");
+	struct lbl none = { .n = 0 }, l;
+	uint64_t x;
+	double d;
+	size_t i;
+
+	family(c, P "build_info", "gauge", "kvm-lazytop version and host, value 1.");
+	memset(&l, 0, sizeof(l));
+	lbl_add(&l, "version", snap_get_str(tool, "version") ? snap_get_str(tool, "version") : "");
+	lbl_add(&l, "arch", snap_get_str(host, "arch") ? snap_get_str(host, "arch") : "");
+	lbl_add(&l, "kernel", snap_get_str(host, "kernel") ? snap_get_str(host, "kernel") : "");
+	lbl_add(&l, "schema_version", snap_get_str(snap, "schema_version"));
+	sample_u64(c, P "build_info", &l, 1);
+
+	if (probes) {
+		family(c, P "probe_status", "gauge",
+		       "1 for the state each BPF signal is in (attached, missing, refused).");
+		json_object_object_foreach(probes, sig, st) {
+			const char *s = json_object_is_type(st, json_type_string) ?
+				json_object_get_string(st) : "";
+
+			for (i = 0; i < 3; i++) {
+				memset(&l, 0, sizeof(l));
+				lbl_add(&l, "signal", sig);
+				lbl_add(&l, "state", probe_states[i]);
+				sample_u64(c, P "probe_status", &l,
+					   !strncmp(s, probe_states[i], strlen(probe_states[i])));
+			}
+		}
+	}
+	if (un && json_object_array_length(un)) {
+		family(c, P "metric_unavailable", "gauge",
+		       "1 for each snapshot metric that the attached probes cannot produce.");
+		for (i = 0; i < json_object_array_length(un); i++) {
+			struct json_object *e = json_object_array_get_idx(un, i);
+
+			if (!json_object_is_type(e, json_type_string))
+				continue;
+			memset(&l, 0, sizeof(l));
+			lbl_add(&l, "metric", json_object_get_string(e));
+			sample_u64(c, P "metric_unavailable", &l, 1);
+		}
+	}
+	if (progs && json_object_array_length(progs)) {
+		family(c, P "bpf_program_run_time_seconds_total", "counter",
+		       "Kernel time spent in each BPF program (needs bpf_stats).");
+		for (i = 0; i < json_object_array_length(progs); i++) {
+			struct json_object *p = json_object_array_get_idx(progs, i);
+			char sec[40];
+
+			if (!snap_get_u64(p, "run_time_ns", &x))
+				continue;
+			memset(&l, 0, sizeof(l));
+			lbl_add(&l, "program", snap_get_str(p, "name") ? snap_get_str(p, "name") : "");
+			lbl_add(&l, "signal", snap_get_str(p, "signal") ? snap_get_str(p, "signal") : "");
+			prom_fmt_ns_seconds(x, sec, sizeof(sec));
+			sample_str(c, P "bpf_program_run_time_seconds_total", &l, sec);
+		}
+		family(c, P "bpf_program_runs_total", "counter",
+		       "Invocations of each BPF program (needs bpf_stats).");
+		for (i = 0; i < json_object_array_length(progs); i++) {
+			struct json_object *p = json_object_array_get_idx(progs, i);
+
+			if (!snap_get_u64(p, "run_cnt", &x))
+				continue;
+			memset(&l, 0, sizeof(l));
+			lbl_add(&l, "program", snap_get_str(p, "name") ? snap_get_str(p, "name") : "");
+			lbl_add(&l, "signal", snap_get_str(p, "signal") ? snap_get_str(p, "signal") : "");
+			sample_u64(c, P "bpf_program_runs_total", &l, x);
+		}
+	}
+	if (snap_get_u64(ov, "bpf_run_time_ns", &x)) {
+		char sec[40];
+
+		family(c, P "bpf_run_time_seconds_total", "counter",
+		       "Kernel time spent in all kvm-lazytop BPF programs.");
+		prom_fmt_ns_seconds(x, sec, sizeof(sec));
+		sample_str(c, P "bpf_run_time_seconds_total", &none, sec);
+	}
+	if (snap_get_u64(ov, "bpf_events", &x)) {
+		family(c, P "bpf_events_total", "counter", "BPF program invocations, all programs.");
+		sample_u64(c, P "bpf_events_total", &none, x);
+	}
+	if (snap_get_str(ov, "bpf_stats")) {
+		family(c, P "bpf_stats_enabled", "gauge",
+		       "1 when kernel BPF run-time statistics are enabled.");
+		sample_u64(c, P "bpf_stats_enabled", &none,
+			   !strcmp(snap_get_str(ov, "bpf_stats"), "enabled"));
+	}
+	if (snap_get_u64(ov, "collector_cpu_ns", &x)) {
+		char sec[40];
+
+		family(c, P "collector_cpu_seconds_total", "counter",
+		       "User+system CPU time of the kvm-lazytop process.");
+		prom_fmt_ns_seconds(x, sec, sizeof(sec));
+		sample_str(c, P "collector_cpu_seconds_total", &none, sec);
+	}
+	if (snap_get_u64(ov, "collector_rss_kb", &x)) {
+		family(c, P "collector_resident_memory_bytes", "gauge",
+		       "Resident set size of the kvm-lazytop process.");
+		sample_u64(c, P "collector_resident_memory_bytes", &none, x * 1024);
+	}
+	if (snap_get_u64(ov, "collector_maxrss_kb", &x)) {
+		family(c, P "collector_max_resident_memory_bytes", "gauge",
+		       "Peak resident set size of the kvm-lazytop process.");
+		sample_u64(c, P "collector_max_resident_memory_bytes", &none, x * 1024);
+	}
+	if (snap_get_obj(ov, "drops")) {
+		family(c, P "drops_total", "counter",
+		       "Events the BPF programs could not record, by reason.");
+		json_object_object_foreach(snap_get_obj(ov, "drops"), k, val) {
+			if (!snap_json_u64(val, &x))
+				continue;
+			memset(&l, 0, sizeof(l));
+			lbl_add(&l, "reason", k);
+			sample_u64(c, P "drops_total", &l, x);
+		}
+	}
+	if (snap_get_num(snap, "duration_ns", &d)) {
+		family(c, P "snapshot_duration_seconds", "gauge",
+		       "Time covered by the exposed counters.");
+		sample_dbl(c, P "snapshot_duration_seconds", &none, d / 1e9);
+	}
+}
+
+static void emit_vm_info(struct pctx *c, struct json_object *snap)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	size_t v, nv = vms ? json_object_array_length(vms) : 0;
+
+	if (!nv)
+		return;
+	family(c, P "vm_info", "gauge", "One series per watched VM, value 1.");
+	for (v = 0; v < nv; v++) {
+		struct json_object *vm = json_object_array_get_idx(vms, v);
+		struct vm_lbl vl;
+		struct lbl l;
+
+		vm_labels(vm, &vl, &l);
+		lbl_add(&l, "comm", snap_get_str(vm, "comm") ? snap_get_str(vm, "comm") : "");
+		sample_u64(c, P "vm_info", &l, 1);
+	}
+	family(c, P "vm_exited", "gauge", "1 when the VM process has exited.");
+	for (v = 0; v < nv; v++) {
+		struct json_object *vm = json_object_array_get_idx(vms, v), *e;
+		struct vm_lbl vl;
+		struct lbl l;
+
+		vm_labels(vm, &vl, &l);
+		sample_u64(c, P "vm_exited", &l,
+			   json_object_object_get_ex(vm, "exited", &e) &&
+			   json_object_get_boolean(e));
+	}
+	family(c, P "vm_vcpus", "gauge", "vCPU threads seen per VM.");
+	for (v = 0; v < nv; v++) {
+		struct json_object *vm = json_object_array_get_idx(vms, v);
+		struct json_object *vc = snap_get_arr(vm, "vcpus");
+		int64_t ids[512];
+		struct vm_lbl vl;
+		struct lbl l;
+
+		vm_labels(vm, &vl, &l);
+		sample_u64(c, P "vm_vcpus", &l, vc ? vcpu_ids(vc, ids, 512) : 0);
+	}
+	for (v = 0; v < nv; v++) {
+		struct json_object *pr = snap_get_obj(json_object_array_get_idx(vms, v),
+						      "prediction");
+		double d;
+
+		if (!pr || !snap_get_num(pr, "agreement", &d))
+			continue;
+		family(c, P "reload_prediction_agreement_ratio", "gauge",
+		       "Fraction of vCPU loads whose predicted class matched the kernel's reason.");
+		for (; v < nv; v++) {
+			struct json_object *vm = json_object_array_get_idx(vms, v);
+			struct vm_lbl vl;
+			struct lbl l;
+
+			pr = snap_get_obj(vm, "prediction");
+			if (!pr || !snap_get_num(pr, "agreement", &d))
+				continue;
+			vm_labels(vm, &vl, &l);
+			sample_dbl(c, P "reload_prediction_agreement_ratio", &l, d);
+		}
+	}
+}
+
+int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
+		   bool openmetrics)
+{
+	struct pctx c = { .out = out, .om = openmetrics };
+	size_t i, j;
+
+	if (snap_check(snap, NULL, 0))
+		return -1;
+	emit_tool(&c, snap);
+	emit_vm_info(&c, snap);
+	for (i = 0; i < NCDESC; i++) {
+		bool first = true;
+
+		for (j = 0; j < i && first; j++)
+			first = strcmp(cdescs[j].metric, cdescs[i].metric) != 0;
+		if (first)
+			emit_counter_family(&c, snap, cdescs[i].metric, per_vcpu);
+	}
+	emit_unknown_counters(&c, snap);
+	emit_reasons(&c, snap, "userspace_exit", P "userspace_exit_reasons_total",
+		     "Exits to the VMM by KVM_EXIT_* reason.");
+	emit_reasons(&c, snap, "exit", P "exit_reasons_total",
+		     "Guest exits by decoded architectural cause.");
+	for (i = 0; i < sizeof(hdescs) / sizeof(hdescs[0]); i++)
+		emit_hist_family(&c, snap, "histograms", hdescs[i].hist,
+				 hdescs[i].metric, hdescs[i].help);
+	emit_hist_family(&c, snap, "histograms_by", "exit_latency_ns",
+			 P "exit_latency_by_reason_seconds",
+			 "Guest exit to re-entry time by exit cause.");
+	emit_hist_family(&c, snap, "histograms_by", "vcpu_load_ns",
+			 P "vcpu_load_by_reason_seconds",
+			 "kvm_arch_vcpu_load duration by load reason.");
+	if (openmetrics)
+		fputs("# EOF\n", out);
+	return ferror(out) ? -1 : 0;
+}
+
+int prom_write(FILE *out, struct json_object *snap, bool per_vcpu)
+{
+	return prom_write_fmt(out, snap, per_vcpu, false);
+}

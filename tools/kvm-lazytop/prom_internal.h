@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * prom_internal.h - Prometheus/OpenMetrics exposition (prom.c) and the
+ * /metrics HTTP exporter (http.c), for the collector and the tests.
+ */
+#ifndef KL_PROM_INTERNAL_H
+#define KL_PROM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json_object;
+
+/* Prometheus text format 0.0.4 (node_exporter textfile). 0 ok, -1 error. */
+int prom_write(FILE *out, struct json_object *snap, bool per_vcpu);
+/* Same, OpenMetrics 1.0 text when openmetrics (ends with "# EOF"). */
+int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
+		   bool openmetrics);
+/* n ns as an exact decimal number of seconds. */
+void prom_fmt_ns_seconds(uint64_t ns, char *buf, size_t len);
+/* The fixed histogram bucket bounds (integer ns, inclusive), ascending. */
+size_t prom_bucket_bounds(uint64_t *b, size_t max);
+
+#endif /* KL_PROM_INTERNAL_H */

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * snapshot_read.h - reading kvm-lazytop JSON snapshots (SNAPSHOT.md).
+ *
+ * Shared by report, diff, gate, the HTML report and the Prometheus
+ * exposition.  Everything here is read-only over a json-c tree; nothing
+ * depends on the collector or on BPF, so it builds on any architecture.
+ */
+#ifndef KL_SNAPSHOT_READ_H
+#define KL_SNAPSHOT_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json_object;
+
+/* The only snapshot MAJOR version this reader understands. */
+#define SNAP_SCHEMA_MAJOR	1
+
+/* Largest snapshot file the reader accepts (bytes). */
+#define SNAP_MAX_FILE_SIZE	(256u << 20)
+
+/*
+ * Parse a snapshot from memory / a file and check its envelope:
+ * top-level object, "schema_version" "MAJOR.MINOR" with MAJOR ==
+ * SNAP_SCHEMA_MAJOR, "vms" an array of objects.  On error returns NULL
+ * and writes a one-line message (no trailing newline) into err.
+ */
+struct json_object *snap_parse(const char *buf, size_t len, char *err,
+			       size_t errlen);
+struct json_object *snap_load(const char *path, char *err, size_t errlen);
+
+/* Envelope check only (used by snap_parse). 0 ok, -1 with err set. */
+int snap_check(struct json_object *snap, char *err, size_t errlen);
+
+/* Typed getters; false when missing or of the wrong JSON type. */
+bool snap_get_u64(struct json_object *obj, const char *key, uint64_t *out);
+bool snap_get_num(struct json_object *obj, const char *key, double *out);
+const char *snap_get_str(struct json_object *obj, const char *key);
+struct json_object *snap_get_obj(struct json_object *obj, const char *key);
+struct json_object *snap_get_arr(struct json_object *obj, const char *key);
+/* Non-negative JSON integer (json-c keeps values > INT64_MAX as uint64). */
+bool snap_json_u64(struct json_object *v, uint64_t *out);
+
+/* True when "name" is listed in the snapshot's "unavailable" array. */
+bool snap_unavailable(struct json_object *snap, const char *name);
+
+/* Histogram: integer-ns inclusive upper bounds, non-cumulative counts. */
+struct snap_bucket {
+	uint64_t le;		/* UINT64_MAX = +Inf */
+	uint64_t count;
+};
+
+struct snap_hist {
+	uint64_t count;
+	uint64_t sum;		/* ns */
+	size_t n;		/* buckets in use, ascending le, unique */
+	struct snap_bucket *b;
+};
+
+/* 0 ok; -1 (err set) when malformed (unsorted, counts don't add up...). */
+int snap_hist_parse(struct json_object *h, struct snap_hist *out, char *err,
+		    size_t errlen);
+void snap_hist_free(struct snap_hist *h);
+/* Add src into dst (merging buckets); 0 ok, -1 out of memory. */
+int snap_hist_merge(struct snap_hist *dst, const struct snap_hist *src);
+/* Number of samples <= le. */
+uint64_t snap_hist_cum(const struct snap_hist *h, uint64_t le);
+/*
+ * Quantile q in [0,1] in ns, SNAPSHOT.md method: rank = ceil(q * count)
+ * (at least 1); in the bucket holding that rank, lo + (le - lo) * k / c
+ * where k is the rank inside the bucket, c the bucket's count and lo the
+ * bucket's inclusive lower bound (kl_hist.h); the open last bucket
+ * reports its lower bound.  NAN when the histogram is empty.
+ */
+double snap_hist_quantile(const struct snap_hist *h, double q);
+/* Inclusive lower bound of the kl_hist bucket whose upper bound is le. */
+uint64_t snap_bucket_lo(uint64_t le);
+
+/*
+ * Aggregation over every VM of a snapshot (gate, diff, HTML).
+ * snap_counter_sum: false when no VM has the counter AND the snapshot
+ * does not list it... see .c; *present tells whether any VM had it.
+ */
+bool snap_counter_sum(struct json_object *snap, const char *name,
+		      uint64_t *out);
+/* Merge histogram "name" of every VM (name may be "histograms_by/X/sub"
+ * form via snap_hist_sum_by). Returns 1 found, 0 absent, -1 malformed. */
+int snap_hist_sum(struct json_object *snap, const char *name,
+		  struct snap_hist *out, char *err, size_t errlen);
+int snap_hist_sum_by(struct json_object *snap, const char *name,
+		     const char *sub, struct snap_hist *out, char *err,
+		     size_t errlen);
+
+/* Counter families: the per-reason groups of SNAPSHOT.md. */
+struct snap_family {
+	const char *name;	/* e.g. "vcpu_load" */
+	const char *prefix;	/* e.g. "vcpu_load_" */
+	const char *const *members;	/* NULL terminated, full names */
+	const char *const *fast;	/* members counted as "fast path" */
+};
+extern const struct snap_family snap_families[];
+extern const size_t snap_nfamilies;
+const struct snap_family *snap_family_of(const char *counter);
+
+/* Known counter and histogram names of schema 1.x (NULL terminated). */
+extern const char *const snap_counter_names[];
+extern const char *const snap_hist_names[];
+bool snap_known_counter(const char *name);
+bool snap_known_hist(const char *name);
+
+/* Two-sample statistics over binned data (exact at shared bucket seams). */
+struct snap_cmp {
+	double ks_d;		/* max |F_a - F_b| */
+	double ks_d_plus;	/* max (F_a - F_b): b stochastically larger */
+	double ks_p;		/* asymptotic two-sided p-value of ks_d */
+	double ks_p_plus;	/* one-sided p-value of ks_d_plus */
+	double mw_auc;		/* P(b > a) + P(b == a)/2, tie = same bucket */
+	double mw_z;		/* normal approx., tie-corrected; >0: b larger */
+	double mw_p_plus;	/* one-sided p-value that b is larger */
+};
+void snap_hist_compare(const struct snap_hist *a, const struct snap_hist *b,
+		       struct snap_cmp *out);
+
+/* Human formatting of a ns value ("812ns", "1.25us", "3.10ms", "2.00s"). */
+const char *snap_fmt_ns(double ns, char *buf, size_t len);
+
+#endif /* KL_SNAPSHOT_READ_H */
