@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* kl_opts.c - argp command line of kvm-lazytop. */
+#include <argp.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kl_opts.h"
+
+const char *argp_program_version = KL_TOOL_NAME " " KL_TOOL_VERSION;
+const char *argp_program_bug_address = "<kvm-lazytop maintainers>";
+
+enum {
+	OPT_HELP = '?',
+	OPT_USAGE = 0x100,
+	OPT_UNTIL_EXIT,
+	OPT_PROBE,
+	OPT_VCPU,
+	OPT_LISTEN,
+};
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "Only the VM with this process id", 1 },
+	{ "name", 'n', "VM-NAME", 0, "Only the VM whose qemu -name or comm is VM-NAME", 1 },
+	{ "interval", 'i', "INTERVAL", 0, "Refresh/sample interval (default 1s; units ns us ms s m h)", 2 },
+	{ "duration", 'd', "DURATION", 0, "Stop after DURATION (default: until interrupted)", 2 },
+	{ "until-exit", OPT_UNTIL_EXIT, NULL, 0, "Stop when the target VM exits (needs -p or -n)", 2 },
+	{ "output", 'o', "FORMAT", 0, "table (default), json (one snapshot at the end) or prom", 3 },
+	{ "vcpu", OPT_VCPU, NULL, 0, "Per-vCPU rows in text and prom output", 3 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve the live snapshot over HTTP (/metrics, /snapshot.json)", 3 },
+	{ "probe", OPT_PROBE, NULL, 0, "Print which signals attach on this kernel and exit", 4 },
+	{ "verbose", 'v', NULL, 0, "Explain what is done (repeat for libbpf debug output)", 4 },
+	{ "help", OPT_HELP, NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "Print program version", -1 },
+	{ 0 }
+};
+
+static const char doc[] =
+	"kvm-lazytop -- live KVM vCPU reload / dirty-page / fault latency top\v"
+	"Subcommands: report FILE.json | diff A.json B.json | gate ... (see kvm-lazytop(8)).\n\n"
+	"Exit status: 0 ok, 1 runtime error, 2 usage, 3 no such process, 4 not a KVM VM, "
+	"5 insufficient privilege, 6 target exited early (snapshot written), "
+	"7 kernel support missing.";
+
+struct parse_ctx {
+	struct kl_opts *o;
+	FILE *err;
+	bool failed;
+	const char *bad;	/* the argument getopt refused */
+};
+
+static const struct argp argp;
+
+static int fail(struct argp_state *state, const char *fmt, ...)
+{
+	struct parse_ctx *ctx = state->input;
+	va_list ap;
+
+	if (ctx->err && !ctx->failed) {
+		fprintf(ctx->err, KL_TOOL_NAME ": ");
+		va_start(ap, fmt);
+		vfprintf(ctx->err, fmt, ap);
+		va_end(ap);
+		fprintf(ctx->err, " (try --help)\n");
+	}
+	ctx->failed = true;
+	return EINVAL;
+}
+
+int kl_parse_pid(const char *s, uint32_t *pid)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v == 0 || v > (1UL << 22))
+		return -EINVAL;
+	*pid = (uint32_t)v;
+	return 0;
+}
+
+int kl_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *sfx; double mul; } units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+		{ "m", 60e9 }, { "h", 3600e9 }, { "", 1e9 },
+	};
+	double v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v <= 0)
+		return -EINVAL;
+	for (size_t i = 0; i < KL_ARRAY_SIZE(units); i++) {
+		double t;
+
+		if (strcmp(end, units[i].sfx))
+			continue;
+		t = v * units[i].mul;
+		if (t < 1 || t > 1e19)
+			return -EINVAL;
+		*ns = (uint64_t)t;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_ctx *ctx = state->input;
+	struct kl_opts *o = ctx->o;
+
+	switch (key) {
+	case 'p':
+		if (o->target == KL_TARGET_NAME)
+			return fail(state, "-p and -n are mutually exclusive");
+		if (kl_parse_pid(arg, &o->pid))
+			return fail(state, "invalid PID '%s'", arg);
+		o->target = KL_TARGET_PID;
+		break;
+	case 'n':
+		if (o->target == KL_TARGET_PID)
+			return fail(state, "-p and -n are mutually exclusive");
+		if (!*arg)
+			return fail(state, "empty VM name");
+		o->name = arg;
+		o->target = KL_TARGET_NAME;
+		break;
+	case 'i':
+		if (kl_parse_duration(arg, &o->interval_ns))
+			return fail(state, "invalid interval '%s' (e.g. 1s, 500ms)", arg);
+		if (o->interval_ns < 10000000ULL)
+			return fail(state, "interval '%s' below the 10ms minimum", arg);
+		break;
+	case 'd':
+		if (kl_parse_duration(arg, &o->duration_ns))
+			return fail(state, "invalid duration '%s' (e.g. 10s, 2m)", arg);
+		break;
+	case OPT_UNTIL_EXIT:
+		o->until_exit = true;
+		break;
+	case 'o':
+		if (!strcmp(arg, "table"))
+			o->output = KL_OUT_TABLE;
+		else if (!strcmp(arg, "json"))
+			o->output = KL_OUT_JSON;
+		else if (!strcmp(arg, "prom"))
+			o->output = KL_OUT_PROM;
+		else
+			return fail(state, "unknown output format '%s' (table, json, prom)", arg);
+		o->output_set = true;
+		break;
+	case OPT_PROBE:
+		o->probe = true;
+		break;
+	case 'v':
+		o->verbose++;
+		break;
+	case OPT_VCPU:
+		o->per_vcpu = true;
+		break;
+	case OPT_LISTEN: {
+		const char *colon = strrchr(arg, ':');
+		char *end;
+		long port;
+
+		if (!colon || colon == arg)
+			return fail(state, "--listen wants ADDR:PORT, got '%s'", arg);
+		port = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || port < 1 || port > 65535)
+			return fail(state, "invalid port in --listen '%s'", arg);
+		o->listen = arg;
+		break;
+	}
+	case OPT_HELP:
+		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, (char *)KL_TOOL_NAME);
+		exit(KL_EXIT_OK);
+	case OPT_USAGE:
+		argp_help(&argp, stdout, ARGP_HELP_USAGE, (char *)KL_TOOL_NAME);
+		exit(KL_EXIT_OK);
+	case 'V':
+		printf("%s\n", argp_program_version);
+		exit(KL_EXIT_OK);
+	case ARGP_KEY_ARG:
+		return fail(state, "unexpected argument '%s'", arg);
+	case ARGP_KEY_ERROR:
+		if (!ctx->failed && state->next > 0 && state->next <= state->argc)
+			ctx->bad = state->argv[state->next - 1];
+		break;
+	case ARGP_KEY_END:
+		if (o->until_exit && o->duration_ns)
+			return fail(state, "-d and --until-exit are mutually exclusive");
+		if (o->until_exit && o->target == KL_TARGET_ALL)
+			return fail(state, "--until-exit needs a target VM (-p or -n)");
+		if (o->probe && (o->duration_ns || o->until_exit || o->listen))
+			return fail(state, "--probe takes no -d/--until-exit/--listen");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	.options = options,
+	.parser = parse_opt,
+	.args_doc = "[report|diff|gate ...]",
+	.doc = doc,
+};
+
+int kl_parse_args(int argc, char **argv, struct kl_opts *o, FILE *err)
+{
+	struct parse_ctx ctx = { .o = o, .err = err };
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	o->interval_ns = KL_NSEC_PER_SEC;
+	o->output = KL_OUT_TABLE;
+	argp_err_exit_status = KL_EXIT_USAGE;
+	/*
+	 * ARGP_NO_ERRS: we print exactly one line ourselves (fail()), so argp's
+	 * own help is disabled too (ARGP_NO_HELP) and --help/--usage/--version
+	 * are ordinary options above.
+	 */
+	ret = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, &ctx);
+	if (!ret && !ctx.failed)
+		return KL_EXIT_OK;
+	if (!ctx.failed && err)
+		fprintf(err, KL_TOOL_NAME ": unknown option or missing argument '%s' (try --help)\n",
+			ctx.bad ? ctx.bad : "?");
+	return KL_EXIT_USAGE;
+}
