@@ -35,18 +35,29 @@ rm -rf "$prefix" && mkdir -p "$prefix"
 echo "  LIBBPF  $arch -> $prefix" >&2
 
 extra_cflags=
+extra_ldflags=
 if [ "$arch" != x86_64 ]; then
 	libs=$("$here/build-cross-libs.sh" "$arch")
 	extra_cflags="-I$libs/include"
+	# libbpf.so is always linked too; find the static cross libelf/zlib.
+	extra_ldflags="-L$libs/lib"
 	export PKG_CONFIG_PATH=$libs/lib/pkgconfig
 	export PKG_CONFIG_LIBDIR=$libs/lib/pkgconfig
+fi
+if [ "$arch" = riscv64 ]; then
+	# tools/arch/riscv/include/asm/barrier.h includes <asm/fence.h>, but
+	# tools/arch/riscv/include is not on libbpf's include path; expose
+	# just that header so the target's other <asm/*> stay the sysroot's.
+	mkdir -p "$prefix/obj/shim/asm"
+	cp "$src/tools/arch/riscv/include/asm/fence.h" "$prefix/obj/shim/asm/"
+	extra_cflags="$extra_cflags -I$prefix/obj/shim"
 fi
 
 obj=$prefix/obj
 mkdir -p "$obj/libbpf"
 make -C "$src/tools/lib/bpf" -j"$(nproc)" \
 	CROSS_COMPILE="$cross" CC="${cross}gcc" AR="${cross}ar" \
-	EXTRA_CFLAGS="-O2 -g $extra_cflags" \
+	EXTRA_CFLAGS="-O2 -g $extra_cflags" LDFLAGS="$extra_ldflags" \
 	OUTPUT="$obj/libbpf/" DESTDIR="$prefix" prefix= LIBDIR=/lib \
 	BUILD_STATIC_ONLY=1 install >"$log" 2>&1 || {
 	echo "build-libbpf.sh: libbpf build failed, see $log" >&2; exit 1; }
