@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * kl_core.h - the few kernel types the BPF programs touch, declared
+ * locally with preserve_access_index so one source compiles for x86_64,
+ * riscv64 and arm64 without a vmlinux.h.  Only the fields we read are
+ * listed; libbpf relocates their offsets against the running kernel's
+ * BTF (CO-RE).  Nothing here may be used on the host side.
+ */
+#ifndef __KL_CORE_H
+#define __KL_CORE_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+#define KL_CORE __attribute__((preserve_access_index))
+
+typedef _Bool bool;
+#define true 1
+#define false 0
+
+struct hlist_node;
+struct hlist_head {
+	struct hlist_node *first;
+} KL_CORE;
+
+struct file {
+	void *private_data;
+} KL_CORE;
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} KL_CORE;
+
+struct files_struct {
+	struct fdtable *fdt;
+} KL_CORE;
+
+struct task_struct {
+	int pid;
+	int tgid;
+	struct files_struct *files;
+	struct hlist_head preempt_notifiers;	/* CONFIG_PREEMPT_NOTIFIERS */
+} KL_CORE;
+
+struct kvm_vcpu {
+	int vcpu_id;
+} KL_CORE;
+
+/* riscv: argument of the kvm_exit tracepoint */
+struct kvm_cpu_trap {
+	unsigned long scause;
+} KL_CORE;
+
+/* x86: exit reason lives in the vendor vCPU that embeds struct kvm_vcpu */
+union vmx_exit_reason {
+	__u32 full;
+} KL_CORE;
+
+struct vcpu_vmx {
+	union vmx_exit_reason exit_reason;
+} KL_CORE;
+
+struct vmcb_control_area {
+	__u64 exit_code;
+} KL_CORE;
+
+struct vmcb {
+	struct vmcb_control_area control;
+} KL_CORE;
+
+struct vcpu_svm {
+	struct vmcb *vmcb;
+} KL_CORE;
+
+/*
+ * Enums of the kernel series (arch/riscv/kvm/trace.h).  The numeric
+ * values below are only our local view: the BPF code always asks the
+ * running kernel for the real value with bpf_core_enum_value().
+ */
+enum kvm_riscv_vcpu_load_reason {
+	KVM_RISCV_VCPU_LOAD_FAST,
+	KVM_RISCV_VCPU_LOAD_FIRST_LOAD,
+	KVM_RISCV_VCPU_LOAD_OTHER_PCPU,
+	KVM_RISCV_VCPU_LOAD_CSR_DIRTY,
+	KVM_RISCV_VCPU_LOAD_CPU_RESET,
+	KVM_RISCV_VCPU_LOAD_OTHER_VCPU,
+};
+
+enum kvm_riscv_gstage_fault_reason {
+	KVM_RISCV_GSTAGE_FAULT_FAST,
+	KVM_RISCV_GSTAGE_FAULT_SPURIOUS,
+	KVM_RISCV_GSTAGE_FAULT_NOT_WRITE,
+	KVM_RISCV_GSTAGE_FAULT_NOT_LOGGING,
+	KVM_RISCV_GSTAGE_FAULT_NO_LEAF,
+	KVM_RISCV_GSTAGE_FAULT_HUGE_LEAF,
+	KVM_RISCV_GSTAGE_FAULT_NOT_HOST_WRITABLE,
+	KVM_RISCV_GSTAGE_FAULT_INVAL_RETRY,
+	KVM_RISCV_GSTAGE_FAULT_PTE_CHANGED,
+	KVM_RISCV_GSTAGE_FAULT_RETRY_LIMIT,
+};
+
+enum kvm_riscv_gstage_pte_op {
+	KVM_RISCV_GSTAGE_PTE_MKWRITE,
+	KVM_RISCV_GSTAGE_PTE_WRPROTECT,
+};
+
+enum kvm_riscv_gstage_pte_outcome {
+	KVM_RISCV_GSTAGE_PTE_UPDATED,
+	KVM_RISCV_GSTAGE_PTE_NOOP,
+	KVM_RISCV_GSTAGE_PTE_ABORT_NOT_LEAF,
+	KVM_RISCV_GSTAGE_PTE_ABORT_RETRIES,
+};
+
+/* Fixed layout of the syscalls:sys_{enter,exit}_* tracepoint records. */
+struct kl_sys_enter_ctx {
+	__u64 common;			/* struct trace_entry */
+	long id;
+	unsigned long args[6];
+};
+
+struct kl_sys_exit_ctx {
+	__u64 common;
+	long id;
+	long ret;
+};
+
+#define KL_KVM_RUN		0xae80	/* _IO(KVMIO, 0x80) */
+#define KL_KVM_ISA_VMX		1
+#define KL_KVM_ISA_SVM		2
+#define KL_TASK_RUNNING		0
+#define KL_EEXIST		17
+
+/* Exit code of a store guest-page fault (fault_latency_ns). */
+#if defined(__TARGET_ARCH_riscv)
+#define KL_DEFAULT_FAULT_CODE	23ULL	/* EXC_STORE_GUEST_PAGE_FAULT */
+#else
+#define KL_DEFAULT_FAULT_CODE	(~0ULL)	/* no store-specific exit code */
+#endif
+
+#endif /* __KL_CORE_H */

@@ -1,0 +1,991 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * kvm_lazytop.bpf.c - in-kernel aggregation for kvm-lazytop.
+ *
+ * Contract with the collector: bpf/README.md.  In short: every program
+ * rejects foreign tgids first, then updates per-CPU counters/histograms
+ * keyed by (tgid, vCPU); nothing is sent to userspace per event.
+ *
+ * Layout: production programs are thin adapters that read their
+ * tracepoint arguments and call the kl_on_*() handlers; the kl_test_*
+ * programs (autoload off) call the very same handlers with every input,
+ * timestamps included, passed as scalar raw_tp arguments so that
+ * BPF_PROG_TEST_RUN can drive the logic deterministically.
+ */
+#include "kl_core.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "kvm_lazytop.h"
+#include "kl_hist.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the collector before load. */
+const volatile __u32 target_tgid = 0;		/* 0: every VM */
+const volatile bool have_series = false;	/* riscv series tracepoints */
+const volatile bool have_fentry = false;	/* kvm_arch_vcpu_load fentry/fexit */
+const volatile __u64 fault_exit_code = KL_DEFAULT_FAULT_CODE;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KL_MAX_COUNTER_KEYS);
+	__type(key, struct kl_counter_key);
+	__type(value, struct kl_counters);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KL_MAX_REASON_KEYS);
+	__type(key, struct kl_reason_key);
+	__type(value, __u64);
+} reasons SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KL_MAX_HIST_KEYS);
+	__type(key, struct kl_hist_key);
+	__type(value, struct kl_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KL_MAX_VCPU_THREADS);
+	__type(key, __u32);
+	__type(value, struct kl_vcpu_state);
+} vcpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kl_cpu_state);
+} cpu_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KL_D_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/*
+ * Internal (not part of the collector contract): per CPU, the thread
+ * that currently runs there and its vCPU id, so that the hot events
+ * without a vcpu argument (dirty ring push, kvm_fpu, ...) find their
+ * counter row without a lookup in `vcpus`.  Written at every switch-in.
+ */
+struct kl_cur {
+	__u32 tid;
+	__s32 vcpu_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kl_cur);
+} cur_vcpu SEC(".maps");
+
+/* Zero value used to create hash entries (large enough for every map). */
+static const __u64 kl_zero[KL_HIST_BUCKETS + 1];
+
+/* ------------------------------------------------------------------ */
+/* small helpers                                                       */
+
+static __always_inline bool kl_reject(__u32 tgid)
+{
+	return target_tgid && tgid != target_tgid;
+}
+
+static __always_inline void kl_drop(__u32 what)
+{
+	__u64 *d = bpf_map_lookup_elem(&drops, &what);
+
+	if (d)
+		(*d)++;
+}
+
+/* Insert a zeroed entry (first use of a key) and return it. */
+static __always_inline void *kl_insert(void *map, const void *key, __u32 drop)
+{
+	long err = bpf_map_update_elem(map, key, kl_zero, BPF_NOEXIST);
+
+	if (err && err != -KL_EEXIST) {
+		kl_drop(drop);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+static __always_inline struct kl_counters *kl_counters(__u32 tgid, __s32 vcpu_id)
+{
+	struct kl_counter_key k = { .tgid = tgid, .vcpu_id = vcpu_id };
+	struct kl_counters *c;
+
+	c = bpf_map_lookup_elem(&counters, &k);
+	if (c)
+		return c;
+	return kl_insert(&counters, &k, KL_D_COUNTER_MAP_FULL);
+}
+
+static __always_inline void kl_count(__u32 tgid, __s32 vcpu_id, __u32 idx)
+{
+	struct kl_counters *c = kl_counters(tgid, vcpu_id);
+
+	if (c && idx < KL_C_NR)
+		c->c[idx]++;
+}
+
+static __always_inline void kl_reason(__u32 tgid, __u16 kind, __u64 code)
+{
+	struct kl_reason_key k = { .tgid = tgid, .kind = kind, .code = code };
+	__u64 *v;
+
+	v = bpf_map_lookup_elem(&reasons, &k);
+	if (!v)
+		v = kl_insert(&reasons, &k, KL_D_REASON_MAP_FULL);
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void kl_hist_add(__u32 tgid, __u16 hist, __u16 sub, __u64 v)
+{
+	struct kl_hist_key k = { .tgid = tgid, .hist = hist, .sub = sub };
+	struct kl_hist *h;
+	__u32 b;
+
+	h = bpf_map_lookup_elem(&hists, &k);
+	if (!h)
+		h = kl_insert(&hists, &k, KL_D_HIST_MAP_FULL);
+	if (!h)
+		return;
+	b = kl_hist_bucket(v);
+	if (b >= KL_HIST_BUCKETS)
+		b = KL_HIST_BUCKETS - 1;
+	h->buckets[b]++;
+	h->sum += v;
+}
+
+/* Record end - start; a negative interval is a dropped sample. */
+static __always_inline void kl_latency(__u32 tgid, __u16 hist, __u16 sub,
+				       __u64 start, __u64 end)
+{
+	if (end < start) {
+		kl_drop(KL_D_CLOCK_SKEW);
+		return;
+	}
+	kl_hist_add(tgid, hist, sub, end - start);
+}
+
+static __always_inline struct kl_cpu_state *kl_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_state, &zero);
+}
+
+static __always_inline void kl_cur_set(__u32 tid, __s32 vcpu_id)
+{
+	__u32 zero = 0;
+	struct kl_cur *c = bpf_map_lookup_elem(&cur_vcpu, &zero);
+
+	if (c) {
+		c->tid = tid;
+		c->vcpu_id = vcpu_id;
+	}
+}
+
+/* vCPU id of the current thread tid, KL_VCPU_UNKNOWN if not a vCPU. */
+static __always_inline __s32 kl_cur_vcpu_id(__u32 tid)
+{
+	struct kl_vcpu_state *st;
+	struct kl_cur *c;
+	__u32 zero = 0;
+	__s32 id;
+
+	c = bpf_map_lookup_elem(&cur_vcpu, &zero);
+	if (c && c->tid == tid)
+		return c->vcpu_id;
+	st = bpf_map_lookup_elem(&vcpus, &tid);
+	id = st ? st->vcpu_id : KL_VCPU_UNKNOWN;
+	if (c) {
+		c->tid = tid;
+		c->vcpu_id = id;
+	}
+	return id;
+}
+
+static __always_inline __s32 kl_sane_id(int id)
+{
+	return id >= 0 && id < (1 << 20) ? id : KL_VCPU_UNKNOWN;
+}
+
+/* vcpu->vcpu_id, or hint when no pointer is given (test programs). */
+static __always_inline __s32 kl_vcpu_id_of(const struct kvm_vcpu *vcpu, __s32 hint)
+{
+	if (!vcpu)
+		return hint;
+	return kl_sane_id(BPF_CORE_READ(vcpu, vcpu_id));
+}
+
+/* current->files->fdt->fd[fd]->private_data (a struct kvm_vcpu). */
+static __always_inline __s32 kl_vcpu_id_of_fd(long fd, __s32 hint)
+{
+	struct task_struct *task;
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+	struct kvm_vcpu *vcpu;
+
+	if (fd < 0)
+		return hint;
+	task = (struct task_struct *)bpf_get_current_task();
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
+		return KL_VCPU_UNKNOWN;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return KL_VCPU_UNKNOWN;
+	vcpu = BPF_CORE_READ(file, private_data);
+	if (!vcpu)
+		return KL_VCPU_UNKNOWN;
+	return kl_sane_id(BPF_CORE_READ(vcpu, vcpu_id));
+}
+
+static __always_inline struct kl_vcpu_state *kl_state_create(__u32 tid, __u32 tgid,
+							    __s32 vcpu_id)
+{
+	struct kl_vcpu_state s = {};
+	long err;
+
+	s.tgid = tgid;
+	s.vcpu_id = vcpu_id;
+	s.last_cpu = -1;
+	err = bpf_map_update_elem(&vcpus, &tid, &s, BPF_NOEXIST);
+	if (err && err != -KL_EEXIST) {
+		kl_drop(KL_D_VCPU_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&vcpus, &tid);
+}
+
+/*
+ * Identification from an event that carries a vcpu pointer (or a test
+ * hint): find or create the thread's state, learn its vCPU id.  Runs in
+ * the context of thread tid, so the per-CPU cache is refreshed too.
+ */
+static __always_inline struct kl_vcpu_state *
+kl_identify(__u32 tid, __u32 tgid, const struct kvm_vcpu *vcpu, __s32 hint)
+{
+	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+
+	if (st && st->vcpu_id != KL_VCPU_UNKNOWN)
+		return st;
+	if (st)
+		st->vcpu_id = kl_vcpu_id_of(vcpu, hint);
+	else
+		st = kl_state_create(tid, tgid, kl_vcpu_id_of(vcpu, hint));
+	if (st)
+		kl_cur_set(tid, st->vcpu_id);
+	return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* reload prediction                                                   */
+
+static __always_inline void kl_predict(struct kl_vcpu_state *st, __u32 tid,
+				       __s32 cpu, struct kl_cpu_state *cs)
+{
+	__u32 pred;
+
+	if (st->last_cpu < 0)		/* first load: nothing to predict */
+		return;
+	if (st->last_cpu != cpu)
+		pred = KL_PRED_MIGRATED;
+	else if (!cs || cs->last_vcpu_tid != tid)
+		pred = KL_PRED_OTHER_VCPU;
+	else
+		pred = KL_PRED_SAME_CPU;
+	kl_count(st->tgid, st->vcpu_id, KL_C_PRED + pred);
+	st->pending_pred = pred + 1;
+}
+
+/* The vCPU's state is put on this CPU (switch-out or end of KVM_RUN). */
+static __always_inline void kl_put(struct kl_vcpu_state *st, __u32 tid, __s32 cpu,
+				   struct kl_cpu_state *cs)
+{
+	st->last_cpu = cpu;
+	if (cs)
+		cs->last_vcpu_tid = tid;
+}
+
+/* ------------------------------------------------------------------ */
+/* handlers, shared by production and test programs                   */
+
+static __always_inline void kl_on_run_enter(__u32 tid, __u32 tgid, __s32 cpu,
+					    __u64 now, long fd, __s32 hint)
+{
+	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+
+	if (!st)
+		st = kl_state_create(tid, tgid, kl_vcpu_id_of_fd(fd, hint));
+	else if (st->vcpu_id == KL_VCPU_UNKNOWN)
+		st->vcpu_id = kl_vcpu_id_of_fd(fd, hint);
+	if (!st)
+		return;
+	st->run_start_ns = now;
+	st->off_start_ns = 0;
+	st->exit_start_ns = 0;
+	st->fault_path = 0;
+	kl_predict(st, tid, cpu, kl_cpu());
+	kl_cur_set(tid, st->vcpu_id);
+}
+
+static __always_inline void kl_on_run_exit(__u32 tid, __s32 cpu, __u64 now)
+{
+	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+
+	if (!st || !st->run_start_ns)
+		return;
+	kl_count(st->tgid, st->vcpu_id, KL_C_KVM_RUNS);
+	kl_latency(st->tgid, KL_H_KVM_RUN, KL_SUB_ALL, st->run_start_ns, now);
+	st->run_start_ns = 0;
+	st->off_start_ns = 0;
+	kl_put(st, tid, cpu, kl_cpu());
+}
+
+/* 1 if prev has a KVM preempt notifier registered (a loaded vCPU). */
+static __always_inline bool kl_task_is_loaded_vcpu(const struct task_struct *t, int hint)
+{
+	if (!t)
+		return hint;
+	if (!bpf_core_field_exists(t->preempt_notifiers))
+		return false;
+	return BPF_CORE_READ(t, preempt_notifiers.first) != NULL;
+}
+
+static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
+					 const struct task_struct *prev, __u32 prev_tid,
+					 __u32 prev_tgid, __u64 prev_state, int prev_loaded,
+					 const struct task_struct *next, __u32 next_tid,
+					 __u32 next_tgid)
+{
+	struct kl_cpu_state *cs = kl_cpu();
+	struct kl_vcpu_state *st = NULL;
+	struct kl_counters *c;
+
+	/* switch-out */
+	if (!kl_reject(prev_tgid))
+		st = bpf_map_lookup_elem(&vcpus, &prev_tid);
+	if (st) {
+		if (st->run_start_ns) {
+			c = kl_counters(st->tgid, st->vcpu_id);
+			if (c) {
+				c->c[KL_C_SCHED_OUT]++;
+				if (prev_state == KL_TASK_RUNNING)
+					c->c[KL_C_PREEMPTIONS]++;
+			}
+			st->off_start_ns = now;
+			kl_put(st, prev_tid, cpu, cs);
+		}
+	} else if (cs && prev_tid && kl_task_is_loaded_vcpu(prev, prev_loaded)) {
+		/* a vCPU we do not track (other VM) was loaded here */
+		cs->last_vcpu_tid = prev_tid;
+	}
+
+	/* switch-in */
+	st = NULL;
+	if (!kl_reject(next_tgid)) {
+		if (next)
+			next_tid = BPF_CORE_READ(next, pid);
+		st = bpf_map_lookup_elem(&vcpus, &next_tid);
+	}
+	if (st && st->run_start_ns) {
+		if (st->off_start_ns) {
+			kl_latency(st->tgid, KL_H_OFFCPU, KL_SUB_ALL, st->off_start_ns, now);
+			st->off_start_ns = 0;
+		}
+		kl_predict(st, next_tid, cpu, cs);
+	}
+	kl_cur_set(next_tid, st ? st->vcpu_id : KL_VCPU_UNKNOWN);
+}
+
+static __always_inline void kl_on_vcpu_load(__u32 tid, __u32 tgid,
+					    const struct kvm_vcpu *vcpu, __s32 hint,
+					    int actual)
+{
+	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
+	struct kl_counters *c;
+	__u32 pred, idx;
+
+	if (actual < 0 || actual >= KL_LOAD_NR)
+		return;
+	c = kl_counters(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint));
+	if (!c)
+		return;
+	c->c[KL_C_VCPU_LOAD + actual]++;
+	if (!st)
+		return;
+	if (st->pending_pred) {
+		pred = st->pending_pred - 1;
+		idx = KL_C_PRED_VS_ACTUAL + pred * KL_LOAD_NR + actual;
+		if (idx < KL_C_NR)
+			c->c[idx]++;
+		st->pending_pred = 0;
+	}
+	if (have_fentry)
+		st->pad = actual + 1;	/* reason of the load in progress */
+}
+
+static __always_inline void kl_on_vcpu_put(__u32 tid, __u32 tgid,
+					   const struct kvm_vcpu *vcpu, __s32 hint)
+{
+	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
+
+	kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint), KL_C_VCPU_PUT);
+}
+
+static __always_inline void kl_on_gstage_fault(__u32 tid, __u32 tgid,
+					       const struct kvm_vcpu *vcpu, __s32 hint,
+					       int reason)
+{
+	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
+
+	if (reason < 0 || reason >= KL_FAULT_NR)
+		return;
+	kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint),
+		 KL_C_GSTAGE_FAULT + reason);
+	if (st)
+		st->fault_path = reason == KL_FAULT_FAST || reason == KL_FAULT_SPURIOUS ? 1 : 2;
+}
+
+static __always_inline void kl_on_pte_update(__u32 tid, __u32 tgid, int op,
+					     __u32 retries, int outcome)
+{
+	struct kl_counters *c = kl_counters(tgid, kl_cur_vcpu_id(tid));
+
+	if (!c)
+		return;
+	c->c[KL_C_PTE_UPDATE_EVENTS]++;
+	c->c[KL_C_PTE_UPDATE_RETRIES] += retries;
+	if (op >= 0 && op < KL_PTE_OP_NR)
+		c->c[KL_C_PTE_OP + op]++;
+	if (outcome >= 0 && outcome < KL_PTE_OUTCOME_NR)
+		c->c[KL_C_PTE_OUTCOME + outcome]++;
+}
+
+static __always_inline void kl_on_kvm_exit(__u32 tid, __u32 tgid,
+					   const struct kvm_vcpu *vcpu, __s32 hint,
+					   __u64 code, __u64 now)
+{
+	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
+
+	kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint), KL_C_EXITS);
+	kl_reason(tgid, KL_R_EXIT, code);
+	if (!st)
+		return;
+	st->exit_start_ns = now;
+	st->exit_code = code;
+	st->fault_path = 0;
+}
+
+static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
+					    const struct kvm_vcpu *vcpu, __s32 hint,
+					    __u64 now)
+{
+	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
+	__u64 start, code;
+	__u32 path;
+
+	if (!st || !st->exit_start_ns)
+		return;
+	start = st->exit_start_ns;
+	code = st->exit_code;
+	path = st->fault_path;
+	st->exit_start_ns = 0;
+	st->fault_path = 0;
+	if (now < start) {
+		kl_drop(KL_D_CLOCK_SKEW);
+		return;
+	}
+	kl_hist_add(tgid, KL_H_EXIT, code & 0xffff, now - start);
+	if (code != fault_exit_code)
+		return;
+	kl_hist_add(tgid, KL_H_FAULT, KL_SUB_ALL, now - start);
+	if (have_series && path)
+		kl_hist_add(tgid, path == 1 ? KL_H_FAULT_FAST : KL_H_FAULT_SLOW,
+			    KL_SUB_ALL, now - start);
+}
+
+static __always_inline void kl_on_userspace_exit(__u32 tid, __u32 tgid, __u32 reason)
+{
+	kl_count(tgid, kl_cur_vcpu_id(tid), KL_C_USERSPACE_EXITS);
+	kl_reason(tgid, KL_R_USERSPACE_EXIT, reason);
+}
+
+static __always_inline void kl_on_dirty_ring_push(__u32 tid, __u32 tgid)
+{
+	struct kl_counters *c = kl_counters(tgid, kl_cur_vcpu_id(tid));
+
+	if (c)
+		c->c[KL_C_DIRTY_PAGES]++;
+}
+
+static __always_inline void kl_on_fpu(__u32 tid, __u32 tgid, int load)
+{
+	struct kl_counters *c;
+	__s32 id;
+
+	if (!load)
+		return;
+	id = kl_cur_vcpu_id(tid);
+	if (id == KL_VCPU_UNKNOWN && !bpf_map_lookup_elem(&vcpus, &tid))
+		kl_state_create(tid, tgid, KL_VCPU_UNKNOWN);	/* identify */
+	c = kl_counters(tgid, id);
+	if (c)
+		c->c[KL_C_FPU_LOADS]++;
+}
+
+static __always_inline void kl_on_fast_page_fault(__u32 tid, __u32 tgid)
+{
+	kl_count(tgid, kl_cur_vcpu_id(tid), KL_C_FAST_PAGE_FAULTS);
+}
+
+static __always_inline void kl_on_process_exit(__u32 tid)
+{
+	__u32 zero = 0;
+	struct kl_cur *c;
+
+	bpf_map_delete_elem(&vcpus, &tid);
+	c = bpf_map_lookup_elem(&cur_vcpu, &zero);
+	if (c && c->tid == tid)
+		c->tid = 0;
+}
+
+static __always_inline void kl_on_load_begin(__u32 tid, __u32 tgid,
+					     const struct kvm_vcpu *vcpu, __s32 hint,
+					     __u64 now)
+{
+	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
+
+	if (st) {
+		st->load_start_ns = now;
+		st->pad = 0;
+	}
+}
+
+static __always_inline void kl_on_load_end(__u32 tid, __u64 now)
+{
+	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	__u16 sub;
+
+	if (!st || !st->load_start_ns)
+		return;
+	sub = st->pad ? st->pad - 1 : KL_SUB_ALL;
+	kl_latency(st->tgid, KL_H_VCPU_LOAD, sub, st->load_start_ns, now);
+	st->load_start_ns = 0;
+	st->pad = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* kernel enum -> kl index (CO-RE enum relocations)                    */
+
+/*
+ * The running kernel's value of an enumerator.  When the kernel has no
+ * such enum (a kernel without the series, e.g. the x86 host the tests run
+ * on) the contract order is assumed, which is also the kl_* order.
+ */
+#define KL_EV(type, name, dflt) \
+	(bpf_core_enum_value_exists(type, name) ? bpf_core_enum_value(type, name) : (dflt))
+
+#define KL_MAP(kv, type, name, kl) \
+	do { if ((kv) == KL_EV(type, name, kl)) return kl; } while (0)
+
+static __always_inline int kl_xlate_load(__u64 kv)
+{
+#define M(n, kl) KL_MAP(kv, enum kvm_riscv_vcpu_load_reason, KVM_RISCV_VCPU_LOAD_##n, kl)
+	M(FAST, KL_LOAD_FAST);
+	M(FIRST_LOAD, KL_LOAD_FIRST_LOAD);
+	M(OTHER_PCPU, KL_LOAD_OTHER_PCPU);
+	M(CSR_DIRTY, KL_LOAD_CSR_DIRTY);
+	M(CPU_RESET, KL_LOAD_CPU_RESET);
+	M(OTHER_VCPU, KL_LOAD_OTHER_VCPU);
+#undef M
+	return -1;
+}
+
+static __always_inline int kl_xlate_fault(__u64 kv)
+{
+#define M(n, kl) KL_MAP(kv, enum kvm_riscv_gstage_fault_reason, KVM_RISCV_GSTAGE_FAULT_##n, kl)
+	M(FAST, KL_FAULT_FAST);
+	M(SPURIOUS, KL_FAULT_SPURIOUS);
+	M(NOT_WRITE, KL_FAULT_NOT_WRITE);
+	M(NOT_LOGGING, KL_FAULT_NOT_LOGGING);
+	M(NO_LEAF, KL_FAULT_NO_LEAF);
+	M(HUGE_LEAF, KL_FAULT_HUGE_LEAF);
+	M(NOT_HOST_WRITABLE, KL_FAULT_NOT_HOST_WRITABLE);
+	M(INVAL_RETRY, KL_FAULT_INVAL_RETRY);
+	M(PTE_CHANGED, KL_FAULT_PTE_CHANGED);
+	M(RETRY_LIMIT, KL_FAULT_RETRY_LIMIT);
+#undef M
+	return -1;
+}
+
+static __always_inline int kl_xlate_pte_op(__u64 kv)
+{
+	KL_MAP(kv, enum kvm_riscv_gstage_pte_op, KVM_RISCV_GSTAGE_PTE_MKWRITE, KL_PTE_OP_MKWRITE);
+	KL_MAP(kv, enum kvm_riscv_gstage_pte_op, KVM_RISCV_GSTAGE_PTE_WRPROTECT, KL_PTE_OP_WRPROTECT);
+	return -1;
+}
+
+static __always_inline int kl_xlate_pte_outcome(__u64 kv)
+{
+#define M(n, kl) KL_MAP(kv, enum kvm_riscv_gstage_pte_outcome, KVM_RISCV_GSTAGE_PTE_##n, kl)
+	M(UPDATED, KL_PTE_UPDATED);
+	M(NOOP, KL_PTE_NOOP);
+	M(ABORT_NOT_LEAF, KL_PTE_ABORT_NOT_LEAF);
+	M(ABORT_RETRIES, KL_PTE_ABORT_RETRIES);
+#undef M
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* production programs                                                 */
+
+#define KL_PROLOGUE()						\
+	__u64 id = bpf_get_current_pid_tgid();			\
+	__u32 tgid = id >> 32, tid = (__u32)id;			\
+	if (kl_reject(tgid))					\
+		return 0
+
+SEC("raw_tp/kvm_riscv_vcpu_load")
+int BPF_PROG(kl_riscv_vcpu_load, struct kvm_vcpu *vcpu, int cpu, int prev_cpu,
+	     unsigned int reason)
+{
+	KL_PROLOGUE();
+	kl_on_vcpu_load(tid, tgid, vcpu, KL_VCPU_UNKNOWN, kl_xlate_load(reason));
+	return 0;
+}
+
+SEC("raw_tp/kvm_riscv_vcpu_put")
+int BPF_PROG(kl_riscv_vcpu_put, struct kvm_vcpu *vcpu)
+{
+	KL_PROLOGUE();
+	kl_on_vcpu_put(tid, tgid, vcpu, KL_VCPU_UNKNOWN);
+	return 0;
+}
+
+SEC("raw_tp/kvm_riscv_gstage_fault")
+int BPF_PROG(kl_riscv_gstage_fault, struct kvm_vcpu *vcpu, __u64 gpa,
+	     unsigned int reason)
+{
+	KL_PROLOGUE();
+	kl_on_gstage_fault(tid, tgid, vcpu, KL_VCPU_UNKNOWN, kl_xlate_fault(reason));
+	return 0;
+}
+
+SEC("raw_tp/kvm_riscv_gstage_pte_update")
+int BPF_PROG(kl_riscv_gstage_pte_update, __u64 gpa, __u32 level, unsigned int op,
+	     __u32 retries, unsigned int outcome)
+{
+	KL_PROLOGUE();
+	kl_on_pte_update(tid, tgid, kl_xlate_pte_op(op), retries,
+			 kl_xlate_pte_outcome(outcome));
+	return 0;
+}
+
+#if defined(__TARGET_ARCH_riscv)
+SEC("raw_tp/kvm_exit")
+int BPF_PROG(kl_kvm_exit, struct kvm_cpu_trap *trap)
+{
+	KL_PROLOGUE();
+	kl_on_kvm_exit(tid, tgid, NULL, KL_VCPU_UNKNOWN, BPF_CORE_READ(trap, scause),
+		       bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("raw_tp/kvm_entry")
+int BPF_PROG(kl_kvm_entry, struct kvm_vcpu *vcpu)
+{
+	KL_PROLOGUE();
+	kl_on_kvm_entry(tid, tgid, vcpu, KL_VCPU_UNKNOWN, bpf_ktime_get_ns());
+	return 0;
+}
+#elif defined(__TARGET_ARCH_arm64)
+SEC("raw_tp/kvm_exit")
+int BPF_PROG(kl_kvm_exit, int ret, unsigned int esr_ec)
+{
+	KL_PROLOGUE();
+	kl_on_kvm_exit(tid, tgid, NULL, KL_VCPU_UNKNOWN, esr_ec, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("raw_tp/kvm_entry")
+int BPF_PROG(kl_kvm_entry)
+{
+	KL_PROLOGUE();
+	kl_on_kvm_entry(tid, tgid, NULL, KL_VCPU_UNKNOWN, bpf_ktime_get_ns());
+	return 0;
+}
+#else /* x86 */
+/* Exit reason from the vendor vCPU when its type is in the BTF, else 0. */
+static __always_inline __u64 kl_x86_exit_code(struct kvm_vcpu *vcpu, __u32 isa)
+{
+	if (isa == KL_KVM_ISA_VMX && bpf_core_type_exists(struct vcpu_vmx))
+		return BPF_CORE_READ((struct vcpu_vmx *)vcpu, exit_reason.full) & 0xffff;
+	if (isa == KL_KVM_ISA_SVM && bpf_core_type_exists(struct vcpu_svm))
+		return BPF_CORE_READ((struct vcpu_svm *)vcpu, vmcb, control.exit_code);
+	return 0;
+}
+
+SEC("raw_tp/kvm_exit")
+int BPF_PROG(kl_kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
+{
+	KL_PROLOGUE();
+	kl_on_kvm_exit(tid, tgid, vcpu, KL_VCPU_UNKNOWN, kl_x86_exit_code(vcpu, isa),
+		       bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("raw_tp/kvm_entry")
+int BPF_PROG(kl_kvm_entry, struct kvm_vcpu *vcpu)
+{
+	KL_PROLOGUE();
+	kl_on_kvm_entry(tid, tgid, vcpu, KL_VCPU_UNKNOWN, bpf_ktime_get_ns());
+	return 0;
+}
+#endif
+
+SEC("raw_tp/kvm_userspace_exit")
+int BPF_PROG(kl_kvm_userspace_exit, __u32 reason)
+{
+	KL_PROLOGUE();
+	kl_on_userspace_exit(tid, tgid, reason);
+	return 0;
+}
+
+SEC("raw_tp/kvm_dirty_ring_push")
+int BPF_PROG(kl_kvm_dirty_ring_push)
+{
+	KL_PROLOGUE();
+	kl_on_dirty_ring_push(tid, tgid);
+	return 0;
+}
+
+SEC("raw_tp/kvm_fpu")
+int BPF_PROG(kl_kvm_fpu, int load)
+{
+	KL_PROLOGUE();
+	kl_on_fpu(tid, tgid, load);
+	return 0;
+}
+
+SEC("raw_tp/fast_page_fault")
+int BPF_PROG(kl_fast_page_fault)
+{
+	KL_PROLOGUE();
+	kl_on_fast_page_fault(tid, tgid);
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(kl_sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	kl_on_switch(bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
+		     prev, (__u32)id, id >> 32, prev_state, 0,
+		     next, 0, BPF_CORE_READ(next, tgid));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int kl_sys_enter_ioctl(struct kl_sys_enter_ctx *ctx)
+{
+	KL_PROLOGUE();
+	if ((__u32)ctx->args[1] != KL_KVM_RUN)
+		return 0;
+	kl_on_run_enter(tid, tgid, bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
+			(long)(int)ctx->args[0], KL_VCPU_UNKNOWN);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int kl_sys_exit_ioctl(struct kl_sys_exit_ctx *ctx)
+{
+	KL_PROLOGUE();
+	kl_on_run_exit(tid, bpf_get_smp_processor_id(), bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(kl_sched_process_exit)
+{
+	KL_PROLOGUE();
+	kl_on_process_exit(tid);
+	return 0;
+}
+
+SEC("fentry/kvm_arch_vcpu_load")
+int BPF_PROG(kl_fentry_vcpu_load, struct kvm_vcpu *vcpu, int cpu)
+{
+	KL_PROLOGUE();
+	kl_on_load_begin(tid, tgid, vcpu, KL_VCPU_UNKNOWN, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("fexit/kvm_arch_vcpu_load")
+int BPF_PROG(kl_fexit_vcpu_load, struct kvm_vcpu *vcpu, int cpu)
+{
+	KL_PROLOGUE();
+	kl_on_load_end(tid, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* test entry points: autoload off, inputs as raw_tp scalar args       */
+
+#define KL_TEST_PROLOGUE(tgid)					\
+	if (kl_reject(tgid))					\
+		return 0
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_run_enter, __u32 tid, __u32 tgid, __s32 cpu, __s32 vcpu_id, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_run_enter(tid, tgid, cpu, now, -1, vcpu_id);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_run_exit, __u32 tid, __u32 tgid, __s32 cpu, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_run_exit(tid, cpu, now);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_sched_switch, __s32 cpu, __u64 now, __u32 prev_tid, __u32 prev_tgid,
+	     __u64 prev_state, __u32 prev_loaded, __u32 next_tid, __u32 next_tgid)
+{
+	kl_on_switch(cpu, now, NULL, prev_tid, prev_tgid, prev_state, prev_loaded,
+		     NULL, next_tid, next_tgid);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_vcpu_load, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 reason)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_vcpu_load(tid, tgid, NULL, vcpu_id, kl_xlate_load(reason));
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_vcpu_put, __u32 tid, __u32 tgid, __s32 vcpu_id)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_vcpu_put(tid, tgid, NULL, vcpu_id);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_gstage_fault, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 reason)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_gstage_fault(tid, tgid, NULL, vcpu_id, kl_xlate_fault(reason));
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_pte_update, __u32 tid, __u32 tgid, __u64 op, __u32 retries,
+	     __u64 outcome)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_pte_update(tid, tgid, kl_xlate_pte_op(op), retries,
+			 kl_xlate_pte_outcome(outcome));
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_kvm_exit, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 code, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_kvm_exit(tid, tgid, NULL, vcpu_id, code, now);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_kvm_entry, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_kvm_entry(tid, tgid, NULL, vcpu_id, now);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_userspace_exit, __u32 tid, __u32 tgid, __u32 reason)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_userspace_exit(tid, tgid, reason);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_dirty_ring_push, __u32 tid, __u32 tgid)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_dirty_ring_push(tid, tgid);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_fpu, __u32 tid, __u32 tgid, int load)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_fpu(tid, tgid, load);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_fast_page_fault, __u32 tid, __u32 tgid)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_fast_page_fault(tid, tgid);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_process_exit, __u32 tid, __u32 tgid)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_process_exit(tid);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_load_begin, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_load_begin(tid, tgid, NULL, vcpu_id, now);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_load_end, __u32 tid, __u32 tgid, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_load_end(tid, now);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_hist, __u32 tgid, __u32 hist, __u32 sub, __u64 value)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_hist_add(tgid, hist, sub, value);
+	return 0;
+}
