@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * diff.c - `kvm-lazytop diff BASE.json NEW.json`: counter deltas (raw and
+ * per second), family ratios (share of each reason, in percentage
+ * points), histogram percentile shifts with a two-sample KS and
+ * Mann-Whitney comparison, exit reasons and tool overhead.  Counters are
+ * summed over every VM of each snapshot.  Exit 0, or 2 on bad input.
+ */
+#include <argp.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "commands.h"
+#include "snapshot_read.h"
+
+struct diff_args {
+	const char *base, *new;
+	bool all;	/* also unchanged counters */
+};
+
+static double secs(struct json_object *s)
+{
+	double d;
+
+	return snap_get_num(s, "duration_ns", &d) && d > 0 ? d / 1e9 : NAN;
+}
+
+static void pct(char *buf, size_t len, double a, double b)
+{
+	if (a == 0 && b == 0)
+		snprintf(buf, len, "0%%");
+	else if (a == 0)
+		snprintf(buf, len, "new");
+	else
+		snprintf(buf, len, "%+.1f%%", (b - a) / a * 100);
+}
+
+static void diff_counters(FILE *o, struct json_object *a, struct json_object *b,
+			  bool all)
+{
+	double sa = secs(a), sb = secs(b);
+	const char *const *n;
+	int shown = 0;
+
+	fprintf(o, "\nCOUNTERS (sum over VMs)%*s%14s %14s %14s %9s %12s %12s\n", 9, "",
+		"BASE", "NEW", "DELTA", "CHANGE", "BASE/s", "NEW/s");
+	for (n = snap_counter_names; *n; n++) {
+		uint64_t va = 0, vb = 0;
+		bool ha = snap_counter_sum(a, *n, &va), hb = snap_counter_sum(b, *n, &vb);
+		char c[32], ra[24] = "-", rb[24] = "-";
+
+		if (!ha && !hb)
+			continue;
+		if (ha && hb && va == vb && !all)
+			continue;
+		if (ha && !isnan(sa))
+			snprintf(ra, sizeof(ra), "%.1f", (double)va / sa);
+		if (hb && !isnan(sb))
+			snprintf(rb, sizeof(rb), "%.1f", (double)vb / sb);
+		if (ha && hb) {
+			/* compare rates when both durations are known */
+			if (!isnan(sa) && !isnan(sb))
+				pct(c, sizeof(c), (double)va / sa, (double)vb / sb);
+			else
+				pct(c, sizeof(c), (double)va, (double)vb);
+			fprintf(o, "  %-30s %14llu %14llu %+14lld %9s %12s %12s\n", *n,
+				(unsigned long long)va, (unsigned long long)vb,
+				(long long)(vb - va), c, ra, rb);
+		} else {
+			char x[24], y[24];
+
+			snprintf(x, sizeof(x), "%llu", (unsigned long long)va);
+			snprintf(y, sizeof(y), "%llu", (unsigned long long)vb);
+			fprintf(o, "  %-30s %14s %14s %14s %9s %12s %12s\n", *n,
+				ha ? x : "unavailable", hb ? y : "unavailable", "-", "-", ra, rb);
+		}
+		shown++;
+	}
+	if (!shown)
+		fprintf(o, "  (no counter changed; --all shows every counter)\n");
+}
+
+static void diff_ratios(FILE *o, struct json_object *a, struct json_object *b)
+{
+	size_t f;
+
+	fprintf(o, "\nRATIOS (counter / sum of its family)%*s%10s %10s %10s\n", 13, "",
+		"BASE", "NEW", "SHIFT");
+	for (f = 0; f < snap_nfamilies; f++) {
+		const struct snap_family *fam = &snap_families[f];
+		uint64_t ta = 0, tb = 0, v;
+		bool ha = true, hb = true;
+		const char *const *m;
+
+		for (m = fam->members; *m; m++) {
+			ha = ha && snap_counter_sum(a, *m, &v);
+			ta += ha ? v : 0;
+			hb = hb && snap_counter_sum(b, *m, &v);
+			tb += hb ? v : 0;
+		}
+		if (!ha && !hb)
+			continue;
+		for (m = fam->members; *m; m++) {
+			uint64_t va = 0, vb = 0;
+			double ra = NAN, rb = NAN;
+			char name[64], sa[16] = "-", sb[16] = "-", sh[16] = "-";
+
+			snap_counter_sum(a, *m, &va);
+			snap_counter_sum(b, *m, &vb);
+			if (ha && ta) {
+				ra = (double)va / (double)ta;
+				snprintf(sa, sizeof(sa), "%.4f", ra);
+			}
+			if (hb && tb) {
+				rb = (double)vb / (double)tb;
+				snprintf(sb, sizeof(sb), "%.4f", rb);
+			}
+			if (!isnan(ra) && !isnan(rb))
+				snprintf(sh, sizeof(sh), "%+.2fpp", (rb - ra) * 100);
+			snprintf(name, sizeof(name), "%s ratio", *m);
+			fprintf(o, "  %-47s %10s %10s %10s\n", name, sa, sb, sh);
+		}
+	}
+}
+
+static void hist_line(FILE *o, const char *label, const struct snap_hist *ha,
+		      const struct snap_hist *hb)
+{
+	static const struct { const char *n; double q; } qs[] = {
+		{ "p50", 0.50 }, { "p90", 0.90 }, { "p99", 0.99 }, { "p999", 0.999 },
+	};
+	char b1[32], b2[32], r[32];
+	size_t i;
+
+	fprintf(o, "  %s: count %llu -> %llu\n", label,
+		(unsigned long long)ha->count, (unsigned long long)hb->count);
+	for (i = 0; i < 4; i++) {
+		double x = snap_hist_quantile(ha, qs[i].q), y = snap_hist_quantile(hb, qs[i].q);
+
+		if (!isnan(x) && !isnan(y) && x > 0)
+			snprintf(r, sizeof(r), "x%.3f", y / x);
+		else
+			snprintf(r, sizeof(r), "-");
+		fprintf(o, "    %-5s %10s -> %10s  %s\n", qs[i].n,
+			snap_fmt_ns(x, b1, sizeof(b1)), snap_fmt_ns(y, b2, sizeof(b2)), r);
+	}
+	{
+		double x = ha->count ? (double)ha->sum / (double)ha->count : NAN;
+		double y = hb->count ? (double)hb->sum / (double)hb->count : NAN;
+
+		fprintf(o, "    %-5s %10s -> %10s\n", "mean", snap_fmt_ns(x, b1, sizeof(b1)),
+			snap_fmt_ns(y, b2, sizeof(b2)));
+	}
+	if (ha->count && hb->count) {
+		struct snap_cmp c;
+
+		snap_hist_compare(ha, hb, &c);
+		fprintf(o, "    KS D=%.4f p=%.3g (new slower: D+=%.4f p=%.3g); Mann-Whitney P(new>base)=%.3f z=%+.2f\n",
+			c.ks_d, c.ks_p, c.ks_d_plus, c.ks_p_plus, c.mw_auc, c.mw_z);
+	}
+}
+
+static int diff_hists(FILE *o, struct json_object *a, struct json_object *b)
+{
+	const char *const *n;
+
+	fprintf(o, "\nHISTOGRAMS (percentile shifts, NEW/BASE)\n");
+	for (n = snap_hist_names; *n; n++) {
+		struct snap_hist ha, hb;
+		char err[200];
+		int ra, rb;
+
+		ra = snap_hist_sum(a, *n, &ha, err, sizeof(err));
+		if (ra < 0) {
+			fprintf(stderr, "diff: base: %s\n", err);
+			return -1;
+		}
+		rb = snap_hist_sum(b, *n, &hb, err, sizeof(err));
+		if (rb < 0) {
+			fprintf(stderr, "diff: new: %s\n", err);
+			snap_hist_free(&ha);
+			return -1;
+		}
+		if (ra == 0 && rb == 0) {
+			if (snap_unavailable(a, *n) || snap_unavailable(b, *n))
+				fprintf(o, "  %s: unavailable\n", *n);
+			continue;
+		}
+		hist_line(o, *n, &ha, &hb);
+		snap_hist_free(&ha);
+		snap_hist_free(&hb);
+	}
+	return 0;
+}
+
+static void reason_keys(struct json_object *s, const char *kind,
+			struct json_object *set)
+{
+	struct json_object *vms = snap_get_arr(s, "vms");
+	size_t i;
+
+	for (i = 0; vms && i < json_object_array_length(vms); i++) {
+		struct json_object *r = snap_get_obj(snap_get_obj(
+			json_object_array_get_idx(vms, i), "reasons"), kind);
+
+		if (!r)
+			continue;
+		json_object_object_foreach(r, k, v) {
+			(void)v;
+			json_object_object_add(set, k, NULL);
+		}
+	}
+}
+
+static uint64_t reason_sum(struct json_object *s, const char *kind, const char *key)
+{
+	struct json_object *vms = snap_get_arr(s, "vms");
+	uint64_t sum = 0, x;
+	size_t i;
+
+	for (i = 0; vms && i < json_object_array_length(vms); i++)
+		if (snap_get_u64(snap_get_obj(snap_get_obj(json_object_array_get_idx(vms, i),
+							   "reasons"), kind), key, &x))
+			sum += x;
+	return sum;
+}
+
+static void diff_reasons(FILE *o, struct json_object *a, struct json_object *b)
+{
+	static const char *const kinds[] = { "userspace_exit", "exit" };
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		struct json_object *set = json_object_new_object();
+
+		reason_keys(a, kinds[k], set);
+		reason_keys(b, kinds[k], set);
+		if (json_object_object_length(set)) {
+			fprintf(o, "\nREASONS %s%*s%14s %14s %9s\n", kinds[k],
+				(int)(33 - strlen(kinds[k])), "", "BASE", "NEW", "CHANGE");
+			json_object_object_foreach(set, key, v) {
+				uint64_t x = reason_sum(a, kinds[k], key), y = reason_sum(b, kinds[k], key);
+				char c[32];
+
+				(void)v;
+				pct(c, sizeof(c), (double)x, (double)y);
+				fprintf(o, "  %-38s %14llu %14llu %9s\n", key,
+					(unsigned long long)x, (unsigned long long)y, c);
+			}
+		}
+		json_object_put(set);
+	}
+}
+
+static void diff_overhead(FILE *o, struct json_object *a, struct json_object *b)
+{
+	static const char *const keys[] = {
+		"bpf_run_time_ns", "bpf_events", "collector_cpu_ns", "collector_cpu_pct",
+		"collector_rss_kb", "collector_maxrss_kb",
+	};
+	struct json_object *oa = snap_get_obj(a, "overhead"), *ob = snap_get_obj(b, "overhead");
+	size_t i;
+
+	if (!oa && !ob)
+		return;
+	fprintf(o, "\nOVERHEAD%*s%14s %14s %9s\n", 32, "", "BASE", "NEW", "CHANGE");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		double x = NAN, y = NAN;
+		char c[32] = "-";
+
+		snap_get_num(oa, keys[i], &x);
+		snap_get_num(ob, keys[i], &y);
+		if (isnan(x) && isnan(y))
+			continue;
+		if (!isnan(x) && !isnan(y))
+			pct(c, sizeof(c), x, y);
+		fprintf(o, "  %-38s %14.6g %14.6g %9s\n", keys[i], x, y, c);
+	}
+}
+
+static const struct argp_option diff_options[] = {
+	{ "all", 'a', NULL, 0, "Show unchanged counters too", 0 },
+	{ 0 }
+};
+
+static error_t diff_parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct diff_args *a = state->input;
+
+	switch (key) {
+	case 'a': a->all = true; break;
+	case ARGP_KEY_ARG:
+		if (!a->base)
+			a->base = arg;
+		else if (!a->new)
+			a->new = arg;
+		else
+			argp_error(state, "two snapshots: BASE.json NEW.json");
+		break;
+	case ARGP_KEY_END:
+		if (!a->new)
+			argp_error(state, "two snapshots: BASE.json NEW.json");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	static const struct argp argp = {
+		diff_options, diff_parse_opt, "BASE.json NEW.json",
+		"Compare two kvm-lazytop snapshots: counter deltas, ratio shifts, "
+		"percentile shifts.\vExit status: 0, or 2 on bad input.",
+		NULL, NULL, NULL
+	};
+	struct diff_args a = { 0 };
+	struct json_object *sa, *sb;
+	char err[512], b1[32], b2[32];
+	int rc = 0;
+
+	argp_err_exit_status = 2;
+	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
+		return 2;
+	sa = snap_load(a.base, err, sizeof(err));
+	if (!sa) {
+		fprintf(stderr, "diff: %s\n", err);
+		return 2;
+	}
+	sb = snap_load(a.new, err, sizeof(err));
+	if (!sb) {
+		fprintf(stderr, "diff: %s\n", err);
+		json_object_put(sa);
+		return 2;
+	}
+	printf("kvm-lazytop diff: BASE %s -> NEW %s\n", a.base, a.new);
+	printf("duration: %s -> %s\n", snap_fmt_ns(secs(sa) * 1e9, b1, sizeof(b1)),
+	       snap_fmt_ns(secs(sb) * 1e9, b2, sizeof(b2)));
+	diff_counters(stdout, sa, sb, a.all);
+	diff_ratios(stdout, sa, sb);
+	if (diff_hists(stdout, sa, sb))
+		rc = 2;
+	diff_reasons(stdout, sa, sb);
+	diff_overhead(stdout, sa, sb);
+	json_object_put(sa);
+	json_object_put(sb);
+	return rc;
+}

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * html.c - `kvm-lazytop report --html OUT.html A.json [B.json]`: one
+ * self-contained page (inline CSS + SVG, no script, no external resource)
+ * comparing up to two snapshots: fast-path hit rates, slow-path reasons,
+ * latency histograms (A vs B overlaid), vcpu_load reasons, exit reasons.
+ *
+ * Stable hooks for tests: every chart is <svg data-chart="NAME"
+ * data-bars="N" data-series="S">, every bar <rect data-bar="KEY"
+ * data-snap="A|B" data-value="X">, every histogram curve
+ * <path data-series="A|B">.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "html_report.h"
+#include "snapshot_read.h"
+
+static const char *const colors[HTML_MAX_SNAPS] = { "#1f77b4", "#e6550d" };
+static const char *const letters[HTML_MAX_SNAPS] = { "A", "B" };
+
+static void esc(FILE *o, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", o); break;
+		case '>': fputs("&gt;", o); break;
+		case '&': fputs("&amp;", o); break;
+		case '"': fputs("&quot;", o); break;
+		case '\'': fputs("&#39;", o); break;
+		default:
+			if ((unsigned char)*s < 0x20)
+				fputc(' ', o);
+			else
+				fputc(*s, o);
+		}
+	}
+}
+
+/* One bar chart: rows x snapshots.  v[row][snap], NAN = no bar. */
+struct bars {
+	const char *chart, *title, *unit;
+	size_t rows, nsnap;
+	const char *label[64];
+	double v[64][HTML_MAX_SNAPS];
+	bool ratio;		/* scale to 1.0 and print as % */
+};
+
+static void bar_chart(FILE *o, const struct bars *b)
+{
+	const double lw = 230, bw = 420, bh = 14, gap = 8;
+	double max = 0, h, y = 10;
+	size_t r, s, nbars = 0;
+
+	for (r = 0; r < b->rows; r++)
+		for (s = 0; s < b->nsnap; s++)
+			if (!isnan(b->v[r][s])) {
+				nbars++;
+				if (b->v[r][s] > max)
+					max = b->v[r][s];
+			}
+	if (b->ratio)
+		max = 1;
+	if (max <= 0)
+		max = 1;
+	h = 20 + (double)b->rows * ((double)b->nsnap * bh + gap);
+	fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" data-chart=\"%s\" data-bars=\"%zu\" data-series=\"%zu\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n",
+		b->chart, nbars, b->nsnap, lw + bw + 110, h, lw + bw + 110, h);
+	fputs("<title>", o);
+	esc(o, b->title);
+	fputs("</title>\n", o);
+	for (r = 0; r < b->rows; r++) {
+		fprintf(o, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"lbl\">", lw - 8,
+			y + (double)b->nsnap * bh / 2 + 4);
+		esc(o, b->label[r]);
+		fputs("</text>\n", o);
+		for (s = 0; s < b->nsnap; s++, y += bh) {
+			double v = b->v[r][s], w;
+
+			if (isnan(v)) {
+				fprintf(o, "<text x=\"%.0f\" y=\"%.1f\" class=\"na\">%s: n/a</text>\n",
+					lw + 4, y + bh - 3, letters[s]);
+				continue;
+			}
+			w = v / max * bw;
+			if (v > 0 && w < 1)
+				w = 1;
+			fputs("<rect class=\"bar\" data-bar=\"", o);
+			esc(o, b->label[r]);
+			fprintf(o, "\" data-snap=\"%s\" data-value=\"%.9g\" x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"><title>%s ",
+				letters[s], v, lw, y + 1, w, bh - 2, colors[s], letters[s]);
+			esc(o, b->label[r]);
+			if (b->ratio)
+				fprintf(o, ": %.2f%%</title></rect>\n", v * 100);
+			else
+				fprintf(o, ": %.9g</title></rect>\n", v);
+			fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" class=\"val\">", lw + w + 4, y + bh - 3);
+			if (b->ratio)
+				fprintf(o, "%.2f%%", v * 100);
+			else
+				fprintf(o, "%.9g", v);
+			fputs("</text>\n", o);
+		}
+		y += gap;
+	}
+	fputs("</svg>\n", o);
+}
+
+static bool family_sum(struct json_object *s, const struct snap_family *f,
+		       bool fast_only, uint64_t *out)
+{
+	const char *const *m, *const *q;
+	uint64_t v;
+
+	*out = 0;
+	for (m = f->members; *m; m++) {
+		bool fast = false;
+
+		if (!snap_counter_sum(s, *m, &v))
+			return false;
+		for (q = f->fast; *q; q++)
+			fast = fast || !strcmp(*q, *m);
+		if (!fast_only || fast)
+			*out += v;
+	}
+	return true;
+}
+
+static void unavailable_note(FILE *o, const char *what)
+{
+	fputs("<p class=\"unavail\">", o);
+	esc(o, what);
+	fputs("</p>\n", o);
+}
+
+static void section_hit_rates(FILE *o, struct json_object *const *s, size_t n)
+{
+	struct bars b = { .chart = "hit-rates", .title = "Fast-path hit rates",
+			  .nsnap = n, .ratio = true };
+	size_t f, i;
+
+	fputs("<section id=\"hit-rates\"><h2>Fast-path hit rates</h2>\n"
+	      "<p class=\"note\">Share of each reason family that took the fast path "
+	      "(vcpu_load: fast; gstage_fault: fast+spurious; reload prediction: same_cpu; "
+	      "contended PTE updates: updated), and reload-prediction agreement.</p>\n", o);
+	for (f = 0; f < snap_nfamilies; f++) {
+		const struct snap_family *fam = &snap_families[f];
+		bool any = false;
+
+		if (!fam->fast[0])
+			continue;
+		b.label[b.rows] = fam->name;
+		for (i = 0; i < n; i++) {
+			uint64_t fast, tot;
+
+			b.v[b.rows][i] = NAN;
+			if (family_sum(s[i], fam, true, &fast) && family_sum(s[i], fam, false, &tot) && tot) {
+				b.v[b.rows][i] = (double)fast / (double)tot;
+				any = true;
+			}
+		}
+		if (any)
+			b.rows++;
+	}
+	{
+		bool any = false;
+
+		b.label[b.rows] = "prediction_agreement";
+		for (i = 0; i < n; i++) {
+			struct json_object *vms = snap_get_arr(s[i], "vms");
+			double num = 0, den = 0, a;
+			uint64_t c;
+			size_t v;
+
+			b.v[b.rows][i] = NAN;
+			for (v = 0; vms && v < json_object_array_length(vms); v++) {
+				struct json_object *p = snap_get_obj(json_object_array_get_idx(vms, v),
+								     "prediction");
+
+				if (snap_get_num(p, "agreement", &a) && snap_get_u64(p, "loads_compared", &c)) {
+					num += a * (double)c;
+					den += (double)c;
+				}
+			}
+			if (den > 0) {
+				b.v[b.rows][i] = num / den;
+				any = true;
+			}
+		}
+		if (any)
+			b.rows++;
+	}
+	if (!b.rows)
+		unavailable_note(o, "No hit-rate family is available in these snapshots (the kernel series' tracepoints are not attached).");
+	bar_chart(o, &b);
+	fputs("</section>\n", o);
+}
+
+static void section_family(FILE *o, struct json_object *const *s, size_t n,
+			   const char *id, const char *title, const char *family,
+			   bool slow_only, const char *unavail)
+{
+	const struct snap_family *fam = NULL;
+	struct bars b = { .chart = id, .title = title, .nsnap = n };
+	const char *const *m;
+	bool any = false;
+	size_t f, i;
+
+	for (f = 0; f < snap_nfamilies; f++)
+		if (!strcmp(snap_families[f].name, family))
+			fam = &snap_families[f];
+	fprintf(o, "<section id=\"%s\"><h2>", id);
+	esc(o, title);
+	fputs("</h2>\n", o);
+	for (m = fam->members; *m; m++) {
+		const char *const *q;
+		bool fast = false;
+
+		for (q = fam->fast; *q; q++)
+			fast = fast || !strcmp(*q, *m);
+		if (slow_only && fast)
+			continue;
+		b.label[b.rows] = *m + strlen(fam->prefix);
+		for (i = 0; i < n; i++) {
+			uint64_t v;
+
+			b.v[b.rows][i] = NAN;
+			if (snap_counter_sum(s[i], *m, &v)) {
+				b.v[b.rows][i] = (double)v;
+				any = true;
+			}
+		}
+		b.rows++;
+	}
+	if (!any) {
+		b.rows = 0;
+		unavailable_note(o, unavail);
+	}
+	bar_chart(o, &b);
+	fputs("</section>\n", o);
+}
+
+static void section_reasons(FILE *o, struct json_object *const *s, size_t n,
+			    const char *kind, const char *id, const char *title)
+{
+	struct bars b = { .chart = id, .title = title, .nsnap = n };
+	struct json_object *keys = json_object_new_object();
+	size_t i, v;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *vms = snap_get_arr(s[i], "vms");
+
+		for (v = 0; vms && v < json_object_array_length(vms); v++) {
+			struct json_object *r = snap_get_obj(snap_get_obj(
+				json_object_array_get_idx(vms, v), "reasons"), kind);
+
+			if (!r)
+				continue;
+			json_object_object_foreach(r, k, val) {
+				(void)val;
+				if (!json_object_object_get_ex(keys, k, NULL))
+					json_object_object_add(keys, k, json_object_new_int(0));
+			}
+		}
+	}
+	fprintf(o, "<section id=\"%s\"><h2>", id);
+	esc(o, title);
+	fputs("</h2>\n", o);
+	json_object_object_foreach(keys, key, unused) {
+		(void)unused;
+		if (b.rows >= 64)
+			break;
+		b.label[b.rows] = key;
+		for (i = 0; i < n; i++) {
+			struct json_object *vms = snap_get_arr(s[i], "vms");
+			bool has = false;
+			uint64_t sum = 0, x;
+
+			for (v = 0; vms && v < json_object_array_length(vms); v++) {
+				struct json_object *r = snap_get_obj(snap_get_obj(
+					json_object_array_get_idx(vms, v), "reasons"), kind);
+
+				if (r) {
+					has = true;
+					if (snap_get_u64(r, key, &x))
+						sum += x;
+				}
+			}
+			b.v[b.rows][i] = has ? (double)sum : NAN;
+		}
+		b.rows++;
+	}
+	if (!b.rows)
+		unavailable_note(o, "No reasons recorded in these snapshots.");
+	bar_chart(o, &b);
+	json_object_put(keys);
+	fputs("</section>\n", o);
+}
+
+/* Overlaid histograms: share of samples per bucket, log2 x axis. */
+static void hist_chart(FILE *o, const char *name, struct snap_hist *h,
+		       const bool *has, size_t n)
+{
+	const double W = 640, H = 220, L = 50, R = 10, T = 10, B = 30;
+	double xmin = 1e300, xmax = 0, ymax = 0;
+	size_t i, j, nseries = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!has[i] || !h[i].count)
+			continue;
+		nseries++;
+		for (j = 0; j < h[i].n; j++) {
+			double lo = (double)snap_bucket_lo(h[i].b[j].le);
+			double hi = h[i].b[j].le == UINT64_MAX ? lo * 2 : (double)h[i].b[j].le + 1;
+			double y = (double)h[i].b[j].count / (double)h[i].count;
+
+			if (!h[i].b[j].count)
+				continue;
+			xmin = fmin(xmin, log2(lo + 1));
+			xmax = fmax(xmax, log2(hi + 1));
+			ymax = fmax(ymax, y);
+		}
+	}
+	if (xmax <= xmin) {
+		xmin = 0;
+		xmax = 1;
+	}
+	if (ymax <= 0)
+		ymax = 1;
+	fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" data-chart=\"hist-%s\" data-series=\"%zu\" data-bars=\"0\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n<title>",
+		name, nseries, W, H, W, H);
+	esc(o, name);
+	fputs("</title>\n", o);
+	fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"axis\"/>\n", L, H - B, W - R, H - B);
+	fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"axis\"/>\n", L, T, L, H - B);
+	/* x ticks at powers of ten */
+	for (i = 0; i < 13; i++) {
+		double v = pow(10, (double)i), x;
+		char buf[32];
+
+		if (log2(v + 1) < xmin || log2(v + 1) > xmax)
+			continue;
+		x = L + (log2(v + 1) - xmin) / (xmax - xmin) * (W - L - R);
+		fprintf(o, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" class=\"tick\"/>"
+			"<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" class=\"lbl\">%s</text>\n",
+			x, H - B, x, H - B + 4, x, H - B + 16, snap_fmt_ns(v, buf, sizeof(buf)));
+	}
+	fprintf(o, "<text x=\"4\" y=\"%.0f\" class=\"lbl\">%.0f%%</text>\n", T + 10, ymax * 100);
+	for (i = 0; i < n; i++) {
+		double px = L, py = H - B;
+
+		if (!has[i] || !h[i].count)
+			continue;
+		fprintf(o, "<path data-series=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"M%.1f %.1f",
+			letters[i], colors[i], px, py);
+		for (j = 0; j < h[i].n; j++) {
+			double lo = (double)snap_bucket_lo(h[i].b[j].le);
+			double hi = h[i].b[j].le == UINT64_MAX ? lo * 2 : (double)h[i].b[j].le + 1;
+			double y = (double)h[i].b[j].count / (double)h[i].count;
+			double x0 = L + (log2(lo + 1) - xmin) / (xmax - xmin) * (W - L - R);
+			double x1 = L + (log2(hi + 1) - xmin) / (xmax - xmin) * (W - L - R);
+			double yy = H - B - y / ymax * (H - T - B);
+
+			fprintf(o, " L%.1f %.1f L%.1f %.1f L%.1f %.1f L%.1f %.1f", x0, H - B, x0, yy,
+				x1, yy, x1, H - B);
+		}
+		fputs("\"/>\n", o);
+	}
+	fputs("</svg>\n", o);
+}
+
+static int section_hists(FILE *o, struct json_object *const *s, size_t n)
+{
+	const char *const *name;
+
+	fputs("<section id=\"latency\"><h2>Latency histograms</h2>\n"
+	      "<p class=\"note\">Share of samples per bucket (log scale), snapshots overlaid.</p>\n", o);
+	for (name = snap_hist_names; *name; name++) {
+		struct snap_hist h[HTML_MAX_SNAPS];
+		bool has[HTML_MAX_SNAPS] = { false }, any = false, unav = false;
+		char err[200];
+		size_t i;
+
+		for (i = 0; i < n; i++) {
+			int r = snap_hist_sum(s[i], *name, &h[i], err, sizeof(err));
+
+			if (r < 0) {
+				fprintf(stderr, "report: %s\n", err);
+				while (i--)
+					snap_hist_free(&h[i]);
+				return -1;
+			}
+			has[i] = r > 0;
+			any = any || (r > 0 && h[i].count);
+			unav = unav || snap_unavailable(s[i], *name);
+		}
+		fprintf(o, "<h3>%s</h3>\n", *name);
+		if (any) {
+			fputs("<table class=\"pct\"><tr><th></th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th></tr>\n", o);
+			for (i = 0; i < n; i++) {
+				char a[32], b[32], c[32], d[32];
+
+				if (!has[i])
+					continue;
+				fprintf(o, "<tr><td style=\"color:%s\">%s</td><td>%llu</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+					colors[i], letters[i], (unsigned long long)h[i].count,
+					snap_fmt_ns(snap_hist_quantile(&h[i], .5), a, sizeof(a)),
+					snap_fmt_ns(snap_hist_quantile(&h[i], .9), b, sizeof(b)),
+					snap_fmt_ns(snap_hist_quantile(&h[i], .99), c, sizeof(c)),
+					snap_fmt_ns(snap_hist_quantile(&h[i], .999), d, sizeof(d)));
+			}
+			fputs("</table>\n", o);
+			hist_chart(o, *name, h, has, n);
+		} else {
+			unavailable_note(o, unav ? "unavailable: the probes this histogram needs are not attached"
+					      : "no samples");
+		}
+		for (i = 0; i < n; i++)
+			if (has[i])
+				snap_hist_free(&h[i]);
+	}
+	fputs("</section>\n", o);
+	return 0;
+}
+
+static void header(FILE *o, struct json_object *const *s, const char *const *names,
+		   size_t n)
+{
+	size_t i;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	      "<title>kvm-lazytop report</title>\n<style>\n"
+	      "body{font-family:sans-serif;margin:1.5em;color:#222;background:#fff}\n"
+	      "h1{font-size:1.4em}h2{font-size:1.15em;border-bottom:1px solid #ccc;margin-top:1.5em}\n"
+	      "h3{font-size:1em;margin:1em 0 .3em}\n"
+	      ".lbl,.val,.na{font-size:11px;fill:#333}.na{fill:#999}\n"
+	      ".axis{stroke:#444}.tick{stroke:#888}.note{color:#555;font-size:.9em}\n"
+	      ".unavail{color:#a33;font-style:italic}\n"
+	      "table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:2px 8px;text-align:right}\n"
+	      ".swatch{display:inline-block;width:12px;height:12px;margin-right:4px}\n"
+	      "</style></head><body>\n<h1>kvm-lazytop report</h1>\n<ul class=\"legend\">\n", o);
+	for (i = 0; i < n; i++) {
+		struct json_object *host = snap_get_obj(s[i], "host");
+		double d = NAN;
+
+		snap_get_num(s[i], "duration_ns", &d);
+		fprintf(o, "<li><span class=\"swatch\" style=\"background:%s\"></span><b>%s</b>: ",
+			colors[i], letters[i]);
+		esc(o, names[i]);
+		fputs(" &mdash; ", o);
+		esc(o, snap_get_str(host, "hostname") ? snap_get_str(host, "hostname") : "?");
+		fputs(", ", o);
+		esc(o, snap_get_str(host, "arch") ? snap_get_str(host, "arch") : "?");
+		fputs(", kernel ", o);
+		esc(o, snap_get_str(host, "kernel") ? snap_get_str(host, "kernel") : "?");
+		fprintf(o, ", %.2f s, %zu VM(s)</li>\n", d / 1e9,
+			snap_get_arr(s[i], "vms") ? json_object_array_length(snap_get_arr(s[i], "vms")) : 0);
+	}
+	fputs("</ul>\n", o);
+}
+
+static void unavailable_list(FILE *o, struct json_object *const *s, size_t n)
+{
+	size_t i, j;
+
+	fputs("<section id=\"unavailable\"><h2>Unavailable on the measured host</h2>\n<ul>\n", o);
+	for (i = 0; i < n; i++) {
+		struct json_object *u = snap_get_arr(s[i], "unavailable");
+
+		fprintf(o, "<li>%s: ", letters[i]);
+		for (j = 0; u && j < json_object_array_length(u); j++) {
+			fputs(j ? ", " : "", o);
+			esc(o, json_object_get_string(json_object_array_get_idx(u, j)));
+		}
+		if (!u || !json_object_array_length(u))
+			fputs("(none)", o);
+		fputs("</li>\n", o);
+	}
+	fputs("</ul></section>\n", o);
+}
+
+int html_write(FILE *o, struct json_object *const *snaps,
+	       const char *const *names, size_t n)
+{
+	if (n < 1 || n > HTML_MAX_SNAPS)
+		return -1;
+	header(o, snaps, names, n);
+	section_hit_rates(o, snaps, n);
+	section_family(o, snaps, n, "slow-path", "Slow-path reasons (G-stage faults that missed the fast path)",
+		       "gstage_fault", true,
+		       "unavailable: kvm_riscv_gstage_fault is not attached in these snapshots");
+	if (section_hists(o, snaps, n))
+		return -1;
+	section_family(o, snaps, n, "vcpu-load", "vcpu_load reasons", "vcpu_load", false,
+		       "unavailable: kvm_riscv_vcpu_load is not attached in these snapshots");
+	section_reasons(o, snaps, n, "userspace_exit", "userspace-exits", "Exits to the VMM by reason");
+	section_reasons(o, snaps, n, "exit", "exit-reasons", "Guest exits by cause");
+	unavailable_list(o, snaps, n);
+	fputs("<footer class=\"note\">Generated by kvm-lazytop report --html.</footer>\n</body></html>\n", o);
+	return ferror(o) ? -1 : 0;
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * http.c - the /metrics exporter (`kvm-lazytop --listen ADDR:PORT`),
+ * libmicrohttpd.  Read-only by construction: GET and HEAD of /metrics,
+ * 405 for any other method, 404 for any other path; MHD answers 4xx to
+ * malformed or oversized requests.  One internal polling thread, bounded
+ * connections, per-IP limit, idle timeout and per-connection memory, so
+ * a load generator cannot exhaust the process (tests/host/exports).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+
+#include "commands.h"
+#include "prom_internal.h"
+
+#define HTTP_MAX_CONNECTIONS	64
+#define HTTP_PER_IP_CONNECTIONS	32
+#define HTTP_TIMEOUT_S		10
+#define HTTP_CONN_MEMORY	(32 * 1024)	/* request line + headers */
+#define HTTP_BACKLOG		64
+
+#define CT_PROM	"text/plain; version=0.0.4; charset=utf-8"
+#define CT_OM	"application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+struct kl_http {
+	struct MHD_Daemon *d;
+	struct kl_http_opts o;
+	int fd;
+};
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int code,
+				  const char *text, const char *allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+					    MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static bool wants_openmetrics(struct MHD_Connection *c)
+{
+	const char *acc = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_ACCEPT);
+
+	return acc && strstr(acc, "application/openmetrics-text");
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
+			       const char *url, const char *method,
+			       const char *version, const char *upload_data,
+			       size_t *upload_data_size, void **con_cls)
+{
+	struct kl_http *h = cls;
+	struct json_object *snap;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *buf = NULL;
+	size_t len = 0;
+	bool om;
+	FILE *f;
+	int rc;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)con_cls;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "405 method not allowed: /metrics is read-only (GET, HEAD)\n",
+				  "GET, HEAD");
+	if (strcmp(url, "/metrics"))
+		return reply_text(c, MHD_HTTP_NOT_FOUND,
+				  "404 not found: kvm-lazytop serves /metrics only\n", NULL);
+	snap = h->o.snapshot ? h->o.snapshot(h->o.ctx) : NULL;
+	if (!snap)
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "503 no snapshot yet\n", NULL);
+	om = wants_openmetrics(c);
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		json_object_put(snap);
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "500 out of memory\n", NULL);
+	}
+	rc = prom_write_fmt(f, snap, h->o.per_vcpu, om);
+	rc |= fclose(f);
+	json_object_put(snap);
+	if (rc) {
+		free(buf);
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "500 cannot render the snapshot\n", NULL);
+	}
+	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(buf);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, om ? CT_OM : CT_PROM);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* "ADDR:PORT", "[V6]:PORT", ":PORT" (loopback).  0, or 2 on a bad address. */
+static int resolve(const char *spec, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	char host[256], *colon;
+	const char *port;
+	size_t hl;
+	int e;
+
+	if (!spec || !*spec || strlen(spec) >= sizeof(host))
+		return 2;
+	if (spec[0] == '[') {
+		const char *rb = strchr(spec, ']');
+
+		if (!rb || rb[1] != ':')
+			return 2;
+		hl = (size_t)(rb - spec - 1);
+		memcpy(host, spec + 1, hl);
+		host[hl] = 0;
+		port = rb + 2;
+	} else {
+		snprintf(host, sizeof(host), "%s", spec);
+		colon = strrchr(host, ':');
+		if (!colon || strchr(host, ':') != colon)
+			return 2;
+		*colon = 0;
+		port = spec + (colon - host) + 1;
+	}
+	if (!*port || strspn(port, "0123456789") != strlen(port) ||
+	    atoi(port) < 1 || atoi(port) > 65535)
+		return 2;
+	if (!*host)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	e = getaddrinfo(host, port, &hints, &ai);
+	if (e || !ai)
+		return 2;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sl = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+int http_serve(const struct kl_http_opts *opts, struct kl_http **srv)
+{
+	struct sockaddr_storage ss;
+	struct kl_http *h;
+	socklen_t sl = 0;
+	unsigned int flags;
+	int one = 1;
+
+	*srv = NULL;
+	if (!opts || resolve(opts->addr, &ss, &sl)) {
+		fprintf(stderr, "kvm-lazytop: --listen %s: want ADDR:PORT, [ADDR]:PORT or :PORT\n",
+			opts && opts->addr ? opts->addr : "(null)");
+		return 2;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		fprintf(stderr, "kvm-lazytop: --listen: out of memory\n");
+		return 1;
+	}
+	h->o = *opts;
+	h->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (h->fd < 0 ||
+	    setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(h->fd, (struct sockaddr *)&ss, sl) || listen(h->fd, HTTP_BACKLOG)) {
+		fprintf(stderr, "kvm-lazytop: --listen %s: %s\n", opts->addr, strerror(errno));
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+		return 1;
+	}
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (opts->verbose)
+		flags |= MHD_USE_ERROR_LOG;
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
+				MHD_OPTION_LISTEN_SOCKET, h->fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_CONNECTIONS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+				MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+				MHD_OPTION_END);
+	if (!h->d) {
+		fprintf(stderr, "kvm-lazytop: --listen %s: cannot start the HTTP server\n",
+			opts->addr);
+		close(h->fd);
+		free(h);
+		return 1;
+	}
+	*srv = h;
+	return 0;
+}
+
+void http_stop(struct kl_http *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->d);	/* closes the listen socket too */
+	free(srv);
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * report.c - `kvm-lazytop report [--vcpu] FILE.json...` renders saved
+ * snapshots with the live text view (render_text), on any architecture;
+ * `kvm-lazytop report --html OUT.html A.json [B.json]` writes the HTML
+ * comparison page (html.c).  Exit 0, 2 on bad input, 1 on write errors.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "commands.h"
+#include "html_report.h"
+#include "render.h"
+#include "snapshot_read.h"
+
+struct report_args {
+	const char *html;
+	bool per_vcpu;
+	const char *files[16];
+	size_t n;
+};
+
+static const struct argp_option report_options[] = {
+	{ "html", 'H', "OUT.html", 0, "Write a self-contained HTML page comparing A.json [B.json]", 0 },
+	{ "vcpu", 'V', NULL, 0, "Text view: a row per vCPU", 0 },
+	{ 0 }
+};
+
+static error_t report_parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct report_args *a = state->input;
+
+	switch (key) {
+	case 'H': a->html = arg; break;
+	case 'V': a->per_vcpu = true; break;
+	case ARGP_KEY_ARG:
+		if (a->n >= 16)
+			argp_error(state, "at most 16 snapshots");
+		a->files[a->n++] = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!a->n)
+			argp_error(state, "missing FILE.json");
+		if (a->html && a->n > HTML_MAX_SNAPS)
+			argp_error(state, "--html compares at most %d snapshots", HTML_MAX_SNAPS);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct argp argp = {
+		report_options, report_parse_opt, "FILE.json...\n--html OUT.html A.json [B.json]",
+		"Render saved kvm-lazytop snapshots as text, or as one HTML page.\v"
+		"Exit status: 0, 1 write error, 2 bad input.", NULL, NULL, NULL
+	};
+	struct json_object *snaps[16] = { 0 };
+	struct report_args a = { 0 };
+	char err[512];
+	size_t i;
+	int rc = 0;
+
+	argp_err_exit_status = 2;
+	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
+		return 2;
+	for (i = 0; i < a.n; i++) {
+		snaps[i] = snap_load(a.files[i], err, sizeof(err));
+		if (!snaps[i]) {
+			fprintf(stderr, "report: %s\n", err);
+			rc = 2;
+			goto out;
+		}
+	}
+	if (a.html) {
+		FILE *f = fopen(a.html, "w");
+
+		if (!f) {
+			fprintf(stderr, "report: %s: %s\n", a.html, strerror(errno));
+			rc = 1;
+			goto out;
+		}
+		if (html_write(f, snaps, a.files, a.n)) {
+			fprintf(stderr, "report: cannot render %s\n", a.html);
+			rc = 1;
+		}
+		if (fclose(f) && !rc) {
+			fprintf(stderr, "report: %s: %s\n", a.html, strerror(errno));
+			rc = 1;
+		}
+		goto out;
+	}
+	for (i = 0; i < a.n; i++) {
+		struct render_opts o = {
+			.per_vcpu = a.per_vcpu, .histograms = true, .reasons = true,
+			.overhead = true, .title = a.n > 1 ? a.files[i] : NULL,
+		};
+
+		if (i)
+			putchar('\n');
+		if (render_text(stdout, snaps[i], &o)) {
+			fprintf(stderr, "report: %s: not a snapshot\n", a.files[i]);
+			rc = 2;
+			goto out;
+		}
+	}
+	if (fflush(stdout))
+		rc = 1;
+out:
+	for (i = 0; i < a.n; i++)
+		json_object_put(snaps[i]);
+	return rc;
+}
