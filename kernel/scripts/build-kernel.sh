@@ -4,10 +4,14 @@
 # Build a riscv64 kernel Image for kvm-lazytop and print the result dir.
 #
 # usage: build-kernel.sh base|patched [--debug]
+#        build-kernel.sh base|patched --prepare-source
 #
 #   base     pristine Debian linux-source-6.12
 #   patched  pristine + kernel/patches/riscv series (apply-series.sh)
 #   --debug  also merge kernel/configs/riscv64-debug.config
+#   --prepare-source  only bring the variant's source copy up to date and
+#            print its path (for build-selftests.sh; set KBUILD_SRC_LOCKED=1
+#            when the caller already holds $CACHE/kbuild/src-VARIANT.lock)
 #
 # Result: $CACHE/kernel-<variant>[-debug]-<key>/{Image,config,headers/}
 # where <key> hashes the tree version, the series, the config fragments,
@@ -21,6 +25,9 @@
 # stdout: the result dir only.  stderr: one line per stage.  Full logs in
 # $CACHE/logs/kernel-<variant>[-debug].log.
 set -euo pipefail
+# The whole body is one compound command: bash parses it before running,
+# so editing this file during a (long) build cannot derail that build.
+{
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -29,9 +36,10 @@ JOBS=${JOBS:-2}
 CROSS=riscv64-linux-gnu-
 
 variant=${1:-}
-debug=
+debug= prepare=
 case "${2:-}" in
 --debug) debug=-debug ;;
+--prepare-source) prepare=1 ;;
 "") ;;
 *) echo "usage: build-kernel.sh base|patched [--debug]" >&2; exit 2 ;;
 esac
@@ -65,7 +73,7 @@ key=$( {
 	pahole --version
 } | sha256sum | cut -c1-16)
 result=$CACHE/kernel-$name-$key
-if [ -f "$result/.done" ]; then
+if [ -z "$prepare" ] && [ -f "$result/.done" ]; then
 	say DONE "$result (cached)"
 	echo "$result"
 	exit 0
@@ -78,8 +86,10 @@ src=$CACHE/kbuild/src-$variant
 obj=$CACHE/kbuild/obj-$name
 
 # One builder per source copy at a time (patched and patched-debug share it).
-exec 9>"$CACHE/kbuild/src-$variant.lock"
-flock 9
+if [ -z "${KBUILD_SRC_LOCKED:-}" ]; then
+	exec 9>"$CACHE/kbuild/src-$variant.lock"
+	flock 9
+fi
 
 # ---- UNPACK: persistent copy of the pristine tree -------------------
 state=$src.state          # paths that may differ from pristine, or DIRTY
@@ -134,6 +144,10 @@ while read -r p; do
 done < <(printf '%s\n' "$oldtouched" | cat - "$newtouched" | LC_ALL=C sort -u)
 cp "$newtouched" "$state"
 say PATCH "${#series[@]} patches, $changed files changed"
+if [ -n "$prepare" ]; then
+	echo "$src"
+	exit 0
+fi
 
 # ---- CONFIG: defconfig + fragments, then check what survived --------
 mkdir -p "$obj"
@@ -191,3 +205,5 @@ rm -rf "$result" && mv "$tmp" "$result"
 touch "$result/.done"
 say DONE "$result"
 echo "$result"
+exit 0
+}
