@@ -149,28 +149,39 @@ start_tool() {
 	shift
 	"$TOOL" "$@" >"$D/$tag.out" 2>"$D/$tag.err" &
 	LT_PID=$!
+	LT_ARGS="$*"
 	BG+=("$LT_PID")
 	log "kvm-lazytop $*: pid $LT_PID"
 }
 
 nlinks() { find "/proc/$1/fd" -lname 'anon_inode:bpf_link' 2>/dev/null | wc -l || true; }
 
-# wait_attached PID TAG: the number of bpf_link fds of the collector is
-# non-zero and unchanged for 1 s (its programs are attached).
+# wait_attached PID TAG: the collector's programs are attached.  With -v
+# the collector prints "attached N signal(s)" once its final BPF object is
+# attached (before that, --probe style per-signal load/attach/detach cycles
+# make the bpf_link count go up and down); then its bpf_link fd count must
+# be non-zero.  Without -v: the bpf_link count is non-zero and unchanged
+# for 1.5 s.
 wait_attached() {
-	local pid=$1 tag=$2 t0=$SECONDS n last=-1 stable=0
+	local pid=$1 tag=$2 t0=$SECONDS n last=-1 stable=0 verbose=0
+	grep -q -- ' -v' <<<" ${LT_ARGS:-}" && verbose=1
 	while :; do
 		kill -0 "$pid" 2>/dev/null ||
 			fail "kvm-lazytop exited before attaching: $(head -3 "$D/$tag.err")"
 		n=$(nlinks "$pid")
-		if ((n > 0 && n == last)); then stable=$((stable + 1)); else stable=0; fi
-		last=$n
-		((stable >= 10)) && break
+		if ((verbose)); then
+			grep -Eq 'attached [0-9]+ signal' "$D/$tag.err" && ((n > 0)) && break
+		else
+			if ((n > 0 && n == last)); then stable=$((stable + 1)); else stable=0; fi
+			last=$n
+			((stable >= 15)) && break
+		fi
 		((SECONDS - t0 < ATTACH_TIMEOUT)) ||
-			fail "kvm-lazytop attached no BPF link within ${ATTACH_TIMEOUT} s (bpf_link fds: $n)"
+			fail "kvm-lazytop not attached within ${ATTACH_TIMEOUT} s (bpf_link fds: $n)"
 		sleep 0.1
 	done
-	log "kvm-lazytop attached: $n bpf_link fds after $((SECONDS - t0)) s"
+	log "kvm-lazytop attached: $n bpf_link fds after $((SECONDS - t0)) s" \
+		"$( ((verbose)) && grep -Eo 'attached [0-9]+ signal.*' "$D/$tag.err" | head -1)"
 }
 
 # check EXPR_DESCRIPTION GOT EXPECTED
@@ -230,7 +241,7 @@ exact_run() {
 	local n=$1 r=$2 v=$3 wpid
 	start_workload wl -n "$n" -r "$r" -v "$v"
 	wpid=$WL_PID
-	start_tool lt -p "$wpid" --until-exit -o json
+	start_tool lt -v -p "$wpid" --until-exit -o json
 	wait_attached "$LT_PID" lt
 	kill -USR1 "$wpid"
 	wait_workload wl "$wpid"
@@ -249,7 +260,7 @@ t_isolation_pid() {
 	local a b
 	start_workload A -n 64 -r 30 -v 1; a=$WL_PID
 	start_workload B -n 500 -r 40 -v 2; b=$WL_PID
-	start_tool lt -p "$a" --until-exit -o json
+	start_tool lt -v -p "$a" --until-exit -o json
 	wait_attached "$LT_PID" lt
 	kill -USR1 "$b"
 	kill -USR1 "$a"
@@ -268,7 +279,7 @@ t_isolation_all() {
 	local a b
 	start_workload A -n 64 -r 30 -v 1 --hold-ms 600000; a=$WL_PID
 	start_workload B -n 500 -r 40 -v 2 --hold-ms 600000; b=$WL_PID
-	start_tool lt -o json
+	start_tool lt -v -o json
 	wait_attached "$LT_PID" lt
 	kill -USR1 "$a"
 	kill -USR1 "$b"
@@ -391,27 +402,25 @@ t_bad_interval_zero() { bad_input 2 "zero interval" -- -i 0 -d 2s; }
 # --probe: the signals this host must attach, and fentry_vcpu_load refused
 # (PVM host: no fentry on kvm_arch_vcpu_load).
 t_probe() {
-	local rc s st
-	"$TOOL" --probe >"$D/probe.out" 2>"$D/probe.err" && rc=0 || rc=$?
+	local rc s st line
+	"$TOOL" --probe -o json >"$D/probe.json" 2>"$D/probe.err" && rc=0 || rc=$?
+	check "kvm-lazytop --probe -o json exit code" "$rc" 0
+	jq -e '.probes | type == "object"' "$D/probe.json" >/dev/null 2>&1 ||
+		fail "--probe -o json: no probes object: $(head -c 300 "$D/probe.json")"
+	"$TOOL" --probe >"$D/probe.txt" 2>>"$D/probe.err" && rc=0 || rc=$?
 	check "kvm-lazytop --probe exit code" "$rc" 0
-	sed 's/^/      | /' "$D/probe.out" | head -40
-	probe_state() {
-		if jq -e 'has("probes")' "$D/probe.out" >/dev/null 2>&1; then
-			jq -r --arg s "$1" '.probes[$s] // "absent"' "$D/probe.out"
+	sed 's/^/      | /' "$D/probe.txt"
+	for s in kvm_dirty_ring_push kvm_fpu sched_switch kvm_userspace_exit fentry_vcpu_load; do
+		st=$(jq -r --arg s "$s" '.probes[$s] // "not listed"' "$D/probe.json")
+		line=$(grep -E "^${s}[[:space:]]" "$D/probe.txt" || true)
+		if [ "$s" = fentry_vcpu_load ]; then
+			[[ $st == refused* ]] && log "ok: json $s: $st" || bad "json $s: '$st', expected refused"
+			[[ $line =~ [[:space:]]refused ]] || bad "text: '$line' does not say refused"
 		else
-			# text: a line naming the signal, then its state
-			awk -v s="$1" '{ for (i = 1; i < NF; i++) if ($i == s || $i == s ":") {
-				st = $(i + 1); for (j = i + 2; j <= NF; j++) st = st " " $j
-				print st; exit } }' "$D/probe.out"
+			[ "$st" = attached ] && log "ok: json $s: $st" || bad "json $s: '$st', expected attached"
+			[[ $line =~ [[:space:]]attached ]] || bad "text: '$line' does not say attached"
 		fi
-	}
-	for s in kvm_dirty_ring_push kvm_fpu sched_switch kvm_userspace_exit; do
-		st=$(probe_state "$s")
-		[[ $st == attached* ]] && log "ok: $s: $st" || bad "$s: '${st:-not listed}', expected attached"
 	done
-	st=$(probe_state fentry_vcpu_load)
-	[[ $st == refused* ]] && log "ok: fentry_vcpu_load: $st" ||
-		bad "fentry_vcpu_load: '${st:-not listed}', expected refused"
 }
 
 # Collector cost: a COST_SECONDS live text-mode run (-i 1) against a busy
@@ -422,7 +431,7 @@ t_cost() {
 	hz=$(getconf CLK_TCK)
 	start_workload wl -n 512 -r 0 -t $((COST_SECONDS + 60)) -v 2
 	p=$WL_PID
-	start_tool lt -p "$p" -i 1
+	start_tool lt -v -p "$p" -i 1
 	wait_attached "$LT_PID" lt
 	kill -USR1 "$p"
 	cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
