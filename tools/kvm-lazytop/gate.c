@@ -823,8 +823,9 @@ static int write_junit(const char *path, const struct gate_rules *rules,
 		if (res[i].status == GATE_FAIL) {
 			fprintf(f, "<failure message=\"");
 			xml_escape(f, res[i].msg);
-			fprintf(f, "\">value=%.9g bound=%.9g samples=%llu</failure>",
-				res[i].value, res[i].bound, (unsigned long long)res[i].samples);
+			fprintf(f, "\">value=%.9g bound=%.9g samples=%lld</failure>",
+				res[i].value, res[i].bound,
+				res[i].samples == UINT64_MAX ? -1ll : (long long)res[i].samples);
 		} else if (res[i].status == GATE_SKIP) {
 			fprintf(f, "<skipped message=\"");
 			xml_escape(f, res[i].msg);
@@ -861,9 +862,9 @@ static int write_bench(const char *path, const struct gate_rules *rules,
 		json_object_object_add(o, "name", json_object_new_string(r->text));
 		json_object_object_add(o, "unit", json_object_new_string(res[i].unit));
 		json_object_object_add(o, "value", json_object_new_double(res[i].value));
-		snprintf(extra, sizeof(extra), "%s; bound %.6g; samples %llu%s",
+		snprintf(extra, sizeof(extra), "%s; bound %.6g; samples %lld%s",
 			 res[i].status == GATE_PASS ? "pass" : res[i].status == GATE_SKIP ? "skipped" : "FAIL",
-			 res[i].bound, (unsigned long long)res[i].samples,
+			 res[i].bound, res[i].samples == UINT64_MAX ? -1ll : (long long)res[i].samples,
 			 r->vs_baseline ? "; vs baseline" : "");
 		json_object_object_add(o, "extra", json_object_new_string(extra));
 		json_object_array_add(arr, o);
@@ -1024,8 +1025,10 @@ int cmd_gate(int argc, char **argv)
 			printf("      value %.6g %s", r->value, r->unit);
 			if (rules.r[i].vs_baseline)
 				printf(", baseline %.6g", r->base_value);
-			printf(", bound %.6g, samples %llu\n", r->bound,
-			       (unsigned long long)r->samples);
+			printf(", bound %.6g", r->bound);
+			if (r->samples != UINT64_MAX)
+				printf(", samples %llu", (unsigned long long)r->samples);
+			putchar('\n');
 		}
 		if (*r->msg)
 			printf("      %s\n", r->msg);

@@ -61,7 +61,7 @@ struct kl_overhead {
 };
 
 struct kl_state {
-	char kernel[65], arch[32], hostname[65];
+	char kernel[65], arch[65], hostname[65];
 	int ncpus;
 	uint64_t start_time_ns;		/* CLOCK_REALTIME of the covered period start */
 	uint64_t duration_ns, interval_ns;

@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * collector.c - the libbpf side of kvm-lazytop: probe each signal of the
+ * contract (bpf/README.md) by really loading and attaching it, load the
+ * usable set, enable BPF run-time stats, read the per-CPU maps.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "kvm_lazytop.skel.h"
+/*
+ * bpf/README.md names the skeleton struct kl_skel; bpf/bpf.mk
+ * generates it with "name kvm_lazytop".  Accept either (header guard).
+ */
+#if defined(__KVM_LAZYTOP_BPF_SKEL_H__)
+#define kl_skel			kvm_lazytop_bpf
+#define kl_skel__open		kl_skel__open
+#define kl_skel__load		kl_skel__load
+#define kl_skel__destroy	kl_skel__destroy
+#else
+#define kl_skel			kvm_lazytop
+#define kl_skel__open		kvm_lazytop__open
+#define kl_skel__load		kvm_lazytop__load
+#define kl_skel__destroy	kvm_lazytop__destroy
+#endif
+
+#include "collector.h"
+#include "kl_names.h"
+#include "kl_proc.h"
+
+/* libbpf's print callback takes no context: its level is the one
+ * file-scope variable here (set once from the options). */
+static int libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (libbpf_verbose >= 3 || (libbpf_verbose >= 2 && level <= LIBBPF_INFO))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+void kl_libbpf_log_level(int verbose)
+{
+	libbpf_verbose = verbose;
+	libbpf_set_print(libbpf_print);
+}
+
+static const char *errname(int err)
+{
+	const char *n = strerrorname_np(err);
+
+	return n ? n : "?";
+}
+
+#define VLOG(v, ...) do { if ((v) > 0) fprintf(stderr, KL_TOOL_NAME ": " __VA_ARGS__); } while (0)
+
+int kl_check_support(int verbose)
+{
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "kl_probe", 4, 4, 1, NULL);
+	if (fd < 0) {
+		int err = -fd;
+
+		if (err == EPERM || err == EACCES) {
+			fprintf(stderr, KL_TOOL_NAME ": need CAP_BPF+CAP_PERFMON (or root): bpf() failed with %s\n",
+				errname(err));
+			return KL_EXIT_PRIVILEGE;
+		}
+		if (err == ENOSYS) {
+			fprintf(stderr, KL_TOOL_NAME ": kernel without bpf() support (ENOSYS)\n");
+			return KL_EXIT_NO_KERNEL;
+		}
+		fprintf(stderr, KL_TOOL_NAME ": bpf() map create failed: %s (%s)\n", strerror(err), errname(err));
+		return KL_EXIT_ERROR;
+	}
+	close(fd);
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, KL_TOOL_NAME ": kernel has no BTF (/sys/kernel/btf/vmlinux: %s); CONFIG_DEBUG_INFO_BTF=y is required\n",
+			strerror(errno));
+		return KL_EXIT_NO_KERNEL;
+	}
+	VLOG(verbose, "bpf() usable, kernel BTF present\n");
+	return KL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- probing */
+
+static const char *tracefs_root(int verbose)
+{
+	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char p[128];
+
+	for (size_t i = 0; i < KL_ARRAY_SIZE(roots); i++) {
+		snprintf(p, sizeof(p), "%s/events", roots[i]);
+		if (!access(p, R_OK))
+			return roots[i];
+	}
+	if (!mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		VLOG(verbose, "mounted tracefs at /sys/kernel/tracing\n");
+		return "/sys/kernel/tracing";
+	}
+	VLOG(verbose, "tracefs not mounted and mount failed (%s); using BTF only\n", strerror(errno));
+	return NULL;
+}
+
+struct btf_set {
+	struct btf *vmlinux, *kvm;
+};
+
+static bool btf_has(struct btf_set *b, const char *name, int kind)
+{
+	if (b->vmlinux && btf__find_by_name_kind(b->vmlinux, name, kind) > 0)
+		return true;
+	return b->kvm && btf__find_by_name_kind(b->kvm, name, kind) > 0;
+}
+
+static bool hook_exists(const struct kl_signal_desc *s, const char *tfs, struct btf_set *b)
+{
+	char path[256];
+
+	switch (s->kind) {
+	case KL_HOOK_RAW_TP: {
+		glob_t g;
+		bool found = false;
+
+		if (tfs) {
+			snprintf(path, sizeof(path), "%s/events/*/%s", tfs, s->hook);
+			if (!glob(path, GLOB_NOSORT, NULL, &g)) {
+				found = g.gl_pathc > 0;
+				globfree(&g);
+			}
+			if (found)
+				return true;
+		}
+		snprintf(path, sizeof(path), "btf_trace_%s", s->hook);
+		return btf_has(b, path, BTF_KIND_TYPEDEF);
+	}
+	case KL_HOOK_TP:
+		if (!tfs)
+			return false;
+		snprintf(path, sizeof(path), "%s/events/%s", tfs, s->hook);
+		return !access(path, F_OK);
+	case KL_HOOK_FENTRY:
+		return btf_has(b, s->hook, BTF_KIND_FUNC);
+	}
+	return false;
+}
+
+/* Map sizes that keep preallocated per-CPU maps within ~64 MiB each. */
+static void size_maps(struct bpf_object *obj, bool tiny)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct bpf_map *m;
+
+	if (ncpus < 1)
+		ncpus = 1;
+	bpf_object__for_each_map(m, obj) {
+		enum bpf_map_type t = bpf_map__type(m);
+		uint64_t per, budget = 64ULL << 20, n;
+
+		if (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_LRU_HASH &&
+		    t != BPF_MAP_TYPE_LRU_PERCPU_HASH)
+			continue;
+		if (tiny) {
+			bpf_map__set_max_entries(m, 1);
+			continue;
+		}
+		per = ((bpf_map__value_size(m) + 7) & ~7ULL) + bpf_map__key_size(m);
+		if (t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+			per *= ncpus;
+		n = budget / (per ? per : 1);
+		if (n < 256)
+			n = 256;
+		if (n < bpf_map__max_entries(m))
+			bpf_map__set_max_entries(m, (uint32_t)n);
+	}
+}
+
+/* Only the programs of signals in mask load; returns -ENOENT if one is absent. */
+static int select_programs(struct bpf_object *obj, uint32_t mask, char *why, size_t len)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, false);
+	for (int s = 0; s < KL_SIG_NR; s++) {
+		if (!(mask & KL_SIG_BIT(s)))
+			continue;
+		for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
+			p = bpf_object__find_program_by_name(obj, kl_signals[s].progs[i]);
+			if (!p) {
+				snprintf(why, len, "program %s not in the BPF object", kl_signals[s].progs[i]);
+				return -ENOENT;
+			}
+			bpf_program__set_autoload(p, true);
+		}
+	}
+	return 0;
+}
+
+static void probe_one(int s, struct kl_probe *pr, int verbose)
+{
+	struct kl_skel *skel;
+	struct bpf_link *links[KL_SIG_MAX_PROGS] = { 0 };
+	int err;
+
+	skel = kl_skel__open();
+	if (!skel) {
+		pr->status = KL_PROBE_REFUSED;
+		snprintf(pr->reason, sizeof(pr->reason), "open: %s (%s)", strerror(errno), errname(errno));
+		return;
+	}
+	if (select_programs(skel->obj, KL_SIG_BIT(s), pr->reason, sizeof(pr->reason))) {
+		pr->status = KL_PROBE_REFUSED;
+		goto out;
+	}
+	size_maps(skel->obj, true);
+	err = kl_skel__load(skel);
+	if (err) {
+		pr->status = KL_PROBE_REFUSED;
+		snprintf(pr->reason, sizeof(pr->reason), "load: %s (%s)", strerror(-err), errname(-err));
+		goto out;
+	}
+	for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(skel->obj, kl_signals[s].progs[i]);
+
+		links[i] = bpf_program__attach(p);
+		if (!links[i]) {
+			err = errno;
+			pr->status = KL_PROBE_REFUSED;
+			snprintf(pr->reason, sizeof(pr->reason), "attach: %s (%s)", strerror(err), errname(err));
+			goto out;
+		}
+	}
+	pr->status = KL_PROBE_ATTACHED;
+	pr->reason[0] = 0;
+out:
+	for (int i = 0; i < KL_SIG_MAX_PROGS; i++)
+		bpf_link__destroy(links[i]);
+	kl_skel__destroy(skel);
+	if (verbose)
+		fprintf(stderr, KL_TOOL_NAME ": probe %-28s %s%s%s\n", kl_signals[s].name,
+			pr->status == KL_PROBE_ATTACHED ? "ok" : "refused", pr->reason[0] ? ": " : "", pr->reason);
+}
+
+int kl_probe_signals(struct kl_state *st, int verbose)
+{
+	struct btf_set b = { 0 };
+	const char *tfs = tracefs_root(verbose);
+
+	b.vmlinux = btf__load_vmlinux_btf();
+	if (!b.vmlinux)
+		b.vmlinux = NULL;
+	else if (!access("/sys/kernel/btf/kvm", R_OK))
+		b.kvm = btf__parse_split("/sys/kernel/btf/kvm", b.vmlinux);
+	for (int s = 0; s < KL_SIG_NR; s++) {
+		struct kl_probe *pr = &st->probes[s];
+
+		memset(pr, 0, sizeof(*pr));
+		if (!hook_exists(&kl_signals[s], tfs, &b)) {
+			pr->status = KL_PROBE_MISSING;
+			snprintf(pr->reason, sizeof(pr->reason), "no %s %s in this kernel",
+				 kl_signals[s].kind == KL_HOOK_FENTRY ? "function" : "tracepoint", kl_signals[s].hook);
+			if (verbose)
+				fprintf(stderr, KL_TOOL_NAME ": probe %-28s missing\n", kl_signals[s].name);
+			continue;
+		}
+		probe_one(s, pr, verbose);
+	}
+	btf__free(b.kvm);
+	btf__free(b.vmlinux);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+static uint64_t cputime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * KL_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid, int verbose)
+{
+	uint32_t mask = kl_state_attached(st);
+	char why[160] = "";
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->stats_fd = -1;
+	c->verbose = verbose;
+	c->target_tgid = target_tgid;
+	c->ncpus = libbpf_num_possible_cpus();
+	if (c->ncpus < 1) {
+		fprintf(stderr, KL_TOOL_NAME ": cannot count possible CPUs: %s\n", strerror(-c->ncpus));
+		return KL_EXIT_ERROR;
+	}
+	if (!mask) {
+		fprintf(stderr, KL_TOOL_NAME ": no usable signal on this kernel (see --probe)\n");
+		return KL_EXIT_NO_KERNEL;
+	}
+	c->skel = kl_skel__open();
+	if (!c->skel) {
+		fprintf(stderr, KL_TOOL_NAME ": opening the BPF object failed: %s\n", strerror(errno));
+		return KL_EXIT_ERROR;
+	}
+	if (select_programs(c->skel->obj, mask, why, sizeof(why))) {
+		fprintf(stderr, KL_TOOL_NAME ": %s\n", why);
+		return KL_EXIT_ERROR;
+	}
+	size_maps(c->skel->obj, false);
+	c->skel->rodata->target_tgid = target_tgid;
+	c->skel->rodata->have_series = !!(mask & (KL_SIG_BIT(KL_SIG_RISCV_VCPU_LOAD) |
+						  KL_SIG_BIT(KL_SIG_RISCV_GSTAGE_FAULT)));
+	c->skel->rodata->have_fentry = !!(mask & KL_SIG_BIT(KL_SIG_FENTRY_VCPU_LOAD));
+	err = kl_skel__load(c->skel);
+	if (err) {
+		fprintf(stderr, KL_TOOL_NAME ": loading the BPF programs failed: %s (%s)%s\n",
+			strerror(-err), errname(-err), verbose >= 2 ? "" : "; -vv shows the libbpf log");
+		return -err == EPERM ? KL_EXIT_PRIVILEGE : KL_EXIT_ERROR;
+	}
+
+	/* Run-time stats before attach so that every run is counted. */
+	c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (c->stats_fd < 0) {
+		st->oh.stats_enabled = false;
+		snprintf(st->oh.stats_reason, sizeof(st->oh.stats_reason), "%s (%s)",
+			 strerror(-c->stats_fd), errname(-c->stats_fd));
+		VLOG(verbose, "BPF_ENABLE_STATS failed: %s\n", st->oh.stats_reason);
+		c->stats_fd = -1;
+	} else {
+		st->oh.stats_enabled = true;
+	}
+
+	mask = 0;
+	for (int s = 0; s < KL_SIG_NR; s++) {
+		struct kl_probe *pr = &st->probes[s];
+
+		if (pr->status != KL_PROBE_ATTACHED)
+			continue;
+		for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
+			struct bpf_program *p = bpf_object__find_program_by_name(c->skel->obj, kl_signals[s].progs[i]);
+
+			c->links[s][i] = bpf_program__attach(p);
+			if (!c->links[s][i]) {
+				err = errno;
+				pr->status = KL_PROBE_REFUSED;
+				snprintf(pr->reason, sizeof(pr->reason), "attach: %s (%s)", strerror(err), errname(err));
+				for (int j = 0; j < i; j++) {
+					bpf_link__destroy(c->links[s][j]);
+					c->links[s][j] = NULL;
+				}
+				break;
+			}
+		}
+		if (pr->status == KL_PROBE_ATTACHED)
+			mask |= KL_SIG_BIT(s);
+	}
+	if (!mask) {
+		fprintf(stderr, KL_TOOL_NAME ": no signal could be attached (see --probe)\n");
+		return KL_EXIT_NO_KERNEL;
+	}
+	c->cpu_start_ns = cputime_ns();
+	VLOG(verbose, "attached %d signal(s), %d possible CPUs, target %s%u\n",
+	     __builtin_popcount(mask), c->ncpus, target_tgid ? "pid " : "all VMs", target_tgid);
+	return KL_EXIT_OK;
+}
+
+void kl_collector_close(struct kl_collector *c)
+{
+	for (int s = 0; s < KL_SIG_NR; s++)
+		for (int i = 0; i < KL_SIG_MAX_PROGS; i++)
+			bpf_link__destroy(c->links[s][i]);
+	kl_skel__destroy(c->skel);
+	if (c->stats_fd >= 0)
+		close(c->stats_fd);
+	free(c->meta);
+	free(c->tids);
+	memset(c, 0, sizeof(*c));
+	c->stats_fd = -1;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+typedef int (*dump_cb)(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals);
+
+/*
+ * Visit every entry of map.  vals holds ncpus strided values for per-CPU
+ * maps.  Callbacks SET state (each key is visited with its full value), so
+ * re-visiting after a batch failure part-way is harmless.
+ */
+static int dump_map(struct kl_collector *c, struct kl_state *st, struct bpf_map *map, dump_cb cb)
+{
+	enum bpf_map_type t = bpf_map__type(map);
+	bool percpu = t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		      t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	size_t ksz = bpf_map__key_size(map);
+	size_t vsz = percpu ? ((bpf_map__value_size(map) + 7) & ~7UL) * c->ncpus : bpf_map__value_size(map);
+	int fd = bpf_map__fd(map), err = 0;
+	uint32_t chunk = (uint32_t)((4UL << 20) / vsz);
+	void *keys = NULL, *vals = NULL, *k = NULL, *nk = NULL;
+
+	if (chunk < 16)
+		chunk = 16;
+	if (chunk > 1024)
+		chunk = 1024;
+	if (!c->batch_broken) {
+		uint64_t in_batch = 0, out_batch = 0;
+		bool first = true;
+
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		keys = malloc(chunk * ksz);
+		vals = malloc((size_t)chunk * vsz);
+		if (!keys || !vals) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (;;) {
+			uint32_t count = chunk;
+
+			err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals, &count, &opts);
+			if (err && err != -ENOENT)
+				break;
+			for (uint32_t i = 0; i < count; i++)
+				cb(c, st, (char *)keys + i * ksz, (char *)vals + (size_t)i * vsz);
+			if (err == -ENOENT) {
+				err = 0;
+				goto out;
+			}
+			in_batch = out_batch;
+			first = false;
+		}
+		VLOG(c->verbose, "bpf_map_lookup_batch(%s): %s; falling back to get_next_key\n",
+		     bpf_map__name(map), strerror(-err));
+		c->batch_broken = true;
+		free(keys);
+		free(vals);
+		keys = vals = NULL;
+	}
+	k = calloc(1, ksz);
+	nk = calloc(1, ksz);
+	vals = malloc(vsz);
+	if (!k || !nk || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = bpf_map_get_next_key(fd, NULL, nk);
+	while (!err) {
+		if (!bpf_map_lookup_elem(fd, nk, vals))
+			cb(c, st, nk, vals);
+		memcpy(k, nk, ksz);
+		err = bpf_map_get_next_key(fd, k, nk);
+	}
+	err = err == -ENOENT ? 0 : err;
+out:
+	free(keys);
+	free(vals);
+	free(k);
+	free(nk);
+	return err;
+}
+
+#define PERCPU_SUM(c, vals, stride, off, out) do {					\
+	(out) = 0;									\
+	for (int __i = 0; __i < (c)->ncpus; __i++)					\
+		(out) += *(const uint64_t *)((const char *)(vals) + (size_t)__i * (stride) + (off)); \
+} while (0)
+
+static int on_counter(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
+{
+	const struct kl_counter_key *k = key;
+	size_t stride = (sizeof(struct kl_counters) + 7) & ~7UL;
+	struct kl_vm *vm = kl_state_vm(st, k->tgid);
+	struct kl_vcpu_row *r = vm ? kl_vm_vcpu(vm, k->vcpu_id) : NULL;
+
+	if (!r)
+		return -ENOMEM;
+	for (int i = 0; i < KL_C_NR; i++)
+		PERCPU_SUM(c, vals, stride, i * sizeof(uint64_t), r->c[i]);
+	return 0;
+}
+
+static int on_reason(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
+{
+	const struct kl_reason_key *k = key;
+	struct kl_vm *vm = kl_state_vm(st, k->tgid);
+	struct kl_reason_cnt *r = vm ? kl_vm_reason(vm, k->kind, k->code) : NULL;
+
+	if (!r)
+		return -ENOMEM;
+	PERCPU_SUM(c, vals, 8, 0, r->count);
+	return 0;
+}
+
+static int on_hist(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
+{
+	const struct kl_hist_key *k = key;
+	size_t stride = (sizeof(struct kl_hist) + 7) & ~7UL;
+	struct kl_vm *vm;
+	struct kl_hist_data *h;
+
+	if (k->hist >= KL_H_NR)
+		return 0;
+	vm = kl_state_vm(st, k->tgid);
+	h = vm ? kl_vm_hist(vm, k->hist, k->sub) : NULL;
+	if (!h)
+		return -ENOMEM;
+	for (int i = 0; i < KL_HIST_BUCKETS; i++)
+		PERCPU_SUM(c, vals, stride, i * sizeof(uint64_t), h->b[i]);
+	PERCPU_SUM(c, vals, stride, offsetof(struct kl_hist, sum), h->sum);
+	return 0;
+}
+
+static void remember_tid(struct kl_collector *c, uint32_t tgid, int32_t vcpu_id, uint32_t tid)
+{
+	for (size_t i = 0; i < c->nr_tids; i++)
+		if (c->tids[i].tgid == tgid && c->tids[i].vcpu_id == vcpu_id) {
+			c->tids[i].tid = tid;
+			return;
+		}
+	if (c->nr_tids == c->cap_tids) {
+		size_t ncap = c->cap_tids ? c->cap_tids * 2 : 64;
+		void *p = realloc(c->tids, ncap * sizeof(*c->tids));
+
+		if (!p)
+			return;
+		c->tids = p;
+		c->cap_tids = ncap;
+	}
+	c->tids[c->nr_tids++] = (struct kl_tid_ent){ tgid, vcpu_id, tid };
+}
+
+static int on_vcpu(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
+{
+	const struct kl_vcpu_state *v = vals;
+	uint32_t tid = *(const uint32_t *)key;
+	struct kl_vm *vm;
+
+	if (c->target_tgid && v->tgid != c->target_tgid)
+		return 0;
+	remember_tid(c, v->tgid, v->vcpu_id, tid);
+	vm = kl_state_vm(st, v->tgid);
+	return vm && kl_vm_vcpu(vm, v->vcpu_id) ? 0 : -ENOMEM;
+}
+
+static struct kl_vm_meta *vm_meta(struct kl_collector *c, uint32_t pid)
+{
+	struct kl_vm_meta *m;
+
+	for (size_t i = 0; i < c->nr_meta; i++)
+		if (c->meta[i].pid == pid)
+			return &c->meta[i];
+	if (c->nr_meta == c->cap_meta) {
+		size_t ncap = c->cap_meta ? c->cap_meta * 2 : 16;
+		void *p = realloc(c->meta, ncap * sizeof(*c->meta));
+
+		if (!p)
+			return NULL;
+		c->meta = p;
+		c->cap_meta = ncap;
+	}
+	m = &c->meta[c->nr_meta++];
+	memset(m, 0, sizeof(*m));
+	m->pid = pid;
+	return m;
+}
+
+static uint64_t statm_rss_kb(void)
+{
+	unsigned long size, rss;
+	FILE *f = fopen("/proc/self/statm", "re");
+	int ok;
+
+	if (!f)
+		return 0;
+	ok = fscanf(f, "%lu %lu", &size, &rss) == 2;
+	fclose(f);
+	return ok ? (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024 : 0;
+}
+
+static void read_overhead(struct kl_collector *c, struct kl_state *st)
+{
+	struct kl_overhead *oh = &st->oh;
+	struct rusage ru;
+	size_t stride = 8;
+	uint64_t *vals;
+
+	oh->nr_progs = 0;
+	for (int s = 0; s < KL_SIG_NR; s++) {
+		for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
+			struct bpf_prog_info info;
+			uint32_t len = sizeof(info);
+			struct bpf_program *p;
+			struct kl_prog_stat *ps;
+
+			if (!c->links[s][i] || oh->nr_progs >= KL_MAX_PROG_STATS)
+				continue;
+			p = bpf_object__find_program_by_name(c->skel->obj, kl_signals[s].progs[i]);
+			memset(&info, 0, sizeof(info));
+			if (!p || bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len))
+				continue;
+			ps = &oh->progs[oh->nr_progs++];
+			snprintf(ps->name, sizeof(ps->name), "%s", kl_signals[s].progs[i]);
+			ps->signal = s;
+			ps->run_cnt = info.run_cnt;
+			ps->run_time_ns = info.run_time_ns;
+		}
+	}
+	vals = calloc(c->ncpus, stride);
+	for (uint32_t d = 0; vals && d < KL_D_NR; d++) {
+		oh->drops[d] = 0;
+		if (!bpf_map__lookup_elem(c->skel->maps.drops, &d, sizeof(d), vals, stride * c->ncpus, 0))
+			for (int i = 0; i < c->ncpus; i++)
+				oh->drops[d] += vals[i];
+	}
+	free(vals);
+	oh->cpu_ns = cputime_ns() - c->cpu_start_ns;
+	oh->rss_kb = statm_rss_kb();
+	if (!getrusage(RUSAGE_SELF, &ru))
+		oh->maxrss_kb = (uint64_t)ru.ru_maxrss;
+}
+
+int kl_collector_read(struct kl_collector *c, struct kl_state *st)
+{
+	int err;
+
+	kl_state_clear_vms(st);
+	if (c->target_tgid && !kl_state_vm(st, c->target_tgid))
+		return -ENOMEM;
+	err = dump_map(c, st, c->skel->maps.counters, on_counter);
+	if (!err)
+		err = dump_map(c, st, c->skel->maps.reasons, on_reason);
+	if (!err)
+		err = dump_map(c, st, c->skel->maps.hists, on_hist);
+	if (!err)
+		err = dump_map(c, st, c->skel->maps.vcpus, on_vcpu);
+	if (err)
+		return err;
+	for (size_t i = 0; i < st->nr_vms; i++) {
+		struct kl_vm *vm = &st->vms[i];
+		struct kl_vm_meta *m = vm_meta(c, vm->pid);
+
+		vm->exited = !kl_proc_exists(vm->pid);
+		if (m && !m->comm[0] && !vm->exited) {
+			kl_proc_comm(vm->pid, m->comm, sizeof(m->comm));
+			if (kl_proc_qemu_name(vm->pid, m->name, sizeof(m->name)))
+				m->name[0] = 0;
+		}
+		if (m) {
+			snprintf(vm->comm, sizeof(vm->comm), "%s", m->comm[0] ? m->comm : "?");
+			snprintf(vm->name, sizeof(vm->name), "%s", m->name[0] ? m->name : vm->comm);
+		}
+		for (size_t j = 0; j < vm->nr_vcpus; j++)
+			for (size_t t = 0; t < c->nr_tids; t++)
+				if (c->tids[t].tgid == vm->pid && c->tids[t].vcpu_id == vm->vcpus[j].vcpu_id)
+					vm->vcpus[j].tid = c->tids[t].tid;
+		kl_vm_sum_vcpus(vm);
+	}
+	kl_state_sort(st);
+	read_overhead(c, st);
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * collector.h - probing, loading and reading the BPF side (the only file
+ * that talks to libbpf).  Fills struct kl_state; never builds JSON.
+ */
+#ifndef __KL_COLLECTOR_H
+#define __KL_COLLECTOR_H
+
+#include "kl_state.h"
+
+struct kl_skel;	/* the bpftool skeleton, see collector.c */
+struct bpf_link;
+
+struct kl_vm_meta {
+	uint32_t pid;
+	char comm[32];
+	char name[128];
+};
+
+struct kl_tid_ent {
+	uint32_t tgid;
+	int32_t vcpu_id;
+	uint32_t tid;
+};
+
+struct kl_collector {
+	struct kl_skel *skel;
+	struct bpf_link *links[KL_SIG_NR][KL_SIG_MAX_PROGS];
+	int stats_fd;			/* BPF_ENABLE_STATS fd, -1 if none */
+	int ncpus;			/* possible CPUs (per-CPU value count) */
+	uint32_t target_tgid;
+	uint64_t cpu_start_ns;		/* CLOCK_PROCESS_CPUTIME_ID at open */
+	bool batch_broken;		/* lookup_batch unsupported: get_next_key */
+	int verbose;
+	struct kl_vm_meta *meta;	/* comm/name survive the process */
+	size_t nr_meta, cap_meta;
+	struct kl_tid_ent *tids;	/* vCPU tids survive the thread */
+	size_t nr_tids, cap_tids;
+};
+
+/* Route libbpf's log to stderr only at this -v level or above. */
+void kl_libbpf_log_level(int verbose);
+
+/*
+ * Can this process use bpf() and is there kernel BTF?  Returns KL_EXIT_OK,
+ * KL_EXIT_PRIVILEGE or KL_EXIT_NO_KERNEL after printing ONE line.
+ */
+int kl_check_support(int verbose);
+
+/*
+ * Decide each signal: missing (no tracepoint / kernel function), refused
+ * (load or attach failed, reason = errno text) or attached (a trial
+ * load+attach of just that signal's programs succeeded).  Mounts tracefs
+ * if needed.  Returns 0 or -errno on internal failure.
+ */
+int kl_probe_signals(struct kl_state *st, int verbose);
+
+/* Load and attach the signals st->probes marks attached. 0 or exit code. */
+int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid, int verbose);
+/* Replace st's VMs with the maps' cumulative content; refresh overhead. 0 or -errno. */
+int kl_collector_read(struct kl_collector *c, struct kl_state *st);
+void kl_collector_close(struct kl_collector *c);
+
+#endif

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* kl_proc.c - /proc helpers, see kl_proc.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kl_proc.h"
+
+int kl_proc_exists(uint32_t pid)
+{
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int kl_proc_is_vm(uint32_t pid)
+{
+	char path[64], link[64];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char fp[320];
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(fp, sizeof(fp), "%s/%s", path, de->d_name);
+		n = readlink(fp, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (!strcmp(link, "anon_inode:kvm-vm")) {
+			found = 1;
+			break;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static ssize_t read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n, total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < len - 1 && (n = read(fd, buf + total, len - 1 - total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = 0;
+	return total;
+}
+
+int kl_proc_comm(uint32_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	n = read_file(path, buf, len);
+	if (n < 0)
+		return (int)n;
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	return 0;
+}
+
+int kl_cmdline_vm_name(const char *cmd, size_t len, char *buf, size_t blen)
+{
+	const char *end = cmd + len, *p = cmd;
+
+	while (p < end) {
+		const char *arg = p, *val;
+		size_t alen = strnlen(arg, end - arg);
+
+		p = arg + alen + 1;
+		if (strcmp(arg, "-name") && strcmp(arg, "--name"))
+			continue;
+		if (p >= end)
+			return -ENOENT;
+		val = p;
+		/* "-name foo" or "-name guest=foo,debug-threads=on" */
+		if (!strncmp(val, "guest=", 6))
+			val += 6;
+		else if (strchr(val, '=')) {
+			const char *g = strstr(val, ",guest=");
+
+			if (!g)
+				return -ENOENT;
+			val = g + 7;
+		}
+		snprintf(buf, blen, "%.*s", (int)strcspn(val, ","), val);
+		return buf[0] ? 0 : -ENOENT;
+	}
+	return -ENOENT;
+}
+
+int kl_proc_qemu_name(uint32_t pid, char *buf, size_t len)
+{
+	char path[64], *cmd;
+	ssize_t n;
+	int err;
+
+	cmd = malloc(65536);
+	if (!cmd)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	n = read_file(path, cmd, 65536);
+	err = n < 0 ? (int)n : kl_cmdline_vm_name(cmd, (size_t)n, buf, len);
+	free(cmd);
+	return err;
+}
+
+int kl_find_vms_by_name(const char *name, uint32_t *pids, int max)
+{
+	struct dirent *de;
+	int found = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char comm[64], qname[256];
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end || !pid)
+			continue;
+		if (kl_proc_is_vm((uint32_t)pid) != 1)
+			continue;
+		if (!(kl_proc_qemu_name((uint32_t)pid, qname, sizeof(qname)) == 0 && !strcmp(qname, name)) &&
+		    !(kl_proc_comm((uint32_t)pid, comm, sizeof(comm)) == 0 && !strcmp(comm, name)))
+			continue;
+		if (found < max)
+			pids[found] = (uint32_t)pid;
+		found++;
+	}
+	closedir(d);
+	return found;
+}

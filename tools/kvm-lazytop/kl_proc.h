@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* kl_proc.h - /proc helpers: VM detection, names. */
+#ifndef __KL_PROC_H
+#define __KL_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 1 process exists, 0 not. */
+int kl_proc_exists(uint32_t pid);
+/* 1 holds an anon_inode:kvm-vm fd, 0 not, -errno if /proc/PID/fd unreadable. */
+int kl_proc_is_vm(uint32_t pid);
+/* /proc/PID/comm without newline; -errno. */
+int kl_proc_comm(uint32_t pid, char *buf, size_t len);
+/* qemu "-name NAME" / "-name guest=NAME,..." from /proc/PID/cmdline; -ENOENT if none. */
+int kl_proc_qemu_name(uint32_t pid, char *buf, size_t len);
+/* Extract the VM name from a NUL-separated cmdline buffer (pure). */
+int kl_cmdline_vm_name(const char *cmdline, size_t len, char *buf, size_t blen);
+/*
+ * VMs (processes with an anon_inode:kvm-vm fd) whose qemu -name or comm is
+ * name.  Fills up to max pids, returns the number of matches (may exceed
+ * max) or -errno.
+ */
+int kl_find_vms_by_name(const char *name, uint32_t *pids, int max);
+
+#endif

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* render_text.c - plain-text view of a JSON snapshot (render.h). */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "kl_common.h"
+#include "kl_names.h"
+#include "render.h"
+
+const char *const kl_col_names[KL_COL_NR] = {
+	"PID", "COMM", "VCPUS", "RUN/s", "UEXIT/s", "EXIT/s", "DIRTY/s",
+	"FAST%", "TOP-MISS", "F-P50", "F-P99", "VCPU-LOAD",
+};
+
+static const int col_w[KL_COL_NR] = { 7, 16, 5, 9, 8, 8, 9, 6, 17, 7, 7, 0 };
+
+static struct json_object *get(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+
+	if (o && json_object_object_get_ex(o, k, &v))
+		return v;
+	return NULL;
+}
+
+static double num(struct json_object *o, const char *k)
+{
+	struct json_object *v = get(o, k);
+
+	if (!v || (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)))
+		return NAN;
+	return json_object_get_double(v);
+}
+
+const char *kl_fmt_ns(double ns, char *buf, size_t len)
+{
+	if (isnan(ns))
+		snprintf(buf, len, "-");
+	else if (ns < 1e3)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.1fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+	return buf;
+}
+
+static double secs_of(struct json_object *snap)
+{
+	double d = num(snap, "duration_ns");
+
+	return isnan(d) || d <= 0 ? NAN : d / 1e9;
+}
+
+/* Fill the counter-derived columns of a row from a counters object. */
+static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
+{
+	static const char *const miss_keys[] = {
+		"not_write", "not_logging", "no_leaf", "huge_leaf",
+		"not_host_writable", "inval_retry", "pte_changed", "retry_limit",
+	};
+	double fast, spur, total = 0, best = 0, lsum = 0;
+	char key[64];
+
+	r->v[KL_COL_RUNS] = num(c, "kvm_runs") / secs;
+	r->v[KL_COL_UEXITS] = num(c, "userspace_exits") / secs;
+	r->v[KL_COL_EXITS] = num(c, "exits") / secs;
+	r->v[KL_COL_DIRTY] = num(c, "dirty_pages") / secs;
+
+	fast = num(c, "gstage_fault_fast");
+	spur = num(c, "gstage_fault_spurious");
+	snprintf(r->miss, sizeof(r->miss), "-");
+	if (!isnan(fast)) {
+		total = fast + spur;
+		for (size_t i = 0; i < KL_ARRAY_SIZE(miss_keys); i++) {
+			double v;
+
+			snprintf(key, sizeof(key), "gstage_fault_%s", miss_keys[i]);
+			v = num(c, key);
+			if (isnan(v))
+				continue;
+			total += v;
+			if (v > best) {
+				best = v;
+				snprintf(r->miss, sizeof(r->miss), "%s", miss_keys[i]);
+			}
+		}
+		r->v[KL_COL_FAST] = total > 0 ? 100.0 * (fast + spur) / total : NAN;
+		if (total <= 0)
+			snprintf(r->miss, sizeof(r->miss), "(no faults)");
+	} else {
+		r->v[KL_COL_FAST] = NAN;
+	}
+
+	/* vcpu_load reason mix (series); else the sched_switch prediction. */
+	r->loads[0] = 0;
+	r->v[KL_COL_LOADS] = NAN;
+	if (!isnan(num(c, "vcpu_load_fast"))) {
+		double v[KL_LOAD_NR];
+		int top[2] = { -1, -1 };
+
+		for (int i = 0; i < KL_LOAD_NR; i++) {
+			snprintf(key, sizeof(key), "vcpu_load_%s", kl_load_reason_name(i));
+			v[i] = num(c, key);
+			if (isnan(v[i]))
+				v[i] = 0;
+			lsum += v[i];
+			if (top[0] < 0 || v[i] > v[top[0]]) {
+				top[1] = top[0];
+				top[0] = i;
+			} else if (top[1] < 0 || v[i] > v[top[1]]) {
+				top[1] = i;
+			}
+		}
+		r->v[KL_COL_LOADS] = lsum / secs;
+		if (lsum > 0)
+			snprintf(r->loads, sizeof(r->loads), "%s %.0f%% %s %.0f%%",
+				 kl_load_reason_name(top[0]), 100 * v[top[0]] / lsum,
+				 kl_load_reason_name(top[1]), 100 * v[top[1]] / lsum);
+		else
+			snprintf(r->loads, sizeof(r->loads), "(no loads)");
+	} else if (!isnan(num(c, "reload_pred_same_cpu"))) {
+		double s = num(c, "reload_pred_same_cpu"), m = num(c, "reload_pred_migrated"),
+		       o = num(c, "reload_pred_other_vcpu");
+
+		lsum = s + m + o;
+		r->v[KL_COL_LOADS] = lsum / secs;
+		if (lsum > 0)
+			snprintf(r->loads, sizeof(r->loads), "pred same %.0f%% mig %.0f%% oth %.0f%%",
+				 100 * s / lsum, 100 * m / lsum, 100 * o / lsum);
+		else
+			snprintf(r->loads, sizeof(r->loads), "pred (no reloads)");
+	} else {
+		snprintf(r->loads, sizeof(r->loads), "-");
+	}
+}
+
+static void fill_vm_row(struct kl_row *r, struct json_object *vm, double secs)
+{
+	struct json_object *fl = get(get(vm, "histograms"), "fault_latency_ns");
+	struct json_object *vc = get(vm, "vcpus");
+	const char *comm = json_object_get_string(get(vm, "name"));
+
+	memset(r, 0, sizeof(*r));
+	r->obj = vm;
+	r->pid = (uint32_t)json_object_get_int64(get(vm, "pid"));
+	r->exited = json_object_get_boolean(get(vm, "exited"));
+	snprintf(r->comm, sizeof(r->comm), "%s", comm ? comm : "?");
+	r->v[KL_COL_PID] = r->pid;
+	r->v[KL_COL_VCPUS] = vc ? (double)json_object_array_length(vc) : 0;
+	fill_counters(r, get(vm, "counters"), secs);
+	r->v[KL_COL_FP50] = fl ? num(fl, "p50") : NAN;
+	r->v[KL_COL_FP99] = fl ? num(fl, "p99") : NAN;
+}
+
+int kl_vm_rows(struct json_object *snap, struct kl_row **rows, size_t *n)
+{
+	struct json_object *vms = get(snap, "vms");
+	double secs = secs_of(snap);
+	size_t nr;
+
+	*rows = NULL;
+	*n = 0;
+	if (!vms || !json_object_is_type(vms, json_type_array))
+		return -1;
+	nr = json_object_array_length(vms);
+	if (!nr)
+		return 0;
+	*rows = calloc(nr, sizeof(**rows));
+	if (!*rows)
+		return -1;
+	for (size_t i = 0; i < nr; i++)
+		fill_vm_row(&(*rows)[i], json_object_array_get_idx(vms, i), secs);
+	*n = nr;
+	return 0;
+}
+
+int kl_vcpu_rows(struct json_object *snap, struct json_object *vm, struct kl_row **rows, size_t *n)
+{
+	struct json_object *vc = get(vm, "vcpus");
+	double secs = secs_of(snap);
+	size_t nr;
+
+	*rows = NULL;
+	*n = 0;
+	if (!vc || !json_object_is_type(vc, json_type_array))
+		return -1;
+	nr = json_object_array_length(vc);
+	if (!nr)
+		return 0;
+	*rows = calloc(nr, sizeof(**rows));
+	if (!*rows)
+		return -1;
+	for (size_t i = 0; i < nr; i++) {
+		struct json_object *v = json_object_array_get_idx(vc, i);
+		struct kl_row *r = &(*rows)[i];
+
+		r->obj = v;
+		r->pid = (uint32_t)json_object_get_int64(get(vm, "pid"));
+		r->vcpu_id = json_object_get_int(get(v, "vcpu_id"));
+		r->tid = (uint32_t)json_object_get_int64(get(v, "tid"));
+		if (r->vcpu_id < 0)
+			snprintf(r->comm, sizeof(r->comm), "vcpu ? tid %u", r->tid);
+		else
+			snprintf(r->comm, sizeof(r->comm), "vcpu %d tid %u", r->vcpu_id, r->tid);
+		r->v[KL_COL_PID] = r->tid;
+		r->v[KL_COL_VCPUS] = NAN;
+		fill_counters(r, get(v, "counters"), secs);
+		r->v[KL_COL_FP50] = NAN;	/* histograms are per VM */
+		r->v[KL_COL_FP99] = NAN;
+	}
+	*n = nr;
+	return 0;
+}
+
+static enum kl_col sort_col;
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct kl_row *x = a, *y = b;
+	double vx = x->v[sort_col], vy = y->v[sort_col];
+
+	if (sort_col == KL_COL_COMM)
+		return strcmp(x->comm, y->comm);
+	if (sort_col == KL_COL_MISS)
+		return strcmp(x->miss, y->miss);
+	if (sort_col == KL_COL_PID)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	if (isnan(vx))
+		vx = -1;
+	if (isnan(vy))
+		vy = -1;
+	if (vx != vy)
+		return vx < vy ? 1 : -1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+void kl_rows_sort(struct kl_row *rows, size_t n, enum kl_col col)
+{
+	/* qsort has no context argument; the column is a private static that
+	 * only lives for the duration of the call (single-threaded views). */
+	sort_col = col < KL_COL_NR ? col : KL_COL_PID;
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), cmp_rows);
+}
+
+static const char *fmt_rate(double v, char *buf, size_t len)
+{
+	if (isnan(v) || isinf(v))
+		return "-";
+	if (v >= 1e7)
+		snprintf(buf, len, "%.1fM", v / 1e6);
+	else if (v >= 1e4)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.1f", v);
+	return buf;
+}
+
+const char *kl_cell(const struct kl_row *r, enum kl_col col, char *buf, size_t len)
+{
+	switch (col) {
+	case KL_COL_PID:
+		snprintf(buf, len, "%u", r->vcpu_id || r->tid ? r->tid : r->pid);
+		return buf;
+	case KL_COL_COMM:
+		snprintf(buf, len, "%s%s", r->comm, r->exited ? "*" : "");
+		return buf;
+	case KL_COL_VCPUS:
+		if (isnan(r->v[col]))
+			return "";
+		snprintf(buf, len, "%.0f", r->v[col]);
+		return buf;
+	case KL_COL_FAST:
+		if (isnan(r->v[col]))
+			return "-";
+		snprintf(buf, len, "%.1f", r->v[col]);
+		return buf;
+	case KL_COL_MISS:
+		return r->miss;
+	case KL_COL_FP50:
+	case KL_COL_FP99:
+		return kl_fmt_ns(r->v[col], buf, len);
+	case KL_COL_LOADS:
+		return r->loads;
+	default:
+		return fmt_rate(r->v[col], buf, len);
+	}
+}
+
+void kl_format_header(char *buf, size_t len)
+{
+	size_t off = 0;
+
+	for (int c = 0; c < KL_COL_NR && off < len; c++)
+		off += snprintf(buf + off, len - off, c == KL_COL_COMM || c == KL_COL_MISS ||
+				c == KL_COL_LOADS ? "%-*s " : "%*s ", col_w[c], kl_col_names[c]);
+	if (off && off < len && buf[off - 1] == ' ')
+		buf[off - 1] = 0;
+}
+
+void kl_format_row(const struct kl_row *r, char *buf, size_t len)
+{
+	size_t off = 0;
+	char cell[96];
+
+	for (int c = 0; c < KL_COL_NR && off < len; c++) {
+		const char *s = kl_cell(r, c, cell, sizeof(cell));
+
+		if (c == KL_COL_COMM || c == KL_COL_MISS)
+			off += snprintf(buf + off, len - off, "%-*.*s ", col_w[c], col_w[c], s);
+		else if (c == KL_COL_LOADS)
+			off += snprintf(buf + off, len - off, "%s ", s);
+		else
+			off += snprintf(buf + off, len - off, "%*s ", col_w[c], s);
+	}
+	if (off && off < len && buf[off - 1] == ' ')
+		buf[off - 1] = 0;
+}
+
+static void print_hists(FILE *out, struct json_object *vm)
+{
+	struct json_object *hs = get(vm, "histograms");
+	char a[24], b[24], c[24], d[24], m[24];
+
+	if (!hs || !json_object_object_length(hs))
+		return;
+	fprintf(out, "    %-22s %10s %9s %9s %9s %9s %9s\n", "histogram", "count", "mean", "p50", "p90", "p99", "p99.9");
+	json_object_object_foreach(hs, key, h) {
+		double cnt = num(h, "count"), sum = num(h, "sum");
+
+		fprintf(out, "    %-22s %10.0f %9s %9s %9s %9s %9s\n", key, isnan(cnt) ? 0 : cnt,
+			kl_fmt_ns(cnt > 0 ? sum / cnt : NAN, m, sizeof(m)),
+			kl_fmt_ns(num(h, "p50"), a, sizeof(a)), kl_fmt_ns(num(h, "p90"), b, sizeof(b)),
+			kl_fmt_ns(num(h, "p99"), c, sizeof(c)), kl_fmt_ns(num(h, "p999"), d, sizeof(d)));
+	}
+}
+
+static void print_reason_line(FILE *out, const char *label, struct json_object *rs)
+{
+	struct { const char *k; double v; } top[4] = { { 0 } };
+	double total = 0;
+	int n = 0;
+
+	if (!rs)
+		return;
+	json_object_object_foreach(rs, key, val) {
+		double v = json_object_get_double(val);
+
+		total += v;
+		for (int i = 0; i < 4; i++) {
+			if (!top[i].k || v > top[i].v) {
+				memmove(&top[i + 1], &top[i], (3 - i) * sizeof(top[0]));
+				top[i].k = key;
+				top[i].v = v;
+				break;
+			}
+		}
+	}
+	if (total <= 0)
+		return;
+	fprintf(out, "    %s:", label);
+	for (int i = 0; i < 4 && top[i].k; i++, n++)
+		fprintf(out, " %s %.0f%%", top[i].k, 100 * top[i].v / total);
+	fprintf(out, " (total %.0f)\n", total);
+}
+
+static void print_footer(FILE *out, struct json_object *snap)
+{
+	struct json_object *oh = get(snap, "overhead"), *un = get(snap, "unavailable");
+	struct json_object *drops = get(oh, "drops");
+	double ev = num(oh, "bpf_events"), rt = num(oh, "bpf_run_time_ns"), nd = 0;
+	char a[24], b[24];
+
+	if (drops) {
+		json_object_object_foreach(drops, k, v) {
+			(void)k;
+			nd += json_object_get_double(v);
+		}
+	}
+	fprintf(out, "  overhead: bpf %s, %.0f events, %s/event; collector %.2f%% CPU, RSS %.0f kB (max %.0f kB); drops %.0f\n",
+		json_object_get_string(get(oh, "bpf_stats")), isnan(ev) ? 0 : ev,
+		kl_fmt_ns(ev > 0 ? rt / ev : NAN, a, sizeof(a)),
+		num(oh, "collector_cpu_pct"), num(oh, "collector_rss_kb"),
+		num(oh, "collector_maxrss_kb"), nd);
+	(void)b;
+	if (un && json_object_array_length(un)) {
+		size_t n = json_object_array_length(un);
+
+		fprintf(out, "  unavailable (%zu):", n);
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "%s %s", i ? "," : "", json_object_get_string(json_object_array_get_idx(un, i)));
+		fprintf(out, "\n");
+	}
+}
+
+int render_text(FILE *out, struct json_object *snap, const struct render_opts *o)
+{
+	static const struct render_opts defaults = { .histograms = true, .reasons = true, .overhead = true };
+	struct json_object *tgt;
+	struct kl_row *rows = NULL;
+	size_t n = 0;
+	char line[512], tbuf[64];
+	time_t t;
+	struct tm tm;
+	double start;
+
+	if (!o)
+		o = &defaults;
+	if (!snap || !json_object_is_type(snap, json_type_object) || kl_vm_rows(snap, &rows, &n))
+		return -1;
+	kl_rows_sort(rows, n, KL_COL_PID);
+
+	start = num(snap, "start_time_ns");
+	t = isnan(start) ? 0 : (time_t)(start / 1e9);
+	localtime_r(&t, &tm);
+	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S", &tm);
+	tgt = get(snap, "target");
+	fprintf(out, "%s  %s  covering %.2fs  target %s  VMs %zu\n", o->title ? o->title : KL_TOOL_NAME,
+		tbuf, secs_of(snap), get(tgt, "pid") ? json_object_get_string(get(tgt, "pid")) :
+		get(tgt, "name") ? json_object_get_string(get(tgt, "name")) : "all", n);
+	kl_format_header(line, sizeof(line));
+	fprintf(out, "%s\n", line);
+	for (size_t i = 0; i < n; i++) {
+		kl_format_row(&rows[i], line, sizeof(line));
+		fprintf(out, "%s\n", line);
+		if (o->per_vcpu) {
+			struct kl_row *vr = NULL;
+			size_t vn = 0;
+
+			if (!kl_vcpu_rows(snap, rows[i].obj, &vr, &vn)) {
+				for (size_t j = 0; j < vn; j++) {
+					kl_format_row(&vr[j], line, sizeof(line));
+					fprintf(out, "  %s\n", line);
+				}
+			}
+			free(vr);
+		}
+		if (o->reasons) {
+			struct json_object *rs = get(rows[i].obj, "reasons");
+
+			print_reason_line(out, "userspace exits", get(rs, "userspace_exit"));
+			print_reason_line(out, "exits", get(rs, "exit"));
+		}
+		if (o->histograms)
+			print_hists(out, rows[i].obj);
+	}
+	if (!n)
+		fprintf(out, "  (no KVM activity seen)\n");
+	if (o->overhead)
+		print_footer(out, snap);
+	free(rows);
+	return 0;
+}
