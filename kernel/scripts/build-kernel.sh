@@ -9,6 +9,7 @@
 #   base     pristine Debian linux-source-6.12
 #   patched  pristine + kernel/patches/riscv series (apply-series.sh)
 #   --debug  also merge kernel/configs/riscv64-debug.config
+# KBUILD_CONFIG_ONLY=1 stops after CONFIG and prints the .config path.
 #   --prepare-source  only bring the variant's source copy up to date and
 #            print its path (for build-selftests.sh; set KBUILD_SRC_LOCKED=1
 #            when the caller already holds $CACHE/kbuild/src-VARIANT.lock)
@@ -185,6 +186,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	die "fix kernel/configs/*.config (dependencies?)"
 fi
 say CONFIG "$(grep -c '=y' "$obj/.config") options =y, all required present"
+if [ -n "${KBUILD_CONFIG_ONLY:-}" ]; then
+	echo "$obj/.config"
+	exit 0
+fi
 
 # ---- BUILD ----------------------------------------------------------
 t0=$SECONDS
