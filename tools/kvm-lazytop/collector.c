@@ -212,10 +212,37 @@ static int select_programs(struct bpf_object *obj, uint32_t mask, char *why, siz
 	return 0;
 }
 
+/* The verifier's complaint: the last log line before "processed N insns". */
+static void verifier_reason(const char *log, char *out, size_t len)
+{
+	const char *end = strstr(log, "\nprocessed ");
+	const char *start;
+
+	if (!end)
+		end = log + strlen(log);
+	while (end > log && end[-1] == '\n')
+		end--;
+	for (int lines = 0; lines < 2; lines++) {
+		start = end;
+		while (start > log && start[-1] != '\n')
+			start--;
+		/* "R1 max value is outside..." follows the real error: take the first of two */
+		if (lines == 0 && start > log && (start[0] == 'R' || start[0] == ' ')) {
+			end = start - 1;
+			continue;
+		}
+		break;
+	}
+	if (end > start)
+		snprintf(out, len, "%.*s", (int)(end - start), start);
+}
+
 static void probe_one(int s, struct kl_probe *pr, int verbose)
 {
 	struct kl_skel *skel;
 	struct bpf_link *links[KL_SIG_MAX_PROGS] = { 0 };
+	size_t log_sz = 1 << 20;
+	char *log = calloc(1, log_sz);
 	int err;
 
 	skel = kl_skel__open();
@@ -229,10 +256,18 @@ static void probe_one(int s, struct kl_probe *pr, int verbose)
 		goto out;
 	}
 	size_maps(skel->obj, true);
+	for (int i = 0; log && i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++)
+		bpf_program__set_log_buf(bpf_object__find_program_by_name(skel->obj, kl_signals[s].progs[i]),
+					 log, log_sz);
 	err = kl_skel__load(skel);
 	if (err) {
+		char why[96] = "";
+
+		if (log)
+			verifier_reason(log, why, sizeof(why));
 		pr->status = KL_PROBE_REFUSED;
-		snprintf(pr->reason, sizeof(pr->reason), "load: %s (%s)", strerror(-err), errname(-err));
+		snprintf(pr->reason, sizeof(pr->reason), "load: %s (%s)%s%s", strerror(-err), errname(-err),
+			 why[0] ? ": verifier: " : "", why);
 		goto out;
 	}
 	for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
@@ -252,6 +287,7 @@ out:
 	for (int i = 0; i < KL_SIG_MAX_PROGS; i++)
 		bpf_link__destroy(links[i]);
 	kl_skel__destroy(skel);
+	free(log);
 	if (verbose)
 		fprintf(stderr, KL_TOOL_NAME ": probe %-28s %s%s%s\n", kl_signals[s].name,
 			pr->status == KL_PROBE_ATTACHED ? "ok" : "refused", pr->reason[0] ? ": " : "", pr->reason);

@@ -42,6 +42,7 @@ struct kl_row {
 	int32_t vcpu_id;	/* vCPU rows only */
 	uint32_t tid;		/* vCPU rows only */
 	bool exited;
+	bool is_vcpu;		/* a vCPU row (PID column shows the tid) */
 	char comm[32];
 	double v[KL_COL_NR];	/* numeric value per column, NAN = unavailable */
 	char miss[32];		/* top fast-path miss reason */

@@ -154,7 +154,10 @@ static void fill_vm_row(struct kl_row *r, struct json_object *vm, double secs)
 	r->exited = json_object_get_boolean(get(vm, "exited"));
 	snprintf(r->comm, sizeof(r->comm), "%s", comm ? comm : "?");
 	r->v[KL_COL_PID] = r->pid;
-	r->v[KL_COL_VCPUS] = vc ? (double)json_object_array_length(vc) : 0;
+	r->v[KL_COL_VCPUS] = 0;
+	for (size_t i = 0; vc && i < json_object_array_length(vc); i++)	/* identified vCPUs */
+		if (json_object_get_int(get(json_object_array_get_idx(vc, i), "vcpu_id")) >= 0)
+			r->v[KL_COL_VCPUS]++;
 	fill_counters(r, get(vm, "counters"), secs);
 	r->v[KL_COL_FP50] = fl ? num(fl, "p50") : NAN;
 	r->v[KL_COL_FP99] = fl ? num(fl, "p99") : NAN;
@@ -203,13 +206,14 @@ int kl_vcpu_rows(struct json_object *snap, struct json_object *vm, struct kl_row
 		struct kl_row *r = &(*rows)[i];
 
 		r->obj = v;
+		r->is_vcpu = true;
 		r->pid = (uint32_t)json_object_get_int64(get(vm, "pid"));
 		r->vcpu_id = json_object_get_int(get(v, "vcpu_id"));
 		r->tid = (uint32_t)json_object_get_int64(get(v, "tid"));
 		if (r->vcpu_id < 0)
-			snprintf(r->comm, sizeof(r->comm), "vcpu ? tid %u", r->tid);
+			snprintf(r->comm, sizeof(r->comm), " vcpu ?");
 		else
-			snprintf(r->comm, sizeof(r->comm), "vcpu %d tid %u", r->vcpu_id, r->tid);
+			snprintf(r->comm, sizeof(r->comm), " vcpu %d", r->vcpu_id);
 		r->v[KL_COL_PID] = r->tid;
 		r->v[KL_COL_VCPUS] = NAN;
 		fill_counters(r, get(v, "counters"), secs);
@@ -268,7 +272,9 @@ const char *kl_cell(const struct kl_row *r, enum kl_col col, char *buf, size_t l
 {
 	switch (col) {
 	case KL_COL_PID:
-		snprintf(buf, len, "%u", r->vcpu_id || r->tid ? r->tid : r->pid);
+		if (r->is_vcpu && !r->tid)
+			return "-";
+		snprintf(buf, len, "%u", r->is_vcpu ? r->tid : r->pid);
 		return buf;
 	case KL_COL_COMM:
 		snprintf(buf, len, "%s%s", r->comm, r->exited ? "*" : "");
@@ -438,7 +444,7 @@ int render_text(FILE *out, struct json_object *snap, const struct render_opts *o
 			if (!kl_vcpu_rows(snap, rows[i].obj, &vr, &vn)) {
 				for (size_t j = 0; j < vn; j++) {
 					kl_format_row(&vr[j], line, sizeof(line));
-					fprintf(out, "  %s\n", line);
+					fprintf(out, "%s\n", line);
 				}
 			}
 			free(vr);
