@@ -60,12 +60,12 @@ $(BUILD)/%/kl_empty.bpf.o: $(TOP)/bpf/empty.bpf.c $(BPF_HDRS)
 	@echo "  BPF     $@"
 	$(Q)$(BPF_CLANG) $(call bpf_cflags,$*) -c $< -o $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%/kvm_lazytop.skel.h: $(BUILD)/%/kvm_lazytop.bpf.o
+$(BUILD)/%/kvm_lazytop.skel.h: $(BUILD)/%/kvm_lazytop.bpf.o $(TOP)/bpf/bpf.mk
 	@echo "  SKEL    $@"
-	$(Q)$(BPFTOOL) gen skeleton $< name kvm_lazytop > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name kvm_lazytop_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%/kl_empty.skel.h: $(BUILD)/%/kl_empty.bpf.o
+$(BUILD)/%/kl_empty.skel.h: $(BUILD)/%/kl_empty.bpf.o $(TOP)/bpf/bpf.mk
 	@echo "  SKEL    $@"
-	$(Q)$(BPFTOOL) gen skeleton $< name kl_empty > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name kl_empty_bpf > $@.tmp && mv $@.tmp $@
 
 Q ?= @

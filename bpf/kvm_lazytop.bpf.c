@@ -153,7 +153,7 @@ static __always_inline void kl_hist_add(__u32 tgid, __u16 hist, __u16 sub, __u64
 {
 	struct kl_hist_key k = { .tgid = tgid, .hist = hist, .sub = sub };
 	struct kl_hist *h;
-	__u32 b;
+	__u64 b;
 
 	h = bpf_map_lookup_elem(&hists, &k);
 	if (!h)
@@ -161,6 +161,8 @@ static __always_inline void kl_hist_add(__u32 tgid, __u16 hist, __u16 sub, __u64
 	if (!h)
 		return;
 	b = kl_hist_bucket(v);
+	/* keep the bound check and the index in one register */
+	barrier_var(b);
 	if (b >= KL_HIST_BUCKETS)
 		b = KL_HIST_BUCKETS - 1;
 	h->buckets[b]++;

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/bpf/bpf-tests.mk - BPF tests on the build host (needs root).
+#
+#   make check-bpf   production programs load/attach on this kernel, then
+#                    the handler logic driven with BPF_PROG_TEST_RUN
+#
+# Always built for the host arch, against the host skeleton and the host
+# static libbpf (bpf/bpf.mk provides the variables).
+
+BPF_TEST_DIR := $(BUILD)/$(BPF_HOST_ARCH)/tests/bpf
+BPF_TEST_SKEL := $(BUILD)/$(BPF_HOST_ARCH)/kvm_lazytop.skel.h
+BPF_TESTS := $(BPF_TEST_DIR)/test_kl_load $(BPF_TEST_DIR)/test_kl_bpf
+
+BPF_TEST_CC ?= cc
+BPF_TEST_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror \
+	-I$(BUILD)/$(BPF_HOST_ARCH) -I$(TOP)/bpf -I$(TOP)/tests/bpf \
+	-I$(HOST_LIBBPF_PREFIX)/include -I$(KSRC)/tools/include/uapi
+# lib/ per tools/deps/build-libbpf.sh; some libbpf installs pick lib64/
+BPF_TEST_LIBBPF_A = $(firstword $(wildcard $(HOST_LIBBPF_PREFIX)/lib/libbpf.a \
+	$(HOST_LIBBPF_PREFIX)/lib64/libbpf.a) $(HOST_LIBBPF_PREFIX)/lib/libbpf.a)
+BPF_TEST_LDLIBS = $(BPF_TEST_LIBBPF_A) -lelf -lz -lcmocka
+
+.PHONY: check-bpf bpf-tests
+bpf-tests: $(BPF_TESTS)
+
+$(BPF_TEST_DIR)/%: $(TOP)/tests/bpf/%.c $(TOP)/tests/bpf/kl_test_util.h \
+		$(BPF_TEST_SKEL) $(TOP)/bpf/kvm_lazytop.h $(TOP)/bpf/kl_hist.h
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(BPF_TEST_CC) $(BPF_TEST_CFLAGS) $< -o $@ $(BPF_TEST_LDLIBS)
+
+check-bpf: $(BPF_TESTS)
+	@if [ "$$(id -u)" != 0 ]; then echo "check-bpf: must run as root"; exit 1; fi
+	@mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+	@echo "  TEST    bpf production load ($(BPF_HOST_ARCH), $$(uname -r))"
+	@$(BPF_TEST_DIR)/test_kl_load
+	@echo "  TEST    bpf handler logic (BPF_PROG_TEST_RUN)"
+	@$(BPF_TEST_DIR)/test_kl_bpf

@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_kl_bpf - drive the kvm_lazytop BPF handlers with BPF_PROG_TEST_RUN.
+ *
+ * Only the kl_test_* programs are loaded.  Each takes every input
+ * (tid, tgid, cpu, vCPU id, reason, timestamps) as a raw_tp argument and
+ * calls the same handler functions as the production programs, so the
+ * exact counter values below are those the collector would read.
+ * Runs as root; every case loads a fresh object.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "kl_test_util.h"
+#include "kvm_lazytop.h"
+#include "kl_hist.h"
+#include "kvm_lazytop.skel.h"
+
+#define TGID	1000u
+#define OTHER	2000u
+
+struct ctx {
+	struct kvm_lazytop_bpf *skel;
+	__u32 target;		/* rodata target_tgid */
+	__u32 small;		/* max_entries override for the drop test */
+	int ncpus;
+};
+
+static int ncpus_possible;
+
+static int open_skel(struct ctx *c)
+{
+	struct bpf_program *p;
+	__u32 n = c->small ? c->small : 512;
+
+	c->skel = kvm_lazytop_bpf__open();
+	if (!c->skel)
+		return -1;
+	bpf_object__for_each_program(p, c->skel->obj)
+		bpf_program__set_autoload(p, !strncmp(bpf_program__name(p), "kl_test_", 8));
+	c->skel->rodata->target_tgid = c->target;
+	c->skel->rodata->have_series = true;
+	c->skel->rodata->have_fentry = true;
+	c->skel->rodata->fault_exit_code = 23;
+	bpf_map__set_max_entries(c->skel->maps.counters, n);
+	bpf_map__set_max_entries(c->skel->maps.reasons, n);
+	bpf_map__set_max_entries(c->skel->maps.hists, n);
+	bpf_map__set_max_entries(c->skel->maps.vcpus, n);
+	kl_log_reset();
+	if (kvm_lazytop_bpf__load(c->skel)) {
+		fprintf(stderr, "load failed:\n%s\n", kl_log);
+		kvm_lazytop_bpf__destroy(c->skel);
+		c->skel = NULL;
+		return -1;
+	}
+	c->ncpus = ncpus_possible;
+	return 0;
+}
+
+static int setup_with(void **state, __u32 target, __u32 small)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -1;
+	c->target = target;
+	c->small = small;
+	if (open_skel(c)) {
+		free(c);
+		return -1;
+	}
+	*state = c;
+	return 0;
+}
+
+static int setup(void **state) { return setup_with(state, TGID, 0); }
+static int setup_all(void **state) { return setup_with(state, 0, 0); }
+static int setup_small(void **state) { return setup_with(state, TGID, 2); }
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	kvm_lazytop_bpf__destroy(c->skel);
+	free(c);
+	return 0;
+}
+
+static void run_prog(struct bpf_program *prog, int cpu, __u64 *args, size_t n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.ctx_in = args,
+		.ctx_size_in = (__u32)(n * sizeof(__u64)),
+		.flags = BPF_F_TEST_RUN_ON_CPU,
+		.cpu = (__u32)cpu,
+	);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	assert_int_equal(err, 0);
+	assert_int_equal(opts.retval, 0);
+}
+
+#define RUN(c, prog, cpu, ...) do {					\
+	__u64 a_[] = { __VA_ARGS__ };					\
+	run_prog((c)->skel->progs.prog, (cpu), a_, ARRAY_SIZE(a_));	\
+} while (0)
+
+/* Test-program wrappers, named after the events. */
+#define ENTER(c, cpu, tid, vcpu, now) RUN(c, kl_test_run_enter, cpu, tid, TGID, cpu, (__u64)(__s64)(vcpu), now)
+#define EXIT(c, cpu, tid, now) RUN(c, kl_test_run_exit, cpu, tid, TGID, cpu, now)
+/* prev (tid, tgid, state, has-notifier) -> next (tid, tgid) on cpu */
+#define SWITCH(c, cpu, now, ptid, ptgid, pstate, ploaded, ntid, ntgid) \
+	RUN(c, kl_test_sched_switch, cpu, cpu, now, ptid, ptgid, pstate, ploaded, ntid, ntgid)
+#define LOAD(c, cpu, tid, vcpu, reason) RUN(c, kl_test_vcpu_load, cpu, tid, TGID, vcpu, reason)
+
+/* Sum of a per-CPU counter of (tgid, vcpu). */
+static __u64 counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
+{
+	struct kl_counter_key k = { .tgid = tgid, .vcpu_id = vcpu };
+	struct kl_counters *v = calloc((size_t)c->ncpus, sizeof(*v));
+	__u64 sum = 0;
+
+	assert_non_null(v);
+	if (!bpf_map__lookup_elem(c->skel->maps.counters, &k, sizeof(k), v,
+				  sizeof(*v) * (size_t)c->ncpus, 0))
+		for (int i = 0; i < c->ncpus; i++)
+			sum += v[i].c[idx];
+	free(v);
+	return sum;
+}
+
+/* Sum of a counter over every row of the map (all tgids, vCPUs). */
+static __u64 counter_all(struct ctx *c, unsigned int idx)
+{
+	struct kl_counter_key k, *prev = NULL;
+	__u64 sum = 0;
+
+	while (!bpf_map__get_next_key(c->skel->maps.counters, prev, &k, sizeof(k))) {
+		sum += counter(c, k.tgid, k.vcpu_id, idx);
+		prev = &k;
+	}
+	return sum;
+}
+
+static unsigned int map_rows(struct bpf_map *m, size_t ksz)
+{
+	char k[64], pk[64];
+	unsigned int n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map__get_next_key(m, prev, k, ksz)) {
+		memcpy(pk, k, ksz);
+		prev = pk;
+		n++;
+	}
+	return n;
+}
+
+static __u64 reason(struct ctx *c, __u32 tgid, __u16 kind, __u64 code)
+{
+	struct kl_reason_key k = { .tgid = tgid, .kind = kind, .code = code };
+	__u64 *v = calloc((size_t)c->ncpus, sizeof(*v)), sum = 0;
+
+	assert_non_null(v);
+	if (!bpf_map__lookup_elem(c->skel->maps.reasons, &k, sizeof(k), v,
+				  sizeof(*v) * (size_t)c->ncpus, 0))
+		for (int i = 0; i < c->ncpus; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+/* Per-CPU histogram summed into h; returns the total count. */
+static __u64 hist(struct ctx *c, __u32 tgid, __u16 id, __u16 sub, struct kl_hist *h)
+{
+	struct kl_hist_key k = { .tgid = tgid, .hist = id, .sub = sub };
+	struct kl_hist *v = calloc((size_t)c->ncpus, sizeof(*v));
+	__u64 count = 0;
+
+	assert_non_null(v);
+	memset(h, 0, sizeof(*h));
+	if (!bpf_map__lookup_elem(c->skel->maps.hists, &k, sizeof(k), v,
+				  sizeof(*v) * (size_t)c->ncpus, 0)) {
+		for (int i = 0; i < c->ncpus; i++) {
+			for (int b = 0; b < KL_HIST_BUCKETS; b++)
+				h->buckets[b] += v[i].buckets[b];
+			h->sum += v[i].sum;
+		}
+	}
+	for (int b = 0; b < KL_HIST_BUCKETS; b++)
+		count += h->buckets[b];
+	free(v);
+	return count;
+}
+
+static __u64 drop(struct ctx *c, __u32 what)
+{
+	__u64 *v = calloc((size_t)c->ncpus, sizeof(*v)), sum = 0;
+
+	assert_non_null(v);
+	assert_int_equal(bpf_map__lookup_elem(c->skel->maps.drops, &what, sizeof(what), v,
+					      sizeof(*v) * (size_t)c->ncpus, 0), 0);
+	for (int i = 0; i < c->ncpus; i++)
+		sum += v[i];
+	free(v);
+	return sum;
+}
+
+static void assert_preds(struct ctx *c, __s32 vcpu, __u64 same, __u64 mig, __u64 other)
+{
+	assert_int_equal(counter(c, TGID, vcpu, KL_C_PRED + KL_PRED_SAME_CPU), same);
+	assert_int_equal(counter(c, TGID, vcpu, KL_C_PRED + KL_PRED_MIGRATED), mig);
+	assert_int_equal(counter(c, TGID, vcpu, KL_C_PRED + KL_PRED_OTHER_VCPU), other);
+}
+
+static __u64 pva(struct ctx *c, __s32 vcpu, unsigned int pred, unsigned int actual)
+{
+	return counter(c, TGID, vcpu, KL_C_PRED_VS_ACTUAL + pred * KL_LOAD_NR + actual);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* First load: no prediction; preempted and back on the same CPU: SAME_CPU. */
+static void test_reload_same_cpu(void **state)
+{
+	struct ctx *c = *state;
+	struct kl_hist h;
+
+	ENTER(c, 0, 1001, 0, 1000);
+	LOAD(c, 0, 1001, 0, KL_LOAD_FIRST_LOAD);
+	assert_preds(c, 0, 0, 0, 0);
+	assert_int_equal(counter(c, TGID, 0, KL_C_VCPU_LOAD + KL_LOAD_FIRST_LOAD), 1);
+	for (unsigned int p = 0; p < KL_PRED_NR; p++)
+		for (unsigned int a = 0; a < KL_LOAD_NR; a++)
+			assert_int_equal(pva(c, 0, p, a), 0);
+
+	/* preempted (TASK_RUNNING) by a non-target thread, then back */
+	SWITCH(c, 0, 2000, 1001, TGID, 0, 0, 1, 1);
+	SWITCH(c, 0, 5000, 1, 1, 0, 0, 1001, TGID);
+	LOAD(c, 0, 1001, 0, KL_LOAD_FAST);
+	assert_preds(c, 0, 1, 0, 0);
+	assert_int_equal(pva(c, 0, KL_PRED_SAME_CPU, KL_LOAD_FAST), 1);
+	assert_int_equal(counter(c, TGID, 0, KL_C_SCHED_OUT), 1);
+	assert_int_equal(counter(c, TGID, 0, KL_C_PREEMPTIONS), 1);
+	assert_int_equal(hist(c, TGID, KL_H_OFFCPU, KL_SUB_ALL, &h), 1);
+	assert_int_equal(h.sum, 3000);
+	assert_int_equal(h.buckets[kl_hist_bucket(3000)], 1);
+
+	/* KVM_RUN ends on CPU 0, the next KVM_RUN starts there: SAME_CPU */
+	EXIT(c, 0, 1001, 9000);
+	ENTER(c, 0, 1001, 0, 10000);
+	assert_preds(c, 0, 2, 0, 0);
+	/* a vcpu_load without a pending prediction counts only the reason */
+	LOAD(c, 0, 1001, 0, KL_LOAD_CSR_DIRTY);
+	LOAD(c, 0, 1001, 0, KL_LOAD_CSR_DIRTY);
+	assert_int_equal(pva(c, 0, KL_PRED_SAME_CPU, KL_LOAD_CSR_DIRTY), 1);
+	assert_int_equal(counter(c, TGID, 0, KL_C_VCPU_LOAD + KL_LOAD_CSR_DIRTY), 2);
+}
+
+/* Switched out on CPU 0, back on CPU 1: MIGRATED; voluntary sleep is no preemption. */
+static void test_reload_migrated(void **state)
+{
+	struct ctx *c = *state;
+
+	ENTER(c, 0, 1001, 3, 100);
+	SWITCH(c, 0, 200, 1001, TGID, 1 /* TASK_INTERRUPTIBLE */, 0, 1, 1);
+	SWITCH(c, 1, 300, 1, 1, 0, 0, 1001, TGID);
+	LOAD(c, 1, 1001, 3, KL_LOAD_OTHER_PCPU);
+	assert_preds(c, 3, 0, 1, 0);
+	assert_int_equal(pva(c, 3, KL_PRED_MIGRATED, KL_LOAD_OTHER_PCPU), 1);
+	assert_int_equal(counter(c, TGID, 3, KL_C_SCHED_OUT), 1);
+	assert_int_equal(counter(c, TGID, 3, KL_C_PREEMPTIONS), 0);
+
+	/* KVM_RUN ends on CPU 1, next one starts on CPU 0: MIGRATED */
+	EXIT(c, 1, 1001, 400);
+	ENTER(c, 0, 1001, 3, 500);
+	assert_preds(c, 3, 0, 2, 0);
+}
+
+/* Another vCPU (ours, or a foreign VM's) ran on the CPU meanwhile: OTHER_VCPU. */
+static void test_reload_other_vcpu(void **state)
+{
+	struct ctx *c = *state;
+
+	ENTER(c, 0, 1001, 0, 100);		/* A: first load */
+	SWITCH(c, 0, 200, 1001, TGID, 0, 0, 1002, TGID);
+	ENTER(c, 0, 1002, 1, 210);		/* B: first load on CPU 0 */
+	SWITCH(c, 0, 300, 1002, TGID, 0, 0, 1001, TGID);	/* B out, A in */
+	LOAD(c, 0, 1001, 0, KL_LOAD_OTHER_VCPU);
+	assert_preds(c, 0, 0, 0, 1);
+	assert_preds(c, 1, 0, 0, 0);
+	assert_int_equal(pva(c, 0, KL_PRED_OTHER_VCPU, KL_LOAD_OTHER_VCPU), 1);
+
+	/* A out; a vCPU of another VM (preempt notifier set) runs; A back */
+	SWITCH(c, 0, 400, 1001, TGID, 0, 0, 7001, 7000);
+	SWITCH(c, 0, 500, 7001, 7000, 0, 1, 1001, TGID);
+	assert_preds(c, 0, 0, 0, 2);
+	/* same, but the other thread is no vCPU: SAME_CPU */
+	SWITCH(c, 0, 600, 1001, TGID, 0, 0, 7002, 7000);
+	SWITCH(c, 0, 700, 7002, 7000, 0, 0, 1001, TGID);
+	assert_preds(c, 0, 1, 0, 2);
+	/* nothing of the foreign VM was recorded */
+	assert_int_equal(counter_all(c, KL_C_SCHED_OUT), 3 + 1);
+	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+}
+
+/* Every prediction class against every actual reason: one count per cell. */
+static void test_pred_vs_actual_matrix(void **state)
+{
+	struct ctx *c = *state;
+	__u64 now = 1000;
+
+	for (unsigned int p = 0; p < KL_PRED_NR; p++) {
+		for (unsigned int a = 0; a < KL_LOAD_NR; a++) {
+			__u32 tid = 3000 + p * 10 + a;
+			__s32 vcpu = (__s32)(p * 10 + a);
+
+			ENTER(c, 0, tid, vcpu, now++);
+			EXIT(c, 0, tid, now++);
+			if (p == KL_PRED_OTHER_VCPU) {
+				ENTER(c, 0, 4000 + tid, 500 + vcpu, now++);
+				EXIT(c, 0, 4000 + tid, now++);
+			}
+			ENTER(c, p == KL_PRED_MIGRATED ? 1 : 0, tid, vcpu, now++);
+			LOAD(c, p == KL_PRED_MIGRATED ? 1 : 0, tid, vcpu, a);
+			for (unsigned int q = 0; q < KL_PRED_NR; q++)
+				assert_int_equal(counter(c, TGID, vcpu, KL_C_PRED + q), q == p);
+		}
+	}
+	for (unsigned int p = 0; p < KL_PRED_NR; p++) {
+		assert_int_equal(counter_all(c, KL_C_PRED + p), KL_LOAD_NR);
+		for (unsigned int a = 0; a < KL_LOAD_NR; a++) {
+			assert_int_equal(counter_all(c, KL_C_PRED_VS_ACTUAL + p * KL_LOAD_NR + a), 1);
+			assert_int_equal(pva(c, (__s32)(p * 10 + a), p, a), 1);
+		}
+	}
+	/* only the 18 loads above reported a reason */
+	for (unsigned int a = 0; a < KL_LOAD_NR; a++)
+		assert_int_equal(counter_all(c, KL_C_VCPU_LOAD + a), KL_PRED_NR);
+	assert_int_equal(counter_all(c, KL_C_KVM_RUNS), KL_PRED_NR * KL_LOAD_NR + KL_LOAD_NR);
+}
+
+static void drive_everything(struct ctx *c, __u32 tgid)
+{
+	__u32 tid = tgid + 1;
+
+	RUN(c, kl_test_run_enter, 0, tid, tgid, 0, 0, 100);
+	RUN(c, kl_test_run_exit, 0, tid, tgid, 0, 200);
+	RUN(c, kl_test_vcpu_load, 0, tid, tgid, 0, KL_LOAD_FAST);
+	RUN(c, kl_test_vcpu_put, 0, tid, tgid, 0);
+	RUN(c, kl_test_gstage_fault, 0, tid, tgid, 0, KL_FAULT_FAST);
+	RUN(c, kl_test_pte_update, 0, tid, tgid, KL_PTE_OP_MKWRITE, 2, KL_PTE_UPDATED);
+	RUN(c, kl_test_kvm_exit, 0, tid, tgid, 0, 23, 300);
+	RUN(c, kl_test_kvm_entry, 0, tid, tgid, 0, 400);
+	RUN(c, kl_test_userspace_exit, 0, tid, tgid, 2);
+	RUN(c, kl_test_dirty_ring_push, 0, tid, tgid);
+	RUN(c, kl_test_fpu, 0, tid, tgid, 1);
+	RUN(c, kl_test_fast_page_fault, 0, tid, tgid);
+	RUN(c, kl_test_load_begin, 0, tid, tgid, 0, 500);
+	RUN(c, kl_test_load_end, 0, tid, tgid, 600);
+	RUN(c, kl_test_hist, 0, tgid, KL_H_EXIT, 1, 5);
+	RUN(c, kl_test_sched_switch, 0, 0, 700, tid, tgid, 0, 0, tid, tgid);
+}
+
+/* target_tgid set: events of another tgid change nothing. */
+static void test_tgid_filter(void **state)
+{
+	struct ctx *c = *state;
+
+	drive_everything(c, OTHER);
+	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 0);
+	assert_int_equal(map_rows(c->skel->maps.reasons, sizeof(struct kl_reason_key)), 0);
+	assert_int_equal(map_rows(c->skel->maps.hists, sizeof(struct kl_hist_key)), 0);
+	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 0);
+	for (__u32 d = 0; d < KL_D_NR; d++)
+		assert_int_equal(drop(c, d), 0);
+
+	drive_everything(c, TGID);
+	assert_int_equal(counter(c, TGID, 0, KL_C_KVM_RUNS), 1);
+	assert_int_equal(counter(c, TGID, 0, KL_C_DIRTY_PAGES), 1);
+	assert_int_equal(counter(c, TGID, 0, KL_C_EXITS), 1);
+	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 1);
+}
+
+/* target_tgid = 0: every tgid is accepted, each in its own rows. */
+static void test_tgid_all(void **state)
+{
+	struct ctx *c = *state;
+
+	drive_everything(c, OTHER);
+	drive_everything(c, 4242);
+	assert_int_equal(counter(c, OTHER, 0, KL_C_KVM_RUNS), 1);
+	assert_int_equal(counter(c, 4242, 0, KL_C_KVM_RUNS), 1);
+	assert_int_equal(counter(c, OTHER, 0, KL_C_EXITS), 1);
+	assert_int_equal(counter(c, 4242, 0, KL_C_GSTAGE_FAULT + KL_FAULT_FAST), 1);
+	assert_int_equal(reason(c, OTHER, KL_R_USERSPACE_EXIT, 2), 1);
+	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+}
+
+/* Bucket placement at the edges, the open last bucket, and the sum. */
+static void test_hist_buckets(void **state)
+{
+	struct ctx *c = *state;
+	static const struct { __u64 v; unsigned int idx; } cases[] = {
+		{ 0, 0 }, { 1, 1 }, { 7, 7 }, { 8, 8 }, { 9, 9 }, { 15, 15 },
+		{ 16, 16 }, { 17, 16 }, { 18, 17 }, { 31, 23 }, { 32, 24 },
+		{ 35, 24 }, { 36, 25 }, { 1000, 8 * 7 + 7 },
+		{ (1ULL << 41) - 1, KL_HIST_BUCKETS - 1 },
+		{ 1ULL << 41, KL_HIST_BUCKETS - 1 },
+		{ 1ULL << 62, KL_HIST_BUCKETS - 1 },
+	};
+	struct kl_hist h;
+	__u64 sum = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		RUN(c, kl_test_hist, (int)(i & 1), TGID, KL_H_KVM_RUN, KL_SUB_ALL, cases[i].v);
+		sum += cases[i].v;
+		/* the host copy of the math agrees with the table */
+		assert_int_equal(kl_hist_bucket(cases[i].v), cases[i].idx);
+	}
+	assert_int_equal(hist(c, TGID, KL_H_KVM_RUN, KL_SUB_ALL, &h), ARRAY_SIZE(cases));
+	assert_int_equal(h.sum, sum);
+	for (unsigned int b = 0; b < KL_HIST_BUCKETS; b++) {
+		__u64 want = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+			want += cases[i].idx == b;
+		assert_int_equal(h.buckets[b], want);
+	}
+	assert_int_equal(h.buckets[KL_HIST_BUCKETS - 1], 3);
+	/* sub keys are separate rows */
+	RUN(c, kl_test_hist, 0, TGID, KL_H_EXIT, 7, 8);
+	assert_int_equal(hist(c, TGID, KL_H_EXIT, 7, &h), 1);
+	assert_int_equal(h.buckets[8], 1);
+	assert_int_equal(hist(c, TGID, KL_H_EXIT, KL_SUB_ALL, &h), 0);
+}
+
+/* Every reason of vcpu_load, gstage_fault, pte_update lands in its counter. */
+static void test_reasons(void **state)
+{
+	struct ctx *c = *state;
+
+	for (unsigned int r = 0; r < KL_LOAD_NR; r++)
+		for (unsigned int n = 0; n <= r; n++)
+			LOAD(c, 0, 1001, 0, r);
+	LOAD(c, 0, 1001, 0, KL_LOAD_NR);	/* unknown: ignored */
+	for (unsigned int r = 0; r < KL_LOAD_NR; r++)
+		assert_int_equal(counter(c, TGID, 0, KL_C_VCPU_LOAD + r), r + 1);
+	RUN(c, kl_test_vcpu_put, 0, 1001, TGID, 0);
+	assert_int_equal(counter(c, TGID, 0, KL_C_VCPU_PUT), 1);
+
+	for (unsigned int r = 0; r < KL_FAULT_NR; r++)
+		for (unsigned int n = 0; n <= r; n++)
+			RUN(c, kl_test_gstage_fault, 1, 1001, TGID, 0, r);
+	RUN(c, kl_test_gstage_fault, 1, 1001, TGID, 0, KL_FAULT_NR);
+	for (unsigned int r = 0; r < KL_FAULT_NR; r++)
+		assert_int_equal(counter(c, TGID, 0, KL_C_GSTAGE_FAULT + r), r + 1);
+
+	/* pte updates from the vCPU thread and from a non-vCPU thread */
+	__u64 events = 0, retries = 0;
+	for (unsigned int op = 0; op < KL_PTE_OP_NR; op++) {
+		for (unsigned int o = 0; o < KL_PTE_OUTCOME_NR; o++) {
+			RUN(c, kl_test_pte_update, 0, 1001, TGID, op, op * 4 + o, o);
+			events++;
+			retries += op * 4 + o;
+		}
+	}
+	RUN(c, kl_test_pte_update, 1, 1500, TGID, KL_PTE_OP_WRPROTECT, 100, KL_PTE_ABORT_RETRIES);
+	assert_int_equal(counter(c, TGID, 0, KL_C_PTE_UPDATE_EVENTS), events);
+	assert_int_equal(counter(c, TGID, 0, KL_C_PTE_UPDATE_RETRIES), retries);
+	for (unsigned int op = 0; op < KL_PTE_OP_NR; op++)
+		assert_int_equal(counter(c, TGID, 0, KL_C_PTE_OP + op), KL_PTE_OUTCOME_NR);
+	for (unsigned int o = 0; o < KL_PTE_OUTCOME_NR; o++)
+		assert_int_equal(counter(c, TGID, 0, KL_C_PTE_OUTCOME + o), KL_PTE_OP_NR);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_PTE_UPDATE_EVENTS), 1);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_PTE_UPDATE_RETRIES), 100);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_PTE_OP + KL_PTE_OP_WRPROTECT), 1);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN,
+				 KL_C_PTE_OUTCOME + KL_PTE_ABORT_RETRIES), 1);
+}
+
+/* Exit latency per code; store-fault latency split by the fault path. */
+static void test_fault_latency(void **state)
+{
+	struct ctx *c = *state;
+	struct kl_hist h;
+
+	/* fast path */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 2, 23, 1000);
+	RUN(c, kl_test_gstage_fault, 0, 1001, TGID, 2, KL_FAULT_FAST);
+	RUN(c, kl_test_kvm_entry, 0, 1001, TGID, 2, 1500);
+	/* spurious counts as fast */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 2, 23, 2000);
+	RUN(c, kl_test_gstage_fault, 0, 1001, TGID, 2, KL_FAULT_SPURIOUS);
+	RUN(c, kl_test_kvm_entry, 0, 1001, TGID, 2, 2100);
+	/* slow path */
+	RUN(c, kl_test_kvm_exit, 1, 1001, TGID, 2, 23, 3000);
+	RUN(c, kl_test_gstage_fault, 1, 1001, TGID, 2, KL_FAULT_NOT_LOGGING);
+	RUN(c, kl_test_kvm_entry, 1, 1001, TGID, 2, 3700);
+	/* store fault with no gstage_fault event: total only */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 2, 23, 4000);
+	RUN(c, kl_test_kvm_entry, 0, 1001, TGID, 2, 4040);
+	/* other exit code: exit histogram only */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 2, 0x8000000000000005ULL, 5000);
+	RUN(c, kl_test_gstage_fault, 0, 1001, TGID, 2, KL_FAULT_FAST);
+	RUN(c, kl_test_kvm_entry, 0, 1001, TGID, 2, 5010);
+	/* entry without a pending exit: nothing */
+	RUN(c, kl_test_kvm_entry, 0, 1001, TGID, 2, 6000);
+
+	assert_int_equal(counter(c, TGID, 2, KL_C_EXITS), 5);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 23), 4);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 0x8000000000000005ULL), 1);
+	assert_int_equal(hist(c, TGID, KL_H_EXIT, 23, &h), 4);
+	assert_int_equal(h.sum, 500 + 100 + 700 + 40);
+	assert_int_equal(hist(c, TGID, KL_H_EXIT, 5, &h), 1);
+	assert_int_equal(h.sum, 10);
+	assert_int_equal(hist(c, TGID, KL_H_FAULT, KL_SUB_ALL, &h), 4);
+	assert_int_equal(h.sum, 500 + 100 + 700 + 40);
+	assert_int_equal(hist(c, TGID, KL_H_FAULT_FAST, KL_SUB_ALL, &h), 2);
+	assert_int_equal(h.sum, 600);
+	assert_int_equal(h.buckets[kl_hist_bucket(500)], 1);
+	assert_int_equal(h.buckets[kl_hist_bucket(100)], 1);
+	assert_int_equal(hist(c, TGID, KL_H_FAULT_SLOW, KL_SUB_ALL, &h), 1);
+	assert_int_equal(h.sum, 700);
+
+	/* entry before exit: dropped as clock skew */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 2, 23, 9000);
+	RUN(c, kl_test_kvm_entry, 0, 1001, TGID, 2, 8000);
+	assert_int_equal(drop(c, KL_D_CLOCK_SKEW), 1);
+	assert_int_equal(hist(c, TGID, KL_H_FAULT, KL_SUB_ALL, &h), 4);
+}
+
+/* KVM_RUN count and duration, off-CPU time, vcpu_load latency by reason. */
+static void test_kvm_run(void **state)
+{
+	struct ctx *c = *state;
+	struct kl_hist h;
+
+	ENTER(c, 0, 1001, 0, 1000);
+	EXIT(c, 0, 1001, 1800);
+	ENTER(c, 1, 1001, 0, 2000);
+	EXIT(c, 1, 1001, 2050);
+	EXIT(c, 1, 1001, 2060);		/* no KVM_RUN in progress: ignored */
+	EXIT(c, 1, 1009, 2070);		/* unknown thread: ignored */
+	assert_int_equal(counter(c, TGID, 0, KL_C_KVM_RUNS), 2);
+	assert_int_equal(hist(c, TGID, KL_H_KVM_RUN, KL_SUB_ALL, &h), 2);
+	assert_int_equal(h.sum, 850);
+	assert_int_equal(h.buckets[kl_hist_bucket(800)], 1);
+	assert_int_equal(h.buckets[kl_hist_bucket(50)], 1);
+
+	/* switches outside KVM_RUN are not counted */
+	SWITCH(c, 0, 3000, 1001, TGID, 0, 0, 1, 1);
+	assert_int_equal(counter(c, TGID, 0, KL_C_SCHED_OUT), 0);
+
+	/* kvm_arch_vcpu_load latency split by the reason seen inside it */
+	RUN(c, kl_test_load_begin, 0, 1001, TGID, 0, 100);
+	LOAD(c, 0, 1001, 0, KL_LOAD_CSR_DIRTY);
+	RUN(c, kl_test_load_end, 0, 1001, TGID, 400);
+	RUN(c, kl_test_load_begin, 0, 1001, TGID, 0, 500);
+	RUN(c, kl_test_load_end, 0, 1001, TGID, 520);
+	RUN(c, kl_test_load_end, 0, 1001, TGID, 600);	/* unmatched */
+	assert_int_equal(hist(c, TGID, KL_H_VCPU_LOAD, KL_LOAD_CSR_DIRTY, &h), 1);
+	assert_int_equal(h.sum, 300);
+	assert_int_equal(hist(c, TGID, KL_H_VCPU_LOAD, KL_SUB_ALL, &h), 1);
+	assert_int_equal(h.sum, 20);
+}
+
+/* Dirty pages, userspace exits, FPU loads, fast page faults, thread exit. */
+static void test_hot_events(void **state)
+{
+	struct ctx *c = *state;
+
+	ENTER(c, 0, 1001, 4, 100);
+	for (int i = 0; i < 10; i++)
+		RUN(c, kl_test_dirty_ring_push, i & 1, 1001, TGID);
+	RUN(c, kl_test_dirty_ring_push, 0, 1002, TGID);	/* not a vCPU thread */
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 2 /* KVM_EXIT_IO */);
+	RUN(c, kl_test_userspace_exit, 1, 1001, TGID, 2);
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 6 /* KVM_EXIT_MMIO */);
+	RUN(c, kl_test_fpu, 0, 1001, TGID, 1);
+	RUN(c, kl_test_fpu, 0, 1001, TGID, 0);
+	RUN(c, kl_test_fpu, 1, 1001, TGID, 1);
+	RUN(c, kl_test_fast_page_fault, 0, 1001, TGID);
+	assert_int_equal(counter(c, TGID, 4, KL_C_DIRTY_PAGES), 10);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 1);
+	assert_int_equal(counter(c, TGID, 4, KL_C_USERSPACE_EXITS), 3);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 2), 2);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 6), 1);
+	assert_int_equal(counter(c, TGID, 4, KL_C_FPU_LOADS), 2);
+	assert_int_equal(counter(c, TGID, 4, KL_C_FAST_PAGE_FAULTS), 1);
+
+	/* kvm_fpu identifies a thread that was not seen entering KVM_RUN */
+	RUN(c, kl_test_fpu, 0, 1003, TGID, 1);
+	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_FPU_LOADS), 1);
+
+	/* thread exit forgets the thread and the per-CPU cache */
+	RUN(c, kl_test_process_exit, 0, 1001, TGID);
+	RUN(c, kl_test_process_exit, 0, 1003, TGID);
+	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 0);
+	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
+	assert_int_equal(counter(c, TGID, 4, KL_C_DIRTY_PAGES), 10);
+}
+
+/* Map full: the event is counted in `drops`, never silently lost. */
+static void test_drops(void **state)
+{
+	struct ctx *c = *state;	/* every hash map has max_entries = 2 */
+
+	ENTER(c, 0, 1001, 0, 100);
+	ENTER(c, 0, 1002, 1, 100);
+	ENTER(c, 0, 1003, 2, 100);	/* third thread: vcpus full */
+	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 1);
+	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+
+	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);	/* row (TGID, 0) */
+	RUN(c, kl_test_dirty_ring_push, 0, 1002, TGID);	/* row (TGID, 1) */
+	RUN(c, kl_test_dirty_ring_push, 0, 1003, TGID);	/* row (TGID, -1): full */
+	RUN(c, kl_test_dirty_ring_push, 1, 1003, TGID);
+	assert_int_equal(drop(c, KL_D_COUNTER_MAP_FULL), 2);
+	assert_int_equal(counter(c, TGID, 0, KL_C_DIRTY_PAGES), 1);
+
+	for (__u64 r = 1; r <= 3; r++)
+		RUN(c, kl_test_userspace_exit, 0, 1001, TGID, r);
+	assert_int_equal(drop(c, KL_D_REASON_MAP_FULL), 1);
+
+	for (__u32 s = 1; s <= 4; s++)
+		RUN(c, kl_test_hist, 0, TGID, KL_H_EXIT, s, 10);
+	assert_int_equal(drop(c, KL_D_HIST_MAP_FULL), 2);
+	assert_int_equal(drop(c, KL_D_CLOCK_SKEW), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reload_same_cpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_other_vcpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pred_vs_actual_matrix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tgid_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tgid_all, setup_all, teardown),
+		cmocka_unit_test_setup_teardown(test_hist_buckets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_latency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kvm_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hot_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drops, setup_small, teardown),
+	};
+
+	libbpf_set_print(kl_log_cb);
+	ncpus_possible = libbpf_num_possible_cpus();
+	if (ncpus_possible < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		fprintf(stderr, "test_kl_bpf: needs CPUs 0 and 1 online\n");
+		return 1;
+	}
+	return cmocka_run_group_tests_name("bpf_logic", tests, NULL, NULL);
+}
