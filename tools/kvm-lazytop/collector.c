@@ -22,14 +22,14 @@
 
 #include "kvm_lazytop.skel.h"
 /*
- * bpf/README.md names the skeleton struct kl_skel; bpf/bpf.mk
- * generates it with "name kvm_lazytop".  Accept either (header guard).
+ * bpf/README.md names the skeleton struct kvm_lazytop_bpf; accept a
+ * skeleton generated with "name kvm_lazytop" too (header guard).
  */
 #if defined(__KVM_LAZYTOP_BPF_SKEL_H__)
 #define kl_skel			kvm_lazytop_bpf
-#define kl_skel__open		kl_skel__open
-#define kl_skel__load		kl_skel__load
-#define kl_skel__destroy	kl_skel__destroy
+#define kl_skel__open		kvm_lazytop_bpf__open
+#define kl_skel__load		kvm_lazytop_bpf__load
+#define kl_skel__destroy	kvm_lazytop_bpf__destroy
 #else
 #define kl_skel			kvm_lazytop
 #define kl_skel__open		kvm_lazytop__open

@@ -985,14 +985,14 @@ int cmd_gate(int argc, char **argv)
 		fprintf(stderr, "gate: %s: no rules\n", a.rules);
 		goto out;
 	}
-	if (gate_needs_baseline(&rules) && !a.baseline) {
-		fprintf(stderr, "gate: %s has rules against 'baseline' but no --baseline was given\n",
-			a.rules);
-		goto out;
-	}
 	snap = snap_load(a.snapshot, err, sizeof(err));
 	if (!snap) {
 		fprintf(stderr, "gate: %s\n", err);
+		goto out;
+	}
+	if (gate_needs_baseline(&rules) && !a.baseline) {
+		fprintf(stderr, "gate: %s has rules against 'baseline' but no --baseline was given\n",
+			a.rules);
 		goto out;
 	}
 	if (a.baseline) {
