@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Exports: Prometheus/OpenMetrics exposition, /metrics exporter, snapshot
+# report/diff/gate/HTML, Grafana dashboard and Prometheus rules.
+#
+#   make check-exports        unit + golden + fuzz + host (Prometheus, wrk,
+#                             malformed requests, capabilities, Chromium, schema)
+#   make check-exports-unit   cmocka unit tests (tests/unit/exports)
+#   make check-exports-golden gate/diff/report/prom golden outputs + exit codes
+#   make check-exports-host   integration (tests/host/exports/run-exports-tests.sh)
+#   make fuzz                 libFuzzer pass over the rule parser and the
+#                             snapshot reader (FUZZ_SECONDS each, default 20)
+#   make exports-tools        build the test driver and the unit test binary
+#
+# Needs (Debian): libjson-c-dev libmicrohttpd-dev libcap-dev libcmocka-dev
+# clang (libFuzzer), prometheus (promtool), wrk, chromium, python3-jsonschema,
+# python3-pil, netcat-openbsd.
+
+EXPORTS_SRCDIR := $(TOP)/tools/kvm-lazytop
+EXPORTS_OUT := $(BUILD)/$(HOST_ARCH)/exports
+EXPORTS_TESTDIR := $(TOP)/tests/unit/exports
+EXPORTS_HOSTDIR := $(TOP)/tests/host/exports
+EXPORTS_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g \
+	-I$(EXPORTS_SRCDIR)
+EXPORTS_LIBS := -ljson-c -lmicrohttpd -lcap -lm
+# Ours, plus the collector's pure renderer (report = render_text).
+EXPORTS_CORE := snapshot_read.c prom.c gate.c
+EXPORTS_ALL := $(EXPORTS_CORE) http.c report.c diff.c html.c prom_caps.c \
+	render_text.c kl_names.c
+EXPORTS_HDRS := $(wildcard $(EXPORTS_SRCDIR)/*.h) $(TOP)/bpf/kvm_lazytop.h
+FUZZ_SECONDS ?= 20
+EXPORTS_KL := $(EXPORTS_OUT)/kl-exports
+EXPORTS_UNIT := $(EXPORTS_OUT)/test_exports
+EXPORTS_FUZZERS := $(EXPORTS_OUT)/fuzz_rules $(EXPORTS_OUT)/fuzz_snapshot
+EXPORTS_TOOL ?= $(BUILD)/$(HOST_ARCH)/kvm-lazytop
+EXPORTS_WORKLOAD ?= $(BUILD)/$(HOST_ARCH)/dirty_ring_vm
+
+.PHONY: check-exports check-exports-unit check-exports-golden \
+	check-exports-host fuzz exports-tools
+
+exports-tools: $(EXPORTS_KL) $(EXPORTS_UNIT)
+
+$(EXPORTS_KL): $(EXPORTS_TESTDIR)/kl_exports_tool.c \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_ALL)) $(EXPORTS_HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(EXPORTS_CFLAGS) -o $@ $< \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_ALL)) $(EXPORTS_LIBS)
+
+$(EXPORTS_UNIT): $(EXPORTS_TESTDIR)/test_exports.c \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) $(EXPORTS_HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(EXPORTS_CFLAGS) -o $@ $< \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -lcmocka $(EXPORTS_LIBS)
+
+$(EXPORTS_OUT)/fuzz_%: $(EXPORTS_TESTDIR)/fuzz/fuzz_%.c \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) $(EXPORTS_HDRS)
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $@"
+	@clang -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-I$(EXPORTS_SRCDIR) -o $@ $< \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -ljson-c -lm
+
+check-exports-unit: $(EXPORTS_UNIT)
+	@echo "  UNIT    exports (cmocka)"
+	@cd $(TOP) && $(EXPORTS_UNIT)
+
+check-exports-golden: $(EXPORTS_KL)
+	@$(EXPORTS_TESTDIR)/run-golden.sh $(EXPORTS_KL)
+
+# Each fuzzer runs FUZZ_SECONDS over a scratch copy of the committed corpus
+# (new inputs are not written back into the tree).
+fuzz: $(EXPORTS_FUZZERS)
+	@for f in rules snapshot; do \
+		rm -rf $(EXPORTS_OUT)/corpus-$$f && mkdir -p $(EXPORTS_OUT)/corpus-$$f && \
+		cp $(EXPORTS_TESTDIR)/fuzz/corpus/$$f/* $(EXPORTS_OUT)/corpus-$$f/ && \
+		echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)" && \
+		$(EXPORTS_OUT)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+			-artifact_prefix=$(EXPORTS_OUT)/crash-$$f- \
+			$(EXPORTS_OUT)/corpus-$$f >$(EXPORTS_OUT)/fuzz-$$f.log 2>&1 || \
+			{ tail -40 $(EXPORTS_OUT)/fuzz-$$f.log; echo "fuzz: $$f FAILED"; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(EXPORTS_OUT)/fuzz-$$f.log | sed 's/^/          /'; \
+	done
+
+check-exports-host: $(EXPORTS_KL) tool workloads
+	@$(EXPORTS_HOSTDIR)/run-exports-tests.sh --kl $(EXPORTS_KL) \
+		--tool $(EXPORTS_TOOL) --workload $(EXPORTS_WORKLOAD) \
+		--out $(EXPORTS_OUT)/host $(EXPORTS_TESTS)
+
+check-exports:
+	@$(MAKE) --no-print-directory check-exports-unit
+	@$(MAKE) --no-print-directory check-exports-golden
+	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory check-exports-host
