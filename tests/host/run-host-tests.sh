@@ -62,6 +62,9 @@ if [ $# -gt 0 ]; then
 fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
+# absolute: some tests run the tool from their own directory
+[[ $TOOL == /* ]] || TOOL=$PWD/$TOOL
+[[ $WORKLOAD == /* ]] || WORKLOAD=$PWD/$WORKLOAD
 
 # ---------------------------------------------------------------- helpers
 # Every helper runs inside the per-test subshell: fail() ends the test.
@@ -141,7 +144,11 @@ wait_result() {
 }
 
 field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1"; }
-vcpu_field() { sed -n "s/^VCPU id=$2 .* $3=\([0-9]*\).*/\1/p" "$1"; }
+# vcpu_field WORKLOAD_OUT VCPU_ID KEY: KEY=value of the "VCPU id=.." line
+vcpu_field() {
+	awk -v id="$2" -v k="$3" '$1 == "VCPU" && $2 == "id=" id {
+		for (i = 3; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2) }' "$1"
+}
 
 # start_tool TAG ARGS... -> LT_PID (stdout $D/TAG.out, stderr $D/TAG.err)
 start_tool() {
