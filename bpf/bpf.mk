@@ -69,3 +69,8 @@ $(BUILD)/%/kl_empty.skel.h: $(BUILD)/%/kl_empty.bpf.o $(TOP)/bpf/bpf.mk
 	$(Q)$(BPFTOOL) gen skeleton $< name kl_empty_bpf > $@.tmp && mv $@.tmp $@
 
 Q ?= @
+
+# Relative spellings (make build/riscv64/kvm_lazytop.skel.h from $(TOP)).
+build/%/kvm_lazytop.skel.h: $(BUILD)/%/kvm_lazytop.skel.h ; @:
+build/%/kvm_lazytop.bpf.o: $(BUILD)/%/kvm_lazytop.bpf.o ; @:
+build/%/kl_empty.skel.h: $(BUILD)/%/kl_empty.skel.h ; @:
