@@ -24,6 +24,10 @@ key=$( (cat "$src/Makefile" | head -5; echo "$arch";
 	cat "$0"; [ "$arch" = x86_64 ] || cat "$here/build-cross-libs.sh") |
 	sha256sum | cut -c1-16)
 prefix=$CACHE/libbpf-$arch-$key
+# Several make targets may ask for the same prefix at once: serialise.
+mkdir -p "$CACHE/locks"
+exec 9>"$CACHE/locks/libbpf-$arch.lock"
+flock 9
 if [ -f "$prefix/.done" ]; then
 	echo "$prefix"
 	exit 0
