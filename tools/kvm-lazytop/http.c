@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * http.c - the /metrics exporter (`kvm-lazytop --listen ADDR:PORT`),
- * libmicrohttpd.  Read-only by construction: GET and HEAD of /metrics,
+ * libmicrohttpd.  Read-only by construction: GET and HEAD of /metrics (and
+ * /snapshot.json, the same snapshot as JSON),
  * 405 for any other method, 404 for any other path; MHD answers 4xx to
  * malformed or oversized requests.  One internal polling thread, bounded
  * connections, per-IP limit, idle timeout and per-connection memory, so
@@ -88,13 +89,33 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				  "405 method not allowed: /metrics is read-only (GET, HEAD)\n",
 				  "GET, HEAD");
-	if (strcmp(url, "/metrics"))
+	if (strcmp(url, "/metrics") && strcmp(url, "/snapshot.json"))
 		return reply_text(c, MHD_HTTP_NOT_FOUND,
-				  "404 not found: kvm-lazytop serves /metrics only\n", NULL);
+				  "404 not found: kvm-lazytop serves /metrics and /snapshot.json only\n",
+				  NULL);
 	snap = h->o.snapshot ? h->o.snapshot(h->o.ctx) : NULL;
 	if (!snap)
 		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "503 no snapshot yet\n", NULL);
+	if (!strcmp(url, "/snapshot.json")) {
+		const char *js = json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN);
+
+		buf = js ? strdup(js) : NULL;
+		json_object_put(snap);
+		if (!buf)
+			return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "500 out of memory\n", NULL);
+		r = MHD_create_response_from_buffer(strlen(buf), buf, MHD_RESPMEM_MUST_FREE);
+		if (!r) {
+			free(buf);
+			return MHD_NO;
+		}
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+		ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	om = wants_openmetrics(c);
 	f = open_memstream(&buf, &len);
 	if (!f) {
