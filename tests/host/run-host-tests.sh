@@ -24,7 +24,7 @@ ATTACH_TIMEOUT=${KL_TEST_ATTACH_TIMEOUT:-60}
 COST_SECONDS=${KL_TEST_COST_SECONDS:-60}
 COST_MAX_PCT=${KL_TEST_COST_MAX_PCT:-1.0}
 
-INT_TESTS=(exact exact_smp isolation_pid isolation_all live_view
+INT_TESTS=(exact exact_smp identity isolation_pid isolation_all live_view
 	bad_no_such_pid bad_not_a_vm bad_target_exited bad_no_privilege
 	bad_no_privilege_pid bad_unknown_option bad_interval bad_interval_zero probe)
 COST_TESTS=(cost)
@@ -200,7 +200,8 @@ check() {
 jqv() {
 	local f=$1 q=$2
 	shift 2
-	jq -r "$@" "($q) // \"missing\"" "$f" 2>/dev/null || echo "unparsable"
+	jq -r "$@" "[$q] | if length == 0 or .[0] == null then \"missing\" else .[0] end" \
+		"$f" 2>/dev/null || echo "unparsable"
 }
 
 json_valid() {
@@ -212,16 +213,15 @@ json_valid() {
 probe_attached() { [ "$(jqv "$1" ".probes[\"$2\"]")" = attached ]; }
 
 # check_vm JSON PID WORKLOAD_OUT: the VM's counters equal the workload's
-# own exact numbers (total and per vCPU).
+# own exact numbers (total and per vCPU).  Identity (comm, tid): t_identity.
 check_vm() {
-	local j=$1 pid=$2 wout=$3 res n r v runs dirty i tid vq
+	local j=$1 pid=$2 wout=$3 res n r v runs dirty i vq
 	res=$(grep '^RESULT ' "$wout")
 	n=$(field "$res" pages); r=$(field "$res" rounds); v=$(field "$res" vcpus)
 	runs=$(field "$res" kvm_runs); dirty=$(field "$res" dirty_pages)
 	check "workload dirty_pages (N*R*V = $n*$r*$v)" "$dirty" $((n * r * v))
 	vq=".vms[] | select(.pid == $pid)"
 	check "pid $pid: number of vms[] entries" "$(jq "[.vms[] | select(.pid == $pid)] | length" "$j")" 1
-	check "pid $pid: comm" "$(jqv "$j" "$vq | .comm")" dirty_ring_vm
 	check "pid $pid: counters.dirty_pages" "$(jqv "$j" "$vq | .counters.dirty_pages")" "$dirty"
 	check "pid $pid: counters.kvm_runs" "$(jqv "$j" "$vq | .counters.kvm_runs")" "$runs"
 	if probe_attached "$j" kvm_userspace_exit; then
@@ -232,9 +232,7 @@ check_vm() {
 	fi
 	check "pid $pid: vcpus[] entries" "$(jqv "$j" "[$vq | .vcpus[]] | length")" "$v"
 	for ((i = 0; i < v; i++)); do
-		tid=$(vcpu_field "$wout" "$i" tid)
 		local cq="$vq | .vcpus[] | select(.vcpu_id == $i)"
-		check "pid $pid vcpu $i: tid" "$(jqv "$j" "$cq | .tid")" "$tid"
 		check "pid $pid vcpu $i: dirty_pages" "$(jqv "$j" "$cq | .counters.dirty_pages")" $((n * r))
 		check "pid $pid vcpu $i: kvm_runs" "$(jqv "$j" "$cq | .counters.kvm_runs")" \
 			"$(vcpu_field "$wout" "$i" kvm_runs)"
@@ -260,6 +258,31 @@ exact_run() {
 }
 t_exact() { exact_run 64 25 1; }
 t_exact_smp() { exact_run 300 12 2; }
+
+# Identity of a short-lived VM in the final --until-exit snapshot: comm,
+# name, exited, and each vCPU's thread id (the VM and its vCPU threads are
+# gone when the snapshot is made; the collector saw them while attached).
+t_identity() {
+	local p i vq
+	start_workload wl -n 64 -r 10 -v 2
+	p=$WL_PID
+	start_tool lt -v -p "$p" --until-exit -o json
+	wait_attached "$LT_PID" lt
+	kill -USR1 "$p"
+	wait_workload wl "$p"
+	wait_exit "$LT_PID" 30
+	check "kvm-lazytop --until-exit exit code" "$RC" 0
+	json_valid "$D/lt.out" "kvm-lazytop -o json"
+	vq=".vms[] | select(.pid == $p)"
+	check "pid $p: comm" "$(jqv "$D/lt.out" "$vq | .comm")" dirty_ring_vm
+	check "pid $p: name" "$(jqv "$D/lt.out" "$vq | .name")" dirty_ring_vm
+	check "pid $p: exited" "$(jqv "$D/lt.out" "$vq | .exited")" true
+	for i in 0 1; do
+		check "pid $p vcpu $i: tid" \
+			"$(jqv "$D/lt.out" "$vq | .vcpus[] | select(.vcpu_id == $i) | .tid")" \
+			"$(vcpu_field "$D/wl.out" "$i" tid)"
+	done
+}
 
 # Two VMs at once, -p A: A's numbers are exactly those of A alone and B is
 # absent.
