@@ -39,3 +39,8 @@ e2e-run: deps
 		--scenario $(SCENARIO) $$st=/selftests $(E2E_EXTRA) >/dev/null; \
 	$(KSCRIPTS)/run-qemu.sh --kernel $$k --initramfs $(E2E_OUT)/initramfs.cpio \
 		--results $(E2E_OUT) --timeout $(E2E_TIMEOUT) $(E2E_LIVE)
+
+# Host-only: archive writer vs extractor framing checks (no QEMU needed).
+.PHONY: check-e2e-archive
+check-e2e-archive:
+	@$(E2E_DIR)/test-archive.sh

@@ -45,10 +45,10 @@ def main():
     while True:
         tag = data[off:off + 4]
         if tag == b"FILE":
-            if off + 20 > len(data):
+            if off + 16 > len(data):
                 fail("truncated", f"file header cut at byte {off}")
             nlen, dlen = struct.unpack_from("<IQ", data, off + 4)
-            start = off + 20
+            start = off + 16
             if nlen == 0 or nlen > 4096 or start + nlen + dlen > len(data):
                 fail("truncated", f"file record at byte {off} runs past the end")
             name = data[start:start + nlen].decode("utf-8", "replace")
