@@ -405,6 +405,7 @@ t_bad_target_exited() {
 	[ "$RC" != 124 ] || fail "kvm-lazytop still running 25 s after the VM exited"
 	log "kvm-lazytop exited $RC, $((SECONDS - t0)) s after the start; stderr: $(head -c 300 "$D/lt.err")"
 	((RC < 128)) || bad "crashed: exit code $RC"
+	compgen -G "$D/core*" >/dev/null && bad "core file left in $D"
 	check "exit code (target exited)" "$RC" 6
 	check "stderr lines" "$(wc -l <"$D/lt.err")" 1
 	json_valid "$D/lt.out" "snapshot after target exit"
@@ -537,6 +538,8 @@ for t in "${tests[@]}"; do
 	(
 		set -euo pipefail
 		D=$OUT/$t
+		cd "$D"		# a core dump would land here
+		ulimit -c unlimited 2>/dev/null || true
 		trap cleanup_bg EXIT
 		"t_$t"
 		((ERRS == 0)) || exit 1

@@ -121,6 +121,9 @@ http_checks() {
 		c=$(raw "$port" $r | head -1)
 		case $r:$c in
 		badversion:505|*:4[0-9][0-9]) log "$label: $r -> $c" ;;
+		# a request line that is not even "METHOD URI": libmicrohttpd drops
+		# the connection without a status line (nothing to answer to)
+		garbage:closed) log "$label: $r -> connection closed by libmicrohttpd" ;;
 		*) bad "$label: malformed request '$r' -> $c (want 4xx)" ;;
 		esac
 	done
