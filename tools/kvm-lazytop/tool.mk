@@ -6,7 +6,9 @@
 #   make tool                 build/$(ARCH)/kvm-lazytop (host: dynamic
 #                             json-c/ncursesw/libcap, static libbpf)
 #   make ARCH=riscv64 tool    static riscv64 binary, plain-text view only
-#                             (json-c from tools/deps/build-cross-userlibs.sh)
+#                             (json-c, libcap, libmicrohttpd from
+#                             tools/deps/build-cross-userlibs.sh; zlib and
+#                             libelf from tools/deps/build-cross-libs.sh)
 #   make check-unit           cmocka unit tests (tests/unit/unit.mk)
 #
 # Every tools/kvm-lazytop/*.c is compiled (wildcard), so exporter files
@@ -26,8 +28,9 @@ KL_BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g $(KL_WARN) -I$(KL_DIR) -I$(TOP
 # libbpf installs into lib/ or lib64/ depending on the host convention.
 kl_libbpf_a = $(firstword $(wildcard $(LIBBPF_PREFIX)/lib/libbpf.a $(LIBBPF_PREFIX)/lib64/libbpf.a) \
 		$(LIBBPF_PREFIX)/lib/libbpf.a)
-# Exporter files decide whether the HTTP server (libmicrohttpd) is needed.
+# Exporter files decide whether libmicrohttpd / libcap are needed.
 kl_need_mhd = $(shell grep -ls 'microhttpd.h' $(KL_SRCS) >/dev/null && echo y)
+kl_need_cap = $(shell grep -ls 'sys/capability.h' $(KL_SRCS) >/dev/null && echo y)
 
 ifeq ($(ARCH),$(HOST_ARCH))
 KL_CC ?= gcc
@@ -39,15 +42,16 @@ KL_LDLIBS = $(kl_libbpf_a) -lelf -lz \
 KL_LDFLAGS :=
 KL_DEPS_READY :=
 else
-# Cross: everything static; json-c (and microhttpd when used) cross-built.
+# Cross: everything static; json-c, libcap, microhttpd cross-built.
 KL_CROSS := $(patsubst arm64,aarch64,$(ARCH))-linux-gnu-
 KL_CC ?= $(KL_CROSS)gcc
-KL_USERLIBS = $(call kl_lazy,KL_USERLIBS,$(TOP)/tools/deps/build-cross-userlibs.sh $(ARCH) $(if $(kl_need_mhd),microhttpd))
+KL_USERLIBS = $(call kl_lazy,KL_USERLIBS,$(TOP)/tools/deps/build-cross-userlibs.sh $(ARCH))
 KL_CROSSLIBS = $(call kl_lazy,KL_CROSSLIBS,$(TOP)/tools/deps/build-cross-libs.sh $(ARCH))
 KL_CFLAGS = $(KL_BASE_CFLAGS) -I$(BUILD)/$(ARCH) -I$(LIBBPF_PREFIX)/include \
 	-I$(KL_USERLIBS)/include -I$(KL_CROSSLIBS)/include -DKL_NO_TUI
 KL_LDFLAGS = -static -L$(KL_USERLIBS)/lib -L$(KL_CROSSLIBS)/lib
-KL_LDLIBS = $(kl_libbpf_a) -ljson-c $(if $(kl_need_mhd),-lmicrohttpd) -lelf -lz -lpthread -lm
+KL_LDLIBS = $(kl_libbpf_a) -ljson-c $(if $(kl_need_mhd),-lmicrohttpd) $(if $(kl_need_cap),-lcap) \
+	-lelf -lz -lpthread -lm
 endif
 
 .PHONY: tool tool-clean

@@ -7,6 +7,8 @@
  * Keys: s / S next / previous sort column, Up/Down (j/k) select, Left/Esc
  * back, Tab next histogram (in h), q quit.
  */
+#include <stddef.h>
+
 #include "tui.h"
 
 #ifdef KL_NO_TUI
