@@ -43,6 +43,7 @@ if [ "$MODE" = full ]; then
 	WL_PAGES=512 WL_ROUNDS=80	# 2 vCPUs x 512 pages x 80 rounds = 81920 page writes
 	COST_S=60		# part 3
 	SCALE_ARGS=(-v 64 -r 5 -b 150 1 4 16 64 256 1024 2048 4096)
+	SCALE_T_ARGS=(-T -v 64 -r 3 -b 60 1 16 64 256 1024 2048 4096)
 	PREC_ROUNDS=1500	# part 5: KVM_RUNs per vCPU = rounds + 1
 else
 	P1_REPS=1
@@ -50,6 +51,7 @@ else
 	WL_PAGES=256 WL_ROUNDS=20
 	COST_S=8
 	SCALE_ARGS=(-v 64 -r 1 -b 20 1 16 64)
+	SCALE_T_ARGS=(-T -v 64 -r 1 -b 10 1 64)
 	PREC_ROUNDS=300
 fi
 WL_VCPUS=2
@@ -163,6 +165,19 @@ start_kl() {
 	done
 	wait_progs "$APID" 3 "$1"
 }
+# kvm-lazytop without -p: every event of every VM takes the full path
+start_kl_all() {
+	"$TOOL" -v -o json >"$RUN/$1.out" 2>"$RUN/$1.err" &
+	APID=$!
+	BG+=("$APID")
+	local t0=$SECONDS
+	until grep -Eq 'attached [0-9]+ signal' "$RUN/$1.err" 2>/dev/null; do
+		kill -0 "$APID" 2>/dev/null || die "kvm-lazytop exited before attaching: $(tail -3 "$RUN/$1.err")"
+		((SECONDS - t0 < 120)) || die "kvm-lazytop not attached after 120 s"
+		sleep 0.1
+	done
+	wait_progs "$APID" 3 "$1"
+}
 start_bt() {
 	bpftrace "$TOP/bench/kvm-lazytop.bt" "$2" >"$RUN/$1.out" 2>"$RUN/$1.err" &
 	APID=$!
@@ -191,7 +206,7 @@ stop_arm() {
 	kl) # --until-exit: it leaves when the workload does; INT if not
 		for _ in $(seq 100); do kill -0 "$APID" 2>/dev/null || break; sleep 0.05; done
 		stop "$APID" INT ;;
-	bt | perf) stop "$APID" INT ;;
+	kl_all | bt | perf) stop "$APID" INT ;;
 	*) stop "$APID" TERM ;;
 	esac
 	APID=
@@ -199,10 +214,12 @@ stop_arm() {
 
 # one_run PART ARM REP: workload under ARM; appends a JSON record to raw/PART.jsonl
 one_run() {
-	local part=$1 arm=$2 rep=$3 tag="$1-$2-$3" wpid main_ticks tot_ticks progs='[]' t0 t1 res
+	local part=$1 arm=$2 rep=$3 tag="$1-$2-$3" wpid main_ticks tot_ticks progs='[]' t0 t1 res vc
 	start_wl "$tag" -n "$WL_PAGES" -r "$WL_ROUNDS" -v "$WL_VCPUS" --hold-ms 30000
 	wpid=$WPID
 	"start_$arm" "$tag" "$wpid"
+	"$KLB" vcpu-cpu "$wpid" >"$RUN/$tag.vcpu-cpu" &
+	vc=$!
 	t0=$(date +%s.%N)
 	kill -USR1 "$wpid"
 	wait_result "$tag" "$wpid"
@@ -211,20 +228,25 @@ one_run() {
 	tot_ticks=$(cpu_ticks "$wpid")
 	main_ticks=$(cpu_ticks "$wpid" "$wpid")
 	[ -n "$APID" ] && progs=$("$KLB" progs "$APID")
+	for _ in $(seq 100); do kill -0 "$vc" 2>/dev/null || break; sleep 0.02; done
+	kill -TERM "$vc" 2>/dev/null || true
+	wait "$vc" || true
 	res=$(grep '^RESULT ' "$RUN/$tag.wl.out")
 	stop "$wpid" TERM
 	stop_arm "$arm" "$tag"
 	python3 - "$part" "$arm" "$rep" "$t0" "$t1" "$tot_ticks" "$main_ticks" "$TICK" "$res" "$progs" \
-		>>"$RAW/$part.jsonl" <<'EOF'
+		"$(cat "$RUN/$tag.vcpu-cpu")" >>"$RAW/$part.jsonl" <<'EOF'
 import json, sys
-part, arm, rep, t0, t1, tot, main, tick, res, progs = sys.argv[1:]
+part, arm, rep, t0, t1, tot, main, tick, res, progs, vc = sys.argv[1:]
 kv = dict(x.split('=', 1) for x in res.split()[1:])
+vc = json.loads(vc)
 rec = {"part": part, "arm": arm, "rep": int(rep), "wall_s": float(t1) - float(t0),
-       "vcpu_cpu_s": (int(tot) - int(main)) / int(tick), "dirty_pages": int(kv["dirty_pages"]),
+       "vcpu_cpu_s": vc["cpu_ns"] / 1e9, "vcpu_threads": vc["threads"],
+       "vcpu_cpu_s_ticks": (int(tot) - int(main)) / int(tick), "dirty_pages": int(kv["dirty_pages"]),
        "kvm_runs": int(kv["kvm_runs"]), "progs": json.loads(progs)}
 print(json.dumps(rec))
 EOF
-	say "$part $arm #$rep: $(tail -1 "$RAW/$part.jsonl" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%d pages, vCPU CPU %.2f s, wall %.2f s, %d progs" % (r["dirty_pages"], r["vcpu_cpu_s"], r["wall_s"], len(r["progs"])))')"
+	say "$part $arm #$rep: $(tail -1 "$RAW/$part.jsonl" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%d pages, vCPU CPU %.3f s (%d threads), wall %.2f s, %d progs" % (r["dirty_pages"], r["vcpu_cpu_s"], r["vcpu_threads"], r["wall_s"], len(r["progs"])))')"
 }
 
 # ------------------------------------------------------------ environment
@@ -260,7 +282,7 @@ EOF
 
 # ------------------------------------------------------------ part 1: BPF ns/event
 
-ARMS1=(floor kl)
+ARMS1=(floor kl kl_all)
 ((BT_OK)) && ARMS1+=(bt)
 say "part 1: BPF run time per event, arms ${ARMS1[*]} x $P1_REPS (stats held for the run)"
 "$KLB" stats-hold >"$RUN/stats-hold.out" 2>&1 &
@@ -310,10 +332,13 @@ LISTEN_ERR=
 "$TOOL" -v -p "$CWPID" -i 1 --listen "127.0.0.1:$PORT" -o json >"$RUN/cost-listen.out" 2>"$RUN/cost-listen.err" &
 LST_PID=$!
 BG+=("$LST_PID")
+: >"$RAW/p3-rss-startup.txt"
 for tag in tui listen; do
 	pid=$TUI_PID; [ $tag = listen ] && pid=$LST_PID
 	t0=$SECONDS
 	until grep -Eq 'attached [0-9]+ signal' "$RUN/cost-$tag.err" 2>/dev/null; do
+		[ $tag = listen ] && awk -v t="$(date +%s.%N)" '/^VmRSS/ {print t, $2}' "/proc/$pid/status" \
+			>>"$RAW/p3-rss-startup.txt" 2>/dev/null
 		if ! kill -0 "$pid" 2>/dev/null; then
 			[ $tag = listen ] || die "ncurses kvm-lazytop exited: $(tail -3 "$RUN/cost-$tag.err")"
 			LISTEN_OK=0; LISTEN_ERR=$(head -3 "$RUN/cost-listen.err"); break
@@ -322,6 +347,7 @@ for tag in tui listen; do
 		sleep 0.1
 	done
 done
+[ $LISTEN_OK = 1 ] && awk '/^VmHWM/ {print "hwm_after_attach", $2}' "/proc/$LST_PID/status" >>"$RAW/p3-rss-startup.txt"
 sleep 2	# first interval done
 c0_tui=$(cpu_ticks "$TUI_PID")
 ((LISTEN_OK)) && c0_lst=$(cpu_ticks "$LST_PID")
@@ -377,6 +403,10 @@ say "part 4: scale, one collection interval of the collector's code over synthet
 "$KLB" scale "${SCALE_ARGS[@]}" >"$RAW/scale.json" 2>"$RUN/scale.err" ||
 	die "kl-bench scale failed: $(tail -3 "$RUN/scale.err")"
 sed 's/^/          /' "$RUN/scale.err"
+say "part 4b: the same with the vcpus map left empty (isolates the collector's tid bookkeeping)"
+"$KLB" scale "${SCALE_T_ARGS[@]}" >"$RAW/scale-notids.json" 2>"$RUN/scale-notids.err" ||
+	die "kl-bench scale -T failed: $(tail -3 "$RUN/scale-notids.err")"
+sed 's/^/          /' "$RUN/scale-notids.err"
 
 # ------------------------------------------------------------ part 5: precision
 

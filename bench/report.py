@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py - turn bench/run-bench-tool.sh raw records into
+build/bench/tool.json, build/bench/tool.md and the terminal table.
+
+Every ratio is computed between arms of the same invocation; the primary
+figure is the median over repetitions of the per-repetition ratio (arms of
+one repetition ran back to back), the ratio of the per-arm medians is given
+next to it.  Missed targets are reported, never hidden; the exit status is
+non-zero only when the raw data is missing or the JSON is malformed.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+
+HOT = ["kvm_dirty_ring_push", "kvm_fpu", "sched_switch"]
+ARM_NAMES = {"none": "no tool", "floor": "empty BPF (floor)", "kl": "kvm-lazytop", "kl_all": "kvm-lazytop (all VMs)",
+             "bt": "bpftrace script", "perf": "perf stat -e 'kvm:*'"}
+TARGETS = {"kl_vs_floor": 2.0, "kl_vs_bpftrace": 0.5, "slowdown_pct": 2.0, "cpu_pct": 1.0,
+           "rss_kb": 16 * 1024, "scale_ms_1024": 10.0, "precision_rel_err": 0.125}
+
+
+def med(v):
+    v = [x for x in v if x is not None]
+    return statistics.median(v) if v else None
+
+
+def load_jsonl(p):
+    if not os.path.exists(p):
+        return []
+    with open(p) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load_json(p):
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        txt = f.read().strip()
+    return json.loads(txt) if txt else None
+
+
+def fmt(v, nd=1, unit=""):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}{unit}"
+    return f"{v}{unit}"
+
+
+def verdict(ok):
+    return "n/a" if ok is None else ("MET" if ok else "MISSED")
+
+
+# ---------------------------------------------------------------- part 1
+
+def part1(recs):
+    arms = sorted({r["arm"] for r in recs}, key=["floor", "kl", "kl_all", "bt"].index)
+    reps = sorted({r["rep"] for r in recs})
+    # ns/event per (arm, rep, hook); kvm-lazytop's other programs listed too
+    per = {}
+    allprogs = {}
+    for r in recs:
+        for p in r["progs"]:
+            if not p["run_cnt"]:
+                continue
+            ns = p["run_time_ns"] / p["run_cnt"]
+            per.setdefault((r["arm"], p["hook"]), {})[r["rep"]] = (ns, p["run_cnt"], p["name"])
+            allprogs.setdefault((r["arm"], p["hook"]), []).append((ns, p["run_cnt"], p["name"]))
+        # share of the hook's events that came from the benchmark VM (others: other VMs on the host)
+        for p in r["progs"]:
+            if p["hook"] == "kvm_dirty_ring_push" and p["run_cnt"]:
+                per.setdefault((r["arm"], "_share"), {})[r["rep"]] = (r["dirty_pages"] / p["run_cnt"], 0, "")
+    hooks = []
+    for h in HOT:
+        row = {"hook": h}
+        for a in arms:
+            d = per.get((a, h), {})
+            row[a] = {"ns_per_event": med([d[k][0] for k in d]), "events_per_run": med([d[k][1] for k in d]),
+                      "program": next((d[k][2] for k in d), None), "runs": len(d)}
+        for me, other, key in (("kl", "floor", "kl_vs_floor"), ("kl", "bt", "kl_vs_bpftrace"),
+                               ("kl_all", "floor", "kl_all_vs_floor")):
+            if other not in arms or me not in arms:
+                row[key] = None
+                continue
+            kl, ot = per.get((me, h), {}), per.get((other, h), {})
+            rs = [kl[k][0] / ot[k][0] for k in reps if k in kl and k in ot and ot[k][0] > 0]
+            m_kl, m_ot = row[me]["ns_per_event"], row[other]["ns_per_event"]
+            tgt = TARGETS["kl_vs_floor" if other == "floor" else key]
+            row[key] = {"median_of_rep_ratios": med(rs), "ratio_of_medians":
+                        (m_kl / m_ot) if m_kl and m_ot else None, "per_rep": rs, "target": tgt}
+            rr = row[key]["median_of_rep_ratios"]
+            row[key]["met"] = None if rr is None else rr <= tgt
+        hooks.append(row)
+    kl_progs = []
+    for (a, h), v in sorted(allprogs.items()):
+        if a != "kl":
+            continue
+        kl_progs.append({"hook": h, "program": v[0][2], "ns_per_event": med([x[0] for x in v]),
+                         "events_per_run": med([x[1] for x in v])})
+    xl = {}
+    for r in recs:
+        for p in r["progs"]:
+            xl[(r["arm"], p["hook"])] = p.get("xlated_len", 0) // 8
+    share = {a: med([v[0] for v in per.get((a, "_share"), {}).values()]) for a in arms}
+    for row in hooks:
+        for a in arms:
+            row[a]["xlated_insns"] = xl.get((a, row["hook"]))
+    return {"arms": arms, "reps": len(reps), "hot_events": hooks, "kvm_lazytop_programs": kl_progs,
+            "benchmark_vm_share_of_dirty_ring_events": share}
+
+
+# ---------------------------------------------------------------- part 2
+
+def part2(recs):
+    arms = [a for a in ["none", "kl", "bt", "perf"] if any(r["arm"] == a for r in recs)]
+    reps = sorted({r["rep"] for r in recs})
+    tp = {}
+    wall = {}
+    for r in recs:
+        if r["vcpu_cpu_s"] > 0:
+            tp.setdefault(r["arm"], {})[r["rep"]] = r["dirty_pages"] / r["vcpu_cpu_s"]
+        wall.setdefault(r["arm"], {})[r["rep"]] = r["dirty_pages"] / r["wall_s"]
+    out = {"arms": arms, "reps": len(reps), "metric": "page writes per vCPU-thread CPU-second "
+           "(utime+stime of the workload minus its main thread)", "rows": []}
+    base = tp.get("none", {})
+    for a in arms:
+        d = tp.get(a, {})
+        rs = [d[k] / base[k] for k in reps if k in d and k in base]
+        wr = [wall[a][k] / wall["none"][k] for k in reps if k in wall.get(a, {}) and k in wall.get("none", {})]
+        m = med(list(d.values()))
+        mb = med(list(base.values()))
+        ratio = med(rs)
+        row = {"arm": a, "median_pages_per_cpu_s": m, "per_rep": [d.get(k) for k in reps],
+               "ratio_to_none_median_of_reps": ratio,
+               "ratio_to_none_of_medians": (m / mb) if m and mb else None,
+               "slowdown_pct": None if ratio is None else (1 - ratio) * 100,
+               "wall_ratio_to_none": med(wr)}
+        if a == "kl":
+            row["target_slowdown_pct"] = TARGETS["slowdown_pct"]
+            row["met"] = None if ratio is None else (1 - ratio) * 100 <= TARGETS["slowdown_pct"]
+        out["rows"].append(row)
+    return out
+
+
+# ---------------------------------------------------------------- part 3..5
+
+def part3(p3, rss_txt):
+    if not p3:
+        return None
+    if rss_txt and os.path.exists(rss_txt):
+        samples, hwm = [], None
+        for line in open(rss_txt):
+            a, b = line.split()
+            if a == "hwm_after_attach":
+                hwm = int(b)
+            else:
+                samples.append(int(b))
+        p3["listen_startup"] = {"max_rss_kb_sampled_before_attach": max(samples) if samples else None,
+                                "samples": len(samples), "vmhwm_kb_at_attach": hwm}
+    for k in ("tui", "listen"):
+        v = p3.get(k, {})
+        if "cpu_pct" in v:
+            v["met_cpu"] = v["cpu_pct"] <= TARGETS["cpu_pct"]
+            v["met_rss"] = v["peak_rss_kb"] <= TARGETS["rss_kb"]
+    p3["targets"] = {"cpu_pct": TARGETS["cpu_pct"], "peak_rss_kb": TARGETS["rss_kb"]}
+    return p3
+
+
+def part4(sc):
+    if not sc:
+        return None
+    for p in sc["points"]:
+        if p["vms"] == 1024 and "interval_ms" in p:
+            sc["interval_ms_at_1024"] = p["interval_ms"]
+            sc["met"] = p["interval_ms"] <= TARGETS["scale_ms_1024"]
+    sc["target_ms_at_1024"] = TARGETS["scale_ms_1024"]
+    return sc
+
+
+def part5(kl, tr, result):
+    if not kl or not tr:
+        return None
+    vms = kl.get("vms", [])
+    vm = vms[0] if vms else {}
+    out = {"workload": result, "lost_ringbuf": tr.get("lost_ringbuf"), "lost_map": tr.get("lost_map"),
+           "target_rel_err": TARGETS["precision_rel_err"], "hists": []}
+    ok = True
+    for name in ("kvm_run_ns", "offcpu_ns"):
+        t = tr.get(name, {})
+        h = vm.get("histograms", {}).get(name)
+        row = {"hist": name, "trace_count": t.get("count"), "kvm_lazytop_count": h.get("count") if h else None}
+        for q in ("p50", "p99"):
+            ex = t.get("exact", {}).get(q)
+            kq = h.get(q) if h else None
+            hq = t.get("hist_of_trace", {}).get(q)
+            row[q] = {"exact": ex, "kvm_lazytop": kq, "trace_through_hist": hq,
+                      "rel_err_kvm_lazytop": abs(kq - ex) / ex if ex and kq is not None else None,
+                      "rel_err_quantization": abs(hq - ex) / ex if ex and hq is not None else None}
+            for k in ("rel_err_kvm_lazytop", "rel_err_quantization"):
+                if row[q][k] is not None and row[q][k] > TARGETS["precision_rel_err"]:
+                    ok = False
+        out["hists"].append(row)
+    out["met"] = ok
+    return out
+
+
+# ---------------------------------------------------------------- output
+
+def tables(rep):
+    L = []
+    env = rep["env"]
+    L.append(f"kvm-lazytop overhead benchmark ({env['mode']}), kernel {env['kernel']}, {env['ncpus']} CPUs, "
+             f"load avg {' '.join(env['loadavg_start'])} -> {' '.join(rep['env_end'].get('loadavg_end', []))}")
+    bt = env["bpftrace"]
+    L.append(f"bpftrace: {bt['version'] if bt['ok'] else 'UNUSABLE: ' + str(bt['error'])}; "
+             f"perf: {env['perf']['version'] if env['perf']['ok'] else 'UNUSABLE: ' + str(env['perf']['error'])}")
+    p1 = rep["bpf_cost"]
+    if p1:
+        L.append("")
+        L.append(f"1. BPF run time per event (BPF_STATS_RUN_TIME, median of {p1['reps']} interleaved runs, "
+                 f"workload {env['workload']['vcpus']} vCPUs x {env['workload']['pages']} pages x "
+                 f"{env['workload']['rounds']} rounds)")
+        L.append("| event | empty floor ns | kvm-lazytop -p ns | kvm-lazytop all VMs ns | bpftrace ns | kl/floor (target <= 2) | kl all/floor | kl/bpftrace (target <= 0.5) |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for h in p1["hot_events"]:
+            def r(k):
+                x = h.get(k)
+                if not x or x["median_of_rep_ratios"] is None:
+                    return "-"
+                return f"{x['median_of_rep_ratios']:.2f}x {verdict(x['met'])}"
+            L.append(f"| {h['hook']} | {fmt(h.get('floor', {}).get('ns_per_event'))} | "
+                     f"{fmt(h.get('kl', {}).get('ns_per_event'))} | {fmt(h.get('kl_all', {}).get('ns_per_event'))} | "
+                     f"{fmt(h.get('bt', {}).get('ns_per_event'))} | "
+                     f"{r('kl_vs_floor')} | {r('kl_all_vs_floor')} | {r('kl_vs_bpftrace')} |")
+        L.append("")
+        L.append("kvm-lazytop programs (ns/event, events per run): " + ", ".join(
+            f"{p['hook']} {fmt(p['ns_per_event'])} ({fmt(p['events_per_run'], 0)})" for p in p1["kvm_lazytop_programs"]))
+        L.append("xlated BPF instructions (kvm-lazytop -p / bpftrace): " + ", ".join(
+            f"{h['hook']} {h.get('kl', {}).get('xlated_insns')}/{h.get('bt', {}).get('xlated_insns')}"
+            for h in p1["hot_events"]))
+        L.append("share of kvm_dirty_ring_push events from the benchmark VM (the rest: other VMs on the host, "
+                 "rejected by the tgid filter): " + ", ".join(
+                     f"{ARM_NAMES[a]} {fmt(v and v * 100, 0, '%')}"
+                     for a, v in p1["benchmark_vm_share_of_dirty_ring_events"].items()))
+    p2 = rep["slowdown"]
+    if p2:
+        L.append("")
+        L.append(f"2. Workload slowdown ({p2['metric']}; {p2['reps']} interleaved runs per arm)")
+        L.append("| arm | median pages/CPU-s | ratio to no tool | slowdown | wall-clock ratio |")
+        L.append("|---|---:|---:|---:|---:|")
+        for r in p2["rows"]:
+            v = f" (target <= 2%: {verdict(r['met'])})" if "met" in r else ""
+            L.append(f"| {ARM_NAMES[r['arm']]} | {fmt(r['median_pages_per_cpu_s'], 0)} | "
+                     f"{fmt(r['ratio_to_none_median_of_reps'], 4)} | {fmt(r['slowdown_pct'], 2, '%')}{v} | "
+                     f"{fmt(r['wall_ratio_to_none'], 4)} |")
+    p3 = rep["collector_cost"]
+    if p3:
+        L.append("")
+        L.append(f"3. Collector cost over {p3['seconds']:.0f} s at -i 1 (both views ran side by side on one busy VM)")
+        L.append("| view | CPU % of one core (target <= 1) | peak RSS MiB (target <= 16) | RSS at end MiB |")
+        L.append("|---|---:|---:|---:|")
+        for k, name in (("tui", "ncurses live view (tmux)"), ("listen", "--listen (+ /metrics scrape every 5 s)")):
+            v = p3.get(k, {})
+            if "cpu_pct" in v:
+                L.append(f"| {name} | {v['cpu_pct']:.3f} {verdict(v['met_cpu'])} | "
+                         f"{v['peak_rss_kb'] / 1024:.1f} {verdict(v['met_rss'])} | {v['rss_kb'] / 1024:.1f} |")
+            else:
+                L.append(f"| {name} | not measured: {v.get('error')} | | |")
+        su = p3.get("listen_startup")
+        if su:
+            L.append(f"start-up of the --listen collector: VmHWM {fmt(su['vmhwm_kb_at_attach'] and su['vmhwm_kb_at_attach'] / 1024)} MiB "
+                     f"when attached (max sampled VmRSS while probing/loading {fmt(su['max_rss_kb_sampled_before_attach'] and su['max_rss_kb_sampled_before_attach'] / 1024)} MiB)")
+    for p4, title in ((rep["scale"], "vcpus map filled (as on a real host)"),
+                      (rep.get("scale_without_vcpus_map"), "vcpus map EMPTY (isolates the tid bookkeeping)")):
+        if not p4:
+            continue
+        L.append("")
+        L.append(f"4. Scale, {title}: one collection interval of the collector's code, {p4['vcpus_per_vm']} vCPUs/VM, "
+                 f"{p4['hists_per_vm']} histograms/VM (target <= 10 ms at 1024 VMs: "
+                 f"{verdict(p4.get('met'))})")
+        st = ["read_maps", "raw_batch_lookup", "delta", "snapshot_build", "percentiles_only", "render_text",
+              "state_copy", "tui_rows", "json_serialize"]
+        L.append("| VMs | interval ms | " + " | ".join(st) + " |")
+        L.append("|---:|---:|" + "---:|" * len(st))
+        for p in p4["points"]:
+            if "interval_ms" not in p:
+                L.append(f"| {p['vms']} | {p.get('skipped', 'not measured')} |" + " |" * len(st))
+                continue
+            extra = " (maps beyond production sizes)" if p.get("beyond_production_map_sizes") else ""
+            L.append(f"| {p['vms']}{extra} | {p['interval_ms']:.2f}{'' if p['samples'] > 1 else ' (1 sample)'} | " +
+                     " | ".join(f"{p['stages_ms'][s]:.2f}" for s in st) + " |")
+    p5 = rep["precision"]
+    if p5:
+        L.append("")
+        L.append(f"5. Precision: kvm-lazytop log-linear histogram percentiles vs exact percentiles of a per-event "
+                 f"trace of the same run (target <= 12.5%: {verdict(p5['met'])}; ring buffer lost "
+                 f"{p5['lost_ringbuf']})")
+        L.append("| histogram | events trace/kvm-lazytop | q | exact ns | kvm-lazytop ns | rel err | trace via kl_hist ns | rel err (quantization only) |")
+        L.append("|---|---:|---|---:|---:|---:|---:|---:|")
+        for h in p5["hists"]:
+            for q in ("p50", "p99"):
+                x = h[q]
+                L.append(f"| {h['hist']} | {h['trace_count']}/{h['kvm_lazytop_count']} | {q} | {fmt(x['exact'])} | "
+                         f"{fmt(x['kvm_lazytop'])} | {fmt(x['rel_err_kvm_lazytop'] and x['rel_err_kvm_lazytop'] * 100, 2, '%')} | "
+                         f"{fmt(x['trace_through_hist'])} | "
+                         f"{fmt(x['rel_err_quantization'] and x['rel_err_quantization'] * 100, 2, '%')} |")
+    return L
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--check-only-wellformed", action="store_true")
+    a = ap.parse_args()
+    env = load_json(os.path.join(a.raw, "env.json"))
+    if not env:
+        print("report.py: no env.json in " + a.raw, file=sys.stderr)
+        return 1
+    rep = {"schema": "kvm-lazytop-bench-tool/1", "env": env,
+           "env_end": load_json(os.path.join(a.raw, "env-end.json")) or {},
+           "targets": TARGETS,
+           "bpf_cost": part1(load_jsonl(os.path.join(a.raw, "p1.jsonl"))),
+           "slowdown": part2(load_jsonl(os.path.join(a.raw, "p2.jsonl"))),
+           "collector_cost": part3(load_json(os.path.join(a.raw, "p3.json")),
+                                   os.path.join(a.raw, "p3-rss-startup.txt")),
+           "scale": part4(load_json(os.path.join(a.raw, "scale.json"))),
+           "scale_without_vcpus_map": part4(load_json(os.path.join(a.raw, "scale-notids.json"))),
+           "precision": None}
+    res = None
+    if os.path.exists(os.path.join(a.raw, "prec-result.txt")):
+        res = open(os.path.join(a.raw, "prec-result.txt")).read().strip()
+    rep["precision"] = part5(load_json(os.path.join(a.raw, "prec-kl.json")),
+                             load_json(os.path.join(a.raw, "prec-trace.json")), res)
+    lines = tables(rep)
+    with open(os.path.join(a.out, "tool.json"), "w") as f:
+        json.dump(rep, f, indent=1)
+    with open(os.path.join(a.out, "tool.md"), "w") as f:
+        f.write("# kvm-lazytop overhead benchmark (make bench-tool)\n\n")
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"\nwritten: {a.out}/tool.json, {a.out}/tool.md")
+    # well-formedness: parse back, every part present
+    with open(os.path.join(a.out, "tool.json")) as f:
+        back = json.load(f)
+    missing = [k for k in ("bpf_cost", "slowdown", "collector_cost", "scale", "precision") if not back.get(k)]
+    if missing:
+        print("report.py: tool.json lacks " + ", ".join(missing), file=sys.stderr)
+        return 1
+    if a.check_only_wellformed:
+        print("bench-tool-quick: tool.json is well-formed (targets are judged by make bench-tool only)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
