@@ -24,7 +24,8 @@ KL_OBJS := $(patsubst $(KL_DIR)/%.c,$(KL_OUT)/%.o,$(KL_SRCS))
 KL_PURE := kl_names kl_stats kl_state kl_snapshot kl_opts kl_proc render_text commands_weak
 
 KL_WARN := -Wall -Wextra -Werror
-KL_BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g $(KL_WARN) -I$(KL_DIR) -I$(TOP)/bpf
+# KL_EXTRA_CFLAGS / KL_EXTRA_LDFLAGS: e.g. -fsanitize=address,undefined
+KL_BASE_CFLAGS = -std=gnu11 -D_GNU_SOURCE -O2 -g $(KL_WARN) -I$(KL_DIR) -I$(TOP)/bpf $(KL_EXTRA_CFLAGS)
 # libbpf installs into lib/ or lib64/ depending on the host convention.
 kl_libbpf_a = $(firstword $(wildcard $(LIBBPF_PREFIX)/lib/libbpf.a $(LIBBPF_PREFIX)/lib64/libbpf.a) \
 		$(LIBBPF_PREFIX)/lib/libbpf.a)
@@ -66,7 +67,7 @@ $(KL_OUT):
 
 $(KL_BIN): $(KL_OBJS)
 	@echo "  LINK    $(@:$(BUILD)/%=%)"
-	$(Q)$(KL_CC) $(KL_LDFLAGS) $(KL_OBJS) $(KL_LDLIBS) -o $@
+	$(Q)$(KL_CC) $(KL_LDFLAGS) $(KL_EXTRA_LDFLAGS) $(KL_OBJS) $(KL_LDLIBS) -o $@
 
 tool-clean:
 	rm -rf $(KL_OUT) $(KL_BIN)
