@@ -104,8 +104,9 @@ if [ ! -d "$src" ] || [ ! -f "$state" ]; then
 	rsync -rlc --delete --exclude=/.unpacked "$pristine/" "$src/" >>"$log" 2>&1 ||
 		die "copying the source tree failed, see $log"
 	: >"$state"
-elif grep -qx DIRTY "$state"; then
-	say UNPACK "resync $src (previous run was interrupted)"
+elif grep -qx DIRTY "$state" ||
+     ! cmp -s <(head -6 "$pristine/Makefile") "$src.base" 2>/dev/null; then
+	say UNPACK "resync $src (interrupted earlier, or new pristine version)"
 	rsync -rlc --delete --exclude=/.unpacked "$pristine/" "$src/" >>"$log" 2>&1 ||
 		die "resyncing the source tree failed, see $log"
 	: >"$state"
@@ -144,6 +145,7 @@ while read -r p; do
 	fi
 done < <(printf '%s\n' "$oldtouched" | cat - "$newtouched" | LC_ALL=C sort -u)
 cp "$newtouched" "$state"
+head -6 "$pristine/Makefile" >"$src.base"
 say PATCH "${#series[@]} patches, $changed files changed"
 if [ -n "$prepare" ]; then
 	echo "$src"
