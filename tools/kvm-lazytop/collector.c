@@ -342,6 +342,8 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 	c->stats_fd = -1;
 	c->verbose = verbose;
 	c->target_tgid = target_tgid;
+	/* KL_NO_BATCH=1 forces the get_next_key path (tests, old kernels). */
+	c->batch_broken = getenv("KL_NO_BATCH") && *getenv("KL_NO_BATCH") == '1';
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus < 1) {
 		fprintf(stderr, KL_TOOL_NAME ": cannot count possible CPUs: %s\n", strerror(-c->ncpus));
