@@ -729,6 +729,8 @@ static int cmd_scale(int argc, char **argv)
 	uint64_t t_start = mono_ns();
 	int opt;
 	bool stopped = false;
+	double last_ms = 0;
+	uint32_t last_n = 0;
 
 	while ((opt = getopt(argc + 1, argv - 1, "v:r:b:T")) != -1) {
 		switch (opt) {
@@ -764,6 +766,14 @@ static int cmd_scale(int argc, char **argv)
 			stopped = true;
 			json_object_object_add(pt, "skipped",
 					       json_object_new_string("time budget of the scale run exhausted"));
+			continue;
+		}
+		if (last_ms > 5000) {
+			char why[160];
+
+			snprintf(why, sizeof(why), "not run: %u VMs already took %.1f s per interval",
+				 last_n, last_ms / 1e3);
+			json_object_object_add(pt, "skipped", json_object_new_string(why));
 			continue;
 		}
 		skel = kvm_lazytop_bpf__open();
@@ -818,7 +828,7 @@ static int cmd_scale(int argc, char **argv)
 					sum += ms[s];
 			if (r == 0) {
 				json_object_object_add(pt, "first_interval_ms", json_object_new_double(sum));
-				if (sum / 1e3 > budget_s / 4)	/* hopeless: one sample is enough */
+				if (sum > 1000)	/* >= 1 s: the cold interval is the one sample */
 					r = reps;
 				else
 					continue;
@@ -830,6 +840,8 @@ static int cmd_scale(int argc, char **argv)
 				break;
 		}
 		json_object_object_add(pt, "samples", json_object_new_int(nr));
+		last_n = nvm;
+		last_ms = nr ? median(tot, nr) : 0;
 		if (nr) {
 			json_object_object_add(pt, "interval_ms", json_object_new_double(median(tot, nr)));
 			for (int s = 0; s < ST_NR; s++)
