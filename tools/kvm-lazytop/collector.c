@@ -324,6 +324,42 @@ int kl_probe_signals(struct kl_state *st, int verbose)
 
 /* ---------------------------------------------------------------- loading */
 
+static struct kl_vm_meta *vm_meta(struct kl_collector *c, uint32_t pid);
+
+static void meta_fill(struct kl_vm_meta *m)
+{
+	if (m->comm[0] || kl_proc_comm(m->pid, m->comm, sizeof(m->comm)))
+		return;
+	if (kl_proc_qemu_name(m->pid, m->name, sizeof(m->name)))
+		m->name[0] = 0;
+}
+
+/*
+ * Remember comm / -name of the VMs that exist at attach time, so that a VM
+ * that exits before the first read still has its name in the snapshot.
+ */
+static void seed_meta(struct kl_collector *c)
+{
+	struct kl_vm_meta *m;
+
+	if (c->target_tgid) {
+		m = vm_meta(c, c->target_tgid);
+		if (m)
+			meta_fill(m);
+		return;
+	}
+	{
+		uint32_t pids[256];
+		int n = kl_find_vms_by_name(NULL, pids, 256);
+
+		for (int i = 0; i < n && i < 256; i++) {
+			m = vm_meta(c, pids[i]);
+			if (m)
+				meta_fill(m);
+		}
+	}
+}
+
 static uint64_t cputime_ns(void)
 {
 	struct timespec ts;
@@ -358,7 +394,16 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 		fprintf(stderr, KL_TOOL_NAME ": opening the BPF object failed: %s\n", strerror(errno));
 		return KL_EXIT_ERROR;
 	}
-	if (select_programs(c->skel->obj, mask, why, sizeof(why))) {
+	/*
+	 * kl_sched_process_exit deletes a thread's `vcpus` entry the moment it
+	 * exits, which loses the tid of short-lived vCPU threads before the
+	 * first read.  The collector reaps dead threads' entries itself after
+	 * reading them (reap_dead_vcpus()), so that program is probed but not
+	 * attached while collecting.
+	 */
+	if (mask & KL_SIG_BIT(KL_SIG_PROCESS_EXIT))
+		VLOG(verbose, "sched_process_exit: not attached, the collector reaps exited vCPU threads itself\n");
+	if (select_programs(c->skel->obj, mask & ~KL_SIG_BIT(KL_SIG_PROCESS_EXIT), why, sizeof(why))) {
 		fprintf(stderr, KL_TOOL_NAME ": %s\n", why);
 		return KL_EXIT_ERROR;
 	}
@@ -392,6 +437,10 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 
 		if (pr->status != KL_PROBE_ATTACHED)
 			continue;
+		if (s == KL_SIG_PROCESS_EXIT) {	/* usable, replaced by reaping */
+			mask |= KL_SIG_BIT(s);
+			continue;
+		}
 		for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
 			struct bpf_program *p = bpf_object__find_program_by_name(c->skel->obj, kl_signals[s].progs[i]);
 
@@ -414,6 +463,7 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 		fprintf(stderr, KL_TOOL_NAME ": no signal could be attached (see --probe)\n");
 		return KL_EXIT_NO_KERNEL;
 	}
+	seed_meta(c);
 	c->cpu_start_ns = cputime_ns();
 	VLOG(verbose, "attached %d signal(s), %d possible CPUs, target %s%u\n",
 	     __builtin_popcount(mask), c->ncpus, target_tgid ? "pid " : "all VMs", target_tgid);
@@ -430,6 +480,7 @@ void kl_collector_close(struct kl_collector *c)
 		close(c->stats_fd);
 	free(c->meta);
 	free(c->tids);
+	free(c->reap);
 	memset(c, 0, sizeof(*c));
 	c->stats_fd = -1;
 }
@@ -593,6 +644,19 @@ static int on_vcpu(struct kl_collector *c, struct kl_state *st, const void *key,
 	if (c->target_tgid && v->tgid != c->target_tgid)
 		return 0;
 	remember_tid(c, v->tgid, v->vcpu_id, tid);
+	if (!kl_thread_alive(v->tgid, tid) && c->nr_reap < 4096) {
+		if (c->nr_reap == c->cap_reap) {
+			size_t ncap = c->cap_reap ? c->cap_reap * 2 : 64;
+			void *p = realloc(c->reap, ncap * sizeof(*c->reap));
+
+			if (p) {
+				c->reap = p;
+				c->cap_reap = ncap;
+			}
+		}
+		if (c->nr_reap < c->cap_reap)
+			c->reap[c->nr_reap++] = tid;
+	}
 	vm = kl_state_vm(st, v->tgid);
 	return vm && kl_vm_vcpu(vm, v->vcpu_id) ? 0 : -ENOMEM;
 }
@@ -686,20 +750,21 @@ int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 		err = dump_map(c, st, c->skel->maps.reasons, on_reason);
 	if (!err)
 		err = dump_map(c, st, c->skel->maps.hists, on_hist);
+	c->nr_reap = 0;
 	if (!err)
 		err = dump_map(c, st, c->skel->maps.vcpus, on_vcpu);
 	if (err)
 		return err;
+	/* Dead vCPU threads: their tid is remembered, drop the map entry. */
+	for (size_t i = 0; i < c->nr_reap; i++)
+		bpf_map__delete_elem(c->skel->maps.vcpus, &c->reap[i], sizeof(c->reap[i]), 0);
 	for (size_t i = 0; i < st->nr_vms; i++) {
 		struct kl_vm *vm = &st->vms[i];
 		struct kl_vm_meta *m = vm_meta(c, vm->pid);
 
-		vm->exited = !kl_proc_exists(vm->pid);
-		if (m && !m->comm[0] && !vm->exited) {
-			kl_proc_comm(vm->pid, m->comm, sizeof(m->comm));
-			if (kl_proc_qemu_name(vm->pid, m->name, sizeof(m->name)))
-				m->name[0] = 0;
-		}
+		vm->exited = !kl_proc_alive(vm->pid);
+		if (m && !vm->exited)
+			meta_fill(m);
 		if (m) {
 			snprintf(vm->comm, sizeof(vm->comm), "%s", m->comm[0] ? m->comm : "?");
 			snprintf(vm->name, sizeof(vm->name), "%s", m->name[0] ? m->name : vm->comm);

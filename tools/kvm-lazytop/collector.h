@@ -36,6 +36,8 @@ struct kl_collector {
 	size_t nr_meta, cap_meta;
 	struct kl_tid_ent *tids;	/* vCPU tids survive the thread */
 	size_t nr_tids, cap_tids;
+	uint32_t *reap;			/* vcpus entries of dead threads */
+	size_t nr_reap, cap_reap;
 };
 
 /* Route libbpf's log to stderr only at this -v level or above. */

@@ -16,6 +16,44 @@ int kl_proc_exists(uint32_t pid)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
+/* State letter from a /proc/.../stat file, 0 if unreadable. */
+static char stat_state(const char *path)
+{
+	char buf[512], *p;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* comm may contain spaces and parentheses */
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+int kl_proc_alive(uint32_t pid)
+{
+	char path[64], st;
+
+	if (!kl_proc_exists(pid))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	st = stat_state(path);
+	return st && st != 'Z' && st != 'X';
+}
+
+int kl_thread_alive(uint32_t pid, uint32_t tid)
+{
+	char path[96], st;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	st = stat_state(path);
+	return st && st != 'Z' && st != 'X';
+}
+
 int kl_proc_is_vm(uint32_t pid)
 {
 	char path[64], link[64];
@@ -138,7 +176,7 @@ int kl_find_vms_by_name(const char *name, uint32_t *pids, int max)
 			continue;
 		if (kl_proc_is_vm((uint32_t)pid) != 1)
 			continue;
-		if (!(kl_proc_qemu_name((uint32_t)pid, qname, sizeof(qname)) == 0 && !strcmp(qname, name)) &&
+		if (name && !(kl_proc_qemu_name((uint32_t)pid, qname, sizeof(qname)) == 0 && !strcmp(qname, name)) &&
 		    !(kl_proc_comm((uint32_t)pid, comm, sizeof(comm)) == 0 && !strcmp(comm, name)))
 			continue;
 		if (found < max)

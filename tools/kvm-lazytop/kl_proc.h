@@ -6,8 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 1 process exists, 0 not. */
+/* 1 process exists (zombies included), 0 not. */
 int kl_proc_exists(uint32_t pid);
+/* 1 process exists and is not a zombie, 0 otherwise. */
+int kl_proc_alive(uint32_t pid);
+/* 1 thread tid of process pid is alive (not a zombie), 0 otherwise. */
+int kl_thread_alive(uint32_t pid, uint32_t tid);
 /* 1 holds an anon_inode:kvm-vm fd, 0 not, -errno if /proc/PID/fd unreadable. */
 int kl_proc_is_vm(uint32_t pid);
 /* /proc/PID/comm without newline; -errno. */
@@ -18,7 +22,7 @@ int kl_proc_qemu_name(uint32_t pid, char *buf, size_t len);
 int kl_cmdline_vm_name(const char *cmdline, size_t len, char *buf, size_t blen);
 /*
  * VMs (processes with an anon_inode:kvm-vm fd) whose qemu -name or comm is
- * name.  Fills up to max pids, returns the number of matches (may exceed
+ * name (NULL: every VM).  Fills up to max pids, returns the number of matches (may exceed
  * max) or -errno.
  */
 int kl_find_vms_by_name(const char *name, uint32_t *pids, int max);

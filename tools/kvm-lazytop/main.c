@@ -271,7 +271,7 @@ static bool target_alive(struct run *r)
 
 		return poll(&p, 1, 0) <= 0;
 	}
-	return kl_proc_exists(r->o->pid);
+	return kl_proc_alive(r->o->pid);
 }
 
 static int loop(struct run *r)
