@@ -143,6 +143,12 @@ wait_progs() {
 	done
 }
 
+# fetch URL FILE: HTTP GET with python3 (no curl dependency)
+fetch() {
+	python3 -c 'import sys, urllib.request
+open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=5).read())' "$1" "$2" 2>/dev/null
+}
+
 perf_fds() { find "/proc/$1/fd" -lname 'anon_inode:\[perf_event\]' 2>/dev/null | wc -l; }
 
 # ARM start functions: start_<arm> TAG WPID -> APID (ready), or return 1
@@ -357,7 +363,7 @@ for _ in $(seq $((COST_S / 5))); do
 	sleep 5
 	if ((LISTEN_OK)); then
 		# a Prometheus-style scrape every 5 s
-		if curl -fsS -m 5 "http://127.0.0.1:$PORT/metrics" -o "$RUN/cost-metrics.txt"; then
+		if fetch "http://127.0.0.1:$PORT/metrics" "$RUN/cost-metrics.txt"; then
 			scrapes=$((scrapes + 1))
 		else
 			scrape_fail=$((scrape_fail + 1))
@@ -373,7 +379,7 @@ if ((LISTEN_OK)); then
 	c1_lst=$(cpu_ticks "$LST_PID")
 	hwm_lst=$(awk '/^VmHWM/ {print $2}' "/proc/$LST_PID/status")
 	rss_lst=$(awk '/^VmRSS/ {print $2}' "/proc/$LST_PID/status")
-	curl -fsS -m 5 "http://127.0.0.1:$PORT/snapshot.json" -o "$RAW/cost-listen-snapshot.json" || true
+	fetch "http://127.0.0.1:$PORT/snapshot.json" "$RAW/cost-listen-snapshot.json" || true
 fi
 tmux -L "$TMUX_SOCK" send-keys -t live q
 sleep 1
