@@ -28,7 +28,8 @@ DEB_PACKAGES := build-essential clang llvm libelf-dev zlib1g-dev pkg-config \
 	linux-source-6.12 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross \
 	qemu-system-misc opensbi bc bison flex libssl-dev dwarves cpio kmod \
 	tmux jq dpkg-dev xz-utils rsync python3 procps \
-	prometheus wrk chromium python3-jsonschema python3-yaml curl netcat-openbsd
+	prometheus wrk chromium python3-jsonschema python3-yaml curl netcat-openbsd \
+	bpftrace linux-perf
 DEPS_STAMP := $(CACHE)/deps-$(shell echo '$(DEB_PACKAGES)' | sha256sum | cut -c1-12).stamp
 
 .PHONY: all deps test demo check-host check-riscv clean
