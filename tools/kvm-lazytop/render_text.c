@@ -224,18 +224,15 @@ int kl_vcpu_rows(struct json_object *snap, struct json_object *vm, struct kl_row
 	return 0;
 }
 
-static enum kl_col sort_col;
-
-static int cmp_rows(const void *a, const void *b)
+static int cmp_rows(const struct kl_row *x, const struct kl_row *y, enum kl_col col)
 {
-	const struct kl_row *x = a, *y = b;
-	double vx = x->v[sort_col], vy = y->v[sort_col];
+	double vx = x->v[col], vy = y->v[col];
 
-	if (sort_col == KL_COL_COMM)
+	if (col == KL_COL_COMM)
 		return strcmp(x->comm, y->comm);
-	if (sort_col == KL_COL_MISS)
+	if (col == KL_COL_MISS)
 		return strcmp(x->miss, y->miss);
-	if (sort_col == KL_COL_PID)
+	if (col == KL_COL_PID)
 		return (x->pid > y->pid) - (x->pid < y->pid);
 	if (isnan(vx))
 		vx = -1;
@@ -246,13 +243,22 @@ static int cmp_rows(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+/* Stable insertion sort: row counts are small and the column is a plain
+ * argument (no file-scope state for a qsort comparator). */
 void kl_rows_sort(struct kl_row *rows, size_t n, enum kl_col col)
 {
-	/* qsort has no context argument; the column is a private static that
-	 * only lives for the duration of the call (single-threaded views). */
-	sort_col = col < KL_COL_NR ? col : KL_COL_PID;
-	if (n > 1)
-		qsort(rows, n, sizeof(*rows), cmp_rows);
+	if (col >= KL_COL_NR)
+		col = KL_COL_PID;
+	for (size_t i = 1; i < n; i++) {
+		struct kl_row tmp = rows[i];
+		size_t j = i;
+
+		while (j > 0 && cmp_rows(&rows[j - 1], &tmp, col) > 0) {
+			rows[j] = rows[j - 1];
+			j--;
+		}
+		rows[j] = tmp;
+	}
 }
 
 static const char *fmt_rate(double v, char *buf, size_t len)
