@@ -54,6 +54,9 @@ $(DEPS_STAMP):
 -include tests/tests.mk
 -include kernel/kernel.mk
 -include tests/e2e/e2e.mk
+-include kernel/check.mk
+-include tests/e2e/selftests/selftests.mk
+-include tests/e2e/demo/demo.mk
 -include dashboards/dashboards.mk
 -include bench/bench.mk
 
