@@ -56,8 +56,14 @@ for e in "${extras[@]}"; do
 	if [ -z "$d" ]; then
 		if [ -d "$s" ]; then d=/$(basename "$s"); else d=/bin/$(basename "$s"); fi
 	fi
-	mkdir -p "$stage$(dirname "$d")"
-	cp -rL "$s" "$stage$d"
+	if [ -d "$s" ]; then
+		# merge the directory's contents into DEST (which may exist)
+		mkdir -p "$stage$d"
+		cp -rL "$s/." "$stage$d/"
+	else
+		mkdir -p "$stage$(dirname "$d")"
+		cp -L "$s" "$stage$d"
+	fi
 done
 
 mkdir -p "$(dirname "$out")"

@@ -433,7 +433,25 @@ static int cmd_run(int argc, char **argv)
 				_exit(126);
 			}
 		}
-		execvp(argv[0], argv);
+		/*
+		 * Resolve PATH ourselves and pass the full path as argv[0]:
+		 * KVM selftests open their own ELF via argv[0].
+		 */
+		if (!strchr(argv[0], '/')) {
+			static char full[512];
+			char path[1024], *save = NULL;
+
+			snprintf(path, sizeof(path), "%s", getenv("PATH"));
+			for (char *d = strtok_r(path, ":", &save); d;
+			     d = strtok_r(NULL, ":", &save)) {
+				snprintf(full, sizeof(full), "%s/%s", d, argv[0]);
+				if (access(full, X_OK) == 0) {
+					argv[0] = full;
+					break;
+				}
+			}
+		}
+		execv(argv[0], argv);
 		dprintf(2, "init: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
