@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
 	*) echo "assert-results.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-grep -E '	error	' "$out/status" | while read -r l _; do
-	echo "note: scenario $l failed (see $out/init.log)" >&2; done
+awk -F'\t' '$2 == "error" { print "note: scenario " $1 " failed (see init.log)" }' \
+	"$out/status" >&2
 [ "$fails" -eq 0 ] || exit 1
 echo "  PASS     $(grep -c 'exit=0' "$out/status") jobs ok, results in $out" >&2
