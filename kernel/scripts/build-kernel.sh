@@ -9,6 +9,8 @@
 #   base     pristine Debian linux-source-6.12
 #   patched  pristine + kernel/patches/riscv series (apply-series.sh)
 #   --debug  also merge kernel/configs/riscv64-debug.config
+# KBUILD_PATCHES=DIR uses another series dir for 'patched' (e.g. the first
+# N patches, for bisect builds); the result key covers the patch contents.
 # KBUILD_CONFIG_ONLY=1 stops after CONFIG and prints the .config path.
 #   --prepare-source  only bring the variant's source copy up to date and
 #            print its path (for build-selftests.sh; set KBUILD_SRC_LOCKED=1
@@ -54,7 +56,7 @@ say() { printf '  %-8s %s\n' "$1" "$2" >&2; }
 die() { echo "build-kernel.sh: $*" >&2; exit 1; }
 
 pristine=$("$here/fetch-source.sh")
-patchdir=$top/kernel/patches/riscv
+patchdir=${KBUILD_PATCHES:-$top/kernel/patches/riscv}
 frags=("$top/kernel/configs/riscv64.config")
 [ -n "$debug" ] && frags+=("$top/kernel/configs/riscv64-debug.config")
 
@@ -82,7 +84,6 @@ fi
 
 mkdir -p "$CACHE/logs" "$CACHE/kbuild"
 log=$CACHE/logs/kernel-$name.log
-: >"$log"
 src=$CACHE/kbuild/src-$variant
 obj=$CACHE/kbuild/obj-$name
 
@@ -91,6 +92,7 @@ if [ -z "${KBUILD_SRC_LOCKED:-}" ]; then
 	exec 9>"$CACHE/kbuild/src-$variant.lock"
 	flock 9
 fi
+: >"$log"
 
 # ---- UNPACK: persistent copy of the pristine tree -------------------
 state=$src.state          # paths that may differ from pristine, or DIRTY
