@@ -4,6 +4,8 @@
 # Series hygiene for the riscv KVM patch series (make kernel-check).
 #
 # usage: check-series.sh [PATCHDIR]          (default kernel/patches/riscv)
+#        check-series.sh --import            only the IMPORT step; prints the
+#                                            scratch repo (tag "pristine")
 #
 # Steps, one progress line each, full logs in $CACHE/logs/kernel-check-*.log:
 #   IMPORT     pristine Debian tree imported once into a scratch git repo
@@ -41,8 +43,10 @@ top=$(cd "$here/../.." && pwd)
 CACHE=${CACHE:-/var/cache/kvm-lazytop}
 JOBS=${JOBS:-2}
 CROSS=riscv64-linux-gnu-
+import_only=
+if [ "${1:-}" = --import ]; then import_only=1; shift; fi
 patchdir=$(cd "${1:-$top/kernel/patches/riscv}" 2>/dev/null && pwd) || {
-	echo "usage: check-series.sh [PATCHDIR]" >&2; exit 2; }
+	echo "usage: check-series.sh [--import] [PATCHDIR]" >&2; exit 2; }
 frag=$top/kernel/configs/riscv64.config
 allow=$patchdir/checkpatch-allow.txt
 work=$CACHE/kernel-check
@@ -72,7 +76,7 @@ key=$( {
 	${CROSS}gcc --version | head -1
 } | sha256sum | cut -c1-16)
 stamp=$work/pass-$key
-if [ -f "$stamp" ]; then
+if [ -z "$import_only" ] && [ -f "$stamp" ]; then
 	say PASS "$N patches, cached ($stamp)"
 	sed 's/^/    /' "$stamp"
 	exit 0
@@ -101,6 +105,10 @@ if [ "$(cat "$work/linux.version" 2>/dev/null)" != "$ver" ] ||
 	say IMPORT "$pristine -> $repo in $(el $t)"
 else
 	say IMPORT "reuse $repo"
+fi
+if [ -n "$import_only" ]; then
+	echo "$repo"
+	exit 0
 fi
 
 fails=()
@@ -187,7 +195,7 @@ w1_warnings() {
 	local log=$1
 	find "$obj/arch/riscv/kvm" -name '*.o' -delete 2>/dev/null
 	kmake W=1 arch/riscv/kvm/ >"$log" 2>&1 || return 1
-	grep -E '^[^ ]+:[0-9]+:[0-9]+: warning: ' "$log" |
+	{ grep -E '^[^ ]+:[0-9]+:[0-9]+: warning: ' "$log" || true; } |
 		sed -E -e "s|^$repo/||" -e 's|^\.\./linux/||' \
 		    -e 's/^([^:]+):[0-9]+:[0-9]+: warning: /\1: /' | LC_ALL=C sort
 }
