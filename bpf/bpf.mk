@@ -52,7 +52,7 @@ $(BUILD)/%/kvm_lazytop.bpf.o: $(TOP)/bpf/kvm_lazytop.bpf.c $(BPF_HDRS)
 	$(bpf_check_prefix)
 	@mkdir -p $(@D)
 	@echo "  BPF     $@"
-	$(Q)$(BPF_CLANG) $(call bpf_cflags,$*) -c $< -o $@.tmp && mv $@.tmp $@
+	$(Q)$(BPF_CLANG) $(call bpf_cflags,$*) -mcpu=v3 -c $< -o $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%/kl_empty.bpf.o: $(TOP)/bpf/empty.bpf.c $(BPF_HDRS)
 	$(bpf_check_prefix)

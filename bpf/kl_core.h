@@ -41,10 +41,18 @@ struct task_struct {
 	int tgid;
 	struct files_struct *files;
 	struct hlist_head preempt_notifiers;	/* CONFIG_PREEMPT_NOTIFIERS */
+	struct task_struct *group_leader;
+	char comm[16];
+} KL_CORE;
+
+/* embedded in struct kvm_vcpu (CONFIG_HAVE_KVM_DIRTY_RING) */
+struct kvm_dirty_ring {
+	__u32 dirty_index;
 } KL_CORE;
 
 struct kvm_vcpu {
 	int vcpu_id;
+	struct kvm_dirty_ring dirty_ring;
 } KL_CORE;
 
 /* riscv: argument of the kvm_exit tracepoint */

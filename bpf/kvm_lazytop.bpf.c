@@ -78,6 +78,8 @@ struct {
 struct kl_cur {
 	__u32 tid;
 	__s32 vcpu_id;
+	__u32 slot;		/* hot-counter slot + 1 of tid, 0 none */
+	__u32 tracked;		/* tid has a `vcpus` entry */
 };
 
 struct {
@@ -86,6 +88,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kl_cur);
 } cur_vcpu SEC(".maps");
+
+/* Hot counters per slot (see kvm_lazytop.h), and slot -> (tgid, vcpu_id). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KL_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct kl_hot_counters);
+} hot SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KL_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct kl_counter_key);
+} slot_key SEC(".maps");
+
+/* Next free slot (userspace reads it to bound its walk of `hot`). */
+__u32 next_slot = 0;
+
+#define KL_SLOT_NONE	(~0U)
 
 /* Zero value used to create hash entries (large enough for every map). */
 static const __u64 kl_zero[KL_HIST_BUCKETS + 1];
@@ -187,35 +209,109 @@ static __always_inline struct kl_cpu_state *kl_cpu(void)
 	return bpf_map_lookup_elem(&cpu_state, &zero);
 }
 
-static __always_inline void kl_cur_set(__u32 tid, __s32 vcpu_id)
+static __always_inline struct kl_cur *kl_cur(void)
 {
 	__u32 zero = 0;
-	struct kl_cur *c = bpf_map_lookup_elem(&cur_vcpu, &zero);
 
-	if (c) {
-		c->tid = tid;
-		c->vcpu_id = vcpu_id;
+	return bpf_map_lookup_elem(&cur_vcpu, &zero);
+}
+
+/*
+ * Give an identified thread its hot-counter slot (once).  Slots are never
+ * reused; when they run out the thread keeps counting in `counters`.
+ */
+static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
+{
+	struct kl_counter_key *k;
+	__u32 s;
+
+	if (st->slot || st->vcpu_id == KL_VCPU_UNKNOWN)
+		return st->slot == KL_SLOT_NONE ? 0 : st->slot;
+	s = __sync_fetch_and_add(&next_slot, 1);
+	k = bpf_map_lookup_elem(&slot_key, &s);
+	if (!k) {
+		st->slot = KL_SLOT_NONE;
+		return 0;
 	}
+	k->tgid = st->tgid;
+	k->vcpu_id = st->vcpu_id;
+	st->slot = s + 1;
+	return st->slot;
+}
+
+/* The per-CPU cache now describes thread tid (st NULL: not tracked). */
+static __always_inline void kl_cur_set(__u32 tid, struct kl_vcpu_state *st)
+{
+	struct kl_cur *c = kl_cur();
+
+	if (!c)
+		return;
+	c->tid = tid;
+	c->vcpu_id = st ? st->vcpu_id : KL_VCPU_UNKNOWN;
+	c->slot = st ? kl_slot(st) : 0;
+	c->tracked = !!st;
+}
+
+/* Refresh the cache for the current thread tid from `vcpus`. */
+static __always_inline struct kl_vcpu_state *kl_cur_refresh(__u32 tid)
+{
+	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+
+	kl_cur_set(tid, st);
+	return st;
 }
 
 /* vCPU id of the current thread tid, KL_VCPU_UNKNOWN if not a vCPU. */
 static __always_inline __s32 kl_cur_vcpu_id(__u32 tid)
 {
 	struct kl_vcpu_state *st;
-	struct kl_cur *c;
-	__u32 zero = 0;
-	__s32 id;
+	struct kl_cur *c = kl_cur();
 
-	c = bpf_map_lookup_elem(&cur_vcpu, &zero);
 	if (c && c->tid == tid)
 		return c->vcpu_id;
-	st = bpf_map_lookup_elem(&vcpus, &tid);
-	id = st ? st->vcpu_id : KL_VCPU_UNKNOWN;
-	if (c) {
-		c->tid = tid;
-		c->vcpu_id = id;
+	st = kl_cur_refresh(tid);
+	return st ? st->vcpu_id : KL_VCPU_UNKNOWN;
+}
+
+static __always_inline bool kl_hot_add(__u32 slot, __u32 hidx, __u64 n)
+{
+	struct kl_hot_counters *h;
+	__u32 s;
+
+	if (!slot)
+		return false;
+	s = slot - 1;
+	h = bpf_map_lookup_elem(&hot, &s);
+	if (!h || hidx >= KL_HOT_NR)
+		return false;
+	h->c[hidx] += n;
+	return true;
+}
+
+/*
+ * Count an event of the current thread tid: one per-CPU cache lookup and
+ * one per-CPU array increment when tid is an identified vCPU thread,
+ * else the (tgid, vcpu_id or -1) row of `counters`.
+ */
+static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 hidx, __u32 idx)
+{
+	struct kl_cur *c = kl_cur();
+	struct kl_vcpu_state *st;
+	__s32 id = KL_VCPU_UNKNOWN;
+
+	if (c && c->tid == tid) {
+		if (kl_hot_add(c->slot, hidx, 1))
+			return;
+		id = c->vcpu_id;
+	} else {
+		st = kl_cur_refresh(tid);
+		if (st) {
+			if (kl_hot_add(st->slot == KL_SLOT_NONE ? 0 : st->slot, hidx, 1))
+				return;
+			id = st->vcpu_id;
+		}
 	}
-	return id;
+	kl_count(tgid, id, idx);
 }
 
 static __always_inline __s32 kl_sane_id(int id)
@@ -264,6 +360,11 @@ static __always_inline struct kl_vcpu_state *kl_state_create(__u32 tid, __u32 tg
 	s.tgid = tgid;
 	s.vcpu_id = vcpu_id;
 	s.last_cpu = -1;
+	if (tid == (__u32)bpf_get_current_pid_tgid()) {	/* not in test runs */
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+		BPF_CORE_READ_STR_INTO(&s.comm, t, group_leader, comm);
+	}
 	err = bpf_map_update_elem(&vcpus, &tid, &s, BPF_NOEXIST);
 	if (err && err != -KL_EEXIST) {
 		kl_drop(KL_D_VCPU_MAP_FULL);
@@ -289,7 +390,7 @@ kl_identify(__u32 tid, __u32 tgid, const struct kvm_vcpu *vcpu, __s32 hint)
 	else
 		st = kl_state_create(tid, tgid, kl_vcpu_id_of(vcpu, hint));
 	if (st)
-		kl_cur_set(tid, st->vcpu_id);
+		kl_cur_set(tid, st);
 	return st;
 }
 
@@ -341,7 +442,7 @@ static __always_inline void kl_on_run_enter(__u32 tid, __u32 tgid, __s32 cpu,
 	st->exit_start_ns = 0;
 	st->fault_path = 0;
 	kl_predict(st, tid, cpu, kl_cpu());
-	kl_cur_set(tid, st->vcpu_id);
+	kl_cur_set(tid, st);
 }
 
 static __always_inline void kl_on_run_exit(__u32 tid, __s32 cpu, __u64 now)
@@ -357,60 +458,80 @@ static __always_inline void kl_on_run_exit(__u32 tid, __s32 cpu, __u64 now)
 	kl_put(st, tid, cpu, kl_cpu());
 }
 
-/* 1 if prev has a KVM preempt notifier registered (a loaded vCPU). */
-static __always_inline bool kl_task_is_loaded_vcpu(const struct task_struct *t, int hint)
+/* Production programs pass now = 0: the clock is read only when needed. */
+#define KL_TIME(now)	((now) ? (now) : bpf_ktime_get_ns())
+
+/*
+ * 1 if prev has a KVM preempt notifier registered (a loaded vCPU).  btf:
+ * prev is a trusted BTF pointer (tp_btf), read directly; NULL prev (test
+ * programs): hint.
+ */
+static __always_inline bool kl_task_is_loaded_vcpu(const struct task_struct *t, int hint, bool btf)
 {
 	if (!t)
 		return hint;
 	if (!bpf_core_field_exists(t->preempt_notifiers))
 		return false;
+	if (btf)
+		return t->preempt_notifiers.first != NULL;
 	return BPF_CORE_READ(t, preempt_notifiers.first) != NULL;
 }
 
+/*
+ * sched_switch.  The common case (neither thread is a tracked vCPU) costs
+ * one per-CPU cache lookup (prev is the thread the cache describes) and
+ * one `vcpus` lookup for next; the clock is read only for tracked threads.
+ */
 static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
 					 const struct task_struct *prev, __u32 prev_tid,
 					 __u32 prev_tgid, __u64 prev_state, int prev_loaded,
-					 const struct task_struct *next, __u32 next_tid,
-					 __u32 next_tgid)
+					 __u32 next_tid, __u32 next_tgid, bool btf)
 {
-	struct kl_cpu_state *cs = kl_cpu();
+	struct kl_cur *cur = kl_cur();
+	struct kl_cpu_state *cs;
 	struct kl_vcpu_state *st = NULL;
-	struct kl_counters *c;
 
 	/* switch-out */
-	if (!kl_reject(prev_tgid))
+	if (!kl_reject(prev_tgid) && !(cur && cur->tid == prev_tid && !cur->tracked))
 		st = bpf_map_lookup_elem(&vcpus, &prev_tid);
 	if (st) {
 		if (st->run_start_ns) {
-			c = kl_counters(st->tgid, st->vcpu_id);
-			if (c) {
-				c->c[KL_C_SCHED_OUT]++;
-				if (prev_state == KL_TASK_RUNNING)
-					c->c[KL_C_PREEMPTIONS]++;
-			}
+			__u32 slot = kl_slot(st);
+
+			now = KL_TIME(now);
+			if (!kl_hot_add(slot, KL_HOT_SCHED_OUT, 1))
+				kl_count(st->tgid, st->vcpu_id, KL_C_SCHED_OUT);
+			if (prev_state == KL_TASK_RUNNING &&
+			    !kl_hot_add(slot, KL_HOT_PREEMPTIONS, 1))
+				kl_count(st->tgid, st->vcpu_id, KL_C_PREEMPTIONS);
 			st->off_start_ns = now;
-			kl_put(st, prev_tid, cpu, cs);
+			kl_put(st, prev_tid, cpu, kl_cpu());
 		}
-	} else if (cs && prev_tid && kl_task_is_loaded_vcpu(prev, prev_loaded)) {
+	} else if (prev_tid && kl_task_is_loaded_vcpu(prev, prev_loaded, btf)) {
 		/* a vCPU we do not track (other VM) was loaded here */
-		cs->last_vcpu_tid = prev_tid;
+		cs = kl_cpu();
+		if (cs)
+			cs->last_vcpu_tid = prev_tid;
 	}
 
 	/* switch-in */
 	st = NULL;
-	if (!kl_reject(next_tgid)) {
-		if (next)
-			next_tid = BPF_CORE_READ(next, pid);
+	if (!kl_reject(next_tgid))
 		st = bpf_map_lookup_elem(&vcpus, &next_tid);
-	}
 	if (st && st->run_start_ns) {
+		now = KL_TIME(now);
 		if (st->off_start_ns) {
 			kl_latency(st->tgid, KL_H_OFFCPU, KL_SUB_ALL, st->off_start_ns, now);
 			st->off_start_ns = 0;
 		}
-		kl_predict(st, next_tid, cpu, cs);
+		kl_predict(st, next_tid, cpu, kl_cpu());
 	}
-	kl_cur_set(next_tid, st ? st->vcpu_id : KL_VCPU_UNKNOWN);
+	if (cur) {
+		cur->tid = next_tid;
+		cur->vcpu_id = st ? st->vcpu_id : KL_VCPU_UNKNOWN;
+		cur->slot = st ? kl_slot(st) : 0;
+		cur->tracked = !!st;
+	}
 }
 
 static __always_inline void kl_on_vcpu_load(__u32 tid, __u32 tgid,
@@ -522,45 +643,63 @@ static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
 
 static __always_inline void kl_on_userspace_exit(__u32 tid, __u32 tgid, __u32 reason)
 {
-	kl_count(tgid, kl_cur_vcpu_id(tid), KL_C_USERSPACE_EXITS);
+	kl_count_cur(tid, tgid, KL_HOT_USERSPACE_EXITS, KL_C_USERSPACE_EXITS);
 	kl_reason(tgid, KL_R_USERSPACE_EXIT, reason);
 }
 
-static __always_inline void kl_on_dirty_ring_push(__u32 tid, __u32 tgid)
+/*
+ * ring: the kvm_dirty_ring the entry was pushed to, embedded in the
+ * running struct kvm_vcpu; it identifies a thread first seen here (e.g.
+ * attached to an already-running VM, in the middle of a KVM_RUN).
+ */
+static __always_inline void kl_on_dirty_ring_push(__u32 tid, __u32 tgid, const void *ring)
 {
-	struct kl_counters *c = kl_counters(tgid, kl_cur_vcpu_id(tid));
+	struct kl_cur *c = kl_cur();
 
-	if (c)
-		c->c[KL_C_DIRTY_PAGES]++;
+	if (c && c->tid == tid && kl_hot_add(c->slot, KL_HOT_DIRTY_PAGES, 1))
+		return;
+	if (ring && bpf_core_field_exists(struct kvm_vcpu, dirty_ring) &&
+	    kl_cur_vcpu_id(tid) == KL_VCPU_UNKNOWN) {
+		const struct kvm_vcpu *vcpu = (const void *)((const char *)ring -
+			bpf_core_field_offset(struct kvm_vcpu, dirty_ring));
+
+		kl_identify(tid, tgid, vcpu, KL_VCPU_UNKNOWN);
+	}
+	kl_count_cur(tid, tgid, KL_HOT_DIRTY_PAGES, KL_C_DIRTY_PAGES);
 }
 
 static __always_inline void kl_on_fpu(__u32 tid, __u32 tgid, int load)
 {
-	struct kl_counters *c;
-	__s32 id;
+	struct kl_cur *c;
 
 	if (!load)
 		return;
-	id = kl_cur_vcpu_id(tid);
-	if (id == KL_VCPU_UNKNOWN && !bpf_map_lookup_elem(&vcpus, &tid))
+	c = kl_cur();
+	if (c && c->tid == tid && kl_hot_add(c->slot, KL_HOT_FPU_LOADS, 1))
+		return;
+	if (kl_cur_vcpu_id(tid) == KL_VCPU_UNKNOWN && !bpf_map_lookup_elem(&vcpus, &tid)) {
 		kl_state_create(tid, tgid, KL_VCPU_UNKNOWN);	/* identify */
-	c = kl_counters(tgid, id);
-	if (c)
-		c->c[KL_C_FPU_LOADS]++;
+		kl_cur_refresh(tid);
+	}
+	kl_count_cur(tid, tgid, KL_HOT_FPU_LOADS, KL_C_FPU_LOADS);
 }
 
 static __always_inline void kl_on_fast_page_fault(__u32 tid, __u32 tgid)
 {
-	kl_count(tgid, kl_cur_vcpu_id(tid), KL_C_FAST_PAGE_FAULTS);
+	kl_count_cur(tid, tgid, KL_HOT_FAST_PAGE_FAULTS, KL_C_FAST_PAGE_FAULTS);
 }
 
+/*
+ * Thread exit: the entry stays (tid, comm for the collector) marked
+ * exited; the collector deletes it after reading it.
+ */
 static __always_inline void kl_on_process_exit(__u32 tid)
 {
-	__u32 zero = 0;
-	struct kl_cur *c;
+	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_cur *c = kl_cur();
 
-	bpf_map_delete_elem(&vcpus, &tid);
-	c = bpf_map_lookup_elem(&cur_vcpu, &zero);
+	if (st)
+		st->flags |= KL_VS_EXITED;
 	if (c && c->tid == tid)
 		c->tid = 0;
 }
@@ -768,10 +907,10 @@ int BPF_PROG(kl_kvm_userspace_exit, __u32 reason)
 }
 
 SEC("raw_tp/kvm_dirty_ring_push")
-int BPF_PROG(kl_kvm_dirty_ring_push)
+int BPF_PROG(kl_kvm_dirty_ring_push, struct kvm_dirty_ring *ring)
 {
 	KL_PROLOGUE();
-	kl_on_dirty_ring_push(tid, tgid);
+	kl_on_dirty_ring_push(tid, tgid, ring);
 	return 0;
 }
 
@@ -791,15 +930,27 @@ int BPF_PROG(kl_fast_page_fault)
 	return 0;
 }
 
-SEC("raw_tp/sched_switch")
+/* BTF-typed: task fields are plain loads. */
+SEC("tp_btf/sched_switch")
 int BPF_PROG(kl_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
-	kl_on_switch(bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
-		     prev, (__u32)id, id >> 32, prev_state, 0,
-		     next, 0, BPF_CORE_READ(next, tgid));
+	kl_on_switch(bpf_get_smp_processor_id(), 0, prev, (__u32)id, id >> 32, prev_state, 0,
+		     next->pid, next->tgid, true);
+	return 0;
+}
+
+/* Fallback when tp_btf is refused (the collector tries it second). */
+SEC("raw_tp/sched_switch")
+int BPF_PROG(kl_sched_switch_raw, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	kl_on_switch(bpf_get_smp_processor_id(), 0, prev, (__u32)id, id >> 32, prev_state, 0,
+		     BPF_CORE_READ(next, pid), BPF_CORE_READ(next, tgid), false);
 	return 0;
 }
 
@@ -874,7 +1025,7 @@ int BPF_PROG(kl_test_sched_switch, __s32 cpu, __u64 now, __u32 prev_tid, __u32 p
 	     __u64 prev_state, __u32 prev_loaded, __u32 next_tid, __u32 next_tgid)
 {
 	kl_on_switch(cpu, now, NULL, prev_tid, prev_tgid, prev_state, prev_loaded,
-		     NULL, next_tid, next_tgid);
+		     next_tid, next_tgid, false);
 	return 0;
 }
 
@@ -940,7 +1091,7 @@ SEC("?raw_tp")
 int BPF_PROG(kl_test_dirty_ring_push, __u32 tid, __u32 tgid)
 {
 	KL_TEST_PROLOGUE(tgid);
-	kl_on_dirty_ring_push(tid, tgid);
+	kl_on_dirty_ring_push(tid, tgid, NULL);
 	return 0;
 }
 

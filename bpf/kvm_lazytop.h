@@ -178,7 +178,36 @@ struct kl_vcpu_state {
 	__u32 pending_pred;	/* prediction awaiting the actual reason + 1 */
 	__u32 fault_path;	/* 0 none, 1 fast, 2 slow (for this exit) */
 	__u32 pad;
+	/* appended (bpf/README.md "Implementation notes") */
+	__u32 flags;		/* KL_VS_* */
+	__u32 slot;		/* internal: hot-counter slot + 1, 0 none, ~0 none available */
+	char comm[16];		/* process (group leader) comm at identification */
 };
+
+/* kl_vcpu_state.flags */
+#define KL_VS_EXITED		1	/* thread exited: userspace reaps the entry after reading it */
+
+/*
+ * Hot-path counters of identified vCPU threads: per-CPU ARRAY `hot`
+ * indexed by the thread's slot (allocated once at identification; ARRAY
+ * `slot_key` maps slot -> (tgid, vcpu_id)).  Userspace adds them to the
+ * `counters` row of the same key.
+ */
+enum kl_hot_idx {
+	KL_HOT_DIRTY_PAGES,
+	KL_HOT_FPU_LOADS,
+	KL_HOT_USERSPACE_EXITS,
+	KL_HOT_FAST_PAGE_FAULTS,
+	KL_HOT_SCHED_OUT,
+	KL_HOT_PREEMPTIONS,
+	KL_HOT_NR,
+};
+
+struct kl_hot_counters {
+	__u64 c[KL_HOT_NR];
+};
+
+#define KL_MAX_SLOTS		KL_MAX_VCPU_THREADS
 
 /* Per-CPU: the vCPU thread last loaded on this CPU (tid, 0 = none). */
 struct kl_cpu_state {

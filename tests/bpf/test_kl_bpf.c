@@ -120,7 +120,49 @@ static void run_prog(struct bpf_program *prog, int cpu, __u64 *args, size_t n)
 #define LOAD(c, cpu, tid, vcpu, reason) RUN(c, kl_test_vcpu_load, cpu, tid, TGID, vcpu, reason)
 
 /* Sum of a per-CPU counter of (tgid, vcpu). */
-static __u64 counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
+/* kl_hot index of counter idx, -1 if it is not a hot counter. */
+static int hot_idx(unsigned int idx)
+{
+	switch (idx) {
+	case KL_C_DIRTY_PAGES: return KL_HOT_DIRTY_PAGES;
+	case KL_C_FPU_LOADS: return KL_HOT_FPU_LOADS;
+	case KL_C_USERSPACE_EXITS: return KL_HOT_USERSPACE_EXITS;
+	case KL_C_FAST_PAGE_FAULTS: return KL_HOT_FAST_PAGE_FAULTS;
+	case KL_C_SCHED_OUT: return KL_HOT_SCHED_OUT;
+	case KL_C_PREEMPTIONS: return KL_HOT_PREEMPTIONS;
+	}
+	return -1;
+}
+
+/*
+ * Hot-slot part of a counter (the collector adds `hot` to `counters` the
+ * same way): slots whose slot_key matches (tgid, vcpu), all if any.
+ */
+static __u64 hot_counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx, bool any)
+{
+	int h = hot_idx(idx);
+	__u32 n = c->skel->bss->next_slot;
+	struct kl_hot_counters *v = calloc((size_t)c->ncpus, sizeof(*v));
+	__u64 sum = 0;
+
+	assert_non_null(v);
+	for (__u32 s = 0; h >= 0 && s < n; s++) {
+		struct kl_counter_key k;
+
+		if (bpf_map__lookup_elem(c->skel->maps.slot_key, &s, sizeof(s), &k, sizeof(k), 0))
+			continue;
+		if (!any && (k.tgid != tgid || k.vcpu_id != vcpu))
+			continue;
+		if (!bpf_map__lookup_elem(c->skel->maps.hot, &s, sizeof(s), v,
+					  sizeof(*v) * (size_t)c->ncpus, 0))
+			for (int i = 0; i < c->ncpus; i++)
+				sum += v[i].c[h];
+	}
+	free(v);
+	return sum;
+}
+
+static __u64 counter_row(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
 {
 	struct kl_counter_key k = { .tgid = tgid, .vcpu_id = vcpu };
 	struct kl_counters *v = calloc((size_t)c->ncpus, sizeof(*v));
@@ -135,6 +177,12 @@ static __u64 counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
 	return sum;
 }
 
+/* Counter idx of (tgid, vcpu): `counters` row + hot slots, like the collector. */
+static __u64 counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
+{
+	return counter_row(c, tgid, vcpu, idx) + hot_counter(c, tgid, vcpu, idx, false);
+}
+
 /* Sum of a counter over every row of the map (all tgids, vCPUs). */
 static __u64 counter_all(struct ctx *c, unsigned int idx)
 {
@@ -142,10 +190,10 @@ static __u64 counter_all(struct ctx *c, unsigned int idx)
 	__u64 sum = 0;
 
 	while (!bpf_map__get_next_key(c->skel->maps.counters, prev, &k, sizeof(k))) {
-		sum += counter(c, k.tgid, k.vcpu_id, idx);
+		sum += counter_row(c, k.tgid, k.vcpu_id, idx);
 		prev = &k;
 	}
-	return sum;
+	return sum + hot_counter(c, 0, 0, idx, true);
 }
 
 static unsigned int map_rows(struct bpf_map *m, size_t ksz)
@@ -600,10 +648,20 @@ static void test_hot_events(void **state)
 	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
 	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_FPU_LOADS), 1);
 
-	/* thread exit forgets the thread and the per-CPU cache */
+	/*
+	 * thread exit marks the entry exited (tid and comm stay for the
+	 * collector) and forgets the per-CPU cache; the collector deletes it.
+	 */
 	RUN(c, kl_test_process_exit, 0, 1001, TGID);
 	RUN(c, kl_test_process_exit, 0, 1003, TGID);
-	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 0);
+	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+	for (__u32 tid = 1001; tid <= 1003; tid += 2) {
+		struct kl_vcpu_state vs;
+
+		assert_int_equal(bpf_map__lookup_elem(c->skel->maps.vcpus, &tid, sizeof(tid), &vs, sizeof(vs), 0), 0);
+		assert_int_equal(vs.flags & KL_VS_EXITED, KL_VS_EXITED);
+		assert_int_equal(bpf_map__delete_elem(c->skel->maps.vcpus, &tid, sizeof(tid), 0), 0);
+	}
 	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);
 	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
 	assert_int_equal(counter(c, TGID, 4, KL_C_DIRTY_PAGES), 10);
@@ -620,12 +678,15 @@ static void test_drops(void **state)
 	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 1);
 	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
 
-	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);	/* row (TGID, 0) */
-	RUN(c, kl_test_dirty_ring_push, 0, 1002, TGID);	/* row (TGID, 1) */
+	/* hot counters of identified threads live in `hot`, not `counters` */
+	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);
+	assert_int_equal(counter(c, TGID, 0, KL_C_DIRTY_PAGES), 1);
+	RUN(c, kl_test_gstage_fault, 0, 1001, TGID, 0, 0);	/* row (TGID, 0) */
+	RUN(c, kl_test_gstage_fault, 0, 1002, TGID, 1, 0);	/* row (TGID, 1) */
 	RUN(c, kl_test_dirty_ring_push, 0, 1003, TGID);	/* row (TGID, -1): full */
 	RUN(c, kl_test_dirty_ring_push, 1, 1003, TGID);
 	assert_int_equal(drop(c, KL_D_COUNTER_MAP_FULL), 2);
-	assert_int_equal(counter(c, TGID, 0, KL_C_DIRTY_PAGES), 1);
+	assert_int_equal(counter(c, TGID, 0, KL_C_GSTAGE_FAULT), 1);
 
 	for (__u64 r = 1; r <= 3; r++)
 		RUN(c, kl_test_userspace_exit, 0, 1001, TGID, r);

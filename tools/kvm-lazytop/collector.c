@@ -172,6 +172,15 @@ static void size_maps(struct bpf_object *obj, bool tiny)
 		enum bpf_map_type t = bpf_map__type(m);
 		uint64_t per, budget = 64ULL << 20, n;
 
+		if (!strcmp(bpf_map__name(m), "hot") || !strcmp(bpf_map__name(m), "slot_key")) {
+			/* slot arrays: same size; hot is preallocated per CPU */
+			uint64_t slots = budget / (sizeof(struct kl_hot_counters) * ncpus);
+
+			if (slots > KL_MAX_SLOTS)
+				slots = KL_MAX_SLOTS;
+			bpf_map__set_max_entries(m, tiny ? 1 : (uint32_t)slots);
+			continue;
+		}
 		if (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_LRU_HASH &&
 		    t != BPF_MAP_TYPE_LRU_PERCPU_HASH)
 			continue;
@@ -190,8 +199,19 @@ static void size_maps(struct bpf_object *obj, bool tiny)
 	}
 }
 
+/*
+ * Program i of signal s.  sched_switch is tp_btf (direct task field reads);
+ * when the kernel refuses it the raw_tp twin is used (alt).
+ */
+static const char *sig_prog(int s, int i, bool alt)
+{
+	if (alt && s == KL_SIG_SCHED_SWITCH && i == 0)
+		return "kl_sched_switch_raw";
+	return kl_signals[s].progs[i];
+}
+
 /* Only the programs of signals in mask load; returns -ENOENT if one is absent. */
-static int select_programs(struct bpf_object *obj, uint32_t mask, char *why, size_t len)
+static int select_programs(struct bpf_object *obj, uint32_t mask, uint32_t alt, char *why, size_t len)
 {
 	struct bpf_program *p;
 
@@ -201,9 +221,11 @@ static int select_programs(struct bpf_object *obj, uint32_t mask, char *why, siz
 		if (!(mask & KL_SIG_BIT(s)))
 			continue;
 		for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
-			p = bpf_object__find_program_by_name(obj, kl_signals[s].progs[i]);
+			const char *n = sig_prog(s, i, alt & KL_SIG_BIT(s));
+
+			p = bpf_object__find_program_by_name(obj, n);
 			if (!p) {
-				snprintf(why, len, "program %s not in the BPF object", kl_signals[s].progs[i]);
+				snprintf(why, len, "program %s not in the BPF object", n);
 				return -ENOENT;
 			}
 			bpf_program__set_autoload(p, true);
@@ -237,7 +259,7 @@ static void verifier_reason(const char *log, char *out, size_t len)
 		snprintf(out, len, "%.*s", (int)(end - start), start);
 }
 
-static void probe_one(int s, struct kl_probe *pr, int verbose)
+static void probe_one(int s, struct kl_probe *pr, bool alt, int verbose)
 {
 	struct kl_skel *skel;
 	struct bpf_link *links[KL_SIG_MAX_PROGS] = { 0 };
@@ -251,13 +273,14 @@ static void probe_one(int s, struct kl_probe *pr, int verbose)
 		snprintf(pr->reason, sizeof(pr->reason), "open: %s (%s)", strerror(errno), errname(errno));
 		return;
 	}
-	if (select_programs(skel->obj, KL_SIG_BIT(s), pr->reason, sizeof(pr->reason))) {
+	pr->alt = alt;
+	if (select_programs(skel->obj, KL_SIG_BIT(s), alt ? KL_SIG_BIT(s) : 0, pr->reason, sizeof(pr->reason))) {
 		pr->status = KL_PROBE_REFUSED;
 		goto out;
 	}
 	size_maps(skel->obj, true);
 	for (int i = 0; log && i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++)
-		bpf_program__set_log_buf(bpf_object__find_program_by_name(skel->obj, kl_signals[s].progs[i]),
+		bpf_program__set_log_buf(bpf_object__find_program_by_name(skel->obj, sig_prog(s, i, alt)),
 					 log, log_sz);
 	err = kl_skel__load(skel);
 	if (err) {
@@ -271,7 +294,7 @@ static void probe_one(int s, struct kl_probe *pr, int verbose)
 		goto out;
 	}
 	for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(skel->obj, kl_signals[s].progs[i]);
+		struct bpf_program *p = bpf_object__find_program_by_name(skel->obj, sig_prog(s, i, alt));
 
 		links[i] = bpf_program__attach(p);
 		if (!links[i]) {
@@ -315,7 +338,13 @@ int kl_probe_signals(struct kl_state *st, int verbose)
 				fprintf(stderr, KL_TOOL_NAME ": probe %-28s missing\n", kl_signals[s].name);
 			continue;
 		}
-		probe_one(s, pr, verbose);
+		probe_one(s, pr, false, verbose);
+		if (pr->status == KL_PROBE_REFUSED && sig_prog(s, 0, true) != sig_prog(s, 0, false)) {
+			if (verbose)
+				fprintf(stderr, KL_TOOL_NAME ": probe %-28s trying the raw_tp program\n",
+					kl_signals[s].name);
+			probe_one(s, pr, true, verbose);
+		}
 	}
 	btf__free(b.kvm);
 	btf__free(b.vmlinux);
@@ -370,7 +399,7 @@ static uint64_t cputime_ns(void)
 
 int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid, int verbose)
 {
-	uint32_t mask = kl_state_attached(st);
+	uint32_t mask = kl_state_attached(st), alt = 0;
 	char why[160] = "";
 	int err;
 
@@ -395,15 +424,14 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 		return KL_EXIT_ERROR;
 	}
 	/*
-	 * kl_sched_process_exit deletes a thread's `vcpus` entry the moment it
-	 * exits, which loses the tid of short-lived vCPU threads before the
-	 * first read.  The collector reaps dead threads' entries itself after
-	 * reading them (reap_dead_vcpus()), so that program is probed but not
-	 * attached while collecting.
+	 * kl_sched_process_exit only marks a thread's `vcpus` entry exited;
+	 * the collector deletes it after reading it (tid and comm of
+	 * short-lived vCPU threads survive until then).
 	 */
-	if (mask & KL_SIG_BIT(KL_SIG_PROCESS_EXIT))
-		VLOG(verbose, "sched_process_exit: not attached, the collector reaps exited vCPU threads itself\n");
-	if (select_programs(c->skel->obj, mask & ~KL_SIG_BIT(KL_SIG_PROCESS_EXIT), why, sizeof(why))) {
+	for (int s = 0; s < KL_SIG_NR; s++)
+		if (st->probes[s].alt)
+			alt |= KL_SIG_BIT(s);
+	if (select_programs(c->skel->obj, mask, alt, why, sizeof(why))) {
 		fprintf(stderr, KL_TOOL_NAME ": %s\n", why);
 		return KL_EXIT_ERROR;
 	}
@@ -437,12 +465,9 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 
 		if (pr->status != KL_PROBE_ATTACHED)
 			continue;
-		if (s == KL_SIG_PROCESS_EXIT) {	/* usable, replaced by reaping */
-			mask |= KL_SIG_BIT(s);
-			continue;
-		}
 		for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
-			struct bpf_program *p = bpf_object__find_program_by_name(c->skel->obj, kl_signals[s].progs[i]);
+			struct bpf_program *p = bpf_object__find_program_by_name(c->skel->obj,
+										 sig_prog(s, i, pr->alt));
 
 			c->links[s][i] = bpf_program__attach(p);
 			if (!c->links[s][i]) {
@@ -459,6 +484,7 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 		if (pr->status == KL_PROBE_ATTACHED)
 			mask |= KL_SIG_BIT(s);
 	}
+	c->process_exit = !!(mask & KL_SIG_BIT(KL_SIG_PROCESS_EXIT));
 	if (!mask) {
 		fprintf(stderr, KL_TOOL_NAME ": no signal could be attached (see --probe)\n");
 		return KL_EXIT_NO_KERNEL;
@@ -479,8 +505,11 @@ void kl_collector_close(struct kl_collector *c)
 	if (c->stats_fd >= 0)
 		close(c->stats_fd);
 	free(c->meta);
-	free(c->tids);
+	kl_hmap_free(&c->meta_idx);
+	kl_hmap_free(&c->tids);
 	free(c->reap);
+	free(c->hot_buf);
+	free(c->key_buf);
 	memset(c, 0, sizeof(*c));
 	c->stats_fd = -1;
 }
@@ -616,35 +645,55 @@ static int on_hist(struct kl_collector *c, struct kl_state *st, const void *key,
 	return 0;
 }
 
-static void remember_tid(struct kl_collector *c, uint32_t tgid, int32_t vcpu_id, uint32_t tid)
+static uint64_t tid_key(uint32_t tgid, int32_t vcpu_id)
 {
-	for (size_t i = 0; i < c->nr_tids; i++)
-		if (c->tids[i].tgid == tgid && c->tids[i].vcpu_id == vcpu_id) {
-			c->tids[i].tid = tid;
-			return;
-		}
-	if (c->nr_tids == c->cap_tids) {
-		size_t ncap = c->cap_tids ? c->cap_tids * 2 : 64;
-		void *p = realloc(c->tids, ncap * sizeof(*c->tids));
+	return (uint64_t)tgid << 32 | (uint32_t)vcpu_id;
+}
+
+static struct kl_vm_meta *vm_meta(struct kl_collector *c, uint32_t pid)
+{
+	uint32_t *ix = kl_hmap_get(&c->meta_idx, pid);
+	struct kl_vm_meta *m;
+
+	if (ix)
+		return &c->meta[*ix];
+	if (c->nr_meta == c->cap_meta) {
+		size_t ncap = c->cap_meta ? c->cap_meta * 2 : 16;
+		void *p = realloc(c->meta, ncap * sizeof(*c->meta));
 
 		if (!p)
-			return;
-		c->tids = p;
-		c->cap_tids = ncap;
+			return NULL;
+		c->meta = p;
+		c->cap_meta = ncap;
 	}
-	c->tids[c->nr_tids++] = (struct kl_tid_ent){ tgid, vcpu_id, tid };
+	if (kl_hmap_put(&c->meta_idx, pid, (uint32_t)c->nr_meta))
+		return NULL;
+	m = &c->meta[c->nr_meta++];
+	memset(m, 0, sizeof(*m));
+	m->pid = pid;
+	return m;
 }
 
 static int on_vcpu(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
 {
 	const struct kl_vcpu_state *v = vals;
 	uint32_t tid = *(const uint32_t *)key;
+	bool dead;
 	struct kl_vm *vm;
 
 	if (c->target_tgid && v->tgid != c->target_tgid)
 		return 0;
-	remember_tid(c, v->tgid, v->vcpu_id, tid);
-	if (!kl_thread_alive(v->tgid, tid) && c->nr_reap < 4096) {
+	if (v->vcpu_id != KL_VCPU_UNKNOWN)
+		kl_hmap_put(&c->tids, tid_key(v->tgid, v->vcpu_id), tid);
+	if (v->comm[0]) {	/* comm captured by BPF at identification */
+		struct kl_vm_meta *m = vm_meta(c, v->tgid);
+
+		if (m && !m->comm[0])
+			snprintf(m->comm, sizeof(m->comm), "%.*s", (int)sizeof(v->comm), v->comm);
+	}
+	/* exited threads: marked by sched_process_exit, else asked to /proc */
+	dead = (v->flags & KL_VS_EXITED) || (!c->process_exit && !kl_thread_alive(v->tgid, tid));
+	if (dead && c->nr_reap < 65536) {
 		if (c->nr_reap == c->cap_reap) {
 			size_t ncap = c->cap_reap ? c->cap_reap * 2 : 64;
 			void *p = realloc(c->reap, ncap * sizeof(*c->reap));
@@ -657,30 +706,97 @@ static int on_vcpu(struct kl_collector *c, struct kl_state *st, const void *key,
 		if (c->nr_reap < c->cap_reap)
 			c->reap[c->nr_reap++] = tid;
 	}
+	if (v->vcpu_id == KL_VCPU_UNKNOWN)
+		return 0;
 	vm = kl_state_vm(st, v->tgid);
 	return vm && kl_vm_vcpu(vm, v->vcpu_id) ? 0 : -ENOMEM;
 }
 
-static struct kl_vm_meta *vm_meta(struct kl_collector *c, uint32_t pid)
+/*
+ * Hot counters (per-CPU ARRAY `hot`, slots [0, next_slot)) added to the
+ * rows of their (tgid, vcpu_id) from `slot_key`.
+ */
+static const int hot_to_counter[KL_HOT_NR] = {
+	[KL_HOT_DIRTY_PAGES] = KL_C_DIRTY_PAGES,
+	[KL_HOT_FPU_LOADS] = KL_C_FPU_LOADS,
+	[KL_HOT_USERSPACE_EXITS] = KL_C_USERSPACE_EXITS,
+	[KL_HOT_FAST_PAGE_FAULTS] = KL_C_FAST_PAGE_FAULTS,
+	[KL_HOT_SCHED_OUT] = KL_C_SCHED_OUT,
+	[KL_HOT_PREEMPTIONS] = KL_C_PREEMPTIONS,
+};
+
+static int read_array(int fd, uint32_t n, size_t vsz, void *keys, void *vals)
 {
-	struct kl_vm_meta *m;
+	uint32_t done = 0, in = 0, out = 0;
 
-	for (size_t i = 0; i < c->nr_meta; i++)
-		if (c->meta[i].pid == pid)
-			return &c->meta[i];
-	if (c->nr_meta == c->cap_meta) {
-		size_t ncap = c->cap_meta ? c->cap_meta * 2 : 16;
-		void *p = realloc(c->meta, ncap * sizeof(*c->meta));
+	/* array batches: in_batch = the last index of the previous batch */
+	while (done < n) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		uint32_t count = n - done;
+		int err = bpf_map_lookup_batch(fd, done ? &in : NULL, &out, (char *)keys + (size_t)done * 4,
+					       (char *)vals + (size_t)done * vsz, &count, &opts);
 
-		if (!p)
-			return NULL;
-		c->meta = p;
-		c->cap_meta = ncap;
+		if (err && err != -ENOENT)
+			break;
+		done += count;
+		in = out;
+		if (err == -ENOENT || !count)
+			return done >= n ? 0 : -ENOENT;
 	}
-	m = &c->meta[c->nr_meta++];
-	memset(m, 0, sizeof(*m));
-	m->pid = pid;
-	return m;
+	if (done >= n)
+		return 0;
+	for (uint32_t i = done; i < n; i++)	/* no batch ops: one by one */
+		if (bpf_map_lookup_elem(fd, &i, (char *)vals + (size_t)i * vsz))
+			return -errno;
+	return 0;
+}
+
+static int read_hot(struct kl_collector *c, struct kl_state *st)
+{
+	size_t stride = sizeof(struct kl_hot_counters), vsz = stride * c->ncpus;
+	uint32_t n = c->skel->bss ? c->skel->bss->next_slot : 0;
+	uint32_t max = bpf_map__max_entries(c->skel->maps.hot);
+	const struct kl_counter_key *keys;
+	const char *vals;
+	void *kb;
+
+	if (n > max)
+		n = max;
+	if (!n)
+		return 0;
+	if (n > c->hot_cap) {
+		free(c->hot_buf);
+		free(c->key_buf);
+		c->hot_buf = malloc((size_t)n * vsz);
+		c->key_buf = malloc((size_t)n * (sizeof(struct kl_counter_key) + 4));
+		c->hot_cap = c->hot_buf && c->key_buf ? n : 0;
+		if (!c->hot_cap)
+			return -ENOMEM;
+	}
+	kb = (char *)c->key_buf + (size_t)n * sizeof(struct kl_counter_key);
+	if (read_array(bpf_map__fd(c->skel->maps.slot_key), n, sizeof(struct kl_counter_key), kb, c->key_buf) ||
+	    read_array(bpf_map__fd(c->skel->maps.hot), n, vsz, kb, c->hot_buf))
+		return -EIO;
+	keys = c->key_buf;
+	vals = c->hot_buf;
+	for (uint32_t i = 0; i < n; i++) {
+		struct kl_vm *vm;
+		struct kl_vcpu_row *r;
+
+		if (!keys[i].tgid || (c->target_tgid && keys[i].tgid != c->target_tgid))
+			continue;
+		vm = kl_state_vm(st, keys[i].tgid);
+		r = vm ? kl_vm_vcpu(vm, keys[i].vcpu_id) : NULL;
+		if (!r)
+			return -ENOMEM;
+		for (int h = 0; h < KL_HOT_NR; h++) {
+			uint64_t sum;
+
+			PERCPU_SUM(c, vals + (size_t)i * vsz, stride, h * sizeof(uint64_t), sum);
+			r->c[hot_to_counter[h]] += sum;
+		}
+	}
+	return 0;
 }
 
 static uint64_t statm_rss_kb(void)
@@ -713,12 +829,12 @@ static void read_overhead(struct kl_collector *c, struct kl_state *st)
 
 			if (!c->links[s][i] || oh->nr_progs >= KL_MAX_PROG_STATS)
 				continue;
-			p = bpf_object__find_program_by_name(c->skel->obj, kl_signals[s].progs[i]);
+			p = bpf_object__find_program_by_name(c->skel->obj, sig_prog(s, i, st->probes[s].alt));
 			memset(&info, 0, sizeof(info));
 			if (!p || bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len))
 				continue;
 			ps = &oh->progs[oh->nr_progs++];
-			snprintf(ps->name, sizeof(ps->name), "%s", kl_signals[s].progs[i]);
+			snprintf(ps->name, sizeof(ps->name), "%s", bpf_program__name(p));
 			ps->signal = s;
 			ps->run_cnt = info.run_cnt;
 			ps->run_time_ns = info.run_time_ns;
@@ -752,27 +868,42 @@ int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 		err = dump_map(c, st, c->skel->maps.hists, on_hist);
 	c->nr_reap = 0;
 	if (!err)
+		err = read_hot(c, st);
+	if (!err)
 		err = dump_map(c, st, c->skel->maps.vcpus, on_vcpu);
 	if (err)
 		return err;
 	/* Dead vCPU threads: their tid is remembered, drop the map entry. */
-	for (size_t i = 0; i < c->nr_reap; i++)
-		bpf_map__delete_elem(c->skel->maps.vcpus, &c->reap[i], sizeof(c->reap[i]), 0);
+	if (c->nr_reap) {
+		uint32_t n = (uint32_t)c->nr_reap;
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		if (bpf_map_delete_batch(bpf_map__fd(c->skel->maps.vcpus), c->reap, &n, &opts))
+			for (size_t i = 0; i < c->nr_reap; i++)
+				bpf_map__delete_elem(c->skel->maps.vcpus, &c->reap[i], sizeof(c->reap[i]), 0);
+	}
+	st->no_vcpu_counters = !c->want_vcpu_counters;
 	for (size_t i = 0; i < st->nr_vms; i++) {
 		struct kl_vm *vm = &st->vms[i];
 		struct kl_vm_meta *m = vm_meta(c, vm->pid);
 
-		vm->exited = !kl_proc_alive(vm->pid);
+		if (m && m->exited)
+			vm->exited = true;
+		else
+			vm->exited = (c->target_exited && vm->pid == c->target_tgid) || !kl_proc_alive(vm->pid);
 		if (m && !vm->exited)
 			meta_fill(m);
 		if (m) {
+			m->exited = vm->exited;
 			snprintf(vm->comm, sizeof(vm->comm), "%s", m->comm[0] ? m->comm : "?");
 			snprintf(vm->name, sizeof(vm->name), "%s", m->name[0] ? m->name : vm->comm);
 		}
-		for (size_t j = 0; j < vm->nr_vcpus; j++)
-			for (size_t t = 0; t < c->nr_tids; t++)
-				if (c->tids[t].tgid == vm->pid && c->tids[t].vcpu_id == vm->vcpus[j].vcpu_id)
-					vm->vcpus[j].tid = c->tids[t].tid;
+		for (size_t j = 0; j < vm->nr_vcpus; j++) {
+			uint32_t *tid = kl_hmap_get(&c->tids, tid_key(vm->pid, vm->vcpus[j].vcpu_id));
+
+			if (tid)
+				vm->vcpus[j].tid = *tid;
+		}
 		kl_vm_sum_vcpus(vm);
 	}
 	kl_state_sort(st);

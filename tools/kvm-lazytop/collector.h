@@ -15,12 +15,7 @@ struct kl_vm_meta {
 	uint32_t pid;
 	char comm[32];
 	char name[128];
-};
-
-struct kl_tid_ent {
-	uint32_t tgid;
-	int32_t vcpu_id;
-	uint32_t tid;
+	bool exited;		/* sticky once seen exited */
 };
 
 struct kl_collector {
@@ -34,10 +29,15 @@ struct kl_collector {
 	int verbose;
 	struct kl_vm_meta *meta;	/* comm/name survive the process */
 	size_t nr_meta, cap_meta;
-	struct kl_tid_ent *tids;	/* vCPU tids survive the thread */
-	size_t nr_tids, cap_tids;
+	struct kl_hmap meta_idx;	/* pid -> index in meta */
+	struct kl_hmap tids;		/* (tgid << 32 | vcpu_id) -> tid; survives the thread */
 	uint32_t *reap;			/* vcpus entries of dead threads */
 	size_t nr_reap, cap_reap;
+	bool process_exit;		/* sched_process_exit attached: BPF marks exited threads */
+	bool target_exited;		/* set by the caller: the -p target's pidfd fired */
+	bool want_vcpu_counters;	/* a view needs per-vCPU counters (--vcpu, json, prom, TUI) */
+	void *hot_buf, *key_buf;	/* reused buffers of read_hot() */
+	size_t hot_cap;
 };
 
 /* Route libbpf's log to stderr only at this -v level or above. */

@@ -74,6 +74,7 @@ enum kl_probe_status {
 struct kl_probe {
 	enum kl_probe_status status;
 	char reason[160];	/* for REFUSED (and detail for MISSING) */
+	bool alt;		/* the signal's fallback program is used (kl_sig_prog) */
 };
 
 enum kl_output { KL_OUT_TABLE, KL_OUT_JSON, KL_OUT_PROM };

@@ -15,7 +15,7 @@ struct json_object *kl_json_double(double v, int decimals)
 {
 	char buf[64];
 
-	if (v != v)	/* NaN is not JSON */
+	if (v != v || v - v != 0)	/* NaN and infinities are not JSON */
 		v = 0;
 	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
 	return json_object_new_double_s(v, buf);
@@ -173,14 +173,23 @@ static struct json_object *vm_json(const struct kl_state *st, const struct kl_vm
 	ADD(o, "name", json_object_new_string(vm->name[0] ? vm->name : vm->comm));
 	ADD(o, "exited", json_object_new_boolean(vm->exited));
 
+	/*
+	 * vcpus[]: identified vCPU threads only.  Events of threads not (yet)
+	 * identified (row vcpu_id -1) and rows whose thread was never seen
+	 * (tid 0: vcpus map full) count in the VM's counters only.
+	 */
 	vcpus = json_object_new_array();
 	for (size_t i = 0; i < vm->nr_vcpus; i++) {
 		const struct kl_vcpu_row *r = &vm->vcpus[i];
-		struct json_object *v = json_object_new_object();
+		struct json_object *v;
 
+		if (r->vcpu_id < 0 || !r->tid)
+			continue;
+		v = json_object_new_object();
 		ADD(v, "vcpu_id", json_object_new_int(r->vcpu_id));
 		ADD(v, "tid", U64(r->tid));
-		ADD(v, "counters", counters_json(r->c, attached));
+		ADD(v, "counters", st->no_vcpu_counters ? json_object_new_object() :
+			counters_json(r->c, attached));
 		json_object_array_add(vcpus, v);
 	}
 	ADD(o, "vcpus", vcpus);

@@ -6,6 +6,77 @@
 
 #include "kl_state.h"
 
+static size_t hslot(uint64_t key, size_t cap)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdULL;
+	key ^= key >> 33;
+	return (size_t)key & (cap - 1);
+}
+
+static int hmap_grow(struct kl_hmap *m)
+{
+	struct kl_hmap n = { 0 };
+
+	n.cap = m->cap ? m->cap * 2 : 64;
+	n.keys = malloc(n.cap * sizeof(*n.keys));
+	n.vals = malloc(n.cap * sizeof(*n.vals));
+	if (!n.keys || !n.vals) {
+		free(n.keys);
+		free(n.vals);
+		return -ENOMEM;
+	}
+	memset(n.vals, 0xff, n.cap * sizeof(*n.vals));
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->vals[i] != UINT32_MAX)
+			kl_hmap_put(&n, m->keys[i], m->vals[i]);
+	free(m->keys);
+	free(m->vals);
+	*m = n;
+	return 0;
+}
+
+int kl_hmap_put(struct kl_hmap *m, uint64_t key, uint32_t val)
+{
+	size_t i;
+
+	if ((m->nr + 1) * 2 > m->cap && hmap_grow(m))
+		return -ENOMEM;
+	for (i = hslot(key, m->cap); m->vals[i] != UINT32_MAX; i = (i + 1) & (m->cap - 1))
+		if (m->keys[i] == key) {
+			m->vals[i] = val;
+			return 0;
+		}
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->nr++;
+	return 0;
+}
+
+uint32_t *kl_hmap_get(const struct kl_hmap *m, uint64_t key)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = hslot(key, m->cap); m->vals[i] != UINT32_MAX; i = (i + 1) & (m->cap - 1))
+		if (m->keys[i] == key)
+			return &m->vals[i];
+	return NULL;
+}
+
+void kl_hmap_clear(struct kl_hmap *m)
+{
+	if (m->cap)
+		memset(m->vals, 0xff, m->cap * sizeof(*m->vals));
+	m->nr = 0;
+}
+
+void kl_hmap_free(struct kl_hmap *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
 void kl_state_init(struct kl_state *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -16,6 +87,7 @@ static void vm_free(struct kl_vm *vm)
 	free(vm->vcpus);
 	free(vm->reasons);
 	free(vm->hists);
+	kl_hmap_free(&vm->vidx);
 }
 
 void kl_state_clear_vms(struct kl_state *st)
@@ -23,6 +95,7 @@ void kl_state_clear_vms(struct kl_state *st)
 	for (size_t i = 0; i < st->nr_vms; i++)
 		vm_free(&st->vms[i]);
 	st->nr_vms = 0;
+	kl_hmap_clear(&st->vm_idx);
 }
 
 void kl_state_free(struct kl_state *st)
@@ -31,6 +104,34 @@ void kl_state_free(struct kl_state *st)
 	free(st->vms);
 	st->vms = NULL;
 	st->cap_vms = 0;
+	kl_hmap_free(&st->vm_idx);
+}
+
+void kl_state_swap(struct kl_state *a, struct kl_state *b)
+{
+	struct kl_state t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static uint64_t vkey(int32_t id)
+{
+	return (uint32_t)id;
+}
+
+/* Rebuild the private indexes (after sorting or copying). */
+static void reindex(struct kl_state *st)
+{
+	kl_hmap_clear(&st->vm_idx);
+	for (size_t i = 0; i < st->nr_vms; i++) {
+		struct kl_vm *vm = &st->vms[i];
+
+		kl_hmap_put(&st->vm_idx, vm->pid, (uint32_t)i);
+		kl_hmap_clear(&vm->vidx);
+		for (size_t j = 0; j < vm->nr_vcpus; j++)
+			kl_hmap_put(&vm->vidx, vkey(vm->vcpus[j].vcpu_id), (uint32_t)j);
+	}
 }
 
 uint32_t kl_state_attached(const struct kl_state *st)
@@ -62,6 +163,12 @@ static int grow(void **arr, size_t *cap, size_t nr, size_t sz)
 
 struct kl_vm *kl_state_find_vm(const struct kl_state *st, uint32_t pid)
 {
+	uint32_t *ix = st->vm_idx.nr == st->nr_vms ? kl_hmap_get(&st->vm_idx, pid) : NULL;
+
+	if (ix && *ix < st->nr_vms && st->vms[*ix].pid == pid)
+		return &st->vms[*ix];
+	if (st->vm_idx.nr == st->nr_vms && st->nr_vms)
+		return NULL;	/* index complete: absent */
 	for (size_t i = 0; i < st->nr_vms; i++)
 		if (st->vms[i].pid == pid)
 			return &st->vms[i];
@@ -76,21 +183,43 @@ struct kl_vm *kl_state_vm(struct kl_state *st, uint32_t pid)
 		return vm;
 	if (grow((void **)&st->vms, &st->cap_vms, st->nr_vms, sizeof(*vm)))
 		return NULL;
+	if (st->vm_idx.nr == st->nr_vms && kl_hmap_put(&st->vm_idx, pid, (uint32_t)st->nr_vms))
+		kl_hmap_clear(&st->vm_idx);	/* out of memory: linear search */
 	vm = &st->vms[st->nr_vms++];
 	memset(vm, 0, sizeof(*vm));
 	vm->pid = pid;
 	return vm;
 }
 
-struct kl_vcpu_row *kl_vm_vcpu(struct kl_vm *vm, int32_t vcpu_id)
+/* Row of vcpu_id or NULL: same position / index / linear search. */
+static struct kl_vcpu_row *find_vcpu(const struct kl_vm *vm, int32_t vcpu_id, size_t hint)
 {
-	struct kl_vcpu_row *r;
+	uint32_t *ix;
 
+	if (hint < vm->nr_vcpus && vm->vcpus[hint].vcpu_id == vcpu_id)
+		return &vm->vcpus[hint];
+	ix = vm->vidx.nr == vm->nr_vcpus ? kl_hmap_get(&vm->vidx, vkey(vcpu_id)) : NULL;
+	if (ix && *ix < vm->nr_vcpus && vm->vcpus[*ix].vcpu_id == vcpu_id)
+		return &vm->vcpus[*ix];
+	if (vm->vidx.nr == vm->nr_vcpus && vm->nr_vcpus)
+		return NULL;
 	for (size_t i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].vcpu_id == vcpu_id)
 			return &vm->vcpus[i];
+	return NULL;
+}
+
+struct kl_vcpu_row *kl_vm_vcpu(struct kl_vm *vm, int32_t vcpu_id)
+{
+	struct kl_vcpu_row *r = find_vcpu(vm, vcpu_id, (size_t)(uint32_t)vcpu_id);
+
+	if (r)
+		return r;
 	if (grow((void **)&vm->vcpus, &vm->cap_vcpus, vm->nr_vcpus, sizeof(*r)))
 		return NULL;
+	if (vm->vidx.nr == vm->nr_vcpus &&
+	    kl_hmap_put(&vm->vidx, vkey(vcpu_id), (uint32_t)vm->nr_vcpus))
+		kl_hmap_clear(&vm->vidx);
 	r = &vm->vcpus[vm->nr_vcpus++];
 	memset(r, 0, sizeof(*r));
 	r->vcpu_id = vcpu_id;
@@ -185,6 +314,7 @@ void kl_state_sort(struct kl_state *st)
 		if (vm->nr_hists)
 			qsort(vm->hists, vm->nr_hists, sizeof(*vm->hists), cmp_hist);
 	}
+	reindex(st);
 }
 
 static uint64_t sub0(uint64_t a, uint64_t b)
@@ -195,6 +325,7 @@ static uint64_t sub0(uint64_t a, uint64_t b)
 static int copy_vm(struct kl_vm *dst, const struct kl_vm *src)
 {
 	*dst = *src;
+	memset(&dst->vidx, 0, sizeof(dst->vidx));
 	dst->vcpus = NULL;
 	dst->reasons = NULL;
 	dst->hists = NULL;
@@ -225,6 +356,7 @@ int kl_state_copy(struct kl_state *out, const struct kl_state *in)
 	*out = *in;
 	out->vms = NULL;
 	out->nr_vms = out->cap_vms = 0;
+	memset(&out->vm_idx, 0, sizeof(out->vm_idx));
 	if (!in->nr_vms)
 		return 0;
 	out->vms = calloc(in->nr_vms, sizeof(*in->vms));
@@ -238,6 +370,7 @@ int kl_state_copy(struct kl_state *out, const struct kl_state *in)
 		}
 		out->nr_vms++;
 	}
+	reindex(out);
 	return 0;
 }
 
@@ -255,31 +388,31 @@ int kl_state_delta(struct kl_state *out, const struct kl_state *cur, const struc
 			continue;
 		for (size_t j = 0; j < vm->nr_vcpus; j++) {
 			struct kl_vcpu_row *r = &vm->vcpus[j];
+			const struct kl_vcpu_row *p = find_vcpu(pv, r->vcpu_id, j);
 
-			for (size_t k = 0; k < pv->nr_vcpus; k++) {
-				if (pv->vcpus[k].vcpu_id != r->vcpu_id)
-					continue;
+			if (p)
 				for (int c = 0; c < KL_C_NR; c++)
-					r->c[c] = sub0(r->c[c], pv->vcpus[k].c[c]);
-				break;
-			}
+					r->c[c] = sub0(r->c[c], p->c[c]);
 		}
 		for (int c = 0; c < KL_C_NR; c++)
 			vm->c[c] = sub0(vm->c[c], pv->c[c]);
 		for (size_t j = 0; j < vm->nr_reasons; j++) {
 			struct kl_reason_cnt *r = &vm->reasons[j];
 
-			for (size_t k = 0; k < pv->nr_reasons; k++)
+			for (size_t k0 = 0; k0 < pv->nr_reasons; k0++) {
+				size_t k = (k0 + j) % pv->nr_reasons;	/* same position first */
+
 				if (pv->reasons[k].kind == r->kind && pv->reasons[k].code == r->code) {
 					r->count = sub0(r->count, pv->reasons[k].count);
 					break;
 				}
+			}
 		}
 		for (size_t j = 0; j < vm->nr_hists; j++) {
 			struct kl_hist_data *h = &vm->hists[j];
 
-			for (size_t k = 0; k < pv->nr_hists; k++) {
-				const struct kl_hist_data *ph = &pv->hists[k];
+			for (size_t k0 = 0; k0 < pv->nr_hists; k0++) {
+				const struct kl_hist_data *ph = &pv->hists[(k0 + j) % pv->nr_hists];
 
 				if (ph->hist != h->hist || ph->sub != h->sub)
 					continue;

@@ -10,6 +10,23 @@
 
 #include "kl_common.h"
 
+/*
+ * Open-addressing hash u64 key -> u32 value (linear probing, power-of-two
+ * capacity, no deletion).  Zero-initialized = empty.
+ */
+struct kl_hmap {
+	uint64_t *keys;
+	uint32_t *vals;		/* UINT32_MAX = empty slot */
+	size_t cap, nr;
+};
+
+/* Insert or overwrite. 0 or -ENOMEM. */
+int kl_hmap_put(struct kl_hmap *m, uint64_t key, uint32_t val);
+/* Pointer to the value, NULL if absent. */
+uint32_t *kl_hmap_get(const struct kl_hmap *m, uint64_t key);
+void kl_hmap_clear(struct kl_hmap *m);
+void kl_hmap_free(struct kl_hmap *m);
+
 struct kl_hist_data {
 	uint16_t hist;		/* enum kl_hist_id */
 	uint16_t sub;		/* KL_SUB_ALL when not split */
@@ -41,6 +58,7 @@ struct kl_vm {
 	size_t nr_reasons, cap_reasons;
 	struct kl_hist_data *hists;
 	size_t nr_hists, cap_hists;
+	struct kl_hmap vidx;	/* vcpu_id -> index in vcpus (private) */
 };
 
 #define KL_MAX_PROG_STATS 24
@@ -72,6 +90,12 @@ struct kl_state {
 	struct kl_overhead oh;
 	struct kl_vm *vms;
 	size_t nr_vms, cap_vms;
+	struct kl_hmap vm_idx;	/* pid -> index in vms (private) */
+	/*
+	 * Snapshot without per-vCPU counters (vcpus[] entries keep vcpu_id and
+	 * tid, "counters" is {}): set by the collector when no view needs them.
+	 */
+	bool no_vcpu_counters;
 };
 
 void kl_state_init(struct kl_state *st);
@@ -100,6 +124,8 @@ void kl_state_sort(struct kl_state *st);
  * Returns 0 or -ENOMEM.
  */
 int kl_state_delta(struct kl_state *out, const struct kl_state *cur, const struct kl_state *prev);
+/* Exchange a and b (O(1), no copy). */
+void kl_state_swap(struct kl_state *a, struct kl_state *b);
 /* Deep copy. Returns 0 or -ENOMEM. */
 int kl_state_copy(struct kl_state *out, const struct kl_state *in);
 

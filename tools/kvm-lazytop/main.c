@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <malloc.h>
+
 #include <json-c/json.h>
 
 #include "collector.h"
@@ -24,6 +26,7 @@
 #include "kl_opts.h"
 #include "kl_proc.h"
 #include "kl_snapshot.h"
+#include "prom_caps.h"
 #include "render.h"
 #include "tui.h"
 
@@ -228,6 +231,8 @@ static int tick(struct run *r, bool show)
 	struct json_object *snap, *whole;
 	int err;
 
+	/* prev = the last cumulative state (no copy); cur is rebuilt by the read */
+	kl_state_swap(&r->cur, &r->prev);
 	err = kl_collector_read(&r->col, &r->cur);
 	if (err) {
 		fprintf(stderr, KL_TOOL_NAME ": reading BPF maps failed: %s\n", strerror(-err));
@@ -255,9 +260,6 @@ static int tick(struct run *r, bool show)
 			json_object_put(whole);
 		}
 	}
-	kl_state_free(&r->prev);
-	if (kl_state_copy(&r->prev, &r->cur))
-		return KL_EXIT_ERROR;
 	r->last_mono = now;
 	return KL_EXIT_OK;
 }
@@ -269,9 +271,13 @@ static bool target_alive(struct run *r)
 	if (r->pidfd >= 0) {
 		struct pollfd p = { .fd = r->pidfd, .events = POLLIN };
 
-		return poll(&p, 1, 0) <= 0;
+		if (poll(&p, 1, 0) > 0)
+			r->col.target_exited = true;	/* the snapshot says exited too */
+		return !r->col.target_exited;
 	}
-	return kl_proc_alive(r->o->pid);
+	if (!kl_proc_alive(r->o->pid))
+		r->col.target_exited = true;
+	return !r->col.target_exited;
 }
 
 static int loop(struct run *r)
@@ -332,6 +338,19 @@ static int run(struct kl_opts *o, struct kl_state *st)
 	rc = kl_collector_open(&r.col, &r.cur, o->target != KL_TARGET_ALL ? o->pid : 0, o->verbose);
 	if (rc)
 		goto cleanup;
+	/* per-vCPU counters only when a view shows them (decided below for the TUI) */
+	r.col.want_vcpu_counters = o->per_vcpu || o->output != KL_OUT_TABLE || o->listen;
+	/* tick() swaps cur and prev: prev starts with the same metadata */
+	if (kl_state_copy(&r.prev, &r.cur)) {
+		rc = KL_EXIT_ERROR;
+		goto cleanup;
+	}
+	/* load-time buffers (BTF, ELF, verifier logs) go back to the system */
+	malloc_trim(0);
+	if (!o->listen && caps_drop_after_attach()) {
+		rc = KL_EXIT_ERROR;
+		goto cleanup;
+	}
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -351,10 +370,16 @@ static int run(struct kl_opts *o, struct kl_state *st)
 		rc = http_serve(&ho, &r.http);
 		if (rc)
 			goto cleanup;
+		if (caps_drop_after_attach()) {
+			rc = KL_EXIT_ERROR;
+			goto cleanup;
+		}
 	}
 	if (o->output == KL_OUT_TABLE && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) &&
 	    tui_open(&r.tui) && o->verbose)
 		fprintf(stderr, KL_TOOL_NAME ": no terminal UI, printing text\n");
+	if (r.tui)	/* the vCPU drill-down reads per-vCPU counters */
+		r.col.want_vcpu_counters = true;
 
 	r.start_mono = r.last_mono = now_ns(CLOCK_MONOTONIC);
 	r.start_real = now_ns(CLOCK_REALTIME);
