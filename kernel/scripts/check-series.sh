@@ -87,7 +87,7 @@ flock 9
 
 # ---- IMPORT ------------------------------------------------------------
 ver=$(head -6 "$pristine/Makefile" | sha256sum | cut -c1-16)
-git_() { git -C "$repo" -c user.name=kernel-check -c user.email=kernel-check@localhost \
+git_() { git -C "$repo" -c gc.auto=0 -c maintenance.auto=false -c user.name=kernel-check -c user.email=kernel-check@localhost \
 	-c core.autocrlf=false -c advice.detachedHead=false "$@"; }
 if [ "$(cat "$work/linux.version" 2>/dev/null)" != "$ver" ] ||
    ! git_ rev-parse -q --verify pristine >/dev/null 2>&1; then

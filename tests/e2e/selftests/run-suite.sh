@@ -41,6 +41,7 @@ reason_names() {
 # boot VARIANT KDIR STDIR SET TRACE OUT
 boot() {
 	local variant=$1 kdir=$2 stdir=$3 set=$4 trace=$5 out=$6 t=$SECONDS
+	local xf=${7:-}
 	rm -rf "$out" && mkdir -p "$out"
 	local scn=$out/suite.scn reasons=$out/reasons.txt
 	: >"$reasons"
@@ -109,7 +110,7 @@ boot() {
 	echo "$((SECONDS - t))" >"$out/wall-seconds"
 	python3 "$here/analyze.py" --variant "$variant" --set "$set" --trace "$trace" \
 		--list "$here/suite.list" --reasons "$reasons" --out "$out" \
-		--qemu-rc "$rc" --wall "$((SECONDS - t))"
+		--qemu-rc "$rc" --wall "$((SECONDS - t))" $xf
 }
 
 # ---- kernels and binaries -------------------------------------------------------
@@ -133,6 +134,10 @@ case "${1:-}" in
 boot)
 	shift
 	boot "$@"
+	exit $? ;;
+boot-expect-fail)
+	shift
+	boot "$@" --expect-fail
 	exit $? ;;
 selftests)
 	mkdir -p "$OUTDIR"
