@@ -29,7 +29,7 @@ DEB_PACKAGES := build-essential clang llvm libelf-dev zlib1g-dev pkg-config \
 	qemu-system-misc opensbi bc bison flex libssl-dev dwarves cpio kmod \
 	tmux jq dpkg-dev xz-utils rsync python3 procps \
 	prometheus wrk chromium python3-jsonschema python3-yaml curl netcat-openbsd \
-	bpftrace linux-perf
+	bpftrace linux-perf file gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 DEPS_STAMP := $(CACHE)/deps-$(shell echo '$(DEB_PACKAGES)' | sha256sum | cut -c1-12).stamp
 
 .PHONY: all deps test demo check-host check-riscv clean
@@ -40,7 +40,8 @@ $(DEPS_STAMP):
 	@mkdir -p $(CACHE)
 	@echo "  DEPS    installing Debian packages"
 	@if ! grep -rqs '^deb-src\|^Types:.*deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then \
-		echo 'deb-src http://deb.debian.org/debian bookworm main' > /etc/apt/sources.list.d/kvm-lazytop-src.list; fi
+		echo 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main' \
+			> /etc/apt/sources.list.d/kvm-lazytop-src.list; fi
 	@DEBIAN_FRONTEND=noninteractive apt-get update -qq >$(CACHE)/apt.log 2>&1 || \
 		{ echo "deps: apt-get update failed, see $(CACHE)/apt.log"; exit 1; }
 	@DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >>$(CACHE)/apt.log 2>&1 || \
