@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <glob.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,7 +264,7 @@ static void probe_one(int s, struct kl_probe *pr, bool alt, int verbose)
 {
 	struct kl_skel *skel;
 	struct bpf_link *links[KL_SIG_MAX_PROGS] = { 0 };
-	size_t log_sz = 1 << 20;
+	size_t log_sz = 256 << 10;	/* the verifier's last lines are what we report */
 	char *log = calloc(1, log_sz);
 	int err;
 
@@ -321,16 +322,29 @@ int kl_probe_signals(struct kl_state *st, int verbose)
 	struct btf_set b = { 0 };
 	const char *tfs = tracefs_root(verbose);
 
+	bool exists[KL_SIG_NR];
+
+	/*
+	 * Hook existence first, then free our copy of the kernel BTF before
+	 * the trial loads (libbpf parses its own copy per load): the peak RSS
+	 * is set here, one vmlinux BTF at a time.
+	 */
 	b.vmlinux = btf__load_vmlinux_btf();
 	if (!b.vmlinux)
 		b.vmlinux = NULL;
 	else if (!access("/sys/kernel/btf/kvm", R_OK))
 		b.kvm = btf__parse_split("/sys/kernel/btf/kvm", b.vmlinux);
+	for (int s = 0; s < KL_SIG_NR; s++)
+		exists[s] = hook_exists(&kl_signals[s], tfs, &b);
+	btf__free(b.kvm);
+	btf__free(b.vmlinux);
+	b.kvm = b.vmlinux = NULL;
+	malloc_trim(0);
 	for (int s = 0; s < KL_SIG_NR; s++) {
 		struct kl_probe *pr = &st->probes[s];
 
 		memset(pr, 0, sizeof(*pr));
-		if (!hook_exists(&kl_signals[s], tfs, &b)) {
+		if (!exists[s]) {
 			pr->status = KL_PROBE_MISSING;
 			snprintf(pr->reason, sizeof(pr->reason), "no %s %s in this kernel",
 				 kl_signals[s].kind == KL_HOOK_FENTRY ? "function" : "tracepoint", kl_signals[s].hook);
@@ -345,9 +359,8 @@ int kl_probe_signals(struct kl_state *st, int verbose)
 					kl_signals[s].name);
 			probe_one(s, pr, true, verbose);
 		}
+		malloc_trim(0);
 	}
-	btf__free(b.kvm);
-	btf__free(b.vmlinux);
 	return 0;
 }
 
@@ -506,7 +519,7 @@ void kl_collector_close(struct kl_collector *c)
 		close(c->stats_fd);
 	free(c->meta);
 	kl_hmap_free(&c->meta_idx);
-	kl_hmap_free(&c->tids);
+	kl_hmap_free(&c->tid_map);
 	free(c->reap);
 	free(c->hot_buf);
 	free(c->key_buf);
@@ -684,7 +697,8 @@ static int on_vcpu(struct kl_collector *c, struct kl_state *st, const void *key,
 	if (c->target_tgid && v->tgid != c->target_tgid)
 		return 0;
 	if (v->vcpu_id != KL_VCPU_UNKNOWN)
-		kl_hmap_put(&c->tids, tid_key(v->tgid, v->vcpu_id), tid);
+		kl_hmap_put(&c->tid_map, tid_key(v->tgid, v->vcpu_id), tid);
+	c->nr_tids = c->tid_map.nr;
 	if (v->comm[0]) {	/* comm captured by BPF at identification */
 		struct kl_vm_meta *m = vm_meta(c, v->tgid);
 
@@ -899,7 +913,7 @@ int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 			snprintf(vm->name, sizeof(vm->name), "%s", m->name[0] ? m->name : vm->comm);
 		}
 		for (size_t j = 0; j < vm->nr_vcpus; j++) {
-			uint32_t *tid = kl_hmap_get(&c->tids, tid_key(vm->pid, vm->vcpus[j].vcpu_id));
+			uint32_t *tid = kl_hmap_get(&c->tid_map, tid_key(vm->pid, vm->vcpus[j].vcpu_id));
 
 			if (tid)
 				vm->vcpus[j].tid = *tid;

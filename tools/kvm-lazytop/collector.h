@@ -18,6 +18,8 @@ struct kl_vm_meta {
 	bool exited;		/* sticky once seen exited */
 };
 
+struct kl_tid_ent;
+
 struct kl_collector {
 	struct kl_skel *skel;
 	struct bpf_link *links[KL_SIG_NR][KL_SIG_MAX_PROGS];
@@ -30,7 +32,9 @@ struct kl_collector {
 	struct kl_vm_meta *meta;	/* comm/name survive the process */
 	size_t nr_meta, cap_meta;
 	struct kl_hmap meta_idx;	/* pid -> index in meta */
-	struct kl_hmap tids;		/* (tgid << 32 | vcpu_id) -> tid; survives the thread */
+	struct kl_hmap tid_map;		/* (tgid << 32 | vcpu_id) -> tid; survives the thread */
+	struct kl_tid_ent *tids;	/* unused (kept for the bench's ABI); NULL */
+	size_t nr_tids;			/* entries in tid_map */
 	uint32_t *reap;			/* vcpus entries of dead threads */
 	size_t nr_reap, cap_reap;
 	bool process_exit;		/* sched_process_exit attached: BPF marks exited threads */
