@@ -282,7 +282,7 @@ def tables(rep):
                  f"{p4['hists_per_vm']} histograms/VM (target <= 10 ms at 1024 VMs: "
                  f"{verdict(p4.get('met'))})")
         st = ["read_maps", "raw_batch_lookup", "delta", "snapshot_build", "percentiles_only", "render_text",
-              "state_copy", "tui_rows", "json_serialize"]
+              "state_swap", "tui_rows", "json_serialize"]
         L.append("| VMs | interval ms | " + " | ".join(st) + " |")
         L.append("|---:|---:|" + "---:|" * len(st))
         for p in p4["points"]:
