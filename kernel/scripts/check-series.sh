@@ -199,6 +199,11 @@ w1_warnings() {
 		sed -E -e "s|^$repo/||" -e 's|^\.\./linux/||' \
 		    -e 's/^([^:]+):[0-9]+:[0-9]+: warning: /\1: /' | LC_ALL=C sort
 }
+# first compiler errors of a build log (or the first make error)
+build_errors() {
+	{ grep -E ': (fatal )?error: ' "$1" || grep -F '***' "$1"; } | head -n 4 |
+		sed "s|$repo/||; s/^/        /"
+}
 # compiler warnings of files touched by the series in a build log
 touched_re=$(cat "${series[@]}" | sed -n 's|^+++ b/\(.*\)$|\1|p' | LC_ALL=C sort -u |
 	sed 's/[.[\*^$]/\\&/g' | paste -sd'|')
@@ -255,7 +260,7 @@ for i in $(seq 1 "$N"); do
 			ok=
 			what+=("$tgt FAILED")
 			fail "prefix $i ($b): $tgt build failed:"
-			grep -E ': (error|fatal error): |\*\*\* ' "$log" | head -n 6 | sed "s|$repo/||; s/^/        /"
+			build_errors "$log"
 		fi
 		tw=$(touched_warnings "$log")
 		if [ -n "$tw" ]; then
@@ -285,7 +290,7 @@ for i in $(seq 1 "$N"); do
 				ok=
 				what+=("selftests FAILED")
 				fail "prefix $i ($b): selftests build failed (${sttargets[*]}):"
-				grep -E ': (error|fatal error): |\*\*\* ' "$log" | head -n 6 | sed "s|$repo/||; s/^/        /"
+				build_errors "$log"
 			fi
 			tw=$(touched_warnings "$log")
 			if [ -n "$tw" ]; then
