@@ -1,0 +1,388 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""kvm-lazytop riscv64 demo: side-by-side summary and the check-riscv-e2e
+assertions, from result directories written by run-scenario.sh.
+
+  lzdemo.py summary BASE_DIR PATCHED_DIR          side-by-side table (stdout)
+  lzdemo.py check --dirty-patched D --dirty-base D --reload-patched D
+                  --filter-patched D [--reload-base D]
+  lzdemo.py perf FILE                            dirty_log_perf_test figures (JSON)
+"""
+import json
+import os
+import re
+import statistics
+import sys
+
+LOAD_REASONS = ["fast", "first_load", "other_pcpu", "csr_dirty", "cpu_reset", "other_vcpu"]
+FAULT_REASONS = ["fast", "spurious", "not_write", "not_logging", "no_leaf", "huge_leaf",
+                 "not_host_writable", "inval_retry", "pte_changed", "retry_limit"]
+
+
+def read(path, default=""):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return default
+
+
+def snapshot(d, job="lazytop-vmm"):
+    txt = read(os.path.join(d, job + ".stdout"))
+    if not txt.strip():
+        return None
+    return json.loads(txt)
+
+
+def vm_of(snap, pid=None):
+    if not snap or not snap.get("vms"):
+        return None
+    if pid is None:
+        pid = snap.get("target", {}).get("pid")
+    for v in snap["vms"]:
+        if pid is None or v.get("pid") == pid:
+            return v
+    return None
+
+
+def perf(text):
+    """Parse dirty_log_perf_test output (one or more guest modes)."""
+    modes = re.findall(r"^Testing guest mode: (.*)$", text, re.M)
+    f = lambda pat: [float(x) for x in re.findall(pat, text, re.M)]
+    dirty = [(int(i), float(t)) for i, t in
+             re.findall(r"^Iteration (\d+) dirty memory time: ([\d.]+)s", text, re.M)]
+    clear = [(int(i), float(t)) for i, t in
+             re.findall(r"^Iteration (\d+) clear dirty log time: ([\d.]+)s", text, re.M)]
+    after1 = lambda xs: [t for i, t in xs if i > 1]
+    return {
+        "modes": modes,
+        "populate_s": f(r"^Populate memory time: ([\d.]+)s"),
+        "enable_s": f(r"^Enabling dirty logging time: ([\d.]+)s"),
+        "dirty_s": [t for _, t in dirty],
+        "dirty_after_first_s": after1(dirty),
+        "clear_s": [t for _, t in clear],
+        "clear_after_first_s": after1(clear),
+        "iterations": max([i for i, _ in dirty], default=0),
+    }
+
+
+def mean(xs):
+    return statistics.fmean(xs) if xs else None
+
+
+def fmt_s(x):
+    return "-" if x is None else ("%.3fs" % x if x >= 0.1 else "%.1fms" % (x * 1e3))
+
+
+def fmt_ns(x):
+    if x is None:
+        return "-"
+    for unit, div in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if x >= div:
+            return "%.1f%s" % (x / div, unit)
+    return "%dns" % x
+
+
+def hist(v, name):
+    h = (v or {}).get("histograms", {}).get(name)
+    return h
+
+
+def hist_str(v, name, unav):
+    if name in unav:
+        return "unavailable"
+    h = hist(v, name)
+    if not h:
+        return "-"
+    if not h["count"]:
+        return "empty"
+    return "%s / %s (n=%d)" % (fmt_ns(h["p50"]), fmt_ns(h["p99"]), h["count"])
+
+
+def side(d):
+    snap = snapshot(d)
+    v = vm_of(snap)
+    p = perf(read(os.path.join(d, "vmm.stdout")))
+    return snap, v, p
+
+
+def summary(base_dir, patched_dir, out=sys.stdout):
+    cols = []
+    for label, d in (("base", base_dir), ("patched", patched_dir)):
+        snap, v, p = side(d)
+        cols.append((label, snap, v, p))
+    rows = []
+
+    def row(name, fn):
+        vals = []
+        for label, snap, v, p in cols:
+            try:
+                vals.append(fn(snap, v, p))
+            except (KeyError, TypeError, ZeroDivisionError):
+                vals.append("-")
+        rows.append((name, vals))
+
+    c = lambda v: (v or {}).get("counters", {})
+    unav = lambda s: set((s or {}).get("unavailable", []))
+    row("guest modes run", lambda s, v, p: str(len(p["modes"])))
+    row("populate time", lambda s, v, p: fmt_s(mean(p["populate_s"])))
+    row("dirty memory time / iter", lambda s, v, p: fmt_s(mean(p["dirty_s"])))
+    row("  iterations after the 1st", lambda s, v, p: fmt_s(mean(p["dirty_after_first_s"])))
+    row("clear dirty log time / iter", lambda s, v, p: fmt_s(mean(p["clear_s"])))
+    row("probes (series tracepoints)", lambda s, v, p: ", ".join(
+        "%s=%s" % (k.replace("kvm_riscv_", ""), s["probes"].get(k, "?"))
+        for k in ("kvm_riscv_gstage_fault", "kvm_riscv_vcpu_load")))
+
+    def hit(s, v, p):
+        cc = c(v)
+        if "gstage_fault_fast" not in cc:
+            return "n/a (gstage_fault tracepoint missing)"
+        tot = sum(cc.get("gstage_fault_" + r, 0) for r in FAULT_REASONS)
+        fast = cc["gstage_fault_fast"] + cc["gstage_fault_spurious"]
+        return "%.1f%% (%d of %d faults)" % (100.0 * fast / tot, fast, tot) if tot else "no faults"
+    row("fast-path hit rate", hit)
+
+    def slow(s, v, p):
+        cc = c(v)
+        if "gstage_fault_fast" not in cc:
+            return "n/a"
+        parts = ["%s %d" % (r.upper(), cc["gstage_fault_" + r]) for r in FAULT_REASONS[2:]
+                 if cc.get("gstage_fault_" + r)]
+        return ", ".join(parts) or "none"
+    row("slow-path reasons", slow)
+    row("store faults (exit-based)", lambda s, v, p: str(hist(v, "fault_latency_ns")["count"]))
+    row("fault latency p50/p99 all", lambda s, v, p: hist_str(v, "fault_latency_ns", unav(s)))
+    row("  fast path", lambda s, v, p: hist_str(v, "fault_latency_fast_ns", unav(s)))
+    row("  slow path", lambda s, v, p: hist_str(v, "fault_latency_slow_ns", unav(s)))
+
+    def loads(s, v, p):
+        cc = c(v)
+        if "vcpu_load_fast" not in cc:
+            return "n/a (vcpu_load tracepoint missing)"
+        return ", ".join("%s %d" % (r.upper(), cc["vcpu_load_" + r]) for r in LOAD_REASONS
+                         if cc.get("vcpu_load_" + r)) or "none"
+    row("vcpu_load reasons", loads)
+    row("reload prediction", lambda s, v, p: "same_cpu %d, migrated %d, other_vcpu %d%s" % (
+        c(v)["reload_pred_same_cpu"], c(v)["reload_pred_migrated"], c(v)["reload_pred_other_vcpu"],
+        "" if not v.get("prediction") or v["prediction"].get("agreement") is None
+        else ", agreement %.1f%%" % (100 * v["prediction"]["agreement"])))
+    row("vcpu_load latency p50/p99", lambda s, v, p: hist_str(v, "vcpu_load_ns", unav(s)))
+    row("kvm-lazytop BPF time", lambda s, v, p: "%s (%d events, %.1fus/event)" % (
+        fmt_ns(s["overhead"]["bpf_run_time_ns"]), s["overhead"]["bpf_events"],
+        s["overhead"]["bpf_run_time_ns"] / max(1, s["overhead"]["bpf_events"]) / 1e3))
+    row("kvm-lazytop collector", lambda s, v, p: "%.2f%% CPU, max RSS %d kB, drops %d" % (
+        s["overhead"]["collector_cpu_pct"], s["overhead"]["collector_maxrss_kb"],
+        sum(s["overhead"]["drops"].values())))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max([len("base")] + [len(r[1][0]) for r in rows])
+    print("%-*s  %-*s  %s" % (w0, "", w1, "base", "patched"), file=out)
+    for name, vals in rows:
+        print("%-*s  %-*s  %s" % (w0, name, w1, vals[0], vals[1]), file=out)
+    bp, pp = cols[0][3], cols[1][3]
+    for what, key in (("dirty memory time", "dirty_after_first_s"), ("clear dirty log time", "clear_after_first_s"),
+                      ("populate time", "populate_s")):
+        b, q = mean(bp[key]), mean(pp[key])
+        if b and q:
+            print("patched/base %-22s %.2fx" % (what, q / b), file=out)
+
+
+# ---------------------------------------------------------------- checks
+
+class Checks:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def ok(self, cond, msg):
+        if cond:
+            self.passed += 1
+            print("  PASS  " + msg)
+        else:
+            self.failed += 1
+            print("  FAIL  " + msg)
+        return cond
+
+
+def tracecounts(d):
+    """{(event, reason, tgid): count} from lz_util tracecount, plus (in, written)."""
+    res, ent = {}, None
+    for line in read(os.path.join(d, "tracecount.stdout")).splitlines():
+        f = line.split("\t")
+        if f[0] == "#entries":
+            ent = (int(f[1]), int(f[2]))
+            continue
+        if len(f) == 5:
+            k = (f[1], f[2], int(f[3]))
+            res[k] = res.get(k, 0) + int(f[0])
+    return res, ent
+
+
+def job_ok(d, name):
+    for line in read(os.path.join(d, "status")).splitlines():
+        f = line.split("\t")
+        if f[0] == name:
+            return f[1] == "exit=0"
+    return False
+
+
+def expected_fast(p, vcpus, mem_bytes, page=4096):
+    """Write faults on present 4K leaves while dirty logging is on.
+
+    dirty_log_perf_test (memstress): each vCPU owns mem_bytes/page guest
+    pages (partitioned, -w 100: every page written once per pass).  Pass 0
+    ("populate") runs BEFORE dirty logging is enabled: those faults map the
+    pages (slow path, reason NOT_LOGGING).  Enabling logging write-protects
+    every leaf (kvm_arch_commit_memory_region -> gstage_wp_memory_region,
+    also with KVM_DIRTY_LOG_INITIALLY_SET), and every pass 1..i re-dirties
+    every page, after which KVM_CLEAR_DIRTY_LOG write-protects them again.
+    Leaves are 4K: riscv's kvm_riscv_gstage_map() only maps huge leaves for
+    hugetlbfs VMAs (no THP support in 6.12's G-stage code) and forces
+    PAGE_SIZE when logging; the backing is anonymous memory.  So no pass
+    hits a huge leaf (HUGE_LEAF must be 0) and each logged write is one
+    fault on a present, host-writable 4K leaf, taken by the fast path:
+        expected = modes * vcpus * (mem_bytes / 4K) * iterations
+    """
+    return len(p["modes"]) * vcpus * (mem_bytes // page) * p["iterations"]
+
+
+def dirty_params(d):
+    """vCPUs and bytes per vCPU of the targeted dirty_log_perf_test (scenario.scn)."""
+    for line in read(os.path.join(d, "scenario.scn")).splitlines():
+        if line.startswith("run --bg vmm ") and "dirty_log_perf_test" in line:
+            args = line.split("dirty_log_perf_test", 1)[1].split()
+            v, b = 1, "1G"
+            for i, w in enumerate(args[:-1]):
+                if w == "-v":
+                    v = int(args[i + 1])
+                elif w == "-b":
+                    b = args[i + 1]
+            m = re.match(r"(\d+)([KMGT]?)", b.upper())
+            mem = int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[m.group(2)]
+            return v, mem
+    return 2, 64 << 20
+
+
+def check(a):
+    ck = Checks()
+    # ---- patched dirty: exact fault counts
+    d = a["dirty-patched"]
+    print("dirty (patched): %s" % d)
+    snap = snapshot(d)
+    v = vm_of(snap)
+    p = perf(read(os.path.join(d, "vmm.stdout")))
+    if ck.ok(job_ok(d, "vmm") and job_ok(d, "lazytop-vmm") and v is not None,
+             "VMM and kvm-lazytop exited 0, snapshot has the VMM"):
+        cc = v["counters"]
+        vcpus, mem = dirty_params(d)
+        exp = expected_fast(p, vcpus, mem)
+        print("        derivation: %d mode(s) x %d vCPUs x %d pages (%d MiB / 4 KiB) x %d logged passes = %d"
+              % (len(p["modes"]), vcpus, mem // 4096, mem >> 20, p["iterations"], exp))
+        fast = cc.get("gstage_fault_fast")
+        ck.ok(fast == exp, "gstage_fault_fast = %s, expected %d" % (fast, exp))
+        present = sum(cc.get("gstage_fault_" + r, 0) for r in
+                      ("fast", "spurious", "not_host_writable", "pte_changed", "retry_limit", "huge_leaf"))
+        ck.ok(present and fast is not None and fast >= 0.99 * present,
+              "fast >= 99%% of write faults on present leaves while logging (%s of %d)" % (fast, present))
+        ck.ok(cc.get("gstage_fault_huge_leaf") == 0, "no HUGE_LEAF faults (%s); THP: %s" % (
+            cc.get("gstage_fault_huge_leaf"), read(os.path.join(d, "thp_enabled")).strip() or "n/a"))
+        tc, ent = tracecounts(d)
+        pid = snap["target"]["pid"]
+        ck.ok(ent is not None and ent[0] == ent[1], "trace ring buffer lost nothing (entries %s)" % (ent,))
+        for r in FAULT_REASONS:
+            t = tc.get(("kvm_riscv_gstage_fault", r.upper(), pid), 0)
+            k = cc.get("gstage_fault_" + r, 0)
+            if t or k:
+                ck.ok(t == k, "tracefs kvm_riscv_gstage_fault %s for pid %d = %d, kvm-lazytop %d" % (
+                    r.upper(), pid, t, k))
+        tot_t = sum(n for (e, r, g), n in tc.items() if e == "kvm_riscv_gstage_fault" and g == pid)
+        tot_k = sum(cc.get("gstage_fault_" + r, 0) for r in FAULT_REASONS)
+        counts = dict(l.split("\t") for l in read(os.path.join(d, "counts")).splitlines() if "\t" in l)
+        ck.ok(tot_t == tot_k, "all gstage faults: tracefs %d = kvm-lazytop %d" % (tot_t, tot_k))
+    # ---- base: probes missing, exit-based fault latency
+    d = a["dirty-base"]
+    print("dirty (base): %s" % d)
+    snap = snapshot(d)
+    v = vm_of(snap)
+    if ck.ok(v is not None and job_ok(d, "lazytop-vmm"), "kvm-lazytop snapshot present"):
+        for t in ("kvm_riscv_vcpu_load", "kvm_riscv_vcpu_put", "kvm_riscv_gstage_fault",
+                  "kvm_riscv_gstage_pte_update"):
+            ck.ok(snap["probes"].get(t) == "missing", "probes.%s = %s" % (t, snap["probes"].get(t)))
+        h = hist(v, "fault_latency_ns")
+        ck.ok(h is not None and h["count"] > 0 and h["buckets"],
+              "fault_latency_ns non-empty (count %s)" % (h and h["count"]))
+        ck.ok("gstage_fault_fast" not in v["counters"] and "gstage_fault_fast" in snap["unavailable"],
+              "series counters omitted and listed unavailable")
+        ck.ok(v["counters"].get("exits", 0) > 0 and "reload_pred_same_cpu" in v["counters"],
+              "exits (%s) and reload prediction counters reported" % v["counters"].get("exits"))
+    # ---- reload
+    d = a["reload-patched"]
+    print("reload (patched): %s" % d)
+    tc, ent = tracecounts(d)
+    for mode, want in (("fast", "fast"), ("other-vcpu", "other_vcpu"), ("other-pcpu", "other_pcpu"),
+                       ("csr-dirty", "csr_dirty")):
+        snap = snapshot(d, "lazytop-" + mode)
+        v = vm_of(snap)
+        if not ck.ok(v is not None and job_ok(d, mode), "%s: VMM ok, snapshot present" % mode):
+            continue
+        cc = v["counters"]
+        loads = {r: cc.get("vcpu_load_" + r, 0) for r in LOAD_REASONS}
+        dom = max(loads, key=loads.get)
+        ck.ok(dom == want, "%s: dominant vcpu_load reason %s (%s)" % (
+            mode, dom.upper(), ", ".join("%s %d" % (r, n) for r, n in loads.items() if n)))
+        pid = snap["target"]["pid"]
+        t = {r: tc.get(("kvm_riscv_vcpu_load", r.upper(), pid), 0) for r in LOAD_REASONS}
+        ck.ok(t == loads, "%s: tracefs vcpu_load reasons for pid %d equal kvm-lazytop's" % (mode, pid))
+        pr = v.get("prediction") or {}
+        ag = pr.get("agreement")
+        msg = "%s: prediction agreement %s over %s loads" % (
+            mode, "-" if ag is None else "%.1f%%" % (100 * ag), pr.get("loads_compared"))
+        if mode == "csr-dirty":
+            # The predictor only sees scheduling (CPU, last vCPU on it); it
+            # cannot see KVM_SET_ONE_REG, so CSR_DIRTY loads are predicted
+            # "same_cpu" by construction: report, do not assert.
+            print("  INFO  " + msg + " (CSR_DIRTY is not predictable from scheduling)")
+        else:
+            ck.ok(ag is not None and ag >= 0.95, msg)
+    # ---- filtering
+    d = a["filter-patched"]
+    print("filter (patched, second VMM running): %s" % d)
+    snap = snapshot(d)
+    v = vm_of(snap)
+    if ck.ok(v is not None and job_ok(d, "vmm") and job_ok(d, "other"), "both VMMs and kvm-lazytop ok"):
+        pid = snap["target"]["pid"]
+        tc, ent = tracecounts(d)
+        others = {g for (e, r, g) in tc if e == "kvm_riscv_gstage_fault" and g != pid}
+        ck.ok(len(others) >= 1, "the other VMM faulted too (tgids %s)" % sorted(others))
+        ck.ok(len(snap["vms"]) == 1 and v["pid"] == pid, "snapshot holds only the target VM")
+        cc = v["counters"]
+        for r in FAULT_REASONS:
+            t = tc.get(("kvm_riscv_gstage_fault", r.upper(), pid), 0)
+            k = cc.get("gstage_fault_" + r, 0)
+            if t or k:
+                ck.ok(t == k, "pid %d %s: tracefs %d = kvm-lazytop %d" % (pid, r.upper(), t, k))
+        p = perf(read(os.path.join(d, "vmm.stdout")))
+        exp = expected_fast(p, *dirty_params(d))
+        ck.ok(cc.get("gstage_fault_fast") == exp, "gstage_fault_fast %s = expected %d (unchanged by the other VMM)"
+              % (cc.get("gstage_fault_fast"), exp))
+    print("%d passed, %d failed" % (ck.passed, ck.failed))
+    return 0 if ck.failed == 0 else 1
+
+
+def main():
+    if len(sys.argv) >= 4 and sys.argv[1] == "summary":
+        summary(sys.argv[2], sys.argv[3])
+        return 0
+    if len(sys.argv) == 3 and sys.argv[1] == "perf":
+        print(json.dumps(perf(read(sys.argv[2])), indent=1))
+        return 0
+    if len(sys.argv) >= 2 and sys.argv[1] == "check":
+        a = {}
+        it = iter(sys.argv[2:])
+        for k in it:
+            a[k.lstrip("-")] = next(it)
+        return check(a)
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
