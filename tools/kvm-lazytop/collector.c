@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -99,6 +101,33 @@ int kl_check_support(int verbose)
 }
 
 /* ---------------------------------------------------------------- probing */
+
+/*
+ * Kernel BTF without the read buffer: libbpf 1.5 reads the 5+ MiB file
+ * into a malloc'd buffer and btf_new() copies it again, so a parse briefly
+ * holds two copies.  Mapping the sysfs file (kernel >= 6.16; PFN-mapped,
+ * not counted in RSS) and parsing from the mapping keeps one.  Used for
+ * the probe's hook-existence checks (libbpf's own loads still read()).
+ */
+static struct btf *kl_load_vmlinux_btf(void)
+{
+	const char *path = "/sys/kernel/btf/vmlinux";
+	struct btf *btf = NULL;
+	struct stat sb;
+	void *map = MAP_FAILED;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && !fstat(fd, &sb) && sb.st_size > 0)
+		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (map == MAP_FAILED)
+		return btf__parse(path, NULL);	/* older kernels: read() copy */
+	btf = btf__new(map, (uint32_t)sb.st_size);
+	munmap(map, (size_t)sb.st_size);
+	return btf;
+}
+
 
 static const char *tracefs_root(int verbose)
 {
@@ -329,7 +358,7 @@ int kl_probe_signals(struct kl_state *st, int verbose)
 	 * the trial loads (libbpf parses its own copy per load): the peak RSS
 	 * is set here, one vmlinux BTF at a time.
 	 */
-	b.vmlinux = btf__load_vmlinux_btf();
+	b.vmlinux = kl_load_vmlinux_btf();
 	if (!b.vmlinux)
 		b.vmlinux = NULL;
 	else if (!access("/sys/kernel/btf/kvm", R_OK))

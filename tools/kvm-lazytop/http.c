@@ -24,6 +24,73 @@
 #include "commands.h"
 #include "prom_internal.h"
 
+#ifdef KL_MHD_DLOPEN
+/*
+ * kvm-lazytop (dynamic build) loads libmicrohttpd and its TLS stack
+ * (gnutls, p11-kit, nettle, gmp...: ~2.4 MiB resident) only for --listen,
+ * and only after the BPF load: they are not resident while libbpf parses
+ * the kernel BTF, which sets the peak RSS.
+ */
+#include <dlfcn.h>
+
+#ifndef KL_MHD_SONAME
+#define KL_MHD_SONAME "libmicrohttpd.so.12"
+#endif
+
+static struct {
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_destroy_response) *destroy_response;
+	__typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+} mhd;
+
+static int mhd_load(void)
+{
+	void *h;
+
+	if (mhd.start_daemon)
+		return 0;
+	h = dlopen(KL_MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		h = dlopen("libmicrohttpd.so", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		fprintf(stderr, "kvm-lazytop: --listen: cannot load libmicrohttpd: %s\n", dlerror());
+		return -1;
+	}
+#define MHD_SYM(n) do { *(void **)&mhd.n = dlsym(h, "MHD_" #n); if (!mhd.n) goto bad; } while (0)
+	MHD_SYM(add_response_header);
+	MHD_SYM(create_response_from_buffer);
+	MHD_SYM(destroy_response);
+	MHD_SYM(lookup_connection_value);
+	MHD_SYM(queue_response);
+	MHD_SYM(stop_daemon);
+	MHD_SYM(start_daemon);	/* last: it marks the table complete */
+#undef MHD_SYM
+	return 0;
+bad:
+	fprintf(stderr, "kvm-lazytop: --listen: libmicrohttpd lacks a symbol: %s\n", dlerror());
+	mhd.start_daemon = NULL;
+	dlclose(h);
+	return -1;
+}
+
+#define MHD_add_response_header		mhd.add_response_header
+#define MHD_create_response_from_buffer	mhd.create_response_from_buffer
+#define MHD_destroy_response		mhd.destroy_response
+#define MHD_lookup_connection_value	mhd.lookup_connection_value
+#define MHD_queue_response		mhd.queue_response
+#define MHD_start_daemon		mhd.start_daemon
+#define MHD_stop_daemon			mhd.stop_daemon
+#else
+static int mhd_load(void)
+{
+	return 0;
+}
+#endif
+
 #define HTTP_MAX_CONNECTIONS	64
 #define HTTP_PER_IP_CONNECTIONS	32
 #define HTTP_TIMEOUT_S		10
@@ -202,6 +269,8 @@ int http_serve(const struct kl_http_opts *opts, struct kl_http **srv)
 			opts && opts->addr ? opts->addr : "(null)");
 		return 2;
 	}
+	if (mhd_load())
+		return 1;
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		fprintf(stderr, "kvm-lazytop: --listen: out of memory\n");
