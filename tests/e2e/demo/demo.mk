@@ -30,11 +30,11 @@ demo_stage = printf '  %-8s %s\n' DEMO "$(1)"
 
 # Everything a boot needs; each step is cached (kernel/selftest scripts by
 # input hash, the tool by make).
+DEMO_KERNELS ?= base patched
+demo-dirty demo-reload: DEMO_KERNELS = $(VARIANT)
 demo-prereqs: deps
-	@$(call demo_stage,kernel base)
-	@$(KSCRIPTS)/build-kernel.sh base >/dev/null
-	@$(call demo_stage,kernel patched)
-	@$(KSCRIPTS)/build-kernel.sh patched >/dev/null
+	@set -e; for v in $(DEMO_KERNELS); do $(call demo_stage,kernel $$v); \
+		$(KSCRIPTS)/build-kernel.sh $$v >/dev/null; done
 	@$(call demo_stage,riscv64 kvm-lazytop)
 	@$(MAKE) --no-print-directory -s ARCH=riscv64 tool >$(CACHE)/logs/demo-tool-riscv64.log 2>&1 || \
 		{ tail -n 20 $(CACHE)/logs/demo-tool-riscv64.log; exit 1; }

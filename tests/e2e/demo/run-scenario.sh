@@ -21,6 +21,9 @@
 #
 # Needs: build/riscv64/kvm-lazytop (make ARCH=riscv64 tool).
 set -euo pipefail
+# One compound command: bash parses it whole, so editing this file while a
+# (long) boot runs cannot derail that run.
+{
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 ks=$top/kernel/scripts
@@ -37,8 +40,13 @@ while [ $# -gt 0 ]; do
 done
 tool=$top/build/riscv64/kvm-lazytop
 [ -x "$tool" ] || { echo "run-scenario.sh: $tool missing (make ARCH=riscv64 tool)" >&2; exit 1; }
+# LZ_KERNEL_base / LZ_KERNEL_patched: use that Image directory instead
+# (debugging a kernel built outside build-kernel.sh)
+kvar=LZ_KERNEL_$variant
+if [ -n "${!kvar:-}" ]; then kdir=${!kvar}; else
 kdir=$("$ks/build-kernel.sh" "$variant" 2>/dev/null) || {
 	echo "run-scenario.sh: kernel $variant does not build (kernel/scripts/build-kernel.sh $variant)" >&2; exit 1; }
+fi
 wl=$("$top/tests/workloads/riscv/build.sh")
 
 rm -rf "$out"; mkdir -p "$out"
@@ -133,3 +141,4 @@ if [ -n "$tailpid" ]; then
 fi
 cat "$out/run-qemu.err" >&2
 exit "$rc"
+}
