@@ -122,7 +122,7 @@ def main():
     if not a.expect_fail and any(n.startswith('dirty_log_test.m') for n, _, _ in tests):
         helptxt = read(os.path.join(out, 'dirty_log_test.modes.stdout'))
         supported = {int(m.group(1)): m.group(2) for m in re.finditer(
-            r'^\s*(\d+):\s+(\S+) \(supported\)', helptxt, re.M)}
+            r'^\s*(\d+):\s+(.*?)\s*\(supported\)\s*$', helptxt, re.M)}
         ran = {int(n[len('dirty_log_test.m'):]) for n, _, _ in tests
                if n.startswith('dirty_log_test.m')}
         lines.append('  dirty_log_test guest modes supported: ' +
