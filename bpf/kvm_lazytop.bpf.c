@@ -107,6 +107,21 @@ struct {
 /* Next free slot (userspace reads it to bound its walk of `hot`). */
 __u32 next_slot = 0;
 
+/*
+ * Internal: a 4096-bit filter of the tgids that ever had a `vcpus` entry
+ * (bit tgid % 4096, set before the entry is created, never cleared).  A
+ * next task whose bit is clear has no entry, so sched_switch skips the
+ * `vcpus` lookup with one load of a read-mostly line (next->tgid shares
+ * its cache line with next->pid, which is read anyway).
+ */
+#define KL_TGID_WORDS	64
+__u64 tgid_filter[KL_TGID_WORDS] = {};
+
+static __always_inline bool kl_tgid_maybe_tracked(__u32 tgid)
+{
+	return tgid_filter[(tgid >> 6) & (KL_TGID_WORDS - 1)] & (1ULL << (tgid & 63));
+}
+
 #define KL_SLOT_NONE	(~0U)
 
 /* Zero value used to create hash entries (large enough for every map). */
@@ -155,6 +170,9 @@ static __always_inline void kl_count(__u32 tgid, __s32 vcpu_id, __u32 idx)
 {
 	struct kl_counters *c = kl_counters(tgid, vcpu_id);
 
+	/* keep the bound check next to the access (the verifier may have lost
+	 * the caller's range of idx across spills) */
+	barrier_var(idx);
 	if (c && idx < KL_C_NR)
 		c->c[idx]++;
 }
@@ -365,6 +383,9 @@ static __always_inline struct kl_vcpu_state *kl_state_create(__u32 tid, __u32 tg
 
 		BPF_CORE_READ_STR_INTO(&s.comm, t, group_leader, comm);
 	}
+	/* the filter bit first: a tgid whose bit is clear never has an entry */
+	if (!kl_tgid_maybe_tracked(tgid))
+		__sync_fetch_and_or(&tgid_filter[(tgid >> 6) & (KL_TGID_WORDS - 1)], 1ULL << (tgid & 63));
 	err = bpf_map_update_elem(&vcpus, &tid, &s, BPF_NOEXIST);
 	if (err && err != -KL_EEXIST) {
 		kl_drop(KL_D_VCPU_MAP_FULL);
@@ -410,7 +431,8 @@ static __always_inline void kl_predict(struct kl_vcpu_state *st, __u32 tid,
 		pred = KL_PRED_OTHER_VCPU;
 	else
 		pred = KL_PRED_SAME_CPU;
-	kl_count(st->tgid, st->vcpu_id, KL_C_PRED + pred);
+	if (!kl_hot_add(kl_slot(st), KL_HOT_PRED + pred, 1))
+		kl_count(st->tgid, st->vcpu_id, KL_C_PRED + pred);
 	st->pending_pred = pred + 1;
 }
 
@@ -451,7 +473,8 @@ static __always_inline void kl_on_run_exit(__u32 tid, __s32 cpu, __u64 now)
 
 	if (!st || !st->run_start_ns)
 		return;
-	kl_count(st->tgid, st->vcpu_id, KL_C_KVM_RUNS);
+	if (!kl_hot_add(kl_slot(st), KL_HOT_KVM_RUNS, 1))
+		kl_count(st->tgid, st->vcpu_id, KL_C_KVM_RUNS);
 	kl_latency(st->tgid, KL_H_KVM_RUN, KL_SUB_ALL, st->run_start_ns, now);
 	st->run_start_ns = 0;
 	st->off_start_ns = 0;
@@ -935,10 +958,33 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(kl_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	struct kl_cur *cur = kl_cur();
+	__u32 ptid = prev->pid, ntid = next->pid;
 
-	kl_on_switch(bpf_get_smp_processor_id(), 0, prev, (__u32)id, id >> 32, prev_state, 0,
-		     next->pid, next->tgid, true);
+	/*
+	 * Fast path, exactly what kl_on_switch() does when neither side is a
+	 * tracked thread: prev is untracked per the per-CPU cache, next is a
+	 * foreign tgid or a tgid that never had a `vcpus` entry (tgid_filter).
+	 * prev is current: plain loads, no pid_tgid helper.
+	 */
+	__u32 ntgid = next->tgid;
+
+	if (cur && cur->tid == ptid && !cur->tracked &&
+	    (kl_reject(ntgid) || !kl_tgid_maybe_tracked(ntgid))) {
+		if (ptid && kl_task_is_loaded_vcpu(prev, 0, true)) {
+			struct kl_cpu_state *cs = kl_cpu();
+
+			if (cs)
+				cs->last_vcpu_tid = ptid;
+		}
+		cur->tid = ntid;
+		cur->vcpu_id = KL_VCPU_UNKNOWN;
+		cur->slot = 0;
+		cur->tracked = 0;
+		return 0;
+	}
+	kl_on_switch(bpf_get_smp_processor_id(), 0, prev, ptid, prev->tgid, prev_state, 0,
+		     ntid, ntgid, true);
 	return 0;
 }
 

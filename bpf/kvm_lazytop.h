@@ -200,6 +200,8 @@ enum kl_hot_idx {
 	KL_HOT_FAST_PAGE_FAULTS,
 	KL_HOT_SCHED_OUT,
 	KL_HOT_PREEMPTIONS,
+	KL_HOT_PRED,			/* + enum kl_reload_pred */
+	KL_HOT_KVM_RUNS = KL_HOT_PRED + KL_PRED_NR,
 	KL_HOT_NR,
 };
 

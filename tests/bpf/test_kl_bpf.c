@@ -130,6 +130,10 @@ static int hot_idx(unsigned int idx)
 	case KL_C_FAST_PAGE_FAULTS: return KL_HOT_FAST_PAGE_FAULTS;
 	case KL_C_SCHED_OUT: return KL_HOT_SCHED_OUT;
 	case KL_C_PREEMPTIONS: return KL_HOT_PREEMPTIONS;
+	case KL_C_PRED + KL_PRED_SAME_CPU: return KL_HOT_PRED + KL_PRED_SAME_CPU;
+	case KL_C_PRED + KL_PRED_MIGRATED: return KL_HOT_PRED + KL_PRED_MIGRATED;
+	case KL_C_PRED + KL_PRED_OTHER_VCPU: return KL_HOT_PRED + KL_PRED_OTHER_VCPU;
+	case KL_C_KVM_RUNS: return KL_HOT_KVM_RUNS;
 	}
 	return -1;
 }

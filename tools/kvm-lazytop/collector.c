@@ -766,6 +766,10 @@ static const int hot_to_counter[KL_HOT_NR] = {
 	[KL_HOT_FAST_PAGE_FAULTS] = KL_C_FAST_PAGE_FAULTS,
 	[KL_HOT_SCHED_OUT] = KL_C_SCHED_OUT,
 	[KL_HOT_PREEMPTIONS] = KL_C_PREEMPTIONS,
+	[KL_HOT_PRED + KL_PRED_SAME_CPU] = KL_C_PRED + KL_PRED_SAME_CPU,
+	[KL_HOT_PRED + KL_PRED_MIGRATED] = KL_C_PRED + KL_PRED_MIGRATED,
+	[KL_HOT_PRED + KL_PRED_OTHER_VCPU] = KL_C_PRED + KL_PRED_OTHER_VCPU,
+	[KL_HOT_KVM_RUNS] = KL_C_KVM_RUNS,
 };
 
 static int read_array(int fd, uint32_t n, size_t vsz, void *keys, void *vals)
