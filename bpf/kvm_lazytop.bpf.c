@@ -940,6 +940,8 @@ int BPF_PROG(kl_kvm_dirty_ring_push, struct kvm_dirty_ring *ring)
 SEC("raw_tp/kvm_fpu")
 int BPF_PROG(kl_kvm_fpu, int load)
 {
+	if (!load)	/* half of the events: decided before any helper call */
+		return 0;
 	KL_PROLOGUE();
 	kl_on_fpu(tid, tgid, load);
 	return 0;
