@@ -80,6 +80,8 @@ struct kl_cur {
 	__s32 vcpu_id;
 	__u32 slot;		/* hot-counter slot + 1 of tid, 0 none */
 	__u32 tracked;		/* tid has a `vcpus` entry */
+	__u32 live;		/* a production sched_switch program ran on this CPU */
+	__u32 pad;
 };
 
 struct {
@@ -103,6 +105,29 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kl_counter_key);
 } slot_key SEC(".maps");
+
+/*
+ * Once a production sched_switch program has run on this CPU, every
+ * switch-in rewrites cur, so cur describes the current thread: the hot
+ * events may count into cur->slot without asking for the current tid
+ * (cur->slot is non-zero only for a tracked thread of an accepted tgid).
+ */
+static __always_inline bool kl_hot_cur(__u32 hidx)
+{
+	__u32 zero = 0;
+	struct kl_cur *c = bpf_map_lookup_elem(&cur_vcpu, &zero);
+	struct kl_hot_counters *h;
+	__u32 s;
+
+	if (!c || !c->live || !c->slot)
+		return false;
+	s = c->slot - 1;
+	h = bpf_map_lookup_elem(&hot, &s);
+	if (!h || hidx >= KL_HOT_NR)
+		return false;
+	h->c[hidx]++;
+	return true;
+}
 
 /* Next free slot (userspace reads it to bound its walk of `hot`). */
 __u32 next_slot = 0;
@@ -932,6 +957,8 @@ int BPF_PROG(kl_kvm_userspace_exit, __u32 reason)
 SEC("raw_tp/kvm_dirty_ring_push")
 int BPF_PROG(kl_kvm_dirty_ring_push, struct kvm_dirty_ring *ring)
 {
+	if (kl_hot_cur(KL_HOT_DIRTY_PAGES))
+		return 0;
 	KL_PROLOGUE();
 	kl_on_dirty_ring_push(tid, tgid, ring);
 	return 0;
@@ -941,6 +968,8 @@ SEC("raw_tp/kvm_fpu")
 int BPF_PROG(kl_kvm_fpu, int load)
 {
 	if (!load)	/* half of the events: decided before any helper call */
+		return 0;
+	if (kl_hot_cur(KL_HOT_FPU_LOADS))
 		return 0;
 	KL_PROLOGUE();
 	kl_on_fpu(tid, tgid, load);
@@ -983,10 +1012,14 @@ int BPF_PROG(kl_sched_switch, bool preempt, struct task_struct *prev,
 		cur->vcpu_id = KL_VCPU_UNKNOWN;
 		cur->slot = 0;
 		cur->tracked = 0;
+		cur->live = 1;
 		return 0;
 	}
 	kl_on_switch(bpf_get_smp_processor_id(), 0, prev, ptid, prev->tgid, prev_state, 0,
 		     ntid, ntgid, true);
+	cur = kl_cur();
+	if (cur)
+		cur->live = 1;
 	return 0;
 }
 
@@ -999,6 +1032,12 @@ int BPF_PROG(kl_sched_switch_raw, bool preempt, struct task_struct *prev,
 
 	kl_on_switch(bpf_get_smp_processor_id(), 0, prev, (__u32)id, id >> 32, prev_state, 0,
 		     BPF_CORE_READ(next, pid), BPF_CORE_READ(next, tgid), false);
+	{
+		struct kl_cur *cur = kl_cur();
+
+		if (cur)
+			cur->live = 1;
+	}
 	return 0;
 }
 
