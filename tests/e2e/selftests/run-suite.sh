@@ -22,7 +22,7 @@ ks=$top/kernel/scripts
 CACHE=${CACHE:-/var/cache/kvm-lazytop}
 export CACHE
 OUTDIR=${SELFTESTS_OUT:-$top/build/riscv64/selftests}
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-1200}
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400}
 T0=$SECONDS
 
 say() { printf '  %-9s %s\n' "$1" "$2" >&2; }
