@@ -6,6 +6,7 @@
  * 1. mounts /proc, /sys, /dev (devtmpfs) and tracefs;
  * 2. prints the kernel log lines that matter for KVM, prefixed with
  *    "DMESG: " (all of them with init.dmesg=all on the command line);
+ *    then prints the files named by init.show=PATH arguments;
  * 3. if /etc/selftests.list exists, runs each line of it
  *    ("<timeout-seconds> <path> [args...]"), each test in its own
  *    process with its own time limit, printing a "SELFTEST:" verdict
@@ -114,6 +115,44 @@ static int cmdline_has(const char *word)
 			found = 1;
 	free(cmd);
 	return found;
+}
+
+/*
+ * init.show=PATH (may be repeated): print a file, e.g. a tracepoint's
+ * format or /sys/kernel/btf/vmlinux's size, with a "SHOW: " prefix.
+ */
+static void show_files(void)
+{
+	char *cmd = read_file("/proc/cmdline", NULL);
+	char *tok, *save;
+
+	if (!cmd)
+		return;
+	for (tok = strtok_r(cmd, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save)) {
+		const char *path;
+		struct stat st;
+		char *body, *line, *lsave;
+
+		if (strncmp(tok, "init.show=", 10))
+			continue;
+		path = tok + 10;
+		if (stat(path, &st)) {
+			say("SHOW: %s: %s\n", path, strerror(errno));
+			continue;
+		}
+		say("SHOW: %s (%lld bytes)\n", path, (long long)st.st_size);
+		if (strncmp(path, "/sys/kernel/btf/", 16) == 0)
+			continue;	/* binary */
+		body = read_file(path, NULL);
+		if (!body)
+			continue;
+		for (line = strtok_r(body, "\n", &lsave); line;
+		     line = strtok_r(NULL, "\n", &lsave))
+			say("SHOW: %s\n", line);
+		free(body);
+	}
+	free(cmd);
 }
 
 static int interesting(const char *line)
@@ -352,6 +391,7 @@ int main(void)
 		say("INIT: %s %s %s\n", u.sysname, u.release, u.machine);
 
 	print_dmesg(cmdline_has("init.dmesg=all"));
+	show_files();
 	if (access("/dev/kvm", R_OK | W_OK) == 0)
 		say("INIT: /dev/kvm present\n");
 	else
