@@ -326,6 +326,11 @@ def check(a):
         if not ck.ok(v is not None and job_ok(d, mode), "%s: VMM ok, snapshot present" % mode):
             continue
         cc = v["counters"]
+        # lz_reload does one KVM_RUN per round and vCPU (loads_driven)
+        m = re.search(r"loads_driven=(\d+)", read(os.path.join(d, mode + ".stdout")))
+        ck.ok(m is not None and cc.get("kvm_runs") == int(m.group(1)),
+              "%s: kvm_runs %s = KVM_RUNs driven by lz_reload %s" % (
+                  mode, cc.get("kvm_runs"), m and m.group(1)))
         loads = {r: cc.get("vcpu_load_" + r, 0) for r in LOAD_REASONS}
         dom = max(loads, key=loads.get)
         ck.ok(sum(loads.values()) > 0 and dom == want, "%s: dominant vcpu_load reason %s (%s)" % (
