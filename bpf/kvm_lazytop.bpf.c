@@ -540,7 +540,8 @@ static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
 	struct kl_vcpu_state *st = NULL;
 
 	/* switch-out */
-	if (!kl_reject(prev_tgid) && !(cur && cur->tid == prev_tid && !cur->tracked))
+	if (!kl_reject(prev_tgid) && kl_tgid_maybe_tracked(prev_tgid) &&
+	    !(cur && cur->tid == prev_tid && !cur->tracked))
 		st = bpf_map_lookup_elem(&vcpus, &prev_tid);
 	if (st) {
 		if (st->run_start_ns) {
@@ -564,7 +565,7 @@ static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
 
 	/* switch-in */
 	st = NULL;
-	if (!kl_reject(next_tgid))
+	if (!kl_reject(next_tgid) && kl_tgid_maybe_tracked(next_tgid))	/* clear bit: no entry */
 		st = bpf_map_lookup_elem(&vcpus, &next_tid);
 	if (st && st->run_start_ns) {
 		now = KL_TIME(now);
