@@ -6,6 +6,10 @@
 # usage: check-series.sh [PATCHDIR]          (default kernel/patches/riscv)
 #        check-series.sh --import            only the IMPORT step; prints the
 #                                            scratch repo (tag "pristine")
+#        check-series.sh --no-build [PATCHDIR]  IMPORT, APPLY and CHECKPATCH
+#                                            only (the builds need a full
+#                                            defconfig build: long on a loaded
+#                                            host); never records a pass
 #
 # Steps, one progress line each, full logs in $CACHE/logs/kernel-check-*.log:
 #   IMPORT     pristine Debian tree imported once into a scratch git repo
@@ -43,8 +47,9 @@ top=$(cd "$here/../.." && pwd)
 CACHE=${CACHE:-/var/cache/kvm-lazytop}
 JOBS=${JOBS:-2}
 CROSS=riscv64-linux-gnu-
-import_only=
+import_only= no_build=
 if [ "${1:-}" = --import ]; then import_only=1; shift; fi
+if [ "${1:-}" = --no-build ]; then no_build=1; shift; fi
 patchdir=$(cd "${1:-$top/kernel/patches/riscv}" 2>/dev/null && pwd) || {
 	echo "usage: check-series.sh [--import] [PATCHDIR]" >&2; exit 2; }
 frag=$top/kernel/configs/riscv64.config
@@ -178,6 +183,16 @@ if [ ! -f "$allow" ]; then
 	echo "    (no $(basename "$allow") in $patchdir: no CHECK is allowed)"
 fi
 [ "$cp_bad" -eq 0 ] || fail "checkpatch: $cp_bad of $N patches not clean (see $log)"
+if [ -n "$no_build" ]; then
+	git_ checkout -q -f series >/dev/null 2>&1
+	if [ ${#fails[@]} -gt 0 ]; then
+		say RESULT "FAIL (--no-build: apply + checkpatch only, $(el $T0)):"
+		printf '    - %s\n' "${fails[@]}"
+		exit 1
+	fi
+	say RESULT "apply + checkpatch clean (--no-build: W=1 and the prefix builds NOT run, $(el $T0))"
+	exit 0
+fi
 
 # ---- helpers for the builds ---------------------------------------------------
 kmake() { make -C "$repo" O="$obj" ARCH=riscv CROSS_COMPILE=$CROSS -j"$JOBS" "$@"; }
