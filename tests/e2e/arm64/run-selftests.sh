@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run-selftests.sh - boot one arm64 kernel under QEMU with pKVM and run
-# the KVM selftests of tests/e2e/arm64/selftests.list inside it.
+# the KVM selftests of tests/e2e/arm64/selftests.list inside it (tests
+# with a NAME.c next to this script, such as lazy_state_test, are built
+# from it).
 #
 # usage: run-selftests.sh KERNEL_DIR SELFTESTS_DIR RESULTS_FILE
 #
@@ -20,7 +22,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -eq 3 ] || { sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -eq 3 ] || { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 kernel=$1 selftests=$2 results=$3
 console=${results%.txt}.console.log
 
@@ -30,8 +32,16 @@ total=0
 while read -r secs path args; do
 	case $secs in ''|'#'*) continue ;; esac
 	name=$(basename "$path")
-	[ -x "$selftests/$name" ] || { echo "run-selftests.sh: $name not built" >&2; exit 2; }
-	cp "$selftests/$name" "$stage/"
+	if [ -f "$here/$name.c" ]; then
+		# one of ours, e.g. lazy_state_test.c
+		aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra \
+			-o "$stage/$name" "$here/$name.c"
+	elif [ -x "$selftests/$name" ]; then
+		cp "$selftests/$name" "$stage/"
+	else
+		echo "run-selftests.sh: $name not built" >&2
+		exit 2
+	fi
 	echo "$secs $path $args" >>"$stage/selftests.list"
 	total=$((total + secs))
 done <"$here/selftests.list"

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lazy_state_test - check that a vCPU's register context survives the
+ * pKVM lazy sync: the host must always read the guest's latest state
+ * after KVM_RUN returns, and whatever it writes (KVM_SET_ONE_REG,
+ * KVM_ARM_VCPU_INIT) must be what the guest runs with next, also when
+ * the vCPU thread moves between physical CPUs.
+ *
+ * The guest spins at EL1 with the MMU off:
+ *
+ *	loop:	add	x0, x0, #1		// progress counter
+ *		mrs	x1, tpidr_el1		// reads a host-written sysreg
+ *		msr	tpidr_el0, x0		// writes a sysreg the host reads
+ *		b	loop
+ *
+ * so it only exits for host interrupts: the exits pKVM no longer copies
+ * the context back for. A periodic SIGALRM makes KVM_RUN return; each
+ * round the host reads x0, x1, TPIDR_EL0 and PC and checks them, every
+ * few rounds it moves x0 forward and changes TPIDR_EL1, and now and then
+ * it resets the vCPU. A stale hypervisor copy run after a host write, or
+ * a host copy not refreshed after an exit, shows up as x0 going backwards,
+ * x1 not matching, or TPIDR_EL0 disagreeing with x0.
+ *
+ * Exit status: 0 pass, 1 fail, 4 skip (no /dev/kvm), kselftest style.
+ * Static, raw KVM API, no selftest library.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#define GUEST_BASE	0x80000000ULL
+#define GUEST_SIZE	0x10000ULL
+#define ROUNDS		60
+#define JUMP		1000000000ULL
+
+#define CORE_REG(field)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+			 (offsetof(struct kvm_regs, field) / sizeof(uint32_t)))
+#define REG_X(n)	CORE_REG(regs.regs[n])
+#define REG_PC		CORE_REG(regs.pc)
+#define REG_TPIDR_EL1	ARM64_SYS_REG(3, 0, 13, 0, 4)
+#define REG_TPIDR_EL0	ARM64_SYS_REG(3, 3, 13, 0, 2)
+
+static const uint32_t guest_code[] = {
+	0x91000400,	/* add x0, x0, #1 */
+	0xd538d081,	/* mrs x1, tpidr_el1 */
+	0xd51bd040,	/* msr tpidr_el0, x0 */
+	0x17fffffd,	/* b   .-12 */
+};
+
+static int failures;
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		printf("lazy_state_test: FAIL: " __VA_ARGS__);		\
+		printf("\n");						\
+		failures++;						\
+	}								\
+} while (0)
+
+static void die(const char *what)
+{
+	printf("lazy_state_test: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static uint64_t get_reg(int vcpu, uint64_t id)
+{
+	uint64_t val = 0;
+	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)&val };
+
+	if (ioctl(vcpu, KVM_GET_ONE_REG, &reg))
+		die("KVM_GET_ONE_REG");
+	return val;
+}
+
+static void set_reg(int vcpu, uint64_t id, uint64_t val)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)&val };
+
+	if (ioctl(vcpu, KVM_SET_ONE_REG, &reg))
+		die("KVM_SET_ONE_REG");
+}
+
+static void vcpu_init(int vm, int vcpu)
+{
+	struct kvm_vcpu_init init;
+
+	if (ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init))
+		die("KVM_ARM_PREFERRED_TARGET");
+	if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
+		die("KVM_ARM_VCPU_INIT");
+	set_reg(vcpu, REG_PC, GUEST_BASE);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Alternate the vCPU thread between the CPUs we may run on. */
+static void hop_cpu(int round)
+{
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	if (ncpus < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(round % ncpus, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+int main(void)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0,
+		.guest_phys_addr = GUEST_BASE,
+		.memory_size = GUEST_SIZE,
+	};
+	uint64_t last_x0 = 0, floor_x0 = 0, tpidr_el1 = 0x1111;
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval tick = {
+		.it_interval = { .tv_usec = 20000 },
+		.it_value = { .tv_usec = 20000 },
+	};
+	int kvm, vm, vcpu, round, intr = 0, resets = 0, jumps = 0, progressed = 0;
+	struct kvm_run *run;
+	void *mem;
+	long mmap_size;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0) {
+		printf("lazy_state_test: skip, /dev/kvm: %s\n", strerror(errno));
+		return 4;
+	}
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+
+	mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap guest memory");
+	memcpy(mem, guest_code, sizeof(guest_code));
+	region.userspace_addr = (uintptr_t)mem;
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region))
+		die("KVM_SET_USER_MEMORY_REGION");
+
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	mmap_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+
+	vcpu_init(vm, vcpu);
+	set_reg(vcpu, REG_TPIDR_EL1, tpidr_el1);
+
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: KVM_RUN returns */
+	setitimer(ITIMER_REAL, &tick, NULL);
+
+	for (round = 0; round < ROUNDS; round++) {
+		uint64_t x0, x1, pc, tpidr_el0;
+		int ret;
+
+		hop_cpu(round);
+		ret = ioctl(vcpu, KVM_RUN, 0);
+		if (ret < 0 && errno == EINTR) {
+			intr++;
+		} else if (ret < 0) {
+			die("KVM_RUN");
+		} else if (run->exit_reason != KVM_EXIT_INTR) {
+			printf("lazy_state_test: FAIL: unexpected exit reason %u\n",
+			       run->exit_reason);
+			return 1;
+		}
+
+		x0 = get_reg(vcpu, REG_X(0));
+		x1 = get_reg(vcpu, REG_X(1));
+		pc = get_reg(vcpu, REG_PC);
+		tpidr_el0 = get_reg(vcpu, REG_TPIDR_EL0);
+
+		CHECK(pc >= GUEST_BASE && pc < GUEST_BASE + sizeof(guest_code),
+		      "round %d: pc 0x%llx outside the guest loop", round,
+		      (unsigned long long)pc);
+		CHECK(x0 >= floor_x0, "round %d: x0 %llu below %llu (stale context run?)",
+		      round, (unsigned long long)x0, (unsigned long long)floor_x0);
+		CHECK(x0 >= last_x0, "round %d: x0 went back from %llu to %llu",
+		      round, (unsigned long long)last_x0, (unsigned long long)x0);
+		/*
+		 * Once the guest has gone round its loop since the last host
+		 * write, it stopped on one of its 4 instructions: TPIDR_EL0 is
+		 * x0 or x0 - 1, and x1 holds the TPIDR_EL1 the host set.
+		 */
+		if (x0 >= floor_x0 + 2) {
+			CHECK(tpidr_el0 == x0 || tpidr_el0 + 1 == x0,
+			      "round %d: tpidr_el0 %llu vs x0 %llu", round,
+			      (unsigned long long)tpidr_el0,
+			      (unsigned long long)x0);
+			CHECK(x1 == tpidr_el1,
+			      "round %d: x1 0x%llx, tpidr_el1 was set to 0x%llx",
+			      round, (unsigned long long)x1,
+			      (unsigned long long)tpidr_el1);
+		}
+		if (x0 > last_x0)
+			progressed++;
+		last_x0 = x0;
+
+		if (round % 13 == 12) {
+			/* Reset: the guest must start over from x0 == 0. */
+			vcpu_init(vm, vcpu);
+			CHECK(get_reg(vcpu, REG_X(0)) == 0,
+			      "round %d: x0 not 0 after KVM_ARM_VCPU_INIT", round);
+			tpidr_el1 = 0x2222 + round;
+			set_reg(vcpu, REG_TPIDR_EL1, tpidr_el1);
+			last_x0 = 0;
+			floor_x0 = 0;
+			resets++;
+		} else if (round % 4 == 3) {
+			/* Move the counter and the sysreg the guest reads. */
+			floor_x0 = x0 + JUMP;
+			set_reg(vcpu, REG_X(0), floor_x0);
+			tpidr_el1 = 0x5a5a0000 + round;
+			set_reg(vcpu, REG_TPIDR_EL1, tpidr_el1);
+			last_x0 = floor_x0;
+			jumps++;
+		}
+	}
+
+	/*
+	 * Each round gives the guest 20 ms: it must have moved on in most
+	 * of them, or the host is reading a copy that is never refreshed.
+	 */
+	CHECK(progressed >= ROUNDS / 2,
+	      "x0 advanced in only %d of %d rounds", progressed, ROUNDS);
+
+	printf("lazy_state_test: %d rounds (%d interrupted, %d with progress), %d jumps, %d resets, %d failures\n",
+	       ROUNDS, intr, progressed, jumps, resets, failures);
+	return failures ? 1 : 0;
+}
