@@ -275,9 +275,17 @@ t_live() {
 t_snapshot() {
 	local tpid rc want
 	start_workload ws -n 128 -r 10 -v 2 || return
-	"$TOOL" -p "$WPID" --until-exit -o json >"$D/snap.json" 2>"$D/snap.err" &
+	"$TOOL" -v -p "$WPID" --until-exit -o json >"$D/snap.json" 2>"$D/snap.err" &
 	tpid=$!; BG+=("$tpid")
-	sleep 3	# attach (no --listen here: -v output is the collector's)
+	# start the VM only once the collector says it is attached (-v); a
+	# fixed sleep lost the first events on a loaded machine
+	local i
+	for i in $(seq 600); do
+		grep -q 'attached' "$D/snap.err" 2>/dev/null && break
+		kill -0 "$tpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q 'attached' "$D/snap.err" || { bad "snapshot: collector never attached: $(tail -3 "$D/snap.err")"; return; }
 	kill -USR1 "$WPID"
 	wait_result ws || return
 	wait "$tpid"; rc=$?
