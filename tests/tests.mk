@@ -6,6 +6,10 @@
 #   check-host   unit, BPF (BPF_PROG_TEST_RUN), host integration, exports
 #   check-riscv  riscv64 QEMU: kernel selftests + kvm-lazytop end to end
 #   test         deps + check-host + check-riscv + bench smoke
+#
+# `make kernel-check` (series hygiene: checkpatch, every prefix builds, W=1)
+# is separate: its bisect builds alone would push a cold CI run past its
+# 90 minutes.
 
 .PHONY: test check-host check-riscv
 
@@ -17,6 +21,8 @@ check-host: deps
 	@$(MAKE) --no-print-directory check-host-cost
 
 check-riscv: deps
+	@$(MAKE) --no-print-directory check-e2e-archive
+	@$(MAKE) --no-print-directory check-riscv-selftests
 	@$(MAKE) --no-print-directory check-riscv-e2e
 
 test: deps
