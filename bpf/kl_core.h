@@ -36,7 +36,14 @@ struct files_struct {
 	struct fdtable *fdt;
 } KL_CORE;
 
+/* CONFIG_THREAD_INFO_IN_TASK (x86, arm64, riscv, ...): first in task_struct */
+struct thread_info {
+	unsigned int cpu;	/* task_cpu() since 5.16 */
+} KL_CORE;
+
 struct task_struct {
+	struct thread_info thread_info;
+	unsigned int cpu;	/* task_cpu() before 5.16 */
 	int pid;
 	int tgid;
 	struct files_struct *files;
@@ -120,6 +127,30 @@ enum kvm_riscv_gstage_pte_outcome {
 	KVM_RISCV_GSTAGE_PTE_ABORT_RETRIES,
 };
 
+/*
+ * Enums of the arm64 pKVM series (asm/kvm_host.h, kernel/patches/arm64
+ * 0003).  The tracepoint passes them as unsigned int, so the kernel's BTF
+ * may lack them (an enum that types nothing is not emitted): the contract
+ * order below is then assumed, see KL_EV().
+ */
+enum kvm_pkvm_state_dir {
+	KVM_PKVM_TO_HYP,
+	KVM_PKVM_TO_HOST,
+};
+
+enum kvm_pkvm_state_reason {
+	KVM_PKVM_FLUSH_DIRTY,
+	KVM_PKVM_SYNC_TRAP,
+	KVM_PKVM_SYNC_SERROR,
+	KVM_PKVM_SYNC_EXIT,
+	KVM_PKVM_SYNC_DEBUG,
+	KVM_PKVM_SYNC_PUT,
+	KVM_PKVM_SYNC_ADJUST_PC,
+	KVM_PKVM_SKIP_HYP_CURRENT,
+	KVM_PKVM_SKIP_IRQ,
+	KVM_PKVM_SKIP_HOST_CURRENT,
+};
+
 /* Fixed layout of the syscalls:sys_{enter,exit}_* tracepoint records. */
 struct kl_sys_enter_ctx {
 	__u64 common;			/* struct trace_entry */
@@ -138,6 +169,19 @@ struct kl_sys_exit_ctx {
 #define KL_KVM_ISA_SVM		2
 #define KL_TASK_RUNNING		0
 #define KL_EEXIST		17
+
+/* arm64 (asm/kvm_asm.h, asm/esr.h) */
+#define KL_ARM_EXIT_SERROR_BIT	31	/* ARM_EXIT_WITH_SERROR_BIT */
+#define KL_ARM_EXCEPTION_TRAP	2
+#define KL_ESR_EC_SHIFT		26
+#define KL_ESR_EC_MASK		0x3f
+#define KL_ESR_EC_IABT_LOW	0x20
+#define KL_ESR_EC_DABT_LOW	0x24
+#define KL_ESR_WNR		(1UL << 6)	/* data abort: write not read */
+#define KL_ESR_FSC_TYPE		0x3c
+#define KL_ESR_FSC_TRANS	0x04
+#define KL_ESR_FSC_ACCESS	0x08
+#define KL_ESR_FSC_PERM		0x0c
 
 /* Exit code of a store guest-page fault (fault_latency_ns). */
 #if defined(__TARGET_ARCH_riscv)

@@ -441,6 +441,36 @@ kl_identify(__u32 tid, __u32 tgid, const struct kvm_vcpu *vcpu, __s32 hint)
 }
 
 /* ------------------------------------------------------------------ */
+/* current CPU                                                         */
+
+/*
+ * The CPU task t runs on; t is current, or sched_switch's next (already
+ * on this CPU's runqueue).  Read from the task with CO-RE rather than
+ * with bpf_get_smp_processor_id(): 6.12's verifier leaves that helper
+ * call un-fixed-up whenever the arch JIT claims to inline it (riscv64,
+ * arm64), without checking that the program is JITed, so with
+ * bpf_jit_enable=0 the interpreter calls __bpf_call_base + 8 and gets
+ * garbage (0 on riscv64: no "migrated" prediction ever).  The helper is
+ * only the last resort for kernels whose task_struct has no CPU
+ * (!CONFIG_THREAD_INFO_IN_TASK).  btf: t is a trusted BTF pointer (plain
+ * loads, tp_btf).
+ */
+static __always_inline __s32 kl_task_cpu(const struct task_struct *t, bool btf)
+{
+	if (bpf_core_field_exists(t->thread_info.cpu))	/* 5.16+ */
+		return btf ? t->thread_info.cpu : BPF_CORE_READ(t, thread_info.cpu);
+	if (bpf_core_field_exists(t->cpu))
+		return btf ? t->cpu : BPF_CORE_READ(t, cpu);
+	return bpf_get_smp_processor_id();
+}
+
+/* CPU of the current task (tracepoint programs: no task argument). */
+static __always_inline __s32 kl_cur_cpu(void)
+{
+	return kl_task_cpu((const struct task_struct *)bpf_get_current_task(), false);
+}
+
+/* ------------------------------------------------------------------ */
 /* reload prediction                                                   */
 
 static __always_inline void kl_predict(struct kl_vcpu_state *st, __u32 tid,
@@ -647,6 +677,78 @@ static __always_inline void kl_on_pte_update(__u32 tid, __u32 tgid, int op,
 		c->c[KL_C_PTE_OUTCOME + outcome]++;
 }
 
+/*
+ * arm64 pKVM context sync (kvm_arm_pkvm_state_sync), dir / reason already
+ * translated to kl_* indices.  The entry and exit events (to_hyp, or an
+ * exit code other than -1) fire in the vCPU thread inside KVM_RUN and
+ * identify it; the others (vcpu put, adjust_pc, debug) may come from any
+ * thread doing a vCPU ioctl, so they only count in the row of the vCPU
+ * the event names.
+ */
+static __always_inline void kl_on_pkvm_sync(__u32 tid, __u32 tgid,
+					    const struct kvm_vcpu *vcpu, __s32 hint,
+					    int dir, int reason, int exit_code)
+{
+	struct kl_vcpu_state *st = NULL;
+	struct kl_counters *c;
+	__u32 idx;
+
+	if (dir < 0 || dir >= KL_PKVM_DIR_NR || reason < 0 || reason >= KL_PKVM_REASON_NR)
+		return;
+	if (dir == KL_PKVM_TO_HYP || exit_code != -1)
+		st = kl_identify(tid, tgid, vcpu, hint);
+	c = kl_counters(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint));
+	idx = KL_C_PKVM_SYNC + dir * KL_PKVM_REASON_NR + reason;
+	barrier_var(idx);
+	if (c && idx < KL_C_NR)
+		c->c[idx]++;
+}
+
+/*
+ * arm64 kvm_guest_fault (stage-2 abort handled by the host), counted in
+ * the current thread's row by access (ESR class, WnR) and by the fault
+ * status class of its FSC.
+ */
+static __always_inline void kl_on_guest_fault(__u32 tid, __u32 tgid, __u64 esr)
+{
+	struct kl_counters *c = kl_counters(tgid, kl_cur_vcpu_id(tid));
+	__u32 ec = (esr >> KL_ESR_EC_SHIFT) & KL_ESR_EC_MASK, fsc = esr & KL_ESR_FSC_TYPE;
+	__u32 access, status;
+
+	if (!c)
+		return;
+	if (ec == KL_ESR_EC_IABT_LOW)
+		access = KL_GF_EXEC;
+	else if (esr & KL_ESR_WNR)
+		access = KL_GF_WRITE;
+	else
+		access = KL_GF_READ;
+	if (fsc == KL_ESR_FSC_TRANS)
+		status = KL_GF_TRANSLATION;
+	else if (fsc == KL_ESR_FSC_ACCESS)
+		status = KL_GF_ACCESS_FLAG;
+	else if (fsc == KL_ESR_FSC_PERM)
+		status = KL_GF_PERMISSION;
+	else
+		status = KL_GF_OTHER_STATUS;
+	c->c[KL_C_GUEST_FAULT_ACCESS + access]++;
+	c->c[KL_C_GUEST_FAULT_STATUS + status]++;
+}
+
+/*
+ * arm64 kvm_exit(ret, esr_ec): the exception class is only meaningful for
+ * a trap (the tracepoint's own record zeroes it otherwise); other exits
+ * get KL_ARM64_EXIT_NONTRAP + their exception code (kvm_lazytop.h).
+ */
+static __always_inline __u64 kl_arm64_exit_code(__u32 ret, __u32 esr_ec)
+{
+	__u32 exc = ret & ~(1U << KL_ARM_EXIT_SERROR_BIT);
+
+	if (exc == KL_ARM_EXCEPTION_TRAP)
+		return esr_ec & KL_ESR_EC_MASK;
+	return KL_ARM64_EXIT_NONTRAP + (exc > 0xff ? 0xff : exc);
+}
+
 static __always_inline void kl_on_kvm_exit(__u32 tid, __u32 tgid,
 					   const struct kvm_vcpu *vcpu, __s32 hint,
 					   __u64 code, __u64 now)
@@ -840,6 +942,30 @@ static __always_inline int kl_xlate_pte_outcome(__u64 kv)
 	return -1;
 }
 
+static __always_inline int kl_xlate_pkvm_dir(__u64 kv)
+{
+	KL_MAP(kv, enum kvm_pkvm_state_dir, KVM_PKVM_TO_HYP, KL_PKVM_TO_HYP);
+	KL_MAP(kv, enum kvm_pkvm_state_dir, KVM_PKVM_TO_HOST, KL_PKVM_TO_HOST);
+	return -1;
+}
+
+static __always_inline int kl_xlate_pkvm_reason(__u64 kv)
+{
+#define M(n) KL_MAP(kv, enum kvm_pkvm_state_reason, KVM_PKVM_##n, KL_PKVM_##n)
+	M(FLUSH_DIRTY);
+	M(SYNC_TRAP);
+	M(SYNC_SERROR);
+	M(SYNC_EXIT);
+	M(SYNC_DEBUG);
+	M(SYNC_PUT);
+	M(SYNC_ADJUST_PC);
+	M(SKIP_HYP_CURRENT);
+	M(SKIP_IRQ);
+	M(SKIP_HOST_CURRENT);
+#undef M
+	return -1;
+}
+
 /* ------------------------------------------------------------------ */
 /* production programs                                                 */
 
@@ -885,6 +1011,26 @@ int BPF_PROG(kl_riscv_gstage_pte_update, __u64 gpa, __u32 level, unsigned int op
 	return 0;
 }
 
+/* arm64 pKVM series (kernel/patches/arm64), any arch: the hook decides */
+SEC("raw_tp/kvm_arm_pkvm_state_sync")
+int BPF_PROG(kl_arm_pkvm_state_sync, struct kvm_vcpu *vcpu, unsigned int dir,
+	     unsigned int reason, int exit_code)
+{
+	KL_PROLOGUE();
+	kl_on_pkvm_sync(tid, tgid, vcpu, KL_VCPU_UNKNOWN, kl_xlate_pkvm_dir(dir),
+			kl_xlate_pkvm_reason(reason), exit_code);
+	return 0;
+}
+
+/* arm64 (trace_arm.h): kvm_guest_fault(vcpu_pc, hsr, hxfar, ipa) */
+SEC("raw_tp/kvm_guest_fault")
+int BPF_PROG(kl_arm_guest_fault, unsigned long vcpu_pc, unsigned long hsr)
+{
+	KL_PROLOGUE();
+	kl_on_guest_fault(tid, tgid, hsr);
+	return 0;
+}
+
 #if defined(__TARGET_ARCH_riscv)
 SEC("raw_tp/kvm_exit")
 int BPF_PROG(kl_kvm_exit, struct kvm_cpu_trap *trap)
@@ -907,7 +1053,8 @@ SEC("raw_tp/kvm_exit")
 int BPF_PROG(kl_kvm_exit, int ret, unsigned int esr_ec)
 {
 	KL_PROLOGUE();
-	kl_on_kvm_exit(tid, tgid, NULL, KL_VCPU_UNKNOWN, esr_ec, bpf_ktime_get_ns());
+	kl_on_kvm_exit(tid, tgid, NULL, KL_VCPU_UNKNOWN, kl_arm64_exit_code(ret, esr_ec),
+		       bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -1016,7 +1163,7 @@ int BPF_PROG(kl_sched_switch, bool preempt, struct task_struct *prev,
 		cur->live = 1;
 		return 0;
 	}
-	kl_on_switch(bpf_get_smp_processor_id(), 0, prev, ptid, prev->tgid, prev_state, 0,
+	kl_on_switch(kl_task_cpu(next, true), 0, prev, ptid, prev->tgid, prev_state, 0,
 		     ntid, ntgid, true);
 	cur = kl_cur();
 	if (cur)
@@ -1031,7 +1178,7 @@ int BPF_PROG(kl_sched_switch_raw, bool preempt, struct task_struct *prev,
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
-	kl_on_switch(bpf_get_smp_processor_id(), 0, prev, (__u32)id, id >> 32, prev_state, 0,
+	kl_on_switch(kl_task_cpu(next, false), 0, prev, (__u32)id, id >> 32, prev_state, 0,
 		     BPF_CORE_READ(next, pid), BPF_CORE_READ(next, tgid), false);
 	{
 		struct kl_cur *cur = kl_cur();
@@ -1048,7 +1195,7 @@ int kl_sys_enter_ioctl(struct kl_sys_enter_ctx *ctx)
 	KL_PROLOGUE();
 	if ((__u32)ctx->args[1] != KL_KVM_RUN)
 		return 0;
-	kl_on_run_enter(tid, tgid, bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
+	kl_on_run_enter(tid, tgid, kl_cur_cpu(), bpf_ktime_get_ns(),
 			(long)(int)ctx->args[0], KL_VCPU_UNKNOWN);
 	return 0;
 }
@@ -1057,7 +1204,7 @@ SEC("tracepoint/syscalls/sys_exit_ioctl")
 int kl_sys_exit_ioctl(struct kl_sys_exit_ctx *ctx)
 {
 	KL_PROLOGUE();
-	kl_on_run_exit(tid, bpf_get_smp_processor_id(), bpf_ktime_get_ns());
+	kl_on_run_exit(tid, kl_cur_cpu(), bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -1165,6 +1312,41 @@ int BPF_PROG(kl_test_kvm_entry, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 now)
 	KL_TEST_PROLOGUE(tgid);
 	kl_on_kvm_entry(tid, tgid, NULL, vcpu_id, now);
 	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_arm64_exit, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 ret,
+	     __u64 esr_ec, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_kvm_exit(tid, tgid, NULL, vcpu_id, kl_arm64_exit_code(ret, esr_ec), now);
+	return 0;
+}
+
+/* dir, reason: the kernel's enum values (contract order on this host) */
+SEC("?raw_tp")
+int BPF_PROG(kl_test_pkvm_sync, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 dir,
+	     __u64 reason, __s32 exit_code)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_pkvm_sync(tid, tgid, NULL, vcpu_id, kl_xlate_pkvm_dir(dir),
+			kl_xlate_pkvm_reason(reason), exit_code);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_guest_fault, __u32 tid, __u32 tgid, __u64 esr)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_guest_fault(tid, tgid, esr);
+	return 0;
+}
+
+/* Returns the CPU the production programs see (kl_cur_cpu) + 1. */
+SEC("?raw_tp")
+int BPF_PROG(kl_test_cur_cpu)
+{
+	return kl_cur_cpu() + 1;
 }
 
 SEC("?raw_tp")

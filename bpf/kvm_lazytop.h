@@ -76,6 +76,47 @@ enum kl_pte_outcome {
 	KL_PTE_OUTCOME_NR,
 };
 
+/*
+ * arm64 pKVM: direction x reason of the kvm_arm_pkvm_state_sync
+ * tracepoint (kernel/patches/arm64/0003), in the order of the series'
+ * enum kvm_pkvm_state_dir / enum kvm_pkvm_state_reason.
+ */
+enum kl_pkvm_dir {
+	KL_PKVM_TO_HYP,		/* entry: host -> hypervisor */
+	KL_PKVM_TO_HOST,	/* exit, vcpu put, adjust_pc: hypervisor -> host */
+	KL_PKVM_DIR_NR,
+};
+
+enum kl_pkvm_reason {
+	KL_PKVM_FLUSH_DIRTY,
+	KL_PKVM_SYNC_TRAP,
+	KL_PKVM_SYNC_SERROR,
+	KL_PKVM_SYNC_EXIT,
+	KL_PKVM_SYNC_DEBUG,
+	KL_PKVM_SYNC_PUT,
+	KL_PKVM_SYNC_ADJUST_PC,
+	KL_PKVM_SKIP_HYP_CURRENT,
+	KL_PKVM_SKIP_IRQ,
+	KL_PKVM_SKIP_HOST_CURRENT,
+	KL_PKVM_REASON_NR,
+};
+
+/* arm64 kvm_guest_fault, decoded from its ESR (hsr) argument. */
+enum kl_guest_fault_access {
+	KL_GF_READ,		/* data abort, WnR clear */
+	KL_GF_WRITE,		/* data abort, WnR set */
+	KL_GF_EXEC,		/* instruction abort */
+	KL_GF_ACCESS_NR,
+};
+
+enum kl_guest_fault_status {
+	KL_GF_TRANSLATION,	/* FSC 0b0001xx */
+	KL_GF_ACCESS_FLAG,	/* FSC 0b0010xx */
+	KL_GF_PERMISSION,	/* FSC 0b0011xx */
+	KL_GF_OTHER_STATUS,	/* any other fault status code */
+	KL_GF_STATUS_NR,
+};
+
 /* Reload prediction classes, computed from sched_switch on any kernel. */
 enum kl_reload_pred {
 	KL_PRED_SAME_CPU,	/* same CPU, no other vCPU ran here: eligible */
@@ -101,8 +142,17 @@ enum kl_counter {
 	KL_C_PTE_UPDATE_RETRIES,	/* sum of the retries argument */
 	KL_C_PTE_OP,			/* + enum kl_pte_op */
 	KL_C_PTE_OUTCOME = KL_C_PTE_OP + KL_PTE_OP_NR, /* + kl_pte_outcome */
+	/*
+	 * Appended for arm64 (before the matrix, so every plain counter stays
+	 * below KL_C_PRED_VS_ACTUAL): pKVM state syncs,
+	 * + dir * KL_PKVM_REASON_NR + reason; kvm_guest_fault by access and
+	 * by fault status class.
+	 */
+	KL_C_PKVM_SYNC = KL_C_PTE_OUTCOME + KL_PTE_OUTCOME_NR,
+	KL_C_GUEST_FAULT_ACCESS = KL_C_PKVM_SYNC + KL_PKVM_DIR_NR * KL_PKVM_REASON_NR,
+	KL_C_GUEST_FAULT_STATUS = KL_C_GUEST_FAULT_ACCESS + KL_GF_ACCESS_NR,
 	/* prediction vs actual: + pred * KL_LOAD_NR + actual reason */
-	KL_C_PRED_VS_ACTUAL = KL_C_PTE_OUTCOME + KL_PTE_OUTCOME_NR,
+	KL_C_PRED_VS_ACTUAL = KL_C_GUEST_FAULT_STATUS + KL_GF_STATUS_NR,
 	KL_C_NR = KL_C_PRED_VS_ACTUAL + KL_PRED_NR * KL_LOAD_NR,
 };
 
@@ -119,9 +169,18 @@ struct kl_counters {
 /* Counters indexed by an open-ended kernel reason code. */
 enum kl_reason_kind {
 	KL_R_USERSPACE_EXIT,	/* code = KVM_EXIT_* */
-	KL_R_EXIT,		/* code = riscv scause / x86 exit reason */
+	KL_R_EXIT,		/* code = riscv scause / x86 exit reason / arm64 code below */
 	KL_R_NR,
 };
+
+/*
+ * arm64 kvm_exit code: the ESR_ELx exception class (0..0x3f) of a trap
+ * exit (ARM_EXCEPTION_TRAP); any other exit has no valid class and is
+ * KL_ARM64_EXIT_NONTRAP + ARM_EXCEPTION_CODE(ret): + 0 IRQ, + 1 EL1
+ * SError, + 3 illegal exception return, + 0xff anything larger
+ * (ARM_EXCEPTION_HYP_GONE).
+ */
+#define KL_ARM64_EXIT_NONTRAP	0x100
 
 struct kl_reason_key {
 	__u32 tgid;

@@ -418,6 +418,9 @@ static void drive_everything(struct ctx *c, __u32 tgid)
 	RUN(c, kl_test_load_end, 0, tid, tgid, 600);
 	RUN(c, kl_test_hist, 0, tgid, KL_H_EXIT, 1, 5);
 	RUN(c, kl_test_sched_switch, 0, 0, 700, tid, tgid, 0, 0, tid, tgid);
+	RUN(c, kl_test_arm64_exit, 0, tid, tgid, 0, 2, 0x24, 800);
+	RUN(c, kl_test_pkvm_sync, 0, tid, tgid, 0, KL_PKVM_TO_HYP, KL_PKVM_FLUSH_DIRTY, -1);
+	RUN(c, kl_test_guest_fault, 0, tid, tgid, (0x24ULL << 26) | 0x47);
 }
 
 /* target_tgid set: events of another tgid change nothing. */
@@ -436,7 +439,10 @@ static void test_tgid_filter(void **state)
 	drive_everything(c, TGID);
 	assert_int_equal(counter(c, TGID, 0, KL_C_KVM_RUNS), 1);
 	assert_int_equal(counter(c, TGID, 0, KL_C_DIRTY_PAGES), 1);
-	assert_int_equal(counter(c, TGID, 0, KL_C_EXITS), 1);
+	assert_int_equal(counter(c, TGID, 0, KL_C_EXITS), 2);	/* riscv-style + arm64 */
+	assert_int_equal(counter(c, TGID, 0, KL_C_PKVM_SYNC + KL_PKVM_FLUSH_DIRTY), 1);
+	assert_int_equal(counter(c, TGID, 0, KL_C_GUEST_FAULT_ACCESS + KL_GF_WRITE), 1);
+	assert_int_equal(counter(c, TGID, 0, KL_C_GUEST_FAULT_STATUS + KL_GF_TRANSLATION), 1);
 	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 1);
 }
 
@@ -449,7 +455,8 @@ static void test_tgid_all(void **state)
 	drive_everything(c, 4242);
 	assert_int_equal(counter(c, OTHER, 0, KL_C_KVM_RUNS), 1);
 	assert_int_equal(counter(c, 4242, 0, KL_C_KVM_RUNS), 1);
-	assert_int_equal(counter(c, OTHER, 0, KL_C_EXITS), 1);
+	assert_int_equal(counter(c, OTHER, 0, KL_C_EXITS), 2);
+	assert_int_equal(counter(c, 4242, 0, KL_C_PKVM_SYNC + KL_PKVM_FLUSH_DIRTY), 1);
 	assert_int_equal(counter(c, 4242, 0, KL_C_GSTAGE_FAULT + KL_FAULT_FAST), 1);
 	assert_int_equal(reason(c, OTHER, KL_R_USERSPACE_EXIT, 2), 1);
 	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
@@ -671,6 +678,132 @@ static void test_hot_events(void **state)
 	assert_int_equal(counter(c, TGID, 4, KL_C_DIRTY_PAGES), 10);
 }
 
+/* pKVM state sync: every direction x reason in its counter; who is identified. */
+static void test_pkvm_sync(void **state)
+{
+	struct ctx *c = *state;
+	unsigned int n = 0;
+
+	/* kernel enum values = contract order here (this kernel has no such enum) */
+	for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++)
+		for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++, n++)
+			for (unsigned int k = 0; k <= n % 3; k++)
+				RUN(c, kl_test_pkvm_sync, (int)(k & 1), 1001, TGID, 2, d, r,
+				    d == KL_PKVM_TO_HOST ? 4 : -1);
+	/* unknown direction / reason: ignored */
+	RUN(c, kl_test_pkvm_sync, 0, 1001, TGID, 2, KL_PKVM_DIR_NR, KL_PKVM_SYNC_TRAP, 4);
+	RUN(c, kl_test_pkvm_sync, 0, 1001, TGID, 2, KL_PKVM_TO_HOST, KL_PKVM_REASON_NR, 4);
+	n = 0;
+	for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++)
+		for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++, n++)
+			assert_int_equal(counter(c, TGID, 2, KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR + r),
+					 n % 3 + 1);
+	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 1);
+	/* the entry / exit events identified the thread as vCPU 2 */
+	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 1);
+	{
+		struct kl_vcpu_state vs;
+		__u32 tid = 1001;
+
+		assert_int_equal(bpf_map__lookup_elem(c->skel->maps.vcpus, &tid, sizeof(tid),
+						      &vs, sizeof(vs), 0), 0);
+		assert_int_equal(vs.vcpu_id, 2);
+	}
+
+	/* a vcpu put from a thread that is no vCPU: vCPU 5's row, no identification */
+	RUN(c, kl_test_pkvm_sync, 1, 1500, TGID, 5, KL_PKVM_TO_HOST, KL_PKVM_SYNC_PUT, -1);
+	RUN(c, kl_test_pkvm_sync, 1, 1500, TGID, 5, KL_PKVM_TO_HOST, KL_PKVM_SKIP_HOST_CURRENT, -1);
+	assert_int_equal(counter(c, TGID, 5, KL_C_PKVM_SYNC + KL_PKVM_TO_HOST * KL_PKVM_REASON_NR +
+				 KL_PKVM_SYNC_PUT), 1);
+	assert_int_equal(counter(c, TGID, 5, KL_C_PKVM_SYNC + KL_PKVM_TO_HOST * KL_PKVM_REASON_NR +
+				 KL_PKVM_SKIP_HOST_CURRENT), 1);
+	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 1);
+	/* an exit event (exit code set) identifies that thread */
+	RUN(c, kl_test_pkvm_sync, 1, 1500, TGID, 5, KL_PKVM_TO_HOST, KL_PKVM_SKIP_IRQ, 0);
+	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+}
+
+/* arm64 kvm_exit: ESR class of traps, the exception code otherwise; latency per class. */
+static void test_arm64_exits(void **state)
+{
+	struct ctx *c = *state;
+	static const struct { __u64 ret, ec, code; } cases[] = {
+		{ 2, 0x24, 0x24 },			/* TRAP, DABT_LOW */
+		{ 2, 0x01, 0x01 },			/* TRAP, WFx */
+		{ 2 | (1ULL << 31), 0x16, 0x16 },	/* TRAP + pending SError, HVC64 */
+		{ 0, 0x24, KL_ARM64_EXIT_NONTRAP },	/* IRQ: stale class ignored */
+		{ 1, 0x18, KL_ARM64_EXIT_NONTRAP + 1 },	/* EL1 SError */
+		{ 3, 0x00, KL_ARM64_EXIT_NONTRAP + 3 },	/* illegal exception return */
+		{ 0x0badca11, 0x24, KL_ARM64_EXIT_NONTRAP + 0xff },	/* HYP_GONE */
+	};
+	struct kl_hist h;
+	__u64 now = 1000;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		RUN(c, kl_test_arm64_exit, (int)(i & 1), 1001, TGID, 1, cases[i].ret, cases[i].ec, now);
+		RUN(c, kl_test_kvm_entry, (int)(i & 1), 1001, TGID, 1, now + 100 * (i + 1));
+		now += 10000;
+	}
+	assert_int_equal(counter(c, TGID, 1, KL_C_EXITS), ARRAY_SIZE(cases));
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(reason(c, TGID, KL_R_EXIT, cases[i].code), 1);
+		assert_int_equal(hist(c, TGID, KL_H_EXIT, (__u16)cases[i].code, &h), 1);
+		assert_int_equal(h.sum, 100 * (i + 1));
+	}
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 0), 0);
+	/* no store-fault exit code on arm64: fault_latency_ns stays empty */
+	assert_int_equal(hist(c, TGID, KL_H_FAULT, KL_SUB_ALL, &h), 0);
+}
+
+/* arm64 kvm_guest_fault: access and fault status class from the ESR. */
+static void test_guest_fault(void **state)
+{
+	struct ctx *c = *state;
+	static const struct { __u64 esr; unsigned int access, status; } cases[] = {
+		{ (0x24ULL << 26) | (1 << 6) | 0x07, KL_GF_WRITE, KL_GF_TRANSLATION },	/* level 3 */
+		{ (0x24ULL << 26) | (1 << 6) | 0x0f, KL_GF_WRITE, KL_GF_PERMISSION },
+		{ (0x24ULL << 26) | (1 << 24) | 0x04, KL_GF_READ, KL_GF_TRANSLATION },	/* ISV set */
+		{ (0x24ULL << 26) | 0x0b, KL_GF_READ, KL_GF_ACCESS_FLAG },
+		{ (0x20ULL << 26) | (1 << 6) | 0x06, KL_GF_EXEC, KL_GF_TRANSLATION },	/* bit 6 ignored */
+		{ (0x20ULL << 26) | 0x0d, KL_GF_EXEC, KL_GF_PERMISSION },
+		{ (0x24ULL << 26) | 0x10, KL_GF_READ, KL_GF_OTHER_STATUS },	/* external abort */
+		{ (0x24ULL << 26) | 0x2b, KL_GF_READ, KL_GF_OTHER_STATUS },	/* level -1 */
+	};
+	__u64 want_a[KL_GF_ACCESS_NR] = { 0 }, want_s[KL_GF_STATUS_NR] = { 0 };
+
+	ENTER(c, 0, 1001, 3, 100);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		RUN(c, kl_test_guest_fault, (int)(i & 1), 1001, TGID, cases[i].esr);
+		want_a[cases[i].access]++;
+		want_s[cases[i].status]++;
+	}
+	for (unsigned int a = 0; a < KL_GF_ACCESS_NR; a++)
+		assert_int_equal(counter(c, TGID, 3, KL_C_GUEST_FAULT_ACCESS + a), want_a[a]);
+	for (unsigned int st = 0; st < KL_GF_STATUS_NR; st++)
+		assert_int_equal(counter(c, TGID, 3, KL_C_GUEST_FAULT_STATUS + st), want_s[st]);
+	/* a thread that is no identified vCPU: row -1 */
+	RUN(c, kl_test_guest_fault, 0, 1700, TGID, (0x24ULL << 26) | (1 << 6) | 0x0f);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_GUEST_FAULT_ACCESS + KL_GF_WRITE), 1);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_GUEST_FAULT_STATUS + KL_GF_PERMISSION), 1);
+}
+
+/*
+ * The CPU the production programs use (read from the task, not from
+ * bpf_get_smp_processor_id(), see kl_task_cpu()) is the CPU they run on.
+ */
+static void test_cur_cpu(void **state)
+{
+	struct ctx *c = *state;
+
+	for (int cpu = 0; cpu < 2; cpu++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = (__u32)cpu);
+
+		assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.kl_test_cur_cpu),
+							&opts), 0);
+		assert_int_equal(opts.retval, cpu + 1);
+	}
+}
+
 /* Map full: the event is counted in `drops`, never silently lost. */
 static void test_drops(void **state)
 {
@@ -716,6 +849,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fault_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kvm_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hot_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pkvm_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arm64_exits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_fault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cur_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drops, setup_small, teardown),
 	};
 
