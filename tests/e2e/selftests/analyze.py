@@ -18,10 +18,15 @@ import sys
 
 # Kernel log reports that fail the run (requirement: WARNING, BUG, lockdep,
 # sleeping function called from invalid context), plus the usual splats.
+# Lockdep's reports are matched by their headlines, not by the bare word:
+# a debug kernel prints "RCU lockdep checking is enabled" and the
+# MAX_LOCKDEP_* table at every boot.
 DMESG_BAD = re.compile(
     r'WARNING:|(?<![A-Z_])BUG:|Oops|Unable to handle kernel|Kernel panic'
     r'|possible circular locking|possible recursive locking'
-    r'|inconsistent lock state|lockdep|turning off the locking correctness'
+    r'|inconsistent lock state|turning off the locking correctness'
+    r'|DEBUG_LOCKS_WARN_ON|lockdep is turned off|possible irq lock inversion'
+    r'|bad unlock balance|held lock freed|lock held when returning'
     r'|sleeping function called|suspicious RCU usage|soft lockup|hung_task'
     r'|rcu_sched detected stall|rcu: INFO:|Call Trace:')
 
