@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -23,6 +24,16 @@ static const char *const expected[] = {
 	"gstage_fault_retry_limit",
 	"pte_update_events", "pte_update_retries", "pte_update_mkwrite", "pte_update_wrprotect",
 	"pte_update_updated", "pte_update_noop", "pte_update_abort_not_leaf", "pte_update_abort_retries",
+	/* pKVM direction x reason: NULL = a pair the series never emits (no JSON name) */
+	"pkvm_sync_to_hyp_flush_dirty", NULL, NULL, NULL, NULL, NULL, NULL,
+	"pkvm_sync_to_hyp_skip_hyp_current", NULL, NULL,
+	NULL, "pkvm_sync_to_host_sync_trap", "pkvm_sync_to_host_sync_serror",
+	"pkvm_sync_to_host_sync_exit", "pkvm_sync_to_host_sync_debug", "pkvm_sync_to_host_sync_put",
+	"pkvm_sync_to_host_sync_adjust_pc", NULL, "pkvm_sync_to_host_skip_irq",
+	"pkvm_sync_to_host_skip_host_current",
+	"guest_fault_read", "guest_fault_write", "guest_fault_exec",
+	"guest_fault_translation", "guest_fault_access_flag", "guest_fault_permission",
+	"guest_fault_other_status",
 };
 static_assert(sizeof(expected) / sizeof(expected[0]) == KL_C_PRED_VS_ACTUAL,
 	      "SNAPSHOT.md counter list == enum kl_counter up to the prediction matrix");
@@ -33,11 +44,16 @@ static void test_counter_names(void **state)
 	(void)state;
 	assert_int_equal(kl_counter_names_nr, KL_C_PRED_VS_ACTUAL);
 	for (unsigned int i = 0; i < KL_C_PRED_VS_ACTUAL; i++) {
+		assert_true(kl_counter_requires(i) != 0);
+		if (!expected[i]) {
+			assert_null(kl_counter_name(i));
+			continue;
+		}
 		assert_non_null(kl_counter_name(i));
 		assert_string_equal(kl_counter_name(i), expected[i]);
-		assert_true(kl_counter_requires(i) != 0);
 		for (unsigned int j = 0; j < i; j++)
-			assert_string_not_equal(kl_counter_name(i), kl_counter_name(j));
+			if (kl_counter_name(j))
+				assert_string_not_equal(kl_counter_name(i), kl_counter_name(j));
 	}
 	for (unsigned int i = KL_C_PRED_VS_ACTUAL; i < KL_C_NR + 3; i++)
 		assert_null(kl_counter_name(i));
@@ -46,6 +62,88 @@ static void test_counter_names(void **state)
 	assert_string_equal(kl_counter_name(KL_C_GSTAGE_FAULT + KL_FAULT_RETRY_LIMIT), "gstage_fault_retry_limit");
 	assert_string_equal(kl_counter_name(KL_C_PTE_OUTCOME + KL_PTE_ABORT_RETRIES), "pte_update_abort_retries");
 	assert_string_equal(kl_counter_name(KL_C_PRED + KL_PRED_OTHER_VCPU), "reload_pred_other_vcpu");
+	assert_string_equal(kl_counter_name(KL_C_PKVM_SYNC + KL_PKVM_TO_HOST * KL_PKVM_REASON_NR +
+					    KL_PKVM_SKIP_IRQ), "pkvm_sync_to_host_skip_irq");
+	assert_string_equal(kl_counter_name(KL_C_GUEST_FAULT_STATUS + KL_GF_PERMISSION),
+			    "guest_fault_permission");
+}
+
+/* pKVM state sync and guest fault tables; the series' direction of each reason. */
+static void test_pkvm_names(void **state)
+{
+	static const char *const reasons[] = {
+		"flush_dirty", "sync_trap", "sync_serror", "sync_exit", "sync_debug", "sync_put",
+		"sync_adjust_pc", "skip_hyp_current", "skip_irq", "skip_host_current",
+	};
+	static_assert(sizeof(reasons) / sizeof(reasons[0]) == KL_PKVM_REASON_NR, "pKVM reasons");
+	unsigned int nexp = 0;
+
+	(void)state;
+	assert_string_equal(kl_pkvm_dir_name(KL_PKVM_TO_HYP), "to_hyp");
+	assert_string_equal(kl_pkvm_dir_name(KL_PKVM_TO_HOST), "to_host");
+	assert_null(kl_pkvm_dir_name(KL_PKVM_DIR_NR));
+	for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
+		char name[64];
+
+		assert_string_equal(kl_pkvm_reason_name(r), reasons[r]);
+		assert_int_equal(kl_pkvm_reason_is_skip(r), !strncmp(reasons[r], "skip_", 5));
+		/* each reason belongs to exactly one direction */
+		assert_int_equal(kl_pkvm_reason_expected(KL_PKVM_TO_HYP, r) +
+				 kl_pkvm_reason_expected(KL_PKVM_TO_HOST, r), 1);
+		for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++) {
+			unsigned int i = KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR + r;
+
+			assert_int_equal(kl_counter_requires(i), KL_SIG_BIT(KL_SIG_ARM_PKVM_STATE_SYNC));
+			if (!kl_pkvm_reason_expected(d, r)) {
+				assert_null(kl_counter_name(i));
+				continue;
+			}
+			nexp++;
+			snprintf(name, sizeof(name), "pkvm_sync_%s_%s", kl_pkvm_dir_name(d), reasons[r]);
+			assert_string_equal(kl_counter_name(i), name);
+		}
+	}
+	assert_int_equal(nexp, KL_PKVM_REASON_NR);
+	assert_true(kl_pkvm_reason_expected(KL_PKVM_TO_HYP, KL_PKVM_FLUSH_DIRTY));
+	assert_true(kl_pkvm_reason_expected(KL_PKVM_TO_HOST, KL_PKVM_SYNC_PUT));
+	assert_false(kl_pkvm_reason_expected(KL_PKVM_TO_HOST, KL_PKVM_REASON_NR));
+	assert_false(kl_pkvm_reason_expected(KL_PKVM_DIR_NR, KL_PKVM_FLUSH_DIRTY));
+	assert_null(kl_pkvm_reason_name(KL_PKVM_REASON_NR));
+
+	assert_string_equal(kl_guest_fault_access_name(KL_GF_EXEC), "exec");
+	assert_null(kl_guest_fault_access_name(KL_GF_ACCESS_NR));
+	assert_string_equal(kl_guest_fault_status_name(KL_GF_ACCESS_FLAG), "access_flag");
+	assert_null(kl_guest_fault_status_name(KL_GF_STATUS_NR));
+	for (unsigned int a = 0; a < KL_GF_ACCESS_NR; a++)
+		assert_int_equal(kl_counter_requires(KL_C_GUEST_FAULT_ACCESS + a),
+				 KL_SIG_BIT(KL_SIG_ARM_GUEST_FAULT));
+}
+
+/* arm64 kvm_exit codes: ESR classes of traps, exception codes of the rest. */
+static void test_arm64_exit_names(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_string_equal(kl_arm64_exit_name(0x01), "WFx");
+	assert_string_equal(kl_arm64_exit_name(0x16), "HVC64");
+	assert_string_equal(kl_arm64_exit_name(0x18), "SYS64");
+	assert_string_equal(kl_arm64_exit_name(0x20), "IABT_LOW");
+	assert_string_equal(kl_arm64_exit_name(0x24), "DABT_LOW");
+	assert_string_equal(kl_arm64_exit_name(0x0d), "BTI");
+	assert_string_equal(kl_arm64_exit_name(0x3c), "BRK64");
+	assert_null(kl_arm64_exit_name(0x02));
+	assert_null(kl_arm64_exit_name(0x3f));
+	assert_null(kl_arm64_exit_name(0x40));
+	assert_string_equal(kl_arm64_exit_name(KL_ARM64_EXIT_NONTRAP), "IRQ");
+	assert_string_equal(kl_arm64_exit_name(KL_ARM64_EXIT_NONTRAP + 1), "EL1_SERROR");
+	assert_string_equal(kl_arm64_exit_name(KL_ARM64_EXIT_NONTRAP + 3), "IL");
+	assert_string_equal(kl_arm64_exit_name(KL_ARM64_EXIT_NONTRAP + 0xff), "HYP_GONE");
+	assert_null(kl_arm64_exit_name(KL_ARM64_EXIT_NONTRAP + 2));	/* TRAP: never a non-trap code */
+	assert_null(kl_arm64_exit_name(KL_ARM64_EXIT_NONTRAP + 0x100));
+	assert_string_equal(kl_exit_cause_name("aarch64", KL_ARM64_EXIT_NONTRAP, buf, sizeof(buf)), "IRQ");
+	assert_string_equal(kl_exit_cause_name("arm64", 0x01, buf, sizeof(buf)), "WFx");
+	assert_string_equal(kl_exit_cause_name("aarch64", 0x102, buf, sizeof(buf)), "258");
 }
 
 static void test_requirements(void **state)
@@ -96,6 +194,7 @@ static void test_signals(void **state)
 		"kvm_riscv_gstage_pte_update", "kvm_exit", "kvm_entry", "kvm_userspace_exit",
 		"kvm_dirty_ring_push", "kvm_fpu", "fast_page_fault", "sched_switch",
 		"sys_enter_ioctl", "sys_exit_ioctl", "sched_process_exit", "fentry_vcpu_load",
+		"kvm_arm_pkvm_state_sync", "kvm_guest_fault",
 	};
 
 	(void)state;
@@ -107,6 +206,9 @@ static void test_signals(void **state)
 	}
 	assert_string_equal(kl_signals[KL_SIG_FENTRY_VCPU_LOAD].progs[1], "kl_fexit_vcpu_load");
 	assert_string_equal(kl_signals[KL_SIG_SYS_EXIT_IOCTL].hook, "syscalls/sys_exit_ioctl");
+	assert_string_equal(kl_signals[KL_SIG_ARM_PKVM_STATE_SYNC].progs[0], "kl_arm_pkvm_state_sync");
+	assert_string_equal(kl_signals[KL_SIG_ARM_GUEST_FAULT].progs[0], "kl_arm_guest_fault");
+	assert_int_equal(kl_signals[KL_SIG_ARM_GUEST_FAULT].kind, KL_HOOK_RAW_TP);
 	assert_int_equal(kl_signal_by_name("nope"), -1);
 }
 
@@ -161,6 +263,8 @@ int main(void)
 		cmocka_unit_test(test_signals),
 		cmocka_unit_test(test_riscv_scause),
 		cmocka_unit_test(test_kvm_exit_names),
+		cmocka_unit_test(test_pkvm_names),
+		cmocka_unit_test(test_arm64_exit_names),
 	};
 
 	return cmocka_run_group_tests_name("names", tests, NULL, NULL);

@@ -5,6 +5,7 @@
  * attached signals cannot produce and lists it in "unavailable"; the text
  * renderer works from that JSON; state deltas.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -261,6 +262,176 @@ static void test_riscv_full(void **state)
 	kl_state_free(&st);
 }
 
+#define SYNC_IDX(d, r) (KL_C_PKVM_SYNC + KL_PKVM_##d * KL_PKVM_REASON_NR + KL_PKVM_##r)
+
+static double dval(struct json_object *o, const char *p)
+{
+	struct json_object *v = path(o, p);
+
+	if (!v)
+		fail_msg("missing %s", p);
+	return json_object_get_double(v);
+}
+
+/* arm64 pKVM: state sync table, shares, guest faults, exit classes. */
+static void synth_arm64(struct kl_state *st)
+{
+	struct kl_vm *vm;
+	struct kl_vcpu_row *r;
+
+	synth(st, "aarch64");
+	st->probes[KL_SIG_KVM_EXIT].status = KL_PROBE_ATTACHED;
+	st->probes[KL_SIG_KVM_ENTRY].status = KL_PROBE_ATTACHED;
+	st->probes[KL_SIG_ARM_PKVM_STATE_SYNC].status = KL_PROBE_ATTACHED;
+	st->probes[KL_SIG_ARM_GUEST_FAULT].status = KL_PROBE_ATTACHED;
+	vm = kl_state_find_vm(st, 42);
+	r = kl_vm_vcpu(vm, 0);
+	r->c[SYNC_IDX(TO_HYP, FLUSH_DIRTY)] = 10;
+	r->c[SYNC_IDX(TO_HYP, SKIP_HYP_CURRENT)] = 90;
+	r->c[SYNC_IDX(TO_HOST, SYNC_TRAP)] = 5;
+	r->c[SYNC_IDX(TO_HOST, SKIP_IRQ)] = 80;
+	r->c[SYNC_IDX(TO_HOST, SYNC_PUT)] = 5;
+	r->c[SYNC_IDX(TO_HOST, SKIP_HOST_CURRENT)] = 10;
+	r->c[KL_C_GUEST_FAULT_ACCESS + KL_GF_WRITE] = 3;
+	r->c[KL_C_GUEST_FAULT_STATUS + KL_GF_PERMISSION] = 3;
+	r = kl_vm_vcpu(vm, 1);
+	r->c[SYNC_IDX(TO_HYP, SKIP_HYP_CURRENT)] = 100;
+	r->c[SYNC_IDX(TO_HOST, SKIP_IRQ)] = 100;
+	r->c[SYNC_IDX(TO_HYP, SYNC_TRAP)] = 2;		/* not a pair of the series */
+	kl_vm_sum_vcpus(vm);
+	kl_vm_reason(vm, KL_R_EXIT, 0x24)->count = 7;
+	kl_vm_reason(vm, KL_R_EXIT, KL_ARM64_EXIT_NONTRAP)->count = 4;
+	kl_vm_hist(vm, KL_H_EXIT, 0x24)->b[kl_hist_bucket(3000)] = 7;
+	kl_vm_hist(vm, KL_H_EXIT, KL_ARM64_EXIT_NONTRAP)->b[kl_hist_bucket(900)] = 4;
+	/* a second VM without any sync event */
+	vm = kl_state_vm(st, 77);
+	kl_vm_vcpu(vm, 0)->c[KL_C_DIRTY_PAGES] = 1;
+	kl_vm_sum_vcpus(vm);
+	kl_state_sort(st);
+}
+
+static void test_arm64_pkvm(void **state)
+{
+	struct kl_state st;
+	struct json_object *j, *un;
+
+	(void)state;
+	synth_arm64(&st);
+	j = kl_snapshot_build(&st);
+	/* to_hyp: 10 + 190 + 2 (unexpected pair), 190 skipped */
+	assert_int_equal(ival(j, "vms.0.pkvm_state_sync.to_hyp.events"), 202);
+	assert_int_equal(ival(j, "vms.0.pkvm_state_sync.to_hyp.skipped"), 190);
+	assert_true(fabs(dval(j, "vms.0.pkvm_state_sync.to_hyp.skip_share") - 190.0 / 202) < 1e-12);
+	assert_int_equal(ival(j, "vms.0.pkvm_state_sync.to_hyp.reasons.flush_dirty.count"), 10);
+	assert_true(fabs(dval(j, "vms.0.pkvm_state_sync.to_hyp.reasons.flush_dirty.share") - 10.0 / 202) < 1e-12);
+	/* written with 4 decimals */
+	assert_non_null(strstr(json_object_to_json_string_ext(path(j, "vms.0.pkvm_state_sync.to_hyp"),
+							      JSON_C_TO_STRING_PLAIN), "\"skip_share\":0.9406"));
+	assert_int_equal(ival(j, "vms.0.pkvm_state_sync.to_hyp.reasons.sync_trap.count"), 2);
+	assert_null(path(j, "vms.0.pkvm_state_sync.to_hyp.reasons.sync_exit"));
+	assert_int_equal(json_object_object_length(path(j, "vms.0.pkvm_state_sync.to_hyp.reasons")), 3);
+	/* to_host: 5 + 180 + 5 + 10, skip = skip_irq + skip_host_current */
+	assert_int_equal(ival(j, "vms.0.pkvm_state_sync.to_host.events"), 200);
+	assert_int_equal(ival(j, "vms.0.pkvm_state_sync.to_host.skipped"), 190);
+	assert_true(dval(j, "vms.0.pkvm_state_sync.to_host.skip_share") == 0.95);
+	assert_int_equal(ival(j, "vms.0.pkvm_state_sync.to_host.reasons.skip_irq.count"), 180);
+	assert_true(dval(j, "vms.0.pkvm_state_sync.to_host.reasons.skip_irq.share") == 0.9);
+	assert_int_equal(ival(j, "vms.0.pkvm_state_sync.to_host.reasons.sync_serror.count"), 0);
+	assert_int_equal(json_object_object_length(path(j, "vms.0.pkvm_state_sync.to_host.reasons")), 8);
+	/* flat counters: the series' pairs, per VM and per vCPU */
+	assert_int_equal(ival(j, "vms.0.counters.pkvm_sync_to_host_skip_irq"), 180);
+	assert_int_equal(ival(j, "vms.0.vcpus.1.counters.pkvm_sync_to_hyp_skip_hyp_current"), 100);
+	assert_int_equal(ival(j, "vms.0.counters.pkvm_sync_to_host_sync_exit"), 0);
+	assert_null(path(j, "vms.0.counters.pkvm_sync_to_hyp_sync_trap"));
+	assert_int_equal(ival(j, "vms.0.counters.guest_fault_write"), 3);
+	assert_int_equal(ival(j, "vms.0.counters.guest_fault_permission"), 3);
+	assert_int_equal(ival(j, "vms.0.counters.guest_fault_exec"), 0);
+	/* exit classes by name, latency per class */
+	assert_int_equal(ival(j, "vms.0.reasons.exit.DABT_LOW"), 7);
+	assert_int_equal(ival(j, "vms.0.reasons.exit.IRQ"), 4);
+	assert_int_equal(ival(j, "vms.0.histograms_by.exit_latency_ns.DABT_LOW.count"), 7);
+	assert_int_equal(ival(j, "vms.0.histograms_by.exit_latency_ns.IRQ.count"), 4);
+	assert_int_equal(ival(j, "vms.0.histograms.exit_latency_ns.count"), 12);	/* + synth()'s cause 48 */
+	/* a VM without events: zeros and null shares */
+	assert_int_equal(ival(j, "vms.1.pid"), 77);
+	assert_int_equal(ival(j, "vms.1.pkvm_state_sync.to_host.events"), 0);
+	assert_true(json_object_object_get_ex(path(j, "vms.1.pkvm_state_sync.to_host"), "skip_share", NULL));
+	assert_null(path(j, "vms.1.pkvm_state_sync.to_host.skip_share"));
+	assert_null(path(j, "vms.1.pkvm_state_sync.to_hyp.reasons.flush_dirty.share"));
+	un = path(j, "unavailable");
+	assert_false(in_array(un, "pkvm_state_sync"));
+	assert_false(in_array(un, "pkvm_sync_to_hyp_flush_dirty"));
+	assert_false(in_array(un, "guest_fault_read"));
+	assert_true(in_array(un, "fault_latency_ns"));		/* riscv store faults only */
+	assert_true(in_array(un, "vcpu_load_fast"));
+	json_object_put(j);
+	kl_state_free(&st);
+
+	/* x86: the arm64 signals are missing, their metrics unavailable */
+	synth(&st, "x86_64");
+	j = kl_snapshot_build(&st);
+	un = path(j, "unavailable");
+	assert_null(path(j, "vms.0.pkvm_state_sync"));
+	assert_null(path(j, "vms.0.counters.pkvm_sync_to_host_skip_irq"));
+	assert_true(in_array(un, "pkvm_state_sync"));
+	assert_true(in_array(un, "pkvm_sync_to_host_skip_irq"));
+	assert_true(in_array(un, "guest_fault_write"));
+	assert_false(in_array(un, "pkvm_sync_to_hyp_sync_trap"));	/* no such name */
+	assert_string_equal(json_object_get_string(path(j, "probes.kvm_arm_pkvm_state_sync")), "missing");
+	assert_string_equal(json_object_get_string(path(j, "probes.kvm_guest_fault")), "missing");
+	json_object_put(j);
+	kl_state_free(&st);
+}
+
+static void test_render_pkvm(void **state)
+{
+	struct kl_state st;
+	struct json_object *j;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	struct render_opts ro = { .per_vcpu = true, .reasons = true };
+
+	(void)state;
+	synth_arm64(&st);
+	j = kl_snapshot_build(&st);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(render_text(f, j, &ro), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "pKVM state sync"));
+	assert_non_null(strstr(buf, "  to_host                 200           skip 95.0%\n"));
+	assert_non_null(strstr(buf, "  to_hyp                  202           skip 94.1%\n"));
+	assert_non_null(strstr(buf, "    skip_irq                180    90.0%\n"));
+	assert_non_null(strstr(buf, "    sync_serror               0     0.0%\n"));
+	assert_non_null(strstr(buf, "vcpu 0: to_hyp 100 (skip 90.0%) to_host 100 (skip 90.0%)"));
+	/* synth()'s cause 48 is BREAKPT_LOW on arm64 */
+	assert_non_null(strstr(buf, "exits: BREAKPT_LOW 45% DABT_LOW 35% IRQ 20% (total 20)"));
+	/* the VM without events: shares unknown */
+	assert_non_null(strstr(buf, "  to_host                   0           skip -\n"));
+	free(buf);
+	buf = NULL;
+	/* the table alone, as the ncurses view draws it; absent on x86 */
+	f = open_memstream(&buf, &len);
+	assert_int_equal(render_pkvm_sync(f, path(j, "vms.0"), false, ""), 1);
+	fclose(f);
+	assert_non_null(strstr(buf, "pKVM state sync"));
+	assert_null(strstr(buf, "vcpu 0:"));
+	free(buf);
+	json_object_put(j);
+	kl_state_free(&st);
+	synth(&st, "x86_64");
+	j = kl_snapshot_build(&st);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(render_pkvm_sync(f, path(j, "vms.0"), true, ""), 0);
+	assert_int_equal(render_text(f, j, &ro), 0);
+	fclose(f);
+	assert_null(strstr(buf, "pKVM"));
+	free(buf);
+	json_object_put(j);
+	kl_state_free(&st);
+}
+
 static void test_delta(void **state)
 {
 	struct kl_state a, b, d;
@@ -342,6 +513,8 @@ int main(void)
 		cmocka_unit_test(test_riscv_full),
 		cmocka_unit_test(test_delta),
 		cmocka_unit_test(test_render_text),
+		cmocka_unit_test(test_arm64_pkvm),
+		cmocka_unit_test(test_render_pkvm),
 	};
 
 	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);

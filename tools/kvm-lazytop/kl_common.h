@@ -45,6 +45,9 @@ enum kl_signal {
 	KL_SIG_SYS_EXIT_IOCTL,
 	KL_SIG_PROCESS_EXIT,
 	KL_SIG_FENTRY_VCPU_LOAD,
+	/* arm64 (appended: the indices above are used by bench/) */
+	KL_SIG_ARM_PKVM_STATE_SYNC,	/* pKVM series tracepoint */
+	KL_SIG_ARM_GUEST_FAULT,		/* kvm_guest_fault */
 	KL_SIG_NR,
 };
 

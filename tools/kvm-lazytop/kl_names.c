@@ -30,6 +30,8 @@ const struct kl_signal_desc kl_signals[KL_SIG_NR] = {
 	[KL_SIG_SYS_EXIT_IOCTL]    = { "sys_exit_ioctl", KL_HOOK_TP, "syscalls/sys_exit_ioctl", { "kl_sys_exit_ioctl" } },
 	[KL_SIG_PROCESS_EXIT]      = { "sched_process_exit", KL_HOOK_RAW_TP, "sched_process_exit", { "kl_sched_process_exit" } },
 	[KL_SIG_FENTRY_VCPU_LOAD]  = { "fentry_vcpu_load", KL_HOOK_FENTRY, "kvm_arch_vcpu_load", { "kl_fentry_vcpu_load", "kl_fexit_vcpu_load" } },
+	[KL_SIG_ARM_PKVM_STATE_SYNC] = { "kvm_arm_pkvm_state_sync", KL_HOOK_RAW_TP, "kvm_arm_pkvm_state_sync", { "kl_arm_pkvm_state_sync" } },
+	[KL_SIG_ARM_GUEST_FAULT]   = { "kvm_guest_fault", KL_HOOK_RAW_TP, "kvm_guest_fault", { "kl_arm_guest_fault" } },
 };
 
 int kl_signal_by_name(const char *name)
@@ -70,6 +72,31 @@ static const char *const drop_names[] = {
 };
 static_assert(KL_ARRAY_SIZE(drop_names) == KL_D_NR, "drops");
 
+static const char *const pkvm_dir_names[] = {
+	[KL_PKVM_TO_HYP] = "to_hyp", [KL_PKVM_TO_HOST] = "to_host",
+};
+static_assert(KL_ARRAY_SIZE(pkvm_dir_names) == KL_PKVM_DIR_NR, "pKVM directions");
+
+static const char *const pkvm_reason_names[] = {
+	[KL_PKVM_FLUSH_DIRTY] = "flush_dirty", [KL_PKVM_SYNC_TRAP] = "sync_trap",
+	[KL_PKVM_SYNC_SERROR] = "sync_serror", [KL_PKVM_SYNC_EXIT] = "sync_exit",
+	[KL_PKVM_SYNC_DEBUG] = "sync_debug", [KL_PKVM_SYNC_PUT] = "sync_put",
+	[KL_PKVM_SYNC_ADJUST_PC] = "sync_adjust_pc", [KL_PKVM_SKIP_HYP_CURRENT] = "skip_hyp_current",
+	[KL_PKVM_SKIP_IRQ] = "skip_irq", [KL_PKVM_SKIP_HOST_CURRENT] = "skip_host_current",
+};
+static_assert(KL_ARRAY_SIZE(pkvm_reason_names) == KL_PKVM_REASON_NR, "pKVM reasons");
+
+static const char *const gf_access_names[] = {
+	[KL_GF_READ] = "read", [KL_GF_WRITE] = "write", [KL_GF_EXEC] = "exec",
+};
+static_assert(KL_ARRAY_SIZE(gf_access_names) == KL_GF_ACCESS_NR, "guest fault access");
+
+static const char *const gf_status_names[] = {
+	[KL_GF_TRANSLATION] = "translation", [KL_GF_ACCESS_FLAG] = "access_flag",
+	[KL_GF_PERMISSION] = "permission", [KL_GF_OTHER_STATUS] = "other_status",
+};
+static_assert(KL_ARRAY_SIZE(gf_status_names) == KL_GF_STATUS_NR, "guest fault status");
+
 struct counter_desc {
 	const char *name;
 	uint32_t requires;
@@ -78,9 +105,29 @@ struct counter_desc {
 #define LOAD(r, n) [KL_C_VCPU_LOAD + KL_LOAD_##r] = { "vcpu_load_" n, SIG(RISCV_VCPU_LOAD) }
 #define FAULT(r, n) [KL_C_GSTAGE_FAULT + KL_FAULT_##r] = { "gstage_fault_" n, SIG(RISCV_GSTAGE_FAULT) }
 #define PTE(i, n) [i] = { "pte_update_" n, SIG(RISCV_PTE_UPDATE) }
+#define SYNC(d, r) [KL_C_PKVM_SYNC + KL_PKVM_##d * KL_PKVM_REASON_NR + KL_PKVM_##r] = \
+	{ "pkvm_sync_" KL_STR_##d "_" KL_STR_##r, SIG(ARM_PKVM_STATE_SYNC) }
+#define KL_STR_TO_HYP "to_hyp"
+#define KL_STR_TO_HOST "to_host"
+#define KL_STR_FLUSH_DIRTY "flush_dirty"
+#define KL_STR_SYNC_TRAP "sync_trap"
+#define KL_STR_SYNC_SERROR "sync_serror"
+#define KL_STR_SYNC_EXIT "sync_exit"
+#define KL_STR_SYNC_DEBUG "sync_debug"
+#define KL_STR_SYNC_PUT "sync_put"
+#define KL_STR_SYNC_ADJUST_PC "sync_adjust_pc"
+#define KL_STR_SKIP_HYP_CURRENT "skip_hyp_current"
+#define KL_STR_SKIP_IRQ "skip_irq"
+#define KL_STR_SKIP_HOST_CURRENT "skip_host_current"
+#define GFA(a, n) [KL_C_GUEST_FAULT_ACCESS + KL_GF_##a] = { "guest_fault_" n, SIG(ARM_GUEST_FAULT) }
+#define GFS(st, n) [KL_C_GUEST_FAULT_STATUS + KL_GF_##st] = { "guest_fault_" n, SIG(ARM_GUEST_FAULT) }
 
-/* Every plain counter, indexed by enum kl_counter (the prediction-vs-actual
- * matrix after KL_C_PRED_VS_ACTUAL is reported under "prediction"). */
+/*
+ * Every plain counter, indexed by enum kl_counter (the prediction-vs-actual
+ * matrix after KL_C_PRED_VS_ACTUAL is reported under "prediction").  The
+ * pKVM direction x reason pairs that the series never emits have no entry
+ * (name NULL): they are only reported in "pkvm_state_sync", when seen.
+ */
 static const struct counter_desc counter_descs[] = {
 	[KL_C_KVM_RUNS]         = { "kvm_runs", IN_RUN },
 	[KL_C_USERSPACE_EXITS]  = { "userspace_exits", SIG(USERSPACE_EXIT) },
@@ -105,6 +152,14 @@ static const struct counter_desc counter_descs[] = {
 	PTE(KL_C_PTE_OUTCOME + KL_PTE_UPDATED, "updated"), PTE(KL_C_PTE_OUTCOME + KL_PTE_NOOP, "noop"),
 	PTE(KL_C_PTE_OUTCOME + KL_PTE_ABORT_NOT_LEAF, "abort_not_leaf"),
 	PTE(KL_C_PTE_OUTCOME + KL_PTE_ABORT_RETRIES, "abort_retries"),
+	/* the pairs the series emits; the others have no JSON name */
+	SYNC(TO_HYP, FLUSH_DIRTY), SYNC(TO_HYP, SKIP_HYP_CURRENT),
+	SYNC(TO_HOST, SYNC_TRAP), SYNC(TO_HOST, SYNC_SERROR), SYNC(TO_HOST, SYNC_EXIT),
+	SYNC(TO_HOST, SYNC_DEBUG), SYNC(TO_HOST, SYNC_PUT), SYNC(TO_HOST, SYNC_ADJUST_PC),
+	SYNC(TO_HOST, SKIP_IRQ), SYNC(TO_HOST, SKIP_HOST_CURRENT),
+	GFA(READ, "read"), GFA(WRITE, "write"), GFA(EXEC, "exec"),
+	GFS(TRANSLATION, "translation"), GFS(ACCESS_FLAG, "access_flag"),
+	GFS(PERMISSION, "permission"), GFS(OTHER_STATUS, "other_status"),
 };
 static_assert(KL_ARRAY_SIZE(counter_descs) == KL_C_PRED_VS_ACTUAL,
 	      "every counter before the prediction matrix needs a JSON name");
@@ -117,6 +172,8 @@ const char *kl_counter_name(unsigned int i)
 
 uint32_t kl_counter_requires(unsigned int i)
 {
+	if (i >= KL_C_PKVM_SYNC && i < KL_C_PKVM_SYNC + KL_PKVM_DIR_NR * KL_PKVM_REASON_NR)
+		return SIG(ARM_PKVM_STATE_SYNC);	/* named or not */
 	if (i < KL_ARRAY_SIZE(counter_descs))
 		return counter_descs[i].requires;
 	if (i < KL_C_NR)	/* prediction vs actual */
@@ -142,6 +199,39 @@ const char *kl_pred_name(unsigned int p)
 const char *kl_drop_name(unsigned int d)
 {
 	return d < KL_D_NR ? drop_names[d] : NULL;
+}
+
+const char *kl_pkvm_dir_name(unsigned int d)
+{
+	return d < KL_PKVM_DIR_NR ? pkvm_dir_names[d] : NULL;
+}
+
+const char *kl_pkvm_reason_name(unsigned int r)
+{
+	return r < KL_PKVM_REASON_NR ? pkvm_reason_names[r] : NULL;
+}
+
+bool kl_pkvm_reason_is_skip(unsigned int r)
+{
+	return r == KL_PKVM_SKIP_HYP_CURRENT || r == KL_PKVM_SKIP_IRQ || r == KL_PKVM_SKIP_HOST_CURRENT;
+}
+
+bool kl_pkvm_reason_expected(unsigned int d, unsigned int r)
+{
+	if (d == KL_PKVM_TO_HYP)
+		return r == KL_PKVM_FLUSH_DIRTY || r == KL_PKVM_SKIP_HYP_CURRENT;
+	return d == KL_PKVM_TO_HOST && r < KL_PKVM_REASON_NR &&
+	       r != KL_PKVM_FLUSH_DIRTY && r != KL_PKVM_SKIP_HYP_CURRENT;
+}
+
+const char *kl_guest_fault_access_name(unsigned int a)
+{
+	return a < KL_GF_ACCESS_NR ? gf_access_names[a] : NULL;
+}
+
+const char *kl_guest_fault_status_name(unsigned int st)
+{
+	return st < KL_GF_STATUS_NR ? gf_status_names[st] : NULL;
 }
 
 static const struct counter_desc hist_descs[] = {
@@ -251,21 +341,38 @@ const char *kl_x86_exit_name(uint64_t code)
 	return code < KL_ARRAY_SIZE(vmx_names) ? vmx_names[code] : NULL;
 }
 
+/* ESR_ELx_EC_* of arch/arm64/include/asm/esr.h (6.12) */
 static const char *const arm64_ec_names[] = {
 	[0x00] = "UNKNOWN", [0x01] = "WFx", [0x03] = "CP15_32", [0x04] = "CP15_64",
-	[0x05] = "CP14_MR", [0x06] = "CP14_LS", [0x07] = "FP_ASIMD", [0x0c] = "CP14_64",
+	[0x05] = "CP14_MR", [0x06] = "CP14_LS", [0x07] = "FP_ASIMD", [0x08] = "CP10_ID",
+	[0x09] = "PAC", [0x0c] = "CP14_64", [0x0d] = "BTI",
 	[0x0e] = "ILL", [0x11] = "SVC32", [0x12] = "HVC32", [0x13] = "SMC32",
 	[0x15] = "SVC64", [0x16] = "HVC64", [0x17] = "SMC64", [0x18] = "SYS64",
-	[0x19] = "SVE", [0x1a] = "ERET", [0x20] = "IABT_LOW", [0x21] = "IABT_CUR",
+	[0x19] = "SVE", [0x1a] = "ERET", [0x1c] = "FPAC", [0x1d] = "SME",
+	[0x1f] = "IMP_DEF", [0x20] = "IABT_LOW", [0x21] = "IABT_CUR",
 	[0x22] = "PC_ALIGN", [0x24] = "DABT_LOW", [0x25] = "DABT_CUR",
-	[0x26] = "SP_ALIGN", [0x28] = "FP_EXC32", [0x2c] = "FP_EXC64",
-	[0x2f] = "SERROR", [0x30] = "BREAKPT_LOW", [0x32] = "SOFTSTP_LOW",
-	[0x34] = "WATCHPT_LOW", [0x3c] = "BRK64",
+	[0x26] = "SP_ALIGN", [0x27] = "MOPS", [0x28] = "FP_EXC32", [0x2c] = "FP_EXC64",
+	[0x2f] = "SERROR", [0x30] = "BREAKPT_LOW", [0x31] = "BREAKPT_CUR",
+	[0x32] = "SOFTSTP_LOW", [0x33] = "SOFTSTP_CUR", [0x34] = "WATCHPT_LOW",
+	[0x35] = "WATCHPT_CUR", [0x38] = "BKPT32", [0x3a] = "VECTOR32", [0x3c] = "BRK64",
 };
 
 const char *kl_arm64_ec_name(uint64_t ec)
 {
 	return ec < KL_ARRAY_SIZE(arm64_ec_names) ? arm64_ec_names[ec] : NULL;
+}
+
+/* Exits that are no trap: KL_ARM64_EXIT_NONTRAP + ARM_EXCEPTION_* code. */
+static const char *const arm64_nontrap_names[] = {
+	[0] = "IRQ", [1] = "EL1_SERROR", [3] = "IL", [0xff] = "HYP_GONE",
+};
+
+const char *kl_arm64_exit_name(uint64_t code)
+{
+	if (code < KL_ARM64_EXIT_NONTRAP)
+		return kl_arm64_ec_name(code);
+	code -= KL_ARM64_EXIT_NONTRAP;
+	return code < KL_ARRAY_SIZE(arm64_nontrap_names) ? arm64_nontrap_names[code] : NULL;
 }
 
 const char *kl_exit_cause_name(const char *arch, uint64_t code, char *buf, size_t len)
@@ -277,7 +384,7 @@ const char *kl_exit_cause_name(const char *arch, uint64_t code, char *buf, size_
 	else if (arch && !strcmp(arch, "x86_64"))
 		n = kl_x86_exit_name(code);
 	else if (arch && (!strcmp(arch, "aarch64") || !strcmp(arch, "arm64")))
-		n = kl_arm64_ec_name(code);
+		n = kl_arm64_exit_name(code);
 	if (n)
 		return n;
 	snprintf(buf, len, "%" PRIu64, code);

@@ -62,6 +62,11 @@ static bool pred_available(uint32_t attached)
 	return have(attached, kl_counter_requires(KL_C_PRED_VS_ACTUAL));
 }
 
+static bool pkvm_available(uint32_t attached)
+{
+	return have(attached, KL_SIG_BIT(KL_SIG_ARM_PKVM_STATE_SYNC));
+}
+
 struct json_object *kl_unavailable_json(uint32_t attached, const char *arch)
 {
 	struct json_object *a = json_object_new_array();
@@ -69,7 +74,7 @@ struct json_object *kl_unavailable_json(uint32_t attached, const char *arch)
 	if (!a)
 		return NULL;
 	for (unsigned int i = 0; i < KL_C_PRED_VS_ACTUAL; i++)
-		if (!have(attached, kl_counter_requires(i)))
+		if (kl_counter_name(i) && !have(attached, kl_counter_requires(i)))
 			json_object_array_add(a, json_object_new_string(kl_counter_name(i)));
 	for (unsigned int h = 0; h < KL_H_NR; h++)
 		if (!hist_available(h, attached, arch))
@@ -80,6 +85,8 @@ struct json_object *kl_unavailable_json(uint32_t attached, const char *arch)
 		json_object_array_add(a, json_object_new_string("reasons.exit"));
 	if (!pred_available(attached))
 		json_object_array_add(a, json_object_new_string("prediction"));
+	if (!pkvm_available(attached))
+		json_object_array_add(a, json_object_new_string("pkvm_state_sync"));
 	return a;
 }
 
@@ -118,7 +125,7 @@ static struct json_object *counters_json(const uint64_t *c, uint32_t attached)
 	struct json_object *o = json_object_new_object();
 
 	for (unsigned int i = 0; i < KL_C_PRED_VS_ACTUAL; i++)
-		if (have(attached, kl_counter_requires(i)))
+		if (kl_counter_name(i) && have(attached, kl_counter_requires(i)))
 			ADD(o, kl_counter_name(i), U64(c[i]));
 	return o;
 }
@@ -160,6 +167,56 @@ static struct json_object *prediction_json(const uint64_t *c)
 	ADD(o, "agreement", total ? kl_json_double((double)ok / (double)total, 4) : NULL);
 	ADD(o, "loads_compared", U64(total));
 	ADD(o, "matrix", m);
+	return o;
+}
+
+static struct json_object *share_json(uint64_t n, uint64_t total)
+{
+	return total ? kl_json_double((double)n / (double)total, 4) : NULL;
+}
+
+/*
+ * pKVM state syncs of one direction: events, skipped (skip_* reasons),
+ * skip_share, and per reason its count and share of the direction.  The
+ * reasons the series emits in this direction are always listed; any
+ * other (a newer kernel) only when it was seen.
+ */
+static struct json_object *pkvm_dir_json(const uint64_t *c, unsigned int d)
+{
+	struct json_object *o = json_object_new_object(), *rs = json_object_new_object();
+	const uint64_t *row = c + KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR;
+	uint64_t total = 0, skip = 0;
+
+	for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
+		total += row[r];
+		if (kl_pkvm_reason_is_skip(r))
+			skip += row[r];
+	}
+	for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
+		struct json_object *e;
+
+		if (!kl_pkvm_reason_expected(d, r) && !row[r])
+			continue;
+		e = json_object_new_object();
+		ADD(e, "count", U64(row[r]));
+		ADD(e, "share", share_json(row[r], total));
+		ADD(rs, kl_pkvm_reason_name(r), e);
+	}
+	ADD(o, "events", U64(total));
+	ADD(o, "skipped", U64(skip));
+	ADD(o, "skip_share", share_json(skip, total));
+	ADD(o, "reasons", rs);
+	return o;
+}
+
+struct json_object *kl_pkvm_sync_json(const uint64_t *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++)
+		ADD(o, kl_pkvm_dir_name(d), pkvm_dir_json(c, d));
 	return o;
 }
 
@@ -224,6 +281,8 @@ static struct json_object *vm_json(const struct kl_state *st, const struct kl_vm
 
 	if (pred_available(attached))
 		ADD(o, "prediction", prediction_json(vm->c));
+	if (pkvm_available(attached))
+		ADD(o, "pkvm_state_sync", kl_pkvm_sync_json(vm->c));
 
 	hs = json_object_new_object();
 	by = json_object_new_object();

@@ -19,6 +19,12 @@ struct json_object *kl_probes_json(const struct kl_state *st);
 struct json_object *kl_unavailable_json(uint32_t attached, const char *arch);
 /* One histogram object: unit, count, sum, p50..p999, buckets. */
 struct json_object *kl_hist_json(const uint64_t *buckets, uint64_t sum);
+/*
+ * "pkvm_state_sync" object of a VM from its counters c[KL_C_NR]:
+ * {"to_hyp"|"to_host": {"events", "skipped", "skip_share", "reasons":
+ * {"<reason>": {"count", "share"}}}} (SNAPSHOT.md).
+ */
+struct json_object *kl_pkvm_sync_json(const uint64_t *c);
 /* "attached" / "missing" / "refused: why" for one probe (static or buf). */
 const char *kl_probe_text(const struct kl_probe *p, char *buf, size_t len);
 

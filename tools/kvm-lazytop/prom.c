@@ -174,48 +174,64 @@ struct cdesc {
 	const char *reason;	/* reason label or NULL */
 	const char *path;	/* path label or NULL */
 	const char *help;
+	const char *dir;	/* dir label (before reason) or NULL */
+	const char *rkey;	/* name of the reason label, NULL = "reason" */
 };
 
 #define H_LOAD "vCPU loads (kvm_arch_vcpu_load) by reason; path=fast when the CSR reload was skipped."
 #define H_FAULT "G-stage page faults by the MMU path taken (fast/spurious) or why the fast path was refused."
 #define H_PRED "vCPU (re)loads by the reload class predicted from scheduling history."
+/* positional entries end with dir, rkey (NULL, NULL: a plain reason label) */
+#define H_SYNC "arm64 pKVM vCPU context syncs between host and hypervisor (kvm_arm_pkvm_state_sync) by direction and reason; path=fast when the copy was skipped."
+#define SYNC(d, r, p) { "pkvm_sync_" d "_" r, P "pkvm_state_syncs_total", r, p, H_SYNC, d, NULL }
+#define H_GFA "arm64 stage-2 guest faults handled by the host (kvm_guest_fault) by access."
+#define H_GFS "arm64 stage-2 guest faults handled by the host (kvm_guest_fault) by fault status class."
+#define GFA(a) { "guest_fault_" a, P "guest_faults_total", a, NULL, H_GFA, NULL, "access" }
+#define GFS(st) { "guest_fault_" st, P "guest_faults_by_status_total", st, NULL, H_GFS, NULL, "status" }
 static const struct cdesc cdescs[] = {
-	{ "kvm_runs", P "kvm_runs_total", NULL, NULL, "KVM_RUN ioctls completed." },
-	{ "exits", P "exits_total", NULL, NULL, "Guest exits (kvm_exit)." },
-	{ "userspace_exits", P "userspace_exits_total", NULL, NULL, "Exits to the VMM (kvm_userspace_exit)." },
-	{ "dirty_pages", P "dirty_pages_total", NULL, NULL, "Pages pushed to the KVM dirty ring (kvm_dirty_ring_push)." },
-	{ "preemptions", P "preemptions_total", NULL, NULL, "Involuntary switch-outs of vCPU threads inside KVM_RUN." },
-	{ "sched_out", P "sched_outs_total", NULL, NULL, "All switch-outs of vCPU threads inside KVM_RUN." },
-	{ "fast_page_faults", P "fast_page_faults_total", NULL, NULL, "x86 kvmmmu fast_page_fault events." },
-	{ "fpu_loads", P "fpu_loads_total", NULL, NULL, "Guest FPU loads (kvm_fpu load=1)." },
-	{ "vcpu_put", P "vcpu_puts_total", NULL, NULL, "vCPU puts (kvm_riscv_vcpu_put)." },
-	{ "vcpu_load_fast", P "vcpu_loads_total", "fast", "fast", H_LOAD },
-	{ "vcpu_load_first_load", P "vcpu_loads_total", "first_load", "slow", H_LOAD },
-	{ "vcpu_load_other_pcpu", P "vcpu_loads_total", "other_pcpu", "slow", H_LOAD },
-	{ "vcpu_load_csr_dirty", P "vcpu_loads_total", "csr_dirty", "slow", H_LOAD },
-	{ "vcpu_load_cpu_reset", P "vcpu_loads_total", "cpu_reset", "slow", H_LOAD },
-	{ "vcpu_load_other_vcpu", P "vcpu_loads_total", "other_vcpu", "slow", H_LOAD },
-	{ "gstage_fault_fast", P "gstage_faults_total", "fast", "fast", H_FAULT },
-	{ "gstage_fault_spurious", P "gstage_faults_total", "spurious", "fast", H_FAULT },
-	{ "gstage_fault_not_write", P "gstage_faults_total", "not_write", "slow", H_FAULT },
-	{ "gstage_fault_not_logging", P "gstage_faults_total", "not_logging", "slow", H_FAULT },
-	{ "gstage_fault_no_leaf", P "gstage_faults_total", "no_leaf", "slow", H_FAULT },
-	{ "gstage_fault_huge_leaf", P "gstage_faults_total", "huge_leaf", "slow", H_FAULT },
-	{ "gstage_fault_not_host_writable", P "gstage_faults_total", "not_host_writable", "slow", H_FAULT },
-	{ "gstage_fault_inval_retry", P "gstage_faults_total", "inval_retry", "slow", H_FAULT },
-	{ "gstage_fault_pte_changed", P "gstage_faults_total", "pte_changed", "slow", H_FAULT },
-	{ "gstage_fault_retry_limit", P "gstage_faults_total", "retry_limit", "slow", H_FAULT },
-	{ "reload_pred_same_cpu", P "reload_predictions_total", "same_cpu", NULL, H_PRED },
-	{ "reload_pred_migrated", P "reload_predictions_total", "migrated", NULL, H_PRED },
-	{ "reload_pred_other_vcpu", P "reload_predictions_total", "other_vcpu", NULL, H_PRED },
-	{ "pte_update_events", P "pte_update_events_total", NULL, NULL, "Contended G-stage PTE updates (kvm_riscv_gstage_pte_update)." },
-	{ "pte_update_retries", P "pte_update_retries_total", NULL, NULL, "cmpxchg retries of contended G-stage PTE updates." },
-	{ "pte_update_mkwrite", P "pte_update_ops_total", "mkwrite", NULL, "Contended G-stage PTE updates by operation." },
-	{ "pte_update_wrprotect", P "pte_update_ops_total", "wrprotect", NULL, "Contended G-stage PTE updates by operation." },
-	{ "pte_update_updated", P "pte_update_outcomes_total", "updated", NULL, "Contended G-stage PTE updates by outcome." },
-	{ "pte_update_noop", P "pte_update_outcomes_total", "noop", NULL, "Contended G-stage PTE updates by outcome." },
-	{ "pte_update_abort_not_leaf", P "pte_update_outcomes_total", "abort_not_leaf", NULL, "Contended G-stage PTE updates by outcome." },
-	{ "pte_update_abort_retries", P "pte_update_outcomes_total", "abort_retries", NULL, "Contended G-stage PTE updates by outcome." },
+	{ "kvm_runs", P "kvm_runs_total", NULL, NULL, "KVM_RUN ioctls completed.", NULL, NULL },
+	{ "exits", P "exits_total", NULL, NULL, "Guest exits (kvm_exit).", NULL, NULL },
+	{ "userspace_exits", P "userspace_exits_total", NULL, NULL, "Exits to the VMM (kvm_userspace_exit).", NULL, NULL },
+	{ "dirty_pages", P "dirty_pages_total", NULL, NULL, "Pages pushed to the KVM dirty ring (kvm_dirty_ring_push).", NULL, NULL },
+	{ "preemptions", P "preemptions_total", NULL, NULL, "Involuntary switch-outs of vCPU threads inside KVM_RUN.", NULL, NULL },
+	{ "sched_out", P "sched_outs_total", NULL, NULL, "All switch-outs of vCPU threads inside KVM_RUN.", NULL, NULL },
+	{ "fast_page_faults", P "fast_page_faults_total", NULL, NULL, "x86 kvmmmu fast_page_fault events.", NULL, NULL },
+	{ "fpu_loads", P "fpu_loads_total", NULL, NULL, "Guest FPU loads (kvm_fpu load=1).", NULL, NULL },
+	{ "vcpu_put", P "vcpu_puts_total", NULL, NULL, "vCPU puts (kvm_riscv_vcpu_put).", NULL, NULL },
+	{ "vcpu_load_fast", P "vcpu_loads_total", "fast", "fast", H_LOAD, NULL, NULL },
+	{ "vcpu_load_first_load", P "vcpu_loads_total", "first_load", "slow", H_LOAD, NULL, NULL },
+	{ "vcpu_load_other_pcpu", P "vcpu_loads_total", "other_pcpu", "slow", H_LOAD, NULL, NULL },
+	{ "vcpu_load_csr_dirty", P "vcpu_loads_total", "csr_dirty", "slow", H_LOAD, NULL, NULL },
+	{ "vcpu_load_cpu_reset", P "vcpu_loads_total", "cpu_reset", "slow", H_LOAD, NULL, NULL },
+	{ "vcpu_load_other_vcpu", P "vcpu_loads_total", "other_vcpu", "slow", H_LOAD, NULL, NULL },
+	{ "gstage_fault_fast", P "gstage_faults_total", "fast", "fast", H_FAULT, NULL, NULL },
+	{ "gstage_fault_spurious", P "gstage_faults_total", "spurious", "fast", H_FAULT, NULL, NULL },
+	{ "gstage_fault_not_write", P "gstage_faults_total", "not_write", "slow", H_FAULT, NULL, NULL },
+	{ "gstage_fault_not_logging", P "gstage_faults_total", "not_logging", "slow", H_FAULT, NULL, NULL },
+	{ "gstage_fault_no_leaf", P "gstage_faults_total", "no_leaf", "slow", H_FAULT, NULL, NULL },
+	{ "gstage_fault_huge_leaf", P "gstage_faults_total", "huge_leaf", "slow", H_FAULT, NULL, NULL },
+	{ "gstage_fault_not_host_writable", P "gstage_faults_total", "not_host_writable", "slow", H_FAULT, NULL, NULL },
+	{ "gstage_fault_inval_retry", P "gstage_faults_total", "inval_retry", "slow", H_FAULT, NULL, NULL },
+	{ "gstage_fault_pte_changed", P "gstage_faults_total", "pte_changed", "slow", H_FAULT, NULL, NULL },
+	{ "gstage_fault_retry_limit", P "gstage_faults_total", "retry_limit", "slow", H_FAULT, NULL, NULL },
+	{ "reload_pred_same_cpu", P "reload_predictions_total", "same_cpu", NULL, H_PRED, NULL, NULL },
+	{ "reload_pred_migrated", P "reload_predictions_total", "migrated", NULL, H_PRED, NULL, NULL },
+	{ "reload_pred_other_vcpu", P "reload_predictions_total", "other_vcpu", NULL, H_PRED, NULL, NULL },
+	{ "pte_update_events", P "pte_update_events_total", NULL, NULL, "Contended G-stage PTE updates (kvm_riscv_gstage_pte_update).", NULL, NULL },
+	{ "pte_update_retries", P "pte_update_retries_total", NULL, NULL, "cmpxchg retries of contended G-stage PTE updates.", NULL, NULL },
+	{ "pte_update_mkwrite", P "pte_update_ops_total", "mkwrite", NULL, "Contended G-stage PTE updates by operation.", NULL, NULL },
+	{ "pte_update_wrprotect", P "pte_update_ops_total", "wrprotect", NULL, "Contended G-stage PTE updates by operation.", NULL, NULL },
+	{ "pte_update_updated", P "pte_update_outcomes_total", "updated", NULL, "Contended G-stage PTE updates by outcome.", NULL, NULL },
+	{ "pte_update_noop", P "pte_update_outcomes_total", "noop", NULL, "Contended G-stage PTE updates by outcome.", NULL, NULL },
+	{ "pte_update_abort_not_leaf", P "pte_update_outcomes_total", "abort_not_leaf", NULL, "Contended G-stage PTE updates by outcome.", NULL, NULL },
+	{ "pte_update_abort_retries", P "pte_update_outcomes_total", "abort_retries", NULL, "Contended G-stage PTE updates by outcome.", NULL, NULL },
+	SYNC("to_hyp", "flush_dirty", "slow"), SYNC("to_hyp", "skip_hyp_current", "fast"),
+	SYNC("to_host", "sync_trap", "slow"), SYNC("to_host", "sync_serror", "slow"),
+	SYNC("to_host", "sync_exit", "slow"), SYNC("to_host", "sync_debug", "slow"),
+	SYNC("to_host", "sync_put", "slow"), SYNC("to_host", "sync_adjust_pc", "slow"),
+	SYNC("to_host", "skip_irq", "fast"), SYNC("to_host", "skip_host_current", "fast"),
+	GFA("read"), GFA("write"), GFA("exec"),
+	GFS("translation"), GFS("access_flag"), GFS("permission"), GFS("other_status"),
 };
 #define NCDESC (sizeof(cdescs) / sizeof(cdescs[0]))
 
@@ -316,7 +332,8 @@ static void emit_counter_family(struct pctx *c, struct json_object *snap,
 			if (!per_vcpu || !nids) {
 				struct lbl l = base;
 
-				lbl_add(&l, "reason", d->reason);
+				lbl_add(&l, "dir", d->dir);
+				lbl_add(&l, d->rkey ? d->rkey : "reason", d->reason);
 				lbl_add(&l, "path", d->path);
 				sample_u64(c, metric, &l, x);
 				continue;
@@ -332,7 +349,8 @@ static void emit_counter_family(struct pctx *c, struct json_object *snap,
 				else
 					snprintf(idb, sizeof(idb), "%" PRId64, ids[k]);
 				lbl_add(&l, "vcpu", idb);
-				lbl_add(&l, "reason", d->reason);
+				lbl_add(&l, "dir", d->dir);
+				lbl_add(&l, d->rkey ? d->rkey : "reason", d->reason);
 				lbl_add(&l, "path", d->path);
 				sample_u64(c, metric, &l, x);
 			}
@@ -712,6 +730,40 @@ static void emit_vm_info(struct pctx *c, struct json_object *snap)
 	}
 }
 
+/* pkvm_state_sync.<dir>.skip_share of every VM that has one. */
+static void emit_pkvm_skip(struct pctx *c, struct json_object *snap)
+{
+	static const char *const dirs[] = { "to_hyp", "to_host" };
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	bool header = false;
+	size_t v, i;
+
+	for (v = 0; vms && v < json_object_array_length(vms); v++) {
+		struct json_object *vm = json_object_array_get_idx(vms, v);
+		struct json_object *ps = snap_get_obj(vm, "pkvm_state_sync");
+		struct vm_lbl vl;
+		struct lbl base;
+
+		if (!ps)
+			continue;
+		vm_labels(vm, &vl, &base);
+		for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+			struct lbl l = base;
+			double d;
+
+			if (!snap_get_num(snap_get_obj(ps, dirs[i]), "skip_share", &d))
+				continue;	/* no event in that direction: null */
+			if (!header) {
+				family(c, P "pkvm_state_sync_skip_ratio", "gauge",
+				       "Share of arm64 pKVM state sync decisions of a direction that skipped the copy (skip_* reasons).");
+				header = true;
+			}
+			lbl_add(&l, "dir", dirs[i]);
+			sample_dbl(c, P "pkvm_state_sync_skip_ratio", &l, d);
+		}
+	}
+}
+
 int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
 		   bool openmetrics)
 {
@@ -731,6 +783,7 @@ int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
 			emit_counter_family(&c, snap, cdescs[i].metric, per_vcpu);
 	}
 	emit_unknown_counters(&c, snap);
+	emit_pkvm_skip(&c, snap);
 	emit_reasons(&c, snap, "userspace_exit", P "userspace_exit_reasons_total",
 		     "Exits to the VMM by KVM_EXIT_* reason.");
 	emit_reasons(&c, snap, "exit", P "exit_reasons_total",

@@ -17,7 +17,7 @@ struct json_object;
 struct render_opts {
 	bool per_vcpu;		/* a row per vCPU under each VM */
 	bool histograms;	/* percentile table per VM */
-	bool reasons;		/* top exit reasons per VM */
+	bool reasons;		/* top exit reasons (and the pKVM state sync table) per VM */
 	bool overhead;		/* overhead / drops / unavailable footer */
 	const char *title;	/* first line prefix, NULL = "kvm-lazytop" */
 };
@@ -28,6 +28,15 @@ struct render_opts {
  * in the footer.  Returns 0, or -1 if snap is not a snapshot object.
  */
 int render_text(FILE *out, struct json_object *snap, const struct render_opts *o);
+
+/*
+ * The "pKVM state sync" table of one VM object (its "pkvm_state_sync":
+ * to_hyp / to_host, their events and skip share, then each reason's
+ * count and share), every line prefixed with indent; with per_vcpu, one
+ * line per vCPU with both directions' skip share.  Returns 1 if printed,
+ * 0 when the VM has no pkvm_state_sync (signal not attached).
+ */
+int render_pkvm_sync(FILE *out, struct json_object *vm, bool per_vcpu, const char *indent);
 
 /* ---- shared with the ncurses view (tui.c) ---- */
 

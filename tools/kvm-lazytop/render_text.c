@@ -384,6 +384,81 @@ static void print_reason_line(FILE *out, const char *label, struct json_object *
 	fprintf(out, " (total %.0f)\n", total);
 }
 
+static void pkvm_share(char *buf, size_t len, struct json_object *share)
+{
+	if (share && (json_object_is_type(share, json_type_double) ||
+		      json_object_is_type(share, json_type_int)))
+		snprintf(buf, len, "%.1f%%", 100 * json_object_get_double(share));
+	else
+		snprintf(buf, len, "-");
+}
+
+int render_pkvm_sync(FILE *out, struct json_object *vm, bool per_vcpu, const char *indent)
+{
+	static const char *const dirs[] = { "to_hyp", "to_host" };
+	struct json_object *ps = get(vm, "pkvm_state_sync"), *vc = get(vm, "vcpus");
+	char sh[16], sk[16];
+
+	if (!ps || !json_object_is_type(ps, json_type_object))
+		return 0;
+	if (!indent)
+		indent = "";
+	fprintf(out, "%spKVM state sync %12s %8s\n", indent, "count", "share");
+	for (size_t d = 0; d < KL_ARRAY_SIZE(dirs); d++) {
+		struct json_object *o = get(ps, dirs[d]), *rs = get(o, "reasons");
+		double ev = num(o, "events");
+
+		if (!o)
+			continue;
+		pkvm_share(sk, sizeof(sk), get(o, "skip_share"));
+		fprintf(out, "%s  %-16s %10.0f %8s  skip %s\n", indent, dirs[d], isnan(ev) ? 0 : ev, "", sk);
+		if (!rs)
+			continue;
+		json_object_object_foreach(rs, reason, e) {
+			double n = num(e, "count");
+
+			pkvm_share(sh, sizeof(sh), get(e, "share"));
+			fprintf(out, "%s    %-18s %8.0f %8s\n", indent, reason, isnan(n) ? 0 : n, sh);
+		}
+	}
+	/* per vCPU: the skip share of each direction from the flat counters */
+	for (size_t i = 0; per_vcpu && vc && i < json_object_array_length(vc); i++) {
+		struct json_object *v = json_object_array_get_idx(vc, i), *c = get(v, "counters");
+		char line[160];
+		size_t off = 0;
+		bool any = false;
+
+		off += snprintf(line + off, sizeof(line) - off, "%s  vcpu %d:", indent,
+				json_object_get_int(get(v, "vcpu_id")));
+		for (unsigned int d = 0; d < KL_PKVM_DIR_NR && off < sizeof(line); d++) {
+			double tot = 0, skip = 0;
+			char key[80];
+
+			for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
+				double x;
+
+				snprintf(key, sizeof(key), "pkvm_sync_%s_%s", kl_pkvm_dir_name(d), kl_pkvm_reason_name(r));
+				x = num(c, key);
+				if (isnan(x))
+					continue;
+				any = true;
+				tot += x;
+				if (kl_pkvm_reason_is_skip(r))
+					skip += x;
+			}
+			if (tot > 0)
+				snprintf(sk, sizeof(sk), "%.1f%%", 100 * skip / tot);
+			else
+				snprintf(sk, sizeof(sk), "-");
+			off += snprintf(line + off, sizeof(line) - off, " %s %.0f (skip %s)",
+					kl_pkvm_dir_name(d), tot, sk);
+		}
+		if (any)
+			fprintf(out, "%s\n", line);
+	}
+	return 1;
+}
+
 static void print_footer(FILE *out, struct json_object *snap)
 {
 	struct json_object *oh = get(snap, "overhead"), *un = get(snap, "unavailable");
@@ -460,6 +535,7 @@ int render_text(FILE *out, struct json_object *snap, const struct render_opts *o
 
 			print_reason_line(out, "userspace exits", get(rs, "userspace_exit"));
 			print_reason_line(out, "exits", get(rs, "exit"));
+			render_pkvm_sync(out, rows[i].obj, o->per_vcpu, "    ");
 		}
 		if (o->histograms)
 			print_hists(out, rows[i].obj);

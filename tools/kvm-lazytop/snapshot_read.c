@@ -612,6 +612,21 @@ static const char *const fam_outcome[] = {
 	"pte_update_abort_retries", NULL };
 static const char *const fam_outcome_fast[] = { "pte_update_updated", NULL };
 static const char *const fam_none[] = { NULL };
+#define SY(d, r) "pkvm_sync_" #d "_" #r
+static const char *const fam_sync_hyp[] = {
+	SY(to_hyp, flush_dirty), SY(to_hyp, skip_hyp_current), NULL };
+static const char *const fam_sync_hyp_skip[] = { SY(to_hyp, skip_hyp_current), NULL };
+static const char *const fam_sync_host[] = {
+	SY(to_host, sync_trap), SY(to_host, sync_serror), SY(to_host, sync_exit),
+	SY(to_host, sync_debug), SY(to_host, sync_put), SY(to_host, sync_adjust_pc),
+	SY(to_host, skip_irq), SY(to_host, skip_host_current), NULL };
+static const char *const fam_sync_host_skip[] = {
+	SY(to_host, skip_irq), SY(to_host, skip_host_current), NULL };
+static const char *const fam_gf_access[] = {
+	"guest_fault_read", "guest_fault_write", "guest_fault_exec", NULL };
+static const char *const fam_gf_status[] = {
+	"guest_fault_translation", "guest_fault_access_flag", "guest_fault_permission",
+	"guest_fault_other_status", NULL };
 
 const struct snap_family snap_families[] = {
 	{ "vcpu_load", "vcpu_load_", fam_load, fam_load_fast },
@@ -619,6 +634,11 @@ const struct snap_family snap_families[] = {
 	{ "reload_pred", "reload_pred_", fam_pred, fam_pred_fast },
 	{ "pte_update_op", "pte_update_", fam_op, fam_none },
 	{ "pte_update_outcome", "pte_update_", fam_outcome, fam_outcome_fast },
+	/* arm64 pKVM: "fast" = the state copy was skipped */
+	{ "pkvm_sync_to_hyp", "pkvm_sync_to_hyp_", fam_sync_hyp, fam_sync_hyp_skip },
+	{ "pkvm_sync_to_host", "pkvm_sync_to_host_", fam_sync_host, fam_sync_host_skip },
+	{ "guest_fault_access", "guest_fault_", fam_gf_access, fam_none },
+	{ "guest_fault_status", "guest_fault_", fam_gf_status, fam_none },
 };
 const size_t snap_nfamilies = sizeof(snap_families) / sizeof(snap_families[0]);
 
@@ -646,6 +666,13 @@ const char *const snap_counter_names[] = {
 	"pte_update_events", "pte_update_retries", "pte_update_mkwrite",
 	"pte_update_wrprotect", "pte_update_updated", "pte_update_noop",
 	"pte_update_abort_not_leaf", "pte_update_abort_retries",
+	SY(to_hyp, flush_dirty), SY(to_hyp, skip_hyp_current),
+	SY(to_host, sync_trap), SY(to_host, sync_serror), SY(to_host, sync_exit),
+	SY(to_host, sync_debug), SY(to_host, sync_put), SY(to_host, sync_adjust_pc),
+	SY(to_host, skip_irq), SY(to_host, skip_host_current),
+	"guest_fault_read", "guest_fault_write", "guest_fault_exec",
+	"guest_fault_translation", "guest_fault_access_flag", "guest_fault_permission",
+	"guest_fault_other_status",
 	NULL,
 };
 

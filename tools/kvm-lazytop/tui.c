@@ -3,7 +3,8 @@
  * tui.c - sortable ncurses live view over the per-interval JSON snapshot.
  *
  * Views: VM table (default), per-vCPU table of the selected VM (Enter or
- * Right), histogram view of the selected VM (h), help (?).
+ * Right), histogram view of the selected VM (h), pKVM state sync table of
+ * the selected VM (p, arm64), help (?).
  * Keys: s / S next / previous sort column, Up/Down (j/k) select, Left/Esc
  * back, Tab next histogram (in h), q quit.
  */
@@ -39,6 +40,7 @@ void tui_close(struct kl_tui *t)
 #else
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,7 +51,7 @@ void tui_close(struct kl_tui *t)
 #include "kl_common.h"
 #include "render.h"
 
-enum view { V_VMS, V_VCPUS, V_HIST, V_HELP };
+enum view { V_VMS, V_VCPUS, V_HIST, V_PKVM, V_HELP };
 
 struct kl_tui {
 	struct json_object *snap;
@@ -258,6 +260,35 @@ static void draw_hists(struct kl_tui *t)
 	}
 }
 
+/* The text view's pKVM state sync table, line by line. */
+static void draw_pkvm(struct kl_tui *t)
+{
+	struct json_object *vm = find_vm(t);
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f;
+	int y = 3;
+
+	if (!vm) {
+		mvprintw(2, 2, "VM %u not in this interval", t->sel_pid);
+		return;
+	}
+	mvprintw(1, 0, "VM %u %s -- pKVM state sync (Left: back)", t->sel_pid,
+		 json_object_get_string(get(vm, "name")));
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	if (!render_pkvm_sync(f, vm, true, ""))
+		fprintf(f, "kvm_arm_pkvm_state_sync is not attached (no arm64 pKVM series kernel)\n");
+	if (fclose(f)) {
+		free(buf);
+		return;
+	}
+	for (line = strtok_r(buf, "\n", &save); line && y < LINES - 3; line = strtok_r(NULL, "\n", &save))
+		mvprintw(y++, 2, "%.*s", COLS > 2 ? COLS - 2 : 0, line);
+	free(buf);
+}
+
 static void draw_help(void)
 {
 	static const char *const lines[] = {
@@ -267,6 +298,7 @@ static void draw_help(void)
 		"  Up/Down j/k  select a row",
 		"  Enter, Right per-vCPU view of the selected VM",
 		"  h            histogram view of the selected VM (Tab: next histogram)",
+		"  p            pKVM state sync table of the selected VM (arm64)",
 		"  Left, Esc    back to the VM table",
 		"  ?            this help",
 		"  q            quit (the final summary is printed)",
@@ -319,6 +351,10 @@ static void redraw(struct kl_tui *t)
 	case V_HIST:
 		draw_title(t, "histograms");
 		draw_hists(t);
+		break;
+	case V_PKVM:
+		draw_title(t, "pKVM state sync");
+		draw_pkvm(t);
 		break;
 	case V_HELP:
 		draw_title(t, "help");
@@ -374,6 +410,10 @@ bool tui_input(struct kl_tui *t)
 		case 'h':
 			if (t->view == V_VMS || t->view == V_VCPUS)
 				t->view = V_HIST;
+			break;
+		case 'p':
+			if (t->view == V_VMS || t->view == V_VCPUS)
+				t->view = V_PKVM;
 			break;
 		case '\t':
 			t->hist_idx++;
