@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* test_opts.c - command line parsing: valid and invalid combinations. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "kl_opts.h"
@@ -152,10 +155,36 @@ static void test_cmdline_vm_name(void **state)
 	assert_int_not_equal(kl_cmdline_vm_name(e, sizeof(e), buf, sizeof(buf)), 0);
 }
 
+static void test_bpf_jit_mode(void **state)
+{
+	static const struct { const char *text; int want; } cases[] = {
+		{ "0\n", 0 }, { "1\n", 1 }, { "2", 2 }, { "3\n", -EINVAL }, { "-1\n", -EINVAL },
+		{ "x\n", -EINVAL }, { "1x\n", -EINVAL }, { "", -EINVAL },
+	};
+	char path[] = "/tmp/kl-jit-XXXXXX";
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fputs(cases[i].text, f);
+		fclose(f);
+		assert_int_equal(kl_bpf_jit_mode(path), cases[i].want);
+	}
+	unlink(path);
+	assert_int_equal(kl_bpf_jit_mode(path), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bpf_jit_mode),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_one_line_error),

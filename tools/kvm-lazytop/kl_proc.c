@@ -113,6 +113,21 @@ int kl_proc_comm(uint32_t pid, char *buf, size_t len)
 	return 0;
 }
 
+int kl_bpf_jit_mode(const char *path)
+{
+	char buf[32], *end;
+	ssize_t n = read_file(path ? path : "/proc/sys/net/core/bpf_jit_enable", buf, sizeof(buf));
+	long v;
+
+	if (n <= 0)
+		return n < 0 ? (int)n : -EINVAL;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (end == buf || (*end && *end != '\n') || errno || v < 0 || v > 2)
+		return -EINVAL;
+	return (int)v;
+}
+
 int kl_cmdline_vm_name(const char *cmd, size_t len, char *buf, size_t blen)
 {
 	const char *end = cmd + len, *p = cmd;

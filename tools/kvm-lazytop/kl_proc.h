@@ -18,6 +18,12 @@ int kl_proc_is_vm(uint32_t pid);
 int kl_proc_comm(uint32_t pid, char *buf, size_t len);
 /* qemu "-name NAME" / "-name guest=NAME,..." from /proc/PID/cmdline; -ENOENT if none. */
 int kl_proc_qemu_name(uint32_t pid, char *buf, size_t len);
+/*
+ * net.core.bpf_jit_enable read from path (NULL: /proc/sys/net/core/
+ * bpf_jit_enable): 0 interpreter, 1 JIT, 2 JIT with debug output;
+ * -errno if unreadable or not one of those.
+ */
+int kl_bpf_jit_mode(const char *path);
 /* Extract the VM name from a NUL-separated cmdline buffer (pure). */
 int kl_cmdline_vm_name(const char *cmdline, size_t len, char *buf, size_t blen);
 /*

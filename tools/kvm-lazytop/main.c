@@ -478,6 +478,10 @@ int main(int argc, char **argv)
 	rc = kl_check_support(opts.verbose);
 	if (rc)
 		return rc;
+	if (kl_bpf_jit_mode(NULL) == 0)
+		fprintf(stderr, KL_TOOL_NAME ": warning: BPF JIT is off (net.core.bpf_jit_enable = 0): "
+			"programs run interpreted, slower, and 6.x riscv64/arm64 interpreters mis-run "
+			"JIT-inlined helpers; enable it: sysctl -w net.core.bpf_jit_enable=1\n");
 
 	kl_state_init(&st);
 	fill_host(&st, &opts);
