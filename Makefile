@@ -57,6 +57,7 @@ $(DEPS_STAMP):
 -include tests/e2e/e2e.mk
 -include kernel/check.mk
 -include tests/e2e/selftests/selftests.mk
+-include tests/e2e/arm64/arm64.mk
 -include tests/e2e/demo/demo.mk
 -include dashboards/dashboards.mk
 -include bench/bench.mk

@@ -5,7 +5,9 @@
 #
 #   check-host   unit, BPF (BPF_PROG_TEST_RUN), host integration, exports
 #   check-riscv  riscv64 QEMU: kernel selftests + kvm-lazytop end to end
-#   test         deps + check-host + check-riscv + bench smoke
+#   check-arm64  arm64 QEMU, pKVM: patched-kernel selftests vs the recorded
+#                base verdicts (tests/e2e/arm64/arm64.mk)
+#   test         deps + check-host + check-riscv + check-arm64 + bench smoke
 #
 # `make kernel-check` (series hygiene: checkpatch, every prefix builds, W=1)
 # is separate: its bisect builds alone would push a cold CI run past its
@@ -27,10 +29,10 @@ check-riscv: deps
 
 test: deps
 	@start=$$(date +%s); fails=0; \
-	for t in check-host check-riscv bench-tool-quick; do \
+	for t in check-host check-riscv check-arm64 bench-tool-quick; do \
 		echo "=== make $$t"; \
 		if $(MAKE) --no-print-directory $$t; then echo "=== $$t: PASS"; \
 		else echo "=== $$t: FAIL"; fails=$$((fails+1)); fi; \
 	done; \
-	echo "=== make test: $$((3-fails)) passed, $$fails failed ($$(( $$(date +%s)-start ))s)"; \
+	echo "=== make test: $$((4-fails)) passed, $$fails failed ($$(( $$(date +%s)-start ))s)"; \
 	[ $$fails -eq 0 ]

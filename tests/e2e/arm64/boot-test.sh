@@ -18,8 +18,12 @@
 #     -append "console=ttyAMA0 kvm-arm.mode=protected"
 # with a static initramfs whose /init is tests/e2e/arm64/init.c.
 #
+# One arm64 QEMU at a time: boots queue on $CACHE/locks/arm64-qemu.lock
+# (TCG on a 2-core machine; two guests would each run at half speed and
+# time out).
+#
 # Exit status 0 when the log shows pKVM initialised, /dev/kvm exists and
-# the kernel printed no BUG/WARNING/Oops/panic; 1 otherwise.
+# the kernel printed no BUG/WARNING/Oops/panic/lockdep report; 1 otherwise.
 set -euo pipefail
 
 CACHE=${CACHE:-/var/cache/kvm-lazytop}
@@ -63,6 +67,12 @@ fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
 echo "  BOOT    $image ($(du -h "$work/initramfs.gz" | cut -f1) initramfs), log $log" >&2
 
+mkdir -p "$CACHE/locks"
+exec 9>"$CACHE/locks/arm64-qemu.lock"
+if ! flock -n 9; then
+	echo "  BOOT    waiting for another arm64 QEMU boot to finish" >&2
+	flock 9
+fi
 status=0
 timeout --foreground -k 10 "$timeout" \
 	qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 \
@@ -82,10 +92,11 @@ else
 fi
 grep -q 'INIT: /dev/kvm present' "$log" ||
 	{ echo "  BOOT    FAIL: /dev/kvm missing or init did not run" >&2; ok=0; }
-if grep -E '(^|\] )(BUG:|WARNING:|Oops|Kernel panic|Unable to handle)' "$log" | grep -v '^DMESG' | head -5 >&2; then
+if grep -E '(^|\] )(BUG:|WARNING:|Oops|Kernel panic|Unable to handle|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage)' "$log" | grep -v '^DMESG' | head -5 >&2; then
 	echo "  BOOT    FAIL: kernel reported problems (above)" >&2
 	ok=0
 fi
+exec 9>&-
 grep -q 'INIT: powering off' "$log" ||
 	{ echo "  BOOT    FAIL: init did not reach power off" >&2; ok=0; }
 [ $ok -eq 1 ]

@@ -8,16 +8,32 @@
  *    "DMESG: " (all of them with init.dmesg=all on the command line);
  *    then prints the files named by init.show=PATH arguments;
  * 3. if /etc/selftests.list exists, runs each line of it
- *    ("<timeout-seconds> <path> [args...]"), each test in its own
- *    process with its own time limit, printing a "SELFTEST:" verdict
- *    line, and when the kvm_arm_pkvm_state_sync event exists, a
- *    "PKVM-SYNC:" line per (direction, reason) seen during the test;
+ *    ("<timeout-seconds> [+option...] <path> [args...]"), each test in
+ *    its own process with its own time limit, printing a "SELFTEST:"
+ *    verdict line, and when the kvm_arm_pkvm_state_sync event exists, a
+ *    "PKVM-SYNC:" line per (direction, reason) seen during the test.
+ *    Options, between the time limit and the path:
+ *      +as=NAME   report the test as NAME (default: the path's basename),
+ *                 so one binary can appear twice with different args;
+ *      +gdbg      also trace kvm_arm_setup_debug, which gives the vCPU's
+ *                 guest_debug flags at every entry, and count the exits
+ *                 of runs made with guest debug on, per reason, as
+ *                 direction "to_host_gdbg" (plus "gdbg_runs setup_debug");
+ *      +lazytop   run /selftests/kvm-lazytop -p <pid> --until-exit -o json
+ *                 beside the test: init waits until the test owns a
+ *                 KVM VM fd, stops it (SIGSTOP to its process group),
+ *                 starts the collector, resumes the test once the
+ *                 collector says it attached, and prints the snapshot
+ *                 as "LAZYTOP-OUT:" lines plus a "LAZYTOP:" status line;
+ *    With init.notrace on the command line nothing is traced;
  * 4. powers the machine off.
  *
  * Every line this program prints starts with a fixed tag so that the
  * host side can grep the serial console.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -37,7 +53,10 @@
 
 #define TRACEFS		"/sys/kernel/tracing"
 #define SYNC_EVENT	TRACEFS "/events/kvm/kvm_arm_pkvm_state_sync"
+#define DEBUG_EVENT	TRACEFS "/events/kvm/kvm_arm_setup_debug"
+#define LAZYTOP		"/selftests/kvm-lazytop"
 #define MAX_ARGS	32
+#define MAX_TASKS	64
 
 static void say(const char *fmt, ...)
 {
@@ -195,11 +214,25 @@ static void print_dmesg(int all)
 	free(buf);
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* ---- tracepoint accounting ------------------------------------------ */
 
 struct sync_count {
 	char key[64];		/* "<dir> <reason>" */
 	unsigned long n;
+};
+
+/* Last guest_debug flags seen at kvm_arm_setup_debug, per task. */
+struct task_debug {
+	int pid;
+	unsigned int flags;
 };
 
 static int tracing_ready;
@@ -220,88 +253,307 @@ static void tracing_setup(void)
 	say("INIT: tracing kvm_arm_pkvm_state_sync\n");
 }
 
-static void tracing_start(void)
+static void tracing_start(int gdbg)
 {
 	if (!tracing_ready)
 		return;
+	if (gdbg && write_file(DEBUG_EVENT "/enable", "1"))
+		say("INIT: cannot enable kvm_arm_setup_debug\n");
 	write_file(TRACEFS "/trace", "");
 	write_file(TRACEFS "/tracing_on", "1");
 }
 
+static void count_key(struct sync_count *counts, int *nr, int max,
+		      const char *dir, const char *reason)
+{
+	char key[64];
+	int i;
+
+	snprintf(key, sizeof(key), "%s %s", dir, reason);
+	for (i = 0; i < *nr; i++)
+		if (!strcmp(counts[i].key, key))
+			break;
+	if (i == *nr) {
+		if (*nr == max)
+			return;
+		strcpy(counts[(*nr)++].key, key);
+	}
+	counts[i].n++;
+}
+
+/*
+ * The task pid of a trace line: "  comm-PID  [CPU] flags  ts: event: ...".
+ * comm may hold '-' (e.g. "debug-exceptio"), so take the last '-' before
+ * the " [" of the CPU field.
+ */
+static int trace_pid(const char *line)
+{
+	const char *cpu = strstr(line, " [");
+	const char *p;
+
+	if (!cpu)
+		return -1;
+	p = cpu;
+	while (p > line && p[-1] == ' ')
+		p--;
+	while (p > line && isdigit((unsigned char)p[-1]))
+		p--;
+	if (p == line || p[-1] != '-' || !isdigit((unsigned char)*p))
+		return -1;
+	return atoi(p);
+}
+
 /*
  * Event lines end in "vcpu <id> <dir> <reason> exit <code>": count them
- * per (dir, reason). Lost events are reported by tracefs in per_cpu
- * stats; print the overrun total so a truncated count is visible.
+ * per (dir, reason). With gdbg, kvm_arm_setup_debug lines ("flags: 0x..")
+ * tell, per task, whether the run that follows has guest debug on; the
+ * exits of such runs (code != -1) are counted again as "to_host_gdbg".
+ * Lost events are reported by tracefs in per_cpu stats; print the
+ * overrun totals so a truncated count is visible.
  */
-static void tracing_report(const char *test)
+static void tracing_report(const char *test, int gdbg)
 {
-	struct sync_count counts[32];
-	int nr = 0, i;
+	struct sync_count counts[48];
+	struct task_debug tasks[MAX_TASKS];
+	int nr = 0, ntasks = 0, i, cpu;
+	unsigned long gdbg_runs = 0;
 	char *buf, *line, *save;
+	const int max = sizeof(counts) / sizeof(counts[0]);
 
 	if (!tracing_ready)
 		return;
 	write_file(TRACEFS "/tracing_on", "0");
+	if (gdbg)
+		write_file(DEBUG_EVENT "/enable", "0");
 	buf = read_file(TRACEFS "/trace", NULL);
 	if (!buf)
 		return;
 	memset(counts, 0, sizeof(counts));
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char dir[24], reason[32], key[64];
-		unsigned int vcpu;
-		int code;
-		char *p = strstr(line, "kvm_arm_pkvm_state_sync: ");
+		char dir[24], reason[32];
+		unsigned int vcpu, flags;
+		int code, pid;
+		char *p;
 
-		if (!p || line[0] == '#')
+		if (line[0] == '#')
+			continue;
+		if (gdbg && (p = strstr(line, "kvm_arm_setup_debug: "))) {
+			p = strstr(p, "flags: ");
+			pid = trace_pid(line);
+			if (!p || pid < 0 || sscanf(p, "flags: %x", &flags) != 1)
+				continue;
+			for (i = 0; i < ntasks; i++)
+				if (tasks[i].pid == pid)
+					break;
+			if (i == ntasks) {
+				if (ntasks == MAX_TASKS)
+					continue;
+				tasks[ntasks++].pid = pid;
+			}
+			tasks[i].flags = flags;
+			if (flags)
+				gdbg_runs++;
+			continue;
+		}
+		p = strstr(line, "kvm_arm_pkvm_state_sync: ");
+		if (!p)
 			continue;
 		p += strlen("kvm_arm_pkvm_state_sync: ");
 		if (sscanf(p, "vcpu %u %23s %31s exit %d", &vcpu, dir, reason,
 			   &code) != 4)
 			continue;
-		snprintf(key, sizeof(key), "%s %s", dir, reason);
-		for (i = 0; i < nr; i++)
-			if (!strcmp(counts[i].key, key))
+		count_key(counts, &nr, max, dir, reason);
+		if (!gdbg || code == -1 || strcmp(dir, "to_host"))
+			continue;
+		pid = trace_pid(line);
+		for (i = 0; i < ntasks; i++)
+			if (tasks[i].pid == pid)
 				break;
-		if (i == nr) {
-			if (nr == (int)(sizeof(counts) / sizeof(counts[0])))
-				continue;
-			strcpy(counts[nr++].key, key);
-		}
-		counts[i].n++;
+		/* unknown (setup event lost): not counted either way */
+		if (i < ntasks && tasks[i].flags)
+			count_key(counts, &nr, max, "to_host_gdbg", reason);
 	}
 	free(buf);
 	for (i = 0; i < nr; i++)
 		say("PKVM-SYNC: %s %s %lu\n", test, counts[i].key, counts[i].n);
 	if (!nr)
 		say("PKVM-SYNC: %s none 0\n", test);
+	if (gdbg)
+		say("PKVM-SYNC: %s gdbg_runs setup_debug %lu\n", test, gdbg_runs);
 
-	buf = read_file(TRACEFS "/per_cpu/cpu0/stats", NULL);
-	if (buf) {
-		char *o = strstr(buf, "overrun: ");
+	for (cpu = 0; cpu < 64; cpu++) {
+		char path[96];
+		char *o;
 
+		snprintf(path, sizeof(path), TRACEFS "/per_cpu/cpu%d/stats", cpu);
+		buf = read_file(path, NULL);
+		if (!buf)
+			break;
+		o = strstr(buf, "overrun: ");
 		if (o && strtoul(o + 9, NULL, 10))
-			say("PKVM-SYNC: %s overrun-cpu0 %lu\n", test,
+			say("PKVM-SYNC: %s overrun cpu%d %lu\n", test, cpu,
 			    strtoul(o + 9, NULL, 10));
 		free(buf);
 	}
 }
 
-/* ---- selftests ------------------------------------------------------ */
+/* ---- kvm-lazytop beside a test ------------------------------------- */
 
-static double now(void)
+/* 1 if the process holds a KVM VM fd, 0 if not, -1 if it is gone. */
+static int has_vm_fd(pid_t pid)
 {
-	struct timespec ts;
+	char dir[64], path[320], link[64];
+	struct dirent *d;
+	DIR *fds;
+	int found = 0;
+	ssize_t n;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	fds = opendir(dir);
+	if (!fds)
+		return -1;
+	while (!found && (d = readdir(fds))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		found = !strcmp(link, "anon_inode:kvm-vm");
+	}
+	closedir(fds);
+	return found;
 }
+
+static int file_has(const char *path, const char *word)
+{
+	char *body = read_file(path, NULL);
+	int found = body && strstr(body, word);
+
+	free(body);
+	return found;
+}
+
+static void print_file(const char *tag, const char *test, const char *path)
+{
+	char *body = read_file(path, NULL);
+	char *line, *save;
+
+	if (!body)
+		return;
+	for (line = strtok_r(body, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		say("%s %s %s\n", tag, test, line);
+	free(body);
+}
+
+struct lazytop {
+	pid_t pid;		/* 0: not started */
+	char out[96], err[96];
+	const char *why;	/* why it was not started */
+};
+
+/*
+ * Called while the test runs: once the test holds a VM fd, freeze it,
+ * start the collector and let the test go on when the collector has
+ * attached (its -v output says "attached N signal(s)") or gave up.
+ * Returns the seconds the test spent stopped.
+ */
+static double lazytop_attach(struct lazytop *lt, const char *test, pid_t target)
+{
+	char pidarg[16];
+	double t0;
+	int fd;
+
+	if (access(LAZYTOP, X_OK)) {
+		lt->why = "missing";
+		return 0;
+	}
+	if (kill(-target, SIGSTOP)) {
+		lt->why = "stop-failed";
+		return 0;
+	}
+	t0 = now();
+	snprintf(lt->out, sizeof(lt->out), "/tmp/lazytop-%s.json", test);
+	snprintf(lt->err, sizeof(lt->err), "/tmp/lazytop-%s.err", test);
+	snprintf(pidarg, sizeof(pidarg), "%d", target);
+	lt->pid = fork();
+	if (lt->pid == 0) {
+		setpgid(0, 0);
+		fd = open(lt->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0)
+			dup2(fd, 1);
+		fd = open(lt->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0)
+			dup2(fd, 2);
+		execl(LAZYTOP, "kvm-lazytop", "-v", "-p", pidarg,
+		      "--until-exit", "-o", "json", (char *)NULL);
+		_exit(127);
+	}
+	if (lt->pid < 0) {
+		lt->pid = 0;
+		lt->why = "fork-failed";
+	} else {
+		/* BPF loading under TCG takes a while: allow two minutes. */
+		while (now() - t0 < 120) {
+			if (file_has(lt->err, "attached "))
+				break;
+			if (waitpid(lt->pid, NULL, WNOHANG) == lt->pid) {
+				/* exited early: its status is lost, say so */
+				lt->pid = 0;
+				lt->why = "exited-before-attach";
+				break;
+			}
+			usleep(20 * 1000);
+		}
+	}
+	kill(-target, SIGCONT);
+	say("LAZYTOP-ATTACH: %s %.1fs\n", test, now() - t0);
+	return now() - t0;
+}
+
+/* After the test: the collector should see its target go and exit. */
+static void lazytop_finish(struct lazytop *lt, const char *test)
+{
+	double t0 = now();
+	int status = 0, sent = 0;
+	pid_t w = 0;
+
+	if (!lt->pid) {
+		say("LAZYTOP: %s rc=%s\n", test, lt->why ? lt->why : "no-vm");
+		if (lt->err[0])
+			print_file("LAZYTOP-ERR:", test, lt->err);
+		return;
+	}
+	while ((w = waitpid(lt->pid, &status, WNOHANG)) != lt->pid) {
+		if (now() - t0 > 60 && sent == 0) {
+			kill(lt->pid, SIGINT);
+			sent = 1;
+		} else if (now() - t0 > 90 && sent == 1) {
+			kill(-lt->pid, SIGKILL);
+			sent = 2;
+		}
+		usleep(50 * 1000);
+	}
+	if (WIFEXITED(status))
+		say("LAZYTOP: %s rc=%d%s\n", test, WEXITSTATUS(status),
+		    sent ? " (interrupted)" : "");
+	else
+		say("LAZYTOP: %s rc=signal-%d\n", test, WTERMSIG(status));
+	print_file("LAZYTOP-OUT:", test, lt->out);
+	print_file("LAZYTOP-ERR:", test, lt->err);
+}
+
+/* ---- selftests ------------------------------------------------------ */
 
 static void run_one(char *spec)
 {
-	char *argv[MAX_ARGS + 1], *save, *name;
-	int argc = 0, status = 0, timeout;
-	double t0 = now();
+	char *argv[MAX_ARGS + 1], *save, *name = NULL;
+	int argc = 0, status = 0, timeout, gdbg = 0, want_lazytop = 0;
+	struct lazytop lt = { 0 };
+	double t0 = now(), limit;
 	pid_t pid, w = 0;
 	char *tok;
 
@@ -309,16 +561,31 @@ static void run_one(char *spec)
 	if (!tok)
 		return;
 	timeout = atoi(tok);
-	while ((tok = strtok_r(NULL, " \t", &save)) && argc < MAX_ARGS)
+	while ((tok = strtok_r(NULL, " \t", &save)) && tok[0] == '+') {
+		if (!strncmp(tok, "+as=", 4))
+			name = tok + 4;
+		else if (!strcmp(tok, "+gdbg"))
+			gdbg = 1;
+		else if (!strcmp(tok, "+lazytop"))
+			want_lazytop = 1;
+		else
+			say("INIT: unknown list option %s\n", tok);
+	}
+	while (tok && argc < MAX_ARGS) {
 		argv[argc++] = tok;
+		tok = strtok_r(NULL, " \t", &save);
+	}
 	argv[argc] = NULL;
 	if (!argc || timeout <= 0)
 		return;
-	name = strrchr(argv[0], '/');
-	name = name ? name + 1 : argv[0];
+	if (!name) {
+		name = strrchr(argv[0], '/');
+		name = name ? name + 1 : argv[0];
+	}
+	limit = timeout;
 
 	say("SELFTEST-START: %s\n", name);
-	tracing_start();
+	tracing_start(gdbg);
 	pid = fork();
 	if (pid == 0) {
 		setpgid(0, 0);
@@ -330,10 +597,19 @@ static void run_one(char *spec)
 		say("SELFTEST: %s rc=fork-failed\n", name);
 		return;
 	}
-	while (now() - t0 < timeout) {
+	setpgid(pid, pid);	/* both sides: no race with kill(-pid) */
+	while (now() - t0 < limit) {
 		w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)
 			break;
+		if (want_lazytop && !lt.pid && !lt.why) {
+			/* poll fast until the VM exists, then attach */
+			if (has_vm_fd(pid) == 1)
+				limit += lazytop_attach(&lt, name, pid);
+			else
+				usleep(2 * 1000);
+			continue;
+		}
 		usleep(100 * 1000);
 	}
 	if (w != pid) {
@@ -349,7 +625,9 @@ static void run_one(char *spec)
 		say("SELFTEST: %s rc=signal-%d time=%.1fs\n", name,
 		    WTERMSIG(status), now() - t0);
 	}
-	tracing_report(name);
+	tracing_report(name, gdbg);
+	if (want_lazytop)
+		lazytop_finish(&lt, name);
 }
 
 static void run_selftests(void)
@@ -359,7 +637,9 @@ static void run_selftests(void)
 
 	if (!list)
 		return;
-	tracing_setup();
+	/* init.notrace: benchmarks, where tracing would tax one kernel only */
+	if (!cmdline_has("init.notrace"))
+		tracing_setup();
 	for (line = strtok_r(list, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char copy[512];

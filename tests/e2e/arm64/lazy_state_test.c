@@ -21,6 +21,12 @@
  * a host copy not refreshed after an exit, shows up as x0 going backwards,
  * x1 not matching, or TPIDR_EL0 disagreeing with x0.
  *
+ * With --guest-debug the host also turns guest debug on
+ * (KVM_SET_GUEST_DEBUG, KVM_GUESTDBG_ENABLE only: no single step, no
+ * breakpoints, so the exits stay interrupt exits). The hypervisor must
+ * then copy the context back on every exit; the checks are the same,
+ * and tests/e2e/arm64 counts from the trace that no exit skipped.
+ *
  * Exit status: 0 pass, 1 fail, 4 skip (no /dev/kvm), kselftest style.
  * Static, raw KVM API, no selftest library.
  */
@@ -60,6 +66,7 @@ static const uint32_t guest_code[] = {
 };
 
 static int failures;
+static int guest_debug;
 
 #define CHECK(cond, ...) do {						\
 	if (!(cond)) {							\
@@ -102,6 +109,12 @@ static void vcpu_init(int vm, int vcpu)
 	if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
 		die("KVM_ARM_VCPU_INIT");
 	set_reg(vcpu, REG_PC, GUEST_BASE);
+	if (guest_debug) {
+		struct kvm_guest_debug dbg = { .control = KVM_GUESTDBG_ENABLE };
+
+		if (ioctl(vcpu, KVM_SET_GUEST_DEBUG, &dbg))
+			die("KVM_SET_GUEST_DEBUG");
+	}
 }
 
 static void on_alarm(int sig)
@@ -122,7 +135,7 @@ static void hop_cpu(int round)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = 0,
@@ -139,6 +152,13 @@ int main(void)
 	struct kvm_run *run;
 	void *mem;
 	long mmap_size;
+
+	if (argc == 2 && !strcmp(argv[1], "--guest-debug")) {
+		guest_debug = 1;
+	} else if (argc != 1) {
+		printf("usage: lazy_state_test [--guest-debug]\n");
+		return 2;
+	}
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0) {
@@ -247,7 +267,8 @@ int main(void)
 	CHECK(progressed >= ROUNDS / 2,
 	      "x0 advanced in only %d of %d rounds", progressed, ROUNDS);
 
-	printf("lazy_state_test: %d rounds (%d interrupted, %d with progress), %d jumps, %d resets, %d failures\n",
-	       ROUNDS, intr, progressed, jumps, resets, failures);
+	printf("lazy_state_test%s: %d rounds (%d interrupted, %d with progress), %d jumps, %d resets, %d failures\n",
+	       guest_debug ? " --guest-debug" : "", ROUNDS, intr, progressed,
+	       jumps, resets, failures);
 	return failures ? 1 : 0;
 }
