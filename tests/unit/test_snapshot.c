@@ -399,15 +399,18 @@ static void test_render_pkvm(void **state)
 	assert_int_equal(render_text(f, j, &ro), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "pKVM state sync"));
-	assert_non_null(strstr(buf, "  to_host                 200           skip 95.0%\n"));
-	assert_non_null(strstr(buf, "  to_hyp                  202           skip 94.1%\n"));
-	assert_non_null(strstr(buf, "    skip_irq                180    90.0%\n"));
-	assert_non_null(strstr(buf, "    sync_serror               0     0.0%\n"));
+	assert_non_null(strstr(buf, "    pKVM state sync               count    share\n"));
+	assert_non_null(strstr(buf, "      to_host                       200           skip 95.0%\n"));
+	assert_non_null(strstr(buf, "      to_hyp                        202           skip 94.1%\n"));
+	assert_non_null(strstr(buf, "        skip_irq                    180    90.0%\n"));
+	assert_non_null(strstr(buf, "        sync_serror                   0     0.0%\n"));
+	assert_non_null(strstr(buf, "        sync_trap                     2     1.0%\n"));	/* unexpected pair */
 	assert_non_null(strstr(buf, "vcpu 0: to_hyp 100 (skip 90.0%) to_host 100 (skip 90.0%)"));
 	/* synth()'s cause 48 is BREAKPT_LOW on arm64 */
 	assert_non_null(strstr(buf, "exits: BREAKPT_LOW 45% DABT_LOW 35% IRQ 20% (total 20)"));
 	/* the VM without events: shares unknown */
-	assert_non_null(strstr(buf, "  to_host                   0           skip -\n"));
+	assert_non_null(strstr(buf, "      to_host                         0           skip -\n"));
+	assert_non_null(strstr(buf, "        flush_dirty                   0        -\n"));
 	free(buf);
 	buf = NULL;
 	/* the table alone, as the ncurses view draws it; absent on x86 */

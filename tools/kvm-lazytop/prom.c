@@ -748,18 +748,20 @@ static void emit_pkvm_skip(struct pctx *c, struct json_object *snap)
 			continue;
 		vm_labels(vm, &vl, &base);
 		for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+			struct json_object *o = snap_get_obj(ps, dirs[i]);
 			struct lbl l = base;
-			double d;
+			uint64_t ev, sk;
 
-			if (!snap_get_num(snap_get_obj(ps, dirs[i]), "skip_share", &d))
-				continue;	/* no event in that direction: null */
+			/* exact, from the counts (skip_share is rounded) */
+			if (!snap_get_u64(o, "events", &ev) || !snap_get_u64(o, "skipped", &sk) || !ev)
+				continue;	/* no event in that direction */
 			if (!header) {
 				family(c, P "pkvm_state_sync_skip_ratio", "gauge",
 				       "Share of arm64 pKVM state sync decisions of a direction that skipped the copy (skip_* reasons).");
 				header = true;
 			}
 			lbl_add(&l, "dir", dirs[i]);
-			sample_dbl(c, P "pkvm_state_sync_skip_ratio", &l, d);
+			sample_dbl(c, P "pkvm_state_sync_skip_ratio", &l, (double)sk / (double)ev);
 		}
 	}
 }

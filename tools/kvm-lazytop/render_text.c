@@ -403,7 +403,7 @@ int render_pkvm_sync(FILE *out, struct json_object *vm, bool per_vcpu, const cha
 		return 0;
 	if (!indent)
 		indent = "";
-	fprintf(out, "%spKVM state sync %12s %8s\n", indent, "count", "share");
+	fprintf(out, "%s%-24s %10s %8s\n", indent, "pKVM state sync", "count", "share");
 	for (size_t d = 0; d < KL_ARRAY_SIZE(dirs); d++) {
 		struct json_object *o = get(ps, dirs[d]), *rs = get(o, "reasons");
 		double ev = num(o, "events");
@@ -411,14 +411,14 @@ int render_pkvm_sync(FILE *out, struct json_object *vm, bool per_vcpu, const cha
 		if (!o)
 			continue;
 		pkvm_share(sk, sizeof(sk), get(o, "skip_share"));
-		fprintf(out, "%s  %-16s %10.0f %8s  skip %s\n", indent, dirs[d], isnan(ev) ? 0 : ev, "", sk);
+		fprintf(out, "%s  %-22s %10.0f %8s  skip %s\n", indent, dirs[d], isnan(ev) ? 0 : ev, "", sk);
 		if (!rs)
 			continue;
 		json_object_object_foreach(rs, reason, e) {
 			double n = num(e, "count");
 
 			pkvm_share(sh, sizeof(sh), get(e, "share"));
-			fprintf(out, "%s    %-18s %8.0f %8s\n", indent, reason, isnan(n) ? 0 : n, sh);
+			fprintf(out, "%s    %-20s %10.0f %8s\n", indent, reason, isnan(n) ? 0 : n, sh);
 		}
 	}
 	/* per vCPU: the skip share of each direction from the flat counters */

@@ -84,18 +84,27 @@ if ! "$KL" report --html "$OUT/r.html" $D/base.json $D/regressed.json || \
 	echo "FAIL report --html (or the page references external resources)"; fails=$((fails+1))
 fi
 
-# --- prom exposition: promtool lint on every variant
+# --- prom exposition: promtool lint on every variant (x86 and arm64 pKVM snapshots)
+for snap in golden arm64; do
 for v in "" --vcpu --om; do
 	n=$((n+1))
-	"$KL" prom $v $D/golden.json >"$OUT/p.prom" || { echo "FAIL prom $v"; fails=$((fails+1)); continue; }
+	"$KL" prom $v $D/$snap.json >"$OUT/p.prom" || { echo "FAIL prom $v $snap"; fails=$((fails+1)); continue; }
 	if [ "$v" = --om ]; then
 		tail -1 "$OUT/p.prom" | grep -qx '# EOF' || { echo "FAIL prom --om: no # EOF"; fails=$((fails+1)); }
 		continue    # promtool 2.42 lints the 0.0.4 text format only
 	fi
 	if ! promtool check metrics <"$OUT/p.prom" >"$OUT/lint" 2>&1; then
-		echo "FAIL promtool check metrics ($v):"; cat "$OUT/lint"; fails=$((fails+1))
+		echo "FAIL promtool check metrics ($v $snap):"; cat "$OUT/lint"; fails=$((fails+1))
 	fi
 done
+done
+
+# --- arm64 pKVM snapshot: the text view has the state sync table
+n=$((n+1))
+if ! "$KL" report $D/arm64.json >"$OUT/arm64.txt" 2>&1 || ! grep -q 'pKVM state sync' "$OUT/arm64.txt" ||
+   ! grep -Eq '^ +to_host +2138 +skip 88\.3%$' "$OUT/arm64.txt"; then
+	echo "FAIL report arm64.json"; cat "$OUT/arm64.txt"; fails=$((fails+1))
+fi
 
 echo "golden: $n checks, $fails failed"
 [ "$fails" -eq 0 ]

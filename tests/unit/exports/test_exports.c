@@ -161,6 +161,77 @@ static void test_prom_golden(void **st)
 	json_object_put(s);
 }
 
+/* arm64 pKVM snapshot: state sync, guest fault and skip-ratio families. */
+static void test_prom_arm64(void **st)
+{
+	struct json_object *s = load(DATA "arm64.json");
+	char *t = prom_text(s, false, false), *v, *o;
+
+	(void)st;
+#define VM "vm_pid=\"311\",vm_name=\"lazy_state_test\""
+	assert_non_null(strstr(t, "# HELP kvm_lazytop_pkvm_state_syncs_total "));
+	assert_non_null(strstr(t, "# TYPE kvm_lazytop_pkvm_state_syncs_total counter\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_pkvm_state_syncs_total{" VM ",dir=\"to_hyp\",reason=\"skip_hyp_current\",path=\"fast\"} 1809\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_pkvm_state_syncs_total{" VM ",dir=\"to_host\",reason=\"sync_trap\",path=\"slow\"} 221\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_pkvm_state_syncs_total{" VM ",dir=\"to_host\",reason=\"skip_irq\",path=\"fast\"} 1829\n"));
+	assert_non_null(strstr(t, "# TYPE kvm_lazytop_pkvm_state_sync_skip_ratio gauge\n"));
+	/* exact: skipped / events, not the rounded skip_share */
+	assert_non_null(strstr(t, "kvm_lazytop_pkvm_state_sync_skip_ratio{" VM ",dir=\"to_hyp\"} 0.88243902439024391\n"));
+	assert_non_null(strstr(t, "# TYPE kvm_lazytop_guest_faults_total counter\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_guest_faults_total{" VM ",access=\"write\"} 51\n"));
+	assert_non_null(strstr(t, "# TYPE kvm_lazytop_guest_faults_by_status_total counter\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_guest_faults_by_status_total{" VM ",status=\"permission\"} 12\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_exit_reasons_total{" VM ",reason=\"DABT_LOW\"} 850\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_exit_reasons_total{" VM ",reason=\"IRQ\"} 850\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_exit_latency_by_reason_seconds_count{" VM ",reason=\"WFx\"} 100\n"));
+	/* no generic fallback family for the known counters */
+	assert_null(strstr(t, "kvm_lazytop_pkvm_sync_"));
+	assert_null(strstr(t, "kvm_lazytop_guest_fault_read"));
+	/* per vCPU and OpenMetrics */
+	v = prom_text(s, true, true);
+	assert_non_null(strstr(v, "# TYPE kvm_lazytop_pkvm_state_syncs counter\n"));
+	assert_non_null(strstr(v, "kvm_lazytop_pkvm_state_syncs_total{" VM ",vcpu=\"1\",dir=\"to_host\",reason=\"skip_irq\",path=\"fast\"} 939\n"));
+	assert_non_null(strstr(v, "kvm_lazytop_guest_faults_total{" VM ",vcpu=\"0\",access=\"write\"} 25\n"));
+#undef VM
+	/* the x86 golden snapshot has none of them */
+	json_object_put(s);
+	s = load(DATA "golden.json");
+	o = prom_text(s, false, false);
+	assert_null(strstr(o, "pkvm"));
+	assert_null(strstr(o, "guest_faults"));
+	free(o);
+	free(v);
+	free(t);
+	json_object_put(s);
+}
+
+/* Golden exposition of the arm64 snapshot: UPDATE_GOLDEN=1 rewrites it. */
+static void test_prom_golden_arm64(void **st)
+{
+	struct json_object *s = load(DATA "arm64.json");
+	char *t = prom_text(s, false, false), *g = NULL;
+	size_t gl = 0;
+	FILE *f;
+
+	(void)st;
+	if (getenv("UPDATE_GOLDEN")) {
+		f = fopen(GOLDEN "arm64.prom", "w");
+		assert_non_null(f);
+		fputs(t, f);
+		fclose(f);
+	}
+	f = fopen(GOLDEN "arm64.prom", "r");
+	assert_non_null(f);
+	g = calloc(1, 1 << 20);
+	gl = fread(g, 1, (1 << 20) - 1, f);
+	fclose(f);
+	assert_int_equal(gl, strlen(t));
+	assert_string_equal(g, t);
+	free(g);
+	free(t);
+	json_object_put(s);
+}
+
 static void test_reader_versions(void **st)
 {
 	char err[256];
@@ -322,6 +393,8 @@ int main(void)
 		cmocka_unit_test(test_prom_seams),
 		cmocka_unit_test(test_prom_vcpu_and_om),
 		cmocka_unit_test(test_prom_golden),
+		cmocka_unit_test(test_prom_arm64),
+		cmocka_unit_test(test_prom_golden_arm64),
 		cmocka_unit_test(test_reader_versions),
 		cmocka_unit_test(test_quantiles),
 		cmocka_unit_test(test_compare),
