@@ -126,6 +126,64 @@ static void diff_ratios(FILE *o, struct json_object *a, struct json_object *b)
 	}
 }
 
+static bool has_pkvm(struct json_object *s)
+{
+	struct json_object *vms = snap_get_arr(s, "vms");
+	size_t i;
+
+	for (i = 0; vms && i < json_object_array_length(vms); i++)
+		if (snap_get_obj(json_object_array_get_idx(vms, i), "pkvm_state_sync"))
+			return true;
+	return false;
+}
+
+/* skip_* / all events of a pKVM sync direction family, NAN if none. */
+static double skip_share(struct json_object *s, const struct snap_family *fam)
+{
+	uint64_t tot = 0, skip = 0, v;
+	const char *const *m, *const *q;
+
+	for (m = fam->members; *m; m++) {
+		if (!snap_counter_sum(s, *m, &v))
+			return NAN;
+		tot += v;
+		for (q = fam->fast; *q; q++)
+			if (!strcmp(*q, *m))
+				skip += v;
+	}
+	return tot ? (double)skip / (double)tot : NAN;
+}
+
+/* arm64 pKVM: the skip share of each direction (only when a snapshot has it). */
+static void diff_pkvm(FILE *o, struct json_object *a, struct json_object *b)
+{
+	static const char *const dirs[] = { "pkvm_sync_to_hyp", "pkvm_sync_to_host" };
+	size_t d, f;
+
+	if (!has_pkvm(a) && !has_pkvm(b))
+		return;
+	fprintf(o, "\nPKVM STATE SYNC skip share (skip_* / all syncs)%*s%10s %10s %10s\n", 1, "",
+		"BASE", "NEW", "SHIFT");
+	for (d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+		for (f = 0; f < snap_nfamilies; f++) {
+			double x, y;
+			char sa[16] = "-", sb[16] = "-", sh[16] = "-";
+
+			if (strcmp(snap_families[f].name, dirs[d]))
+				continue;
+			x = has_pkvm(a) ? skip_share(a, &snap_families[f]) : NAN;
+			y = has_pkvm(b) ? skip_share(b, &snap_families[f]) : NAN;
+			if (!isnan(x))
+				snprintf(sa, sizeof(sa), "%.4f", x);
+			if (!isnan(y))
+				snprintf(sb, sizeof(sb), "%.4f", y);
+			if (!isnan(x) && !isnan(y))
+				snprintf(sh, sizeof(sh), "%+.2fpp", (y - x) * 100);
+			fprintf(o, "  %-47s %10s %10s %10s\n", dirs[d] + strlen("pkvm_sync_"), sa, sb, sh);
+		}
+	}
+}
+
 static void hist_line(FILE *o, const char *label, const struct snap_hist *ha,
 		      const struct snap_hist *hb)
 {
@@ -342,6 +400,7 @@ int cmd_diff(int argc, char **argv)
 	       snap_fmt_ns(secs(sb) * 1e9, b2, sizeof(b2)));
 	diff_counters(stdout, sa, sb, a.all);
 	diff_ratios(stdout, sa, sb);
+	diff_pkvm(stdout, sa, sb);
 	if (diff_hists(stdout, sa, sb))
 		rc = 2;
 	diff_reasons(stdout, sa, sb);

@@ -3,7 +3,8 @@
  * html.c - `kvm-lazytop report --html OUT.html A.json [B.json]`: one
  * self-contained page (inline CSS + SVG, no script, no external resource)
  * comparing up to two snapshots: fast-path hit rates, slow-path reasons,
- * latency histograms (A vs B overlaid), vcpu_load reasons, exit reasons.
+ * latency histograms (A vs B overlaid), vcpu_load reasons, pKVM state
+ * syncs, exit reasons.
  *
  * Stable hooks for tests: every chart is <svg data-chart="NAME"
  * data-bars="N" data-series="S">, every bar <rect data-bar="KEY"
@@ -145,7 +146,8 @@ static void section_hit_rates(FILE *o, struct json_object *const *s, size_t n)
 	fputs("<section id=\"hit-rates\"><h2>Fast-path hit rates</h2>\n"
 	      "<p class=\"note\">Share of each reason family that took the fast path "
 	      "(vcpu_load: fast; gstage_fault: fast+spurious; reload prediction: same_cpu; "
-	      "contended PTE updates: updated), and reload-prediction agreement.</p>\n", o);
+	      "contended PTE updates: updated; pKVM state syncs: skip_*), and reload-prediction "
+	      "agreement.</p>\n", o);
 	for (f = 0; f < snap_nfamilies; f++) {
 		const struct snap_family *fam = &snap_families[f];
 		bool any = false;
@@ -238,6 +240,48 @@ static void section_family(FILE *o, struct json_object *const *s, size_t n,
 	if (!any) {
 		b.rows = 0;
 		unavailable_note(o, unavail);
+	}
+	bar_chart(o, &b);
+	fputs("</section>\n", o);
+}
+
+/* arm64 pKVM state syncs: both direction families in one chart. */
+static void section_pkvm(FILE *o, struct json_object *const *s, size_t n)
+{
+	static const char *const fams[] = { "pkvm_sync_to_hyp", "pkvm_sync_to_host" };
+	struct bars b = { .chart = "pkvm-sync", .title = "pKVM state syncs by direction and reason",
+			  .nsnap = n };
+	bool any = false;
+	size_t f, g, i;
+
+	fputs("<section id=\"pkvm-sync\"><h2>pKVM state syncs (arm64)</h2>\n"
+	      "<p class=\"note\">kvm_arm_pkvm_state_sync by direction and reason; skip_* = the "
+	      "context copy between host and hypervisor was not needed (their share per direction "
+	      "is in the hit rates).</p>\n", o);
+	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		const struct snap_family *fam = NULL;
+		const char *const *m;
+
+		for (g = 0; g < snap_nfamilies; g++)
+			if (!strcmp(snap_families[g].name, fams[f]))
+				fam = &snap_families[g];
+		for (m = fam ? fam->members : NULL; m && *m && b.rows < 64; m++) {
+			b.label[b.rows] = *m + strlen("pkvm_sync_");
+			for (i = 0; i < n; i++) {
+				uint64_t v;
+
+				b.v[b.rows][i] = NAN;
+				if (snap_counter_sum(s[i], *m, &v)) {
+					b.v[b.rows][i] = (double)v;
+					any = true;
+				}
+			}
+			b.rows++;
+		}
+	}
+	if (!any) {
+		b.rows = 0;
+		unavailable_note(o, "unavailable: kvm_arm_pkvm_state_sync is not attached in these snapshots");
 	}
 	bar_chart(o, &b);
 	fputs("</section>\n", o);
@@ -497,6 +541,7 @@ int html_write(FILE *o, struct json_object *const *snaps,
 		return -1;
 	section_family(o, snaps, n, "vcpu-load", "vcpu_load reasons", "vcpu_load", false,
 		       "unavailable: kvm_riscv_vcpu_load is not attached in these snapshots");
+	section_pkvm(o, snaps, n);
 	section_reasons(o, snaps, n, "userspace_exit", "userspace-exits", "Exits to the VMM by reason");
 	section_reasons(o, snaps, n, "exit", "exit-reasons", "Guest exits by cause");
 	unavailable_list(o, snaps, n);

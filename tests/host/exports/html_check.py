@@ -16,6 +16,9 @@ FAM = {
                      ["gstage_fault_fast", "gstage_fault_spurious"]),
     "reload_pred": (["reload_pred_same_cpu", "reload_pred_migrated", "reload_pred_other_vcpu"], ["reload_pred_same_cpu"]),
     "pte_update_outcome": (["pte_update_updated", "pte_update_noop", "pte_update_abort_not_leaf", "pte_update_abort_retries"], ["pte_update_updated"]),
+    "pkvm_sync_to_hyp": (["pkvm_sync_to_hyp_" + r for r in "flush_dirty skip_hyp_current".split()], ["pkvm_sync_to_hyp_skip_hyp_current"]),
+    "pkvm_sync_to_host": (["pkvm_sync_to_host_" + r for r in "sync_trap sync_serror sync_exit sync_debug sync_put sync_adjust_pc skip_irq skip_host_current".split()],
+                          ["pkvm_sync_to_host_skip_irq", "pkvm_sync_to_host_skip_host_current"]),
 }
 HISTS = "fault_latency_ns fault_latency_fast_ns fault_latency_slow_ns exit_latency_ns vcpu_load_ns kvm_run_ns offcpu_ns".split()
 
@@ -41,6 +44,9 @@ def expected(snaps):
     exp["slow-path"] = sum(1 for s in snaps for m in slow if has_counter(s, m)) if any_gf else 0
     any_vl = any(has_counter(s, m) for s in snaps for m in FAM["vcpu_load"][0])
     exp["vcpu-load"] = sum(1 for s in snaps for m in FAM["vcpu_load"][0] if has_counter(s, m)) if any_vl else 0
+    pk = FAM["pkvm_sync_to_hyp"][0] + FAM["pkvm_sync_to_host"][0]
+    any_pk = any(has_counter(s, m) for s in snaps for m in pk)
+    exp["pkvm-sync"] = sum(1 for s in snaps for m in pk if has_counter(s, m)) if any_pk else 0
     series = {}
     for h in HISTS:
         n = sum(1 for s in snaps if sum(vm.get("histograms", {}).get(h, {}).get("count", 0) for vm in s["vms"]))

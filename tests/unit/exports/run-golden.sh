@@ -69,6 +69,7 @@ check gate-usage 2 "$KL" gate $D/base.json
 # --- diff
 check diff-regressed 0 "$KL" diff $D/base.json $D/regressed.json
 check diff-same 0 "$KL" diff $D/base.json $D/base.json
+check diff-arm64 0 "$KL" diff $D/golden.json $D/arm64.json
 check diff-bad 2 "$KL" diff $D/base.json $D/bad-version.json
 must_stderr diff-bad 'unsupported schema_version'
 
