@@ -6,6 +6,7 @@
 #   make tool                 build/$(ARCH)/kvm-lazytop (host: dynamic
 #                             json-c/ncursesw/libcap, static libbpf)
 #   make ARCH=riscv64 tool    static riscv64 binary, plain-text view only
+#   make ARCH=arm64 tool      the same for aarch64 (build/arm64/kvm-lazytop)
 #                             (json-c, libcap, libmicrohttpd from
 #                             tools/deps/build-cross-userlibs.sh; zlib and
 #                             libelf from tools/deps/build-cross-libs.sh)
