@@ -96,8 +96,12 @@ awk '
 cur != "" && !/^(DMESG|INIT):/ { buf[n++] = $0 }
 ' "$console" >"$results"
 # the collector snapshots, one file per test
+rm -f "${results%.txt}".lazytop-*
 for name in $(awk '$1 == "lazytop" { print $2 }' "$results"); do
-	sed -n "s/^LAZYTOP-OUT: $name //p" "$console" >"${results%.txt}.lazytop-$name.json"
-	sed -n "s/^LAZYTOP-ERR: $name //p" "$console" >"${results%.txt}.lazytop-$name.err"
+	for kind in OUT:json ERR:err; do
+		grep -q "^LAZYTOP-${kind%%:*}: $name " "$console" || continue
+		sed -n "s/^LAZYTOP-${kind%%:*}: $name //p" "$console" \
+			>"${results%.txt}.lazytop-$name.${kind#*:}"
+	done
 done
 echo "  TESTS   $(grep -c '^test ' "$results") run, results in $results" >&2
