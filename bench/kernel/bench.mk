@@ -1,13 +1,28 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench/kernel/bench.mk - `make bench-kernel` (included from
-# tests/e2e/demo/demo.mk).  Base vs patched dirty_log_perf_test in
-# interleaved QEMU boots; see bench/kernel/run-bench.sh for the knobs
-# (BENCH_BOOTS, BENCH_CONFIGS).  Output: build/bench/kernel.md, kernel.json.
+# tests/e2e/demo/demo.mk).
+#
+# riscv64 (default): base vs patched dirty_log_perf_test in interleaved
+# QEMU boots; see bench/kernel/run-bench.sh for the knobs (BENCH_BOOTS,
+# BENCH_CONFIGS).  Output: build/bench/kernel.md, kernel.json.
+#
+# ARCH=arm64: base vs patched pKVM exit round trips (HVC, MMIO, IPI) in
+# interleaved QEMU TCG boots; see bench/kernel/run-bench-arm64.sh
+# (BENCH_BOOTS, BENCH_HVC, BENCH_MMIO, BENCH_IPI).  Output:
+# build/bench/kernel-arm64.md, kernel-arm64.json.
 
 .PHONY: bench-kernel
+ifeq ($(ARCH),arm64)
+bench-kernel: deps
+	@mkdir -p $(BUILD)/bench
+	@BENCH_BOOTS=$(or $(BENCH_BOOTS),3) $(TOP)/bench/kernel/run-bench-arm64.sh $(BUILD)/bench/kernel-arm64-run
+	@cp $(BUILD)/bench/kernel-arm64-run/kernel-arm64.md $(BUILD)/bench/kernel-arm64-run/kernel-arm64.json $(BUILD)/bench/
+	@echo "  BENCH    $(BUILD)/bench/kernel-arm64.md $(BUILD)/bench/kernel-arm64.json"
+else
 bench-kernel: demo-prereqs
 	@mkdir -p $(BUILD)/bench
 	@BENCH_BOOTS=$(or $(BENCH_BOOTS),3) $(TOP)/bench/kernel/run-bench.sh $(BUILD)/bench/kernel-run
 	@cp $(BUILD)/bench/kernel-run/kernel.md $(BUILD)/bench/kernel-run/kernel.json $(BUILD)/bench/
 	@echo "  BENCH    $(BUILD)/bench/kernel.md $(BUILD)/bench/kernel.json"
+endif
