@@ -15,12 +15,11 @@
 #              full selftests.list; verdicts are compared with this base
 #              run and the base-vs-patched table is printed
 #
-# env: ARM64_LAZYTOP  auto (default): build `make ARCH=arm64 tool`; if
-#                     it builds, run it beside the +lazytop tests and
-#                     assert on its snapshots; if not, say so loudly and
-#                     run without it (arm64 support is being added)
-#                     require: as auto, but a failed build is fatal
-#                     off: never; PATH: use that static arm64 binary
+# env: ARM64_LAZYTOP  require (default): build `make ARCH=arm64 tool`,
+#                     run it beside the +lazytop tests and assert on its
+#                     snapshots; a failed build fails the check
+#                     off: never (said loudly; for kernel-only work)
+#                     PATH: use that static arm64 binary
 #
 # Kernels and selftests come from kernel/scripts/arm64-build-*.sh (cached
 # under $CACHE; a cold cache builds them here). Results, console logs and
@@ -65,23 +64,13 @@ selftests=$("$scripts/arm64-build-selftests.sh") ||
 	die 4 "arm64-build-selftests.sh failed (log: ${CACHE:-/var/cache/kvm-lazytop}/logs/arm64-selftests.log)"
 
 # ---- kvm-lazytop ----------------------------------------------------
-lt_mode=${ARM64_LAZYTOP:-auto} lazytop= lt_check=note
+lt_mode=${ARM64_LAZYTOP:-require} lazytop= lt_check=note
 build_tool() {
 	say "kvm-lazytop: make ARCH=arm64 tool (log $out/tool-arm64.log)"
 	make -C "$top" --no-print-directory ARCH=arm64 tool >"$out/tool-arm64.log" 2>&1
 }
 case $lt_mode in
 off) say "kvm-lazytop: ARM64_LAZYTOP=off, +lazytop hooks not asserted" ;;
-auto)
-	# Until arm64 support in kvm-lazytop is complete, a failing build
-	# is reported loudly but does not fail the check.
-	if build_tool; then
-		lazytop=$top/build/arm64/kvm-lazytop lt_check=require
-	else
-		tail -n 5 "$out/tool-arm64.log" | sed 's/^/    /' >&2
-		say "kvm-lazytop: *** make ARCH=arm64 tool FAILED: running WITHOUT kvm-lazytop,"
-		say "kvm-lazytop: *** its checks are not asserted (ARM64_LAZYTOP=require makes this fatal)"
-	fi ;;
 require)
 	build_tool || {
 		tail -n 20 "$out/tool-arm64.log" >&2
@@ -89,7 +78,7 @@ require)
 	}
 	lazytop=$top/build/arm64/kvm-lazytop lt_check=require ;;
 *)
-	[ -x "$lt_mode" ] || die 2 "ARM64_LAZYTOP=$lt_mode: not auto|require|off or an executable"
+	[ -x "$lt_mode" ] || die 2 "ARM64_LAZYTOP=$lt_mode: not require|off or an executable"
 	lazytop=$lt_mode lt_check=require ;;
 esac
 

@@ -26,7 +26,11 @@ key=$( { cat "$0" "$here"/*.c; basename "$kdir"; head -6 "$src/Makefile"; ${CROS
 out=$CACHE/lz-workloads-$key
 if [ -f "$out/.done" ]; then echo "$out"; exit 0; fi
 
-mkdir -p "$CACHE/logs"
+mkdir -p "$CACHE/logs" "$CACHE/locks"
+# one build at a time (make test's prefetch may run beside a check)
+exec 9>"$CACHE/locks/lz-workloads.lock"
+flock 9
+if [ -f "$out/.done" ]; then echo "$out"; exit 0; fi
 log=$CACHE/logs/lz-workloads.log
 : >"$log"
 obj=$CACHE/lz-workloads-obj-$key
