@@ -12,18 +12,23 @@
 # KBUILD_PATCHES=DIR uses another series dir for 'patched' (e.g. the first
 # N patches, for bisect builds); the result key covers the patch contents.
 # KBUILD_CONFIG_ONLY=1 stops after CONFIG and prints the .config path.
-#   --prepare-source  only bring the variant's source copy up to date and
-#            print its path (for build-selftests.sh; set KBUILD_SRC_LOCKED=1
-#            when the caller already holds $CACHE/kbuild/src-VARIANT.lock)
+#   --prepare-source  only bring the shared source copy to the variant's
+#            state and print its path (for build-selftests.sh; set
+#            KBUILD_SRC_LOCKED=1 when the caller already holds
+#            $CACHE/kbuild/src.lock)
 #
-# Result: $CACHE/kernel-<variant>[-debug]-<key>/{Image,config,headers/}
+# Result: $CACHE/kernel-<variant>[-debug]-<key>/{Image,config,headers/,
+#         trace.h (arch/riscv/kvm/trace.h of the variant)}
 # where <key> hashes the tree version, the series, the config fragments,
 # the toolchain and these scripts.  A hit costs nothing.
 #
-# Incremental: every variant keeps a persistent source copy
-# ($CACHE/kbuild/src-<variant>) and object tree ($CACHE/kbuild/obj-...).
-# Only files whose content differs from the wanted tree are rewritten
-# (and so get a fresh mtime), so make rebuilds only what changed.
+# Incremental: all variants share one persistent source copy
+# ($CACHE/kbuild/src) and each configuration has its object tree
+# ($CACHE/kbuild/obj-riscv64[-debug]).  Switching variant rewrites only
+# the files whose content differs from the wanted tree (they get a fresh
+# mtime), so make rebuilds only what depends on the series: on a cold
+# cache, 'patched' after 'base' is an incremental build, not a second
+# full one.
 #
 # stdout: the result dir only.  stderr: one line per stage.  Full logs in
 # $CACHE/logs/kernel-<variant>[-debug].log.
@@ -84,12 +89,12 @@ fi
 
 mkdir -p "$CACHE/logs" "$CACHE/kbuild"
 log=$CACHE/logs/kernel-$name.log
-src=$CACHE/kbuild/src-$variant
-obj=$CACHE/kbuild/obj-$name
+src=$CACHE/kbuild/src
+obj=$CACHE/kbuild/obj-riscv64$debug
 
-# One builder per source copy at a time (patched and patched-debug share it).
+# One builder at a time: every variant uses the one source copy.
 if [ -z "${KBUILD_SRC_LOCKED:-}" ]; then
-	exec 9>"$CACHE/kbuild/src-$variant.lock"
+	exec 9>"$CACHE/kbuild/src.lock"
 	flock 9
 fi
 : >"$log"
@@ -117,7 +122,7 @@ else
 fi
 
 # ---- PATCH: bring every touched path to its wanted content ----------
-scratch=$CACHE/kbuild/scratch-$variant
+scratch=$CACHE/kbuild/scratch
 rm -rf "$scratch" && mkdir -p "$scratch"
 newtouched=$scratch.touched
 : >"$newtouched"
@@ -209,6 +214,8 @@ say BUILD "Image in $((el / 60))m$((el % 60))s (-j$JOBS)"
 
 cp "$obj/arch/riscv/boot/Image" "$tmp/Image"
 cp "$obj/.config" "$tmp/config"
+# the source copy moves on to other variants: keep what readers need
+cp "$src/arch/riscv/kvm/trace.h" "$tmp/trace.h"
 echo "$src" >"$tmp/source"
 rm -rf "$result" && mv "$tmp" "$result"
 touch "$result/.done"

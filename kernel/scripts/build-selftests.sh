@@ -34,8 +34,8 @@ fi
 mkdir -p "$CACHE/logs" "$CACHE/kbuild"
 log=$CACHE/logs/selftests-$variant.log
 : >"$log"
-# Hold the variant's source lock while its tree is in the state we need.
-exec 9>"$CACHE/kbuild/src-$variant.lock"
+# Hold the source lock while the shared tree is in the state we need.
+exec 9>"$CACHE/kbuild/src.lock"
 flock 9
 src=$(KBUILD_SRC_LOCKED=1 "$here/build-kernel.sh" "$variant" --prepare-source 2>>"$log")
 

@@ -46,11 +46,9 @@ boot() {
 	local scn=$out/suite.scn reasons=$out/reasons.txt
 	: >"$reasons"
 	if [ "$trace" = 1 ]; then
-		local src
-		src=$(cat "$kdir/source")
-		reason_names "$src/arch/riscv/kvm/trace.h" >"$reasons"
+		reason_names "$kdir/trace.h" >"$reasons"
 		grep -q '^kvm_riscv_gstage_fault ' "$reasons" && grep -q '^kvm_riscv_vcpu_load ' "$reasons" || {
-			echo "run-suite.sh: no kvm_riscv_gstage_fault/kvm_riscv_vcpu_load reasons in $src/arch/riscv/kvm/trace.h" >&2
+			echo "run-suite.sh: no kvm_riscv_gstage_fault/kvm_riscv_vcpu_load reasons in $kdir/trace.h" >&2
 			return 1; }
 	fi
 	{
