@@ -97,6 +97,12 @@ if [ -z "${KBUILD_SRC_LOCKED:-}" ]; then
 	exec 9>"$CACHE/kbuild/src.lock"
 	flock 9
 fi
+# whoever held the lock may just have built this very result
+if [ -z "$prepare" ] && [ -f "$result/.done" ]; then
+	say DONE "$result (cached, built meanwhile)"
+	echo "$result"
+	exit 0
+fi
 : >"$log"
 
 # ---- UNPACK: persistent copy of the pristine tree -------------------

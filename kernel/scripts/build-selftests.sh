@@ -37,6 +37,10 @@ log=$CACHE/logs/selftests-$variant.log
 # Hold the source lock while the shared tree is in the state we need.
 exec 9>"$CACHE/kbuild/src.lock"
 flock 9
+if [ -f "$out/.done" ]; then	# built while we waited for the lock
+	echo "$out"
+	exit 0
+fi
 src=$(KBUILD_SRC_LOCKED=1 "$here/build-kernel.sh" "$variant" --prepare-source 2>>"$log")
 
 obj=$CACHE/kbuild/selftests-obj-$variant
