@@ -46,12 +46,52 @@ $(BENCH_BIN): $(BENCH_DIR)/kl_bench.c $(BENCH_TRACE_SKEL) $(BUILD)/$(BPF_HOST_AR
 	@echo "  CC      $(@:$(BUILD)/%=%)"
 	$(Q)$(CC) $(BENCH_CFLAGS) $< $(BENCH_KL_OBJS) $(BENCH_LDLIBS) -o $@
 
-bench-build: tool workloads $(BENCH_BIN)
+# The guest half (parts 1b/2b, bench/run-bench-guest.sh) runs kl-bench
+# inside the riscv64 QEMU guest: the same source, cross-built static like
+# `make ARCH=riscv64 tool` (its KL_CC/KL_CFLAGS/KL_LDLIBS and objects), so
+# it is built by a sub-make with ARCH=riscv64.
+BENCH_GUEST_ARCH := riscv64
+BENCH_GUEST_BIN := $(BUILD)/$(BENCH_GUEST_ARCH)/kl-bench
+ifeq ($(ARCH),$(BENCH_GUEST_ARCH))
+BENCH_X_OUT := $(BUILD)/$(ARCH)/bench
+BENCH_X_KL_OBJS := $(addprefix $(KL_OUT)/,collector.o kl_state.o kl_snapshot.o kl_stats.o kl_names.o \
+	kl_proc.o render_text.o)
+
+$(BENCH_X_OUT)/kl_trace.bpf.o: $(BENCH_DIR)/kl_trace.bpf.c $(TOP)/bpf/kl_core.h
+	$(bpf_check_prefix)
+	@mkdir -p $(@D)
+	@echo "  BPF     $(@:$(BUILD)/%=%)"
+	$(Q)$(BPF_CLANG) $(call bpf_cflags,$(ARCH)) -c $< -o $@.tmp && mv $@.tmp $@
+
+$(BENCH_X_OUT)/kl_trace.skel.h: $(BENCH_X_OUT)/kl_trace.bpf.o
+	@echo "  SKEL    $(@:$(BUILD)/%=%)"
+	$(Q)$(BPFTOOL) gen skeleton $< name kl_trace_bpf > $@.tmp && mv $@.tmp $@
+
+$(BENCH_GUEST_BIN): $(BENCH_DIR)/kl_bench.c $(BENCH_X_OUT)/kl_trace.skel.h $(BPF_EMPTY_SKEL) $(BPF_SKEL) \
+		$(BENCH_X_KL_OBJS)
+	@echo "  CC      $(@:$(BUILD)/%=%)"
+	$(Q)$(KL_CC) $(KL_CFLAGS) -I$(BENCH_X_OUT) $< $(BENCH_X_KL_OBJS) $(KL_LDFLAGS) $(KL_LDLIBS) -o $@
+
+.PHONY: bench-guest-tools
+bench-guest-tools: $(KL_BIN) $(BENCH_GUEST_BIN)
+endif
+
+# riscv64 kvm-lazytop + kl-bench, kernel, workloads for the guest half
+.PHONY: bench-guest-build
+bench-guest-build: deps
+	@$(MAKE) --no-print-directory -s ARCH=$(BENCH_GUEST_ARCH) bench-guest-tools \
+		>$(CACHE)/logs/bench-guest-tools.log 2>&1 || \
+		{ tail -n 20 $(CACHE)/logs/bench-guest-tools.log; \
+		  echo "bench: riscv64 kvm-lazytop/kl-bench build failed (log: $(CACHE)/logs/bench-guest-tools.log)"; exit 1; }
+
+bench-build: tool workloads $(BENCH_BIN) bench-guest-build
 
 bench-tool: deps bench-build
 	@$(BENCH_DIR)/run-bench-tool.sh --full --top $(TOP) --out $(BENCH_OUT) \
-		--tool $(KL_BIN) --workload $(HOST_WORKLOAD) --kl-bench $(BENCH_BIN)
+		--tool $(KL_BIN) --workload $(HOST_WORKLOAD) --kl-bench $(BENCH_BIN) \
+		--guest-tool $(BUILD)/$(BENCH_GUEST_ARCH)/kvm-lazytop --guest-kl-bench $(BENCH_GUEST_BIN)
 
 bench-tool-quick: deps bench-build
 	@$(BENCH_DIR)/run-bench-tool.sh --quick --top $(TOP) --out $(BENCH_OUT) \
-		--tool $(KL_BIN) --workload $(HOST_WORKLOAD) --kl-bench $(BENCH_BIN)
+		--tool $(KL_BIN) --workload $(HOST_WORKLOAD) --kl-bench $(BENCH_BIN) \
+		--guest-tool $(BUILD)/$(BENCH_GUEST_ARCH)/kvm-lazytop --guest-kl-bench $(BENCH_GUEST_BIN)

@@ -5,9 +5,11 @@
  *   kl-bench stats-hold              hold BPF_ENABLE_STATS(RUN_TIME) until SIGTERM
  *   kl-bench floor [HOOK...]         attach the empty programs kl_empty_<hook>
  *                                    (default: every hook that exists) until SIGTERM
- *   kl-bench progs PID...            JSON: every BPF program attached through an fd
+ *   kl-bench progs [--hold] PID...   JSON: every BPF program attached through an fd
  *                                    of PID (raw_tp link or tracepoint perf event):
- *                                    hook, id, name, run_cnt, run_time_ns
+ *                                    hook, id, name, run_cnt, run_time_ns; --hold:
+ *                                    take the programs now, print "holding N", read
+ *                                    them at SIGTERM (PID may have exited by then)
  *   kl-bench vcpu-cpu PID            JSON: CPU ns of PID's non-main threads (polled
  *                                    until they exit)
  *   kl-bench trace TGID OUT          per-event trace (kl_trace.bpf.c) of KVM_RUN and
@@ -172,60 +174,118 @@ static const char *fd_type_name(__u32 t)
 	}
 }
 
+struct prog_ref {
+	int pid;
+	__u32 fd_type;
+	__u32 id;
+	int pfd;
+	char hook[256];
+};
+
+/* every BPF program attached through an fd of PID: a reference (prog fd) to each */
+static int progs_collect(int pid, struct prog_ref **refs, int *n, int *cap)
+{
+	char dir[64];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "kl-bench: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char buf[256] = "";
+		__u32 len = sizeof(buf), prog_id = 0, fd_type = 0;
+		__u64 off = 0, addr = 0;
+		int fd = atoi(de->d_name), pfd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (bpf_task_fd_query(pid, fd, 0, buf, &len, &prog_id, &fd_type, &off, &addr))
+			continue;
+		pfd = bpf_prog_get_fd_by_id(prog_id);
+		if (pfd < 0)
+			continue;
+		if (*n == *cap) {
+			int ncap = *cap ? 2 * *cap : 32;
+			struct prog_ref *r = realloc(*refs, ncap * sizeof(*r));
+
+			if (!r) {
+				close(pfd);
+				closedir(d);
+				return -1;
+			}
+			*refs = r;
+			*cap = ncap;
+		}
+		(*refs)[*n] = (struct prog_ref){ .pid = pid, .fd_type = fd_type, .id = prog_id, .pfd = pfd };
+		snprintf((*refs)[*n].hook, sizeof((*refs)[*n].hook), "%s", buf);
+		(*n)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * progs [--hold] PID...: run_cnt/run_time_ns of PID's programs, now or,
+ * with --hold, at SIGTERM/SIGINT: the prog fds taken at start keep the
+ * programs (and their counters) alive after PID has exited and detached
+ * them, so a short-lived arm is read once it is done (guest benchmark).
+ */
 static int cmd_progs(int argc, char **argv)
 {
 	struct json_object *arr = json_object_new_array();
+	struct prog_ref *refs = NULL;
+	int n = 0, cap = 0, rc = 0;
+	bool hold = argc > 0 && !strcmp(argv[0], "--hold");
 
-	for (int a = 0; a < argc; a++) {
-		int pid = atoi(argv[a]);
-		char dir[64];
-		struct dirent *de;
-		DIR *d;
-
-		snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
-		d = opendir(dir);
-		if (!d) {
-			fprintf(stderr, "kl-bench: %s: %s\n", dir, strerror(errno));
-			continue;
-		}
-		while ((de = readdir(d))) {
-			char buf[256] = "";
-			__u32 len = sizeof(buf), prog_id = 0, fd_type = 0;
-			__u64 off = 0, addr = 0;
-			struct bpf_prog_info info;
-			__u32 ilen = sizeof(info);
-			struct json_object *o;
-			int fd = atoi(de->d_name), pfd;
-
-			if (de->d_name[0] == '.')
-				continue;
-			if (bpf_task_fd_query(pid, fd, 0, buf, &len, &prog_id, &fd_type, &off, &addr))
-				continue;
-			pfd = bpf_prog_get_fd_by_id(prog_id);
-			if (pfd < 0)
-				continue;
-			memset(&info, 0, sizeof(info));
-			if (bpf_prog_get_info_by_fd(pfd, &info, &ilen)) {
-				close(pfd);
-				continue;
-			}
-			close(pfd);
-			o = json_object_new_object();
-			json_object_object_add(o, "pid", json_object_new_int(pid));
-			json_object_object_add(o, "hook", json_object_new_string(buf));
-			json_object_object_add(o, "attach", json_object_new_string(fd_type_name(fd_type)));
-			json_object_object_add(o, "id", json_object_new_int64(prog_id));
-			json_object_object_add(o, "name", json_object_new_string(info.name));
-			json_object_object_add(o, "run_cnt", json_object_new_uint64(info.run_cnt));
-			json_object_object_add(o, "run_time_ns", json_object_new_uint64(info.run_time_ns));
-			json_object_object_add(o, "xlated_len", json_object_new_int64(info.xlated_prog_len));
-			json_object_array_add(arr, o);
-		}
-		closedir(d);
+	if (hold) {
+		argc--;
+		argv++;
 	}
-	printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
+	for (int a = 0; a < argc; a++)
+		if (progs_collect(atoi(argv[a]), &refs, &n, &cap) && hold)
+			rc = 1;
+	if (hold && !rc && n == 0) {
+		fprintf(stderr, "kl-bench: progs --hold: no BPF program attached through the fds of the given PIDs\n");
+		rc = 1;
+	}
+	if (hold && !rc) {
+		catch_signals();
+		printf("holding %d\n", n);
+		fflush(stdout);
+		while (!stop)
+			pause();
+	}
+	for (int i = 0; i < n && !rc; i++) {
+		struct bpf_prog_info info;
+		__u32 ilen = sizeof(info);
+		struct json_object *o;
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_prog_get_info_by_fd(refs[i].pfd, &info, &ilen))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "pid", json_object_new_int(refs[i].pid));
+		json_object_object_add(o, "hook", json_object_new_string(refs[i].hook));
+		json_object_object_add(o, "attach", json_object_new_string(fd_type_name(refs[i].fd_type)));
+		json_object_object_add(o, "id", json_object_new_int64(refs[i].id));
+		json_object_object_add(o, "name", json_object_new_string(info.name));
+		json_object_object_add(o, "run_cnt", json_object_new_uint64(info.run_cnt));
+		json_object_object_add(o, "run_time_ns", json_object_new_uint64(info.run_time_ns));
+		json_object_object_add(o, "xlated_len", json_object_new_int64(info.xlated_prog_len));
+		json_object_object_add(o, "jited", json_object_new_boolean(info.jited_prog_len > 0));
+		json_object_array_add(arr, o);
+	}
+	for (int i = 0; i < n; i++)
+		close(refs[i].pfd);
+	free(refs);
+	if (!rc)
+		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
 	json_object_put(arr);
-	return 0;
+	return rc;
 }
 
 /* ------------------------------------------------------------ vcpu-cpu */

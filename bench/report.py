@@ -20,6 +20,15 @@ ARM_NAMES = {"none": "no tool", "floor": "empty BPF (floor)", "kl": "kvm-lazytop
              "bt": "bpftrace script", "perf": "perf stat -e 'kvm:*'"}
 TARGETS = {"kl_vs_floor": 2.0, "kl_vs_bpftrace": 0.5, "slowdown_pct": 2.0, "cpu_pct": 1.0,
            "rss_kb": 16 * 1024, "scale_ms_1024": 10.0, "precision_rel_err": 0.125}
+# riscv64 guest (parts 1b/2b): the series' tracepoints first, then the generic KVM ones
+GUEST_HOOKS = ["kvm_riscv_gstage_fault", "kvm_riscv_vcpu_load", "kvm_exit", "kvm_entry"]
+# one of each per dirty-page write fault of the nested guest
+FAULT_HOOKS = ["kvm_exit", "kvm_riscv_gstage_fault", "kvm_entry"]
+GUEST_ARMS = {"none": "no tool", "kl": "kvm-lazytop -p", "floor": "empty BPF (floor)",
+              "hooks": "empty BPF, bpf_stats off", "kl0": "kvm-lazytop -p, JIT off", "floor0": "empty BPF, JIT off"}
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e", "demo"))
+import lzdemo  # noqa: E402  dirty_log_perf_test output parser (bench-kernel, demo)
 
 
 def med(v):
@@ -207,6 +216,153 @@ def part5(kl, tr, result):
     return out
 
 
+# ---------------------------------------------------------------- parts 1b, 2b: riscv64 guest
+
+def spread(v):
+    v = [x for x in v if x is not None]
+    return {"min": min(v), "max": max(v)} if v else None
+
+
+def guest_load(gdir):
+    """Per-run records of run-bench-guest.sh's RAW/guest/: arm, rep, jit,
+    dirty_log_perf_test times, the arm's programs (kl-bench progs --hold)."""
+    if not os.path.isdir(gdir):
+        return None, []
+    env = load_json(os.path.join(gdir, "env.json")) or {}
+    for f, k in (("kernel_version", "kernel_version"), ("bpf_jit_enable.boot", "bpf_jit_enable_at_boot"),
+                 ("bpf_jit_enable", "bpf_jit_enable_set"), ("bpf_stats_enabled", "bpf_stats_enabled"),
+                 ("cpuinfo", "cpu")):
+        env[k] = lzdemo.read(os.path.join(gdir, f)).strip() or None
+    recs = []
+    for m in load_jsonl(os.path.join(gdir, "arms.jsonl")):
+        p = lzdemo.perf(lzdemo.read(os.path.join(gdir, m["tag"] + "-vmm.stdout")))
+        held = lzdemo.read(os.path.join(gdir, m["tag"] + "-hold.stdout")).strip().splitlines()
+        progs = json.loads(held[-1]) if held else []
+        dirty = p["dirty_after_first_s"] or p["dirty_s"]
+        recs.append(dict(m, dirty_s=p["dirty_s"], populate_s=p["populate_s"],
+                         dirty_mean_s=statistics.fmean(dirty) if dirty else None, progs=progs))
+    return env, recs
+
+
+def guest_bpf_cost(recs):
+    """ns/event per hook, kvm-lazytop vs the empty floor of the same repetition."""
+    if not recs:
+        return None
+    out = {"metric": "run_time_ns / run_cnt per program (BPF_STATS_RUN_TIME) over one dirty_log_perf_test run",
+           "target_kl_vs_floor": TARGETS["kl_vs_floor"], "jit": {}}
+    for jit, kl, fl in ((1, "kl", "floor"), (0, "kl0", "floor0")):
+        runs = {a: {r["rep"]: r for r in recs if r["arm"] == a} for a in (kl, fl)}
+        if not runs[kl] or not runs[fl]:
+            continue
+
+        def per_hook(r):
+            d = {}
+            for p in r["progs"]:
+                if p["run_cnt"]:
+                    x = d.setdefault(p["hook"], {"ns": 0.0, "cnt": p["run_cnt"], "progs": [], "insns": 0})
+                    x["ns"] += p["run_time_ns"] / p["run_cnt"]	# every program on the hook runs per event
+                    x["progs"].append(p["name"])
+                    x["insns"] += p.get("xlated_len", 0) // 8
+            return d
+        ph = {a: {k: per_hook(r) for k, r in runs[a].items()} for a in (kl, fl)}
+        hooks = [h for h in GUEST_HOOKS] + sorted(
+            {h for k in ph[kl].values() for h in k} & {h for k in ph[fl].values() for h in k} - set(GUEST_HOOKS))
+        rows = []
+        for h in hooks:
+            row = {"hook": h, "required": h in GUEST_HOOKS}
+            for a, name in ((fl, "floor"), (kl, "kl")):
+                v = [ph[a][k][h] for k in sorted(ph[a]) if h in ph[a][k]]
+                row[name] = {"ns_per_event": med([x["ns"] for x in v]), "per_rep_ns": [x["ns"] for x in v],
+                             "events_per_run": med([x["cnt"] for x in v]), "per_rep_events": [x["cnt"] for x in v],
+                             "programs": v[0]["progs"] if v else [], "xlated_insns": v[0]["insns"] if v else None,
+                             "runs": len(v)}
+            rs = [ph[kl][k][h]["ns"] / ph[fl][k][h]["ns"] for k in sorted(ph[kl])
+                  if k in ph[fl] and h in ph[kl][k] and h in ph[fl][k] and ph[fl][k][h]["ns"] > 0]
+            m_kl, m_fl = row["kl"]["ns_per_event"], row["floor"]["ns_per_event"]
+            row["kl_vs_floor"] = {"median_of_rep_ratios": med(rs), "per_rep": rs, "spread": spread(rs),
+                                  "ratio_of_medians": (m_kl / m_fl) if m_kl and m_fl else None,
+                                  "extra_ns_per_event": (m_kl - m_fl) if m_kl is not None and m_fl is not None else None}
+            rr = row["kl_vs_floor"]["median_of_rep_ratios"]
+            row["kl_vs_floor"]["met"] = None if rr is None else rr <= TARGETS["kl_vs_floor"]
+            rows.append(row)
+        allp = {}
+        for r in runs[kl].values():
+            for p in r["progs"]:
+                if p["run_cnt"]:
+                    allp.setdefault((p["hook"], p["name"]), []).append((p["run_time_ns"] / p["run_cnt"], p["run_cnt"]))
+        per_fault = {n: sum(r[n]["ns_per_event"] or 0 for r in rows if r["hook"] in FAULT_HOOKS)
+                     for n in ("floor", "kl")}
+        out["jit"][str(jit)] = {
+            "arms": [fl, kl], "reps": len(runs[kl]), "hooks": rows, "ns_per_dirty_page_fault": per_fault,
+            "jited": all(p.get("jited", False) for a in (kl, fl) for r in runs[a].values() for p in r["progs"]),
+            "kvm_lazytop_programs": [{"hook": h, "program": n, "ns_per_event": med([x[0] for x in v]),
+                                      "events_per_run": med([x[1] for x in v])} for (h, n), v in sorted(allp.items())]}
+    return out
+
+
+def dirty_pages_per_iter(args):
+    """Pages one iteration writes: vCPUs x (-b bytes) / 4 KiB (-m 0: 4K guest pages), None if unparsable."""
+    a = args.split()
+    try:
+        v = int(a[a.index("-v") + 1]) if "-v" in a else 1
+        b = a[a.index("-b") + 1]
+    except (ValueError, IndexError):
+        return None
+    mul = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(b[-1].upper(), 1)
+    try:
+        return v * int(b.rstrip("KMGkmg")) * mul // 4096
+    except ValueError:
+        return None
+
+
+def guest_slowdown(recs, args):
+    """dirty_log_perf_test dirty memory time, arms against the no-tool run of the same repetition."""
+    if not recs:
+        return None
+    pages = dirty_pages_per_iter(args or "")
+    t = {}
+    for r in recs:
+        t.setdefault(r["arm"], {})[r["rep"]] = r["dirty_mean_s"]
+    base = t.get("none", {})
+    out = {"metric": "dirty_log_perf_test 'dirty memory time' per iteration (mean of the iterations after "
+           "the first), per run", "reps": len(base), "target_slowdown_pct": TARGETS["slowdown_pct"],
+           "dirty_pages_per_iteration": pages, "rows": []}
+    for a in [a for a in GUEST_ARMS if a in t]:
+        d = t[a]
+        rs = [d[k] / base[k] for k in sorted(d) if k in base and base[k] and d[k] is not None]
+        m, mb = med(list(d.values())), med(list(base.values()))
+        ratio = med(rs)
+        row = {"arm": a, "jit": 0 if a.endswith("0") else 1, "median_dirty_s": m, "per_rep_dirty_s": [d[k] for k in sorted(d)],
+               "per_rep_ratio": rs, "spread": spread(rs), "ratio_to_none_median_of_reps": ratio,
+               "ratio_to_none_of_medians": (m / mb) if m and mb else None,
+               "slowdown_pct": None if ratio is None else (ratio - 1) * 100,
+               "extra_us_per_dirty_page": med([(d[k] - base[k]) / pages * 1e6 for k in sorted(d)
+                                               if k in base and base[k] and d[k] is not None]) if pages else None,
+               "per_run_iterations_s": {str(r["rep"]): r["dirty_s"] for r in recs if r["arm"] == a}}
+        if a == "kl":
+            row["met"] = None if ratio is None else (ratio - 1) * 100 <= TARGETS["slowdown_pct"]
+        out["rows"].append(row)
+    return out
+
+
+def guest_check(rep):
+    """What a well-formed guest half must hold: every required hook measured in both arms, a slowdown ratio."""
+    errs = []
+    bc, sd = rep.get("guest_bpf_cost"), rep.get("guest_slowdown")
+    j = (bc or {}).get("jit", {}).get("1")
+    if not j:
+        errs.append("guest_bpf_cost (JIT on) missing")
+    else:
+        for h in j["hooks"]:
+            if h["required"] and (h["floor"]["ns_per_event"] is None or h["kl"]["ns_per_event"] is None):
+                errs.append(f"guest_bpf_cost: no events on {h['hook']} (floor {h['floor']['runs']} runs, "
+                            f"kvm-lazytop {h['kl']['runs']} runs)")
+    kl = [r for r in (sd or {}).get("rows", []) if r["arm"] == "kl"]
+    if not kl or kl[0]["ratio_to_none_median_of_reps"] is None:
+        errs.append("guest_slowdown: no kvm-lazytop/no-tool ratio")
+    return errs
+
+
 # ---------------------------------------------------------------- output
 
 def tables(rep):
@@ -245,6 +401,37 @@ def tables(rep):
                  "rejected by the tgid filter): " + ", ".join(
                      f"{ARM_NAMES[a]} {fmt(v and v * 100, 0, '%')}"
                      for a, v in p1["benchmark_vm_share_of_dirty_ring_events"].items()))
+    g1 = rep.get("guest_bpf_cost")
+    genv = rep.get("guest_env") or {}
+    if g1:
+        kv = (genv.get("kernel_version") or "?").split()
+        L.append("")
+        L.append(f"1b. riscv64 guest: BPF run time per event (kernel {kv[2] if len(kv) > 2 else kv[0]}, "
+                 f"{genv.get('qemu_machine')}; dirty_log_perf_test {genv.get('dirty_log_perf_test_args')} "
+                 f"in a nested VM; BPF_STATS_RUN_TIME; arms interleaved in one boot)")
+        for jit, j in sorted(g1["jit"].items(), reverse=True):
+            L.append("")
+            L.append(f"JIT {'on (production)' if jit == '1' else 'off (interpreter)'}, median of {j['reps']} "
+                     f"repetitions{'' if j['jited'] == (jit == '1') else ' (WARNING: jited flag disagrees)'}")
+            L.append("| hook | empty floor ns | kvm-lazytop ns | extra ns | kl/floor (target <= 2) | "
+                     "per-rep kl/floor min..max | events/run floor / kl | kl xlated insns |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            for h in j["hooks"]:
+                x = h["kl_vs_floor"]
+                rr = "-" if x["median_of_rep_ratios"] is None else \
+                    f"{x['median_of_rep_ratios']:.2f}x" + (f" {verdict(x['met'])}" if jit == "1" else "")
+                sp = x["spread"]
+                L.append(f"| {h['hook']}{'' if h['required'] else ' (also)'} | {fmt(h['floor']['ns_per_event'])} | "
+                         f"{fmt(h['kl']['ns_per_event'])} | {fmt(x['extra_ns_per_event'])} | {rr} | "
+                         f"{'-' if not sp else '%.2f..%.2f' % (sp['min'], sp['max'])} | "
+                         f"{fmt(h['floor']['events_per_run'], 0)} / {fmt(h['kl']['events_per_run'], 0)} | "
+                         f"{fmt(h['kl']['xlated_insns'])} |")
+            L.append("kvm-lazytop programs (ns/event, events per run): " + ", ".join(
+                f"{p['hook']} {fmt(p['ns_per_event'])} ({fmt(p['events_per_run'], 0)})"
+                for p in j["kvm_lazytop_programs"]))
+            pf = j["ns_per_dirty_page_fault"]
+            L.append(f"program time per dirty-page fault ({' + '.join(FAULT_HOOKS)}): floor {pf['floor']:.0f} ns, "
+                     f"kvm-lazytop {pf['kl']:.0f} ns")
     p2 = rep["slowdown"]
     if p2:
         L.append("")
@@ -256,6 +443,21 @@ def tables(rep):
             L.append(f"| {ARM_NAMES[r['arm']]} | {fmt(r['median_pages_per_cpu_s'], 0)} | "
                      f"{fmt(r['ratio_to_none_median_of_reps'], 4)} | {fmt(r['slowdown_pct'], 2, '%')}{v} | "
                      f"{fmt(r['wall_ratio_to_none'], 4)} |")
+    g2 = rep.get("guest_slowdown")
+    if g2:
+        L.append("")
+        L.append(f"2b. riscv64 guest: workload slowdown ({g2['metric']}; {g2['reps']} repetitions, arms back to back "
+                 f"in one boot; ratio = median of the per-repetition ratios to the no-tool run)")
+        L.append("| arm | median dirty s/iter | ratio to no tool | slowdown | per-rep ratio min..max | ratio of medians | "
+                 f"extra us per dirty page ({g2['dirty_pages_per_iteration']}/iter) |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|")
+        for r in g2["rows"]:
+            v = f" (target <= 2%: {verdict(r['met'])})" if "met" in r else ""
+            sp = r["spread"]
+            L.append(f"| {GUEST_ARMS[r['arm']]} | {fmt(r['median_dirty_s'], 4)} | "
+                     f"{fmt(r['ratio_to_none_median_of_reps'], 4)} | {fmt(r['slowdown_pct'], 2, '%')}{v} | "
+                     f"{'-' if not sp else '%.4f..%.4f' % (sp['min'], sp['max'])} | "
+                     f"{fmt(r['ratio_to_none_of_medians'], 4)} | {fmt(r['extra_us_per_dirty_page'], 2)} |")
     p3 = rep["collector_cost"]
     if p3:
         L.append("")
@@ -320,7 +522,7 @@ def main():
     if not env:
         print("report.py: no env.json in " + a.raw, file=sys.stderr)
         return 1
-    rep = {"schema": "kvm-lazytop-bench-tool/1", "env": env,
+    rep = {"schema": "kvm-lazytop-bench-tool/2", "env": env,
            "env_end": load_json(os.path.join(a.raw, "env-end.json")) or {},
            "targets": TARGETS,
            "bpf_cost": part1(load_jsonl(os.path.join(a.raw, "p1.jsonl"))),
@@ -335,6 +537,10 @@ def main():
         res = open(os.path.join(a.raw, "prec-result.txt")).read().strip()
     rep["precision"] = part5(load_json(os.path.join(a.raw, "prec-kl.json")),
                              load_json(os.path.join(a.raw, "prec-trace.json")), res)
+    genv, grecs = guest_load(os.path.join(a.raw, "guest"))
+    rep["guest_env"] = genv
+    rep["guest_bpf_cost"] = guest_bpf_cost(grecs)
+    rep["guest_slowdown"] = guest_slowdown(grecs, (genv or {}).get("dirty_log_perf_test_args"))
     lines = tables(rep)
     with open(os.path.join(a.out, "tool.json"), "w") as f:
         json.dump(rep, f, indent=1)
@@ -346,9 +552,14 @@ def main():
     # well-formedness: parse back, every part present
     with open(os.path.join(a.out, "tool.json")) as f:
         back = json.load(f)
-    missing = [k for k in ("bpf_cost", "slowdown", "collector_cost", "scale", "precision") if not back.get(k)]
+    missing = [k for k in ("bpf_cost", "slowdown", "collector_cost", "scale", "precision", "guest_env",
+                           "guest_bpf_cost", "guest_slowdown") if not back.get(k)]
     if missing:
         print("report.py: tool.json lacks " + ", ".join(missing), file=sys.stderr)
+        return 1
+    errs = guest_check(back)
+    if errs:
+        print("report.py: " + "; ".join(errs), file=sys.stderr)
         return 1
     if a.check_only_wellformed:
         print("bench-tool-quick: tool.json is well-formed (targets are judged by make bench-tool only)")

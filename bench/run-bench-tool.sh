@@ -5,6 +5,10 @@
 #
 # usage: run-bench-tool.sh --full|--quick --top DIR --out DIR --tool PATH
 #                          --workload PATH --kl-bench PATH
+#                          --guest-tool PATH --guest-kl-bench PATH
+#
+# Parts 1-5 run on this (x86_64) host; parts 1b/2b in one riscv64 QEMU
+# boot (bench/run-bench-guest.sh, riscv64 static kvm-lazytop and kl-bench).
 #
 # Raw per-run records go to OUT/raw/*.jsonl|json; bench/report.py turns them
 # into OUT/tool.json, OUT/tool.md and the terminal table.  Arms that hook
@@ -12,6 +16,9 @@
 # order A B C A B C ...; every figure reported is a ratio or a median
 # between arms of this one invocation.
 set -euo pipefail
+# One compound command: bash parses it whole, so editing this file while a
+# (long) run goes on cannot derail that run.
+{
 
 MODE=
 TOP=
@@ -19,6 +26,8 @@ OUT=
 TOOL=
 WL=
 KLB=
+GTOOL=
+GKLB=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--full) MODE=full; shift ;;
@@ -28,13 +37,22 @@ while [ $# -gt 0 ]; do
 	--tool) TOOL=${2:?}; shift 2 ;;
 	--workload) WL=${2:?}; shift 2 ;;
 	--kl-bench) KLB=${2:?}; shift 2 ;;
+	--guest-tool) GTOOL=${2:?}; shift 2 ;;
+	--guest-kl-bench) GKLB=${2:?}; shift 2 ;;
 	*) echo "run-bench-tool.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-[ -n "$MODE" ] && [ -x "$TOOL" ] && [ -x "$WL" ] && [ -x "$KLB" ] && [ -n "$OUT" ] || {
-	echo "usage: run-bench-tool.sh --full|--quick --top DIR --out DIR --tool PATH --workload PATH --kl-bench PATH" >&2
+[ -n "$MODE" ] && [ -x "$TOOL" ] && [ -x "$WL" ] && [ -x "$KLB" ] && [ -n "$OUT" ] && [ -n "$GTOOL" ] && [ -n "$GKLB" ] || {
+	echo "usage: run-bench-tool.sh --full|--quick --top DIR --out DIR --tool PATH --workload PATH --kl-bench PATH --guest-tool PATH --guest-kl-bench PATH" >&2
 	exit 2
 }
+# the guest half's prerequisites, before the host parts spend their ten minutes
+for f in "$GTOOL" "$GKLB"; do
+	[ -x "$f" ] || { echo "run-bench-tool.sh: $f missing (make ARCH=riscv64 tool bench-guest-tools)" >&2; exit 1; }
+done
+command -v qemu-system-riscv64 >/dev/null || { echo "run-bench-tool.sh: qemu-system-riscv64 missing (make deps)" >&2; exit 1; }
+"$TOP/kernel/scripts/build-kernel.sh" patched >/dev/null 2>&1 ||
+	{ echo "run-bench-tool.sh: patched riscv64 kernel missing (kernel/scripts/build-kernel.sh patched)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "run-bench-tool.sh: must run as root (BPF, perf, /proc of other tasks)" >&2; exit 1; }
 
 if [ "$MODE" = full ]; then
@@ -436,7 +454,15 @@ cp "$RUN/prec-kl.out" "$RAW/prec-kl.json"
 "$KLB" precision "$RUN/prec.trace" >"$RAW/prec-trace.json"
 grep '^RESULT' "$RUN/prec.wl.out" >"$RAW/prec-result.txt"
 
+# ------------------------------------------------------------ parts 1b, 2b: riscv64 guest
+
+say "parts 1b/2b: riscv64 guest (QEMU TCG, patched kernel): BPF ns/event vs floor and dirty_log_perf_test slowdown"
+"$TOP/bench/run-bench-guest.sh" "--$MODE" --top "$TOP" --raw "$RAW" --run "$RUN" \
+	--tool "$GTOOL" --kl-bench "$GKLB" || die "guest half failed"
+
 python3 -c 'import json; print(json.dumps({"loadavg_end": open("/proc/loadavg").read().split()[:3]}))' \
 	>"$RAW/env-end.json"
 say "done in $((SECONDS - T_START)) s; building the report"
 python3 "$TOP/bench/report.py" --raw "$RAW" --out "$OUT" $([ "$MODE" = quick ] && echo --check-only-wellformed)
+exit
+}

@@ -4,8 +4,9 @@
 # Boot one demo/e2e scenario on a riscv64 kernel variant with kvm-lazytop
 # inside, results in OUTDIR (run-qemu.sh layout + scenario.scn).
 #
-# usage: run-scenario.sh dirty|reload|filter|plain base|patched OUTDIR
+# usage: run-scenario.sh dirty|reload|filter|plain|custom base|patched OUTDIR
 #                        [--live] [--dirty-args "ARGS"] [--timeout S] [--jit 0|1]
+#                        [--body FILE] [--extra PATH]...
 #
 #   dirty   dirty_log_perf_test (default -v 2 -b 64M -i 5 -m 0) gated so that
 #           kvm-lazytop -p PID --until-exit -o json is attached before the
@@ -18,6 +19,9 @@
 #   plain   dirty_log_perf_test alone (no kvm-lazytop, no tracing)
 #   filter  like dirty, plus a second dirty_log_perf_test running at the
 #           same time (not gated, not targeted)
+#   custom  the scenario lines of --body FILE (after the common preamble:
+#           JIT setting, kvm-lazytop --probe); --extra PATH adds a file to
+#           the guest's /bin (bench/run-bench-guest.sh)
 #
 # --jit (default 1, env LZ_BPF_JIT): net.core.bpf_jit_enable in the guest.
 # The riscv64 config has BPF_JIT=y but not BPF_JIT_ALWAYS_ON, and riscv
@@ -35,7 +39,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 ks=$top/kernel/scripts
 scn=${1:?scenario}; variant=${2:?variant}; out=${3:?outdir}; shift 3
-live= timeout=900 jit=${LZ_BPF_JIT:-1}
+live= timeout=900 jit=${LZ_BPF_JIT:-1} body=
+extras=()
 dargs="-v 2 -b 64M -i 5 -m 0"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -43,6 +48,8 @@ while [ $# -gt 0 ]; do
 	--dirty-args) dargs=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--jit) jit=$2; shift 2 ;;
+	--body) body=$2; shift 2 ;;
+	--extra) extras+=("$2"); shift 2 ;;
 	*) echo "run-scenario.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -108,6 +115,10 @@ gated() {
 		[ -n "$live" ] && echo "wait live"
 		[ ${#ev[@]} -gt 0 ] && trace_off "${ev[@]}"
 		;;
+	custom)
+		[ -f "$body" ] || { echo "run-scenario.sh: custom needs --body FILE" >&2; exit 2; }
+		cat "$body"
+		;;
 	plain)
 		# timing only (bench-kernel): no kvm-lazytop, no tracing
 		echo "run --name vmm --timeout $timeout -- /bin/dirty_log_perf_test $dargs"
@@ -132,7 +143,7 @@ gated() {
 } >"$s"
 
 "$ks/make-initramfs.sh" -o "$out/initramfs.cpio" --scenario "$s" \
-	"$tool" "$wl/lz_util" "$wl/lz_reload" "$wl/dirty_log_perf_test" >/dev/null
+	"$tool" "$wl/lz_util" "$wl/lz_reload" "$wl/dirty_log_perf_test" ${extras[@]+"${extras[@]}"} >/dev/null
 
 # Stream the guest's progress lines (and, with --live, kvm-lazytop's text
 # view) from the console log while QEMU runs.
