@@ -345,6 +345,21 @@ def guest_slowdown(recs, args):
     return out
 
 
+def guest_decompose(bc, sd):
+    """kvm-lazytop's extra time per dirty page, split with the other arms of the same boot:
+    hook dispatch (hooks arm), run-time stats (floor - hooks), program bodies beyond the
+    floor (1b: kl - floor ns per fault).  The remainder is what none of them explains."""
+    rows = {r["arm"]: r.get("extra_us_per_dirty_page") for r in (sd or {}).get("rows", [])}
+    j = (bc or {}).get("jit", {}).get("1")
+    if not j or any(rows.get(a) is None for a in ("kl", "floor", "hooks")):
+        return None
+    pf = j["ns_per_dirty_page_fault"]
+    d = {"kl_extra": rows["kl"], "hook_dispatch": rows["hooks"], "run_time_stats": rows["floor"] - rows["hooks"],
+         "program_bodies_beyond_floor": (pf["kl"] - pf["floor"]) / 1000}
+    d["unexplained"] = d["kl_extra"] - d["hook_dispatch"] - d["run_time_stats"] - d["program_bodies_beyond_floor"]
+    return d
+
+
 def guest_check(rep):
     """What a well-formed guest half must hold: every required hook measured in both arms, a slowdown ratio."""
     errs = []
@@ -458,6 +473,13 @@ def tables(rep):
                      f"{fmt(r['ratio_to_none_median_of_reps'], 4)} | {fmt(r['slowdown_pct'], 2, '%')}{v} | "
                      f"{'-' if not sp else '%.4f..%.4f' % (sp['min'], sp['max'])} | "
                      f"{fmt(r['ratio_to_none_of_medians'], 4)} | {fmt(r['extra_us_per_dirty_page'], 2)} |")
+        d = g2.get("decomposition_us_per_dirty_page")
+        if d:
+            L.append(f"kvm-lazytop's extra {d['kl_extra']:.2f} us per dirty page = hook dispatch {d['hook_dispatch']:.2f} "
+                     f"(empty programs, stats off) + run-time stats {d['run_time_stats']:.2f} (floor - that; "
+                     f"kvm-lazytop enables them itself) + program bodies beyond the floor "
+                     f"{d['program_bodies_beyond_floor']:.2f} (1b, kvm_exit + gstage_fault + kvm_entry) "
+                     f"+ rest {d['unexplained']:.2f}")
     p3 = rep["collector_cost"]
     if p3:
         L.append("")
@@ -541,6 +563,9 @@ def main():
     rep["guest_env"] = genv
     rep["guest_bpf_cost"] = guest_bpf_cost(grecs)
     rep["guest_slowdown"] = guest_slowdown(grecs, (genv or {}).get("dirty_log_perf_test_args"))
+    if rep["guest_slowdown"]:
+        rep["guest_slowdown"]["decomposition_us_per_dirty_page"] = guest_decompose(rep["guest_bpf_cost"],
+                                                                                   rep["guest_slowdown"])
     lines = tables(rep)
     with open(os.path.join(a.out, "tool.json"), "w") as f:
         json.dump(rep, f, indent=1)

@@ -30,7 +30,7 @@ set -euo pipefail
 # (long) run goes on cannot derail that run.
 {
 
-MODE= TOP= RAW= RUN= TOOL= KLB=
+MODE='' TOP='' RAW='' RUN='' TOOL='' KLB=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--full) MODE=full; shift ;;
@@ -44,12 +44,14 @@ while [ $# -gt 0 ]; do
 	esac
 done
 die() { echo "run-bench-guest.sh: $*" >&2; exit 1; }
-[ -n "$MODE" ] && [ -n "$TOP" ] && [ -n "$RAW" ] && [ -n "$RUN" ] ||
+if [ -z "$MODE" ] || [ -z "$TOP" ] || [ -z "$RAW" ] || [ -z "$RUN" ]; then
 	die "usage: --full|--quick --top DIR --raw DIR --run DIR --tool PATH --kl-bench PATH"
+fi
 for f in "$TOOL" "$KLB"; do
 	[ -x "$f" ] || die "$f missing (make ARCH=riscv64 tool bench-guest-tools)"
-	readelf -h "$f" 2>/dev/null | grep -q 'Machine: *RISC-V' && ! readelf -l "$f" | grep -q INTERP ||
+	if ! readelf -h "$f" 2>/dev/null | grep -q 'Machine: *RISC-V' || readelf -l "$f" | grep -q INTERP; then
 		die "$f is not a static riscv64 binary"
+	fi
 done
 command -v qemu-system-riscv64 >/dev/null || die "qemu-system-riscv64 not found (make deps)"
 # run-scenario.sh boots these very paths
