@@ -656,8 +656,9 @@ static __always_inline void kl_on_gstage_fault(__u32 tid, __u32 tgid,
 
 	if (reason < 0 || reason >= KL_FAULT_NR)
 		return;
-	kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint),
-		 KL_C_GSTAGE_FAULT + reason);
+	if (!st || reason != KL_FAULT_FAST || !kl_hot_add(kl_slot(st), KL_HOT_GSTAGE_FAST, 1))
+		kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint),
+			 KL_C_GSTAGE_FAULT + reason);
 	if (st)
 		st->fault_path = reason == KL_FAULT_FAST || reason == KL_FAULT_SPURIOUS ? 1 : 2;
 }
@@ -755,7 +756,8 @@ static __always_inline void kl_on_kvm_exit(__u32 tid, __u32 tgid,
 {
 	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
 
-	kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint), KL_C_EXITS);
+	if (!st || !kl_hot_add(kl_slot(st), KL_HOT_EXITS, 1))
+		kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint), KL_C_EXITS);
 	kl_reason(tgid, KL_R_EXIT, code);
 	if (!st)
 		return;
@@ -783,10 +785,14 @@ static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
 		kl_drop(KL_D_CLOCK_SKEW);
 		return;
 	}
+	/*
+	 * A store-fault exit is only recorded under its exit code: the
+	 * collector derives KL_H_FAULT from KL_H_EXIT[fault_exit_code], which
+	 * saves a `hists` lookup on the most frequent exit.
+	 */
 	kl_hist_add(tgid, KL_H_EXIT, code & 0xffff, now - start);
 	if (code != fault_exit_code)
 		return;
-	kl_hist_add(tgid, KL_H_FAULT, KL_SUB_ALL, now - start);
 	if (have_series && path)
 		kl_hist_add(tgid, path == 1 ? KL_H_FAULT_FAST : KL_H_FAULT_SLOW,
 			    KL_SUB_ALL, now - start);

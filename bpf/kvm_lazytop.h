@@ -261,6 +261,8 @@ enum kl_hot_idx {
 	KL_HOT_PREEMPTIONS,
 	KL_HOT_PRED,			/* + enum kl_reload_pred */
 	KL_HOT_KVM_RUNS = KL_HOT_PRED + KL_PRED_NR,
+	KL_HOT_EXITS,			/* kvm_exit */
+	KL_HOT_GSTAGE_FAST,		/* kvm_riscv_gstage_fault, path FAST */
 	KL_HOT_NR,
 };
 

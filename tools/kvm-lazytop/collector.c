@@ -668,10 +668,40 @@ static int on_reason(struct kl_collector *c, struct kl_state *st, const void *ke
 	return 0;
 }
 
+/* Add a per-CPU `hists` value to h. */
+static void hist_add(struct kl_collector *c, struct kl_hist_data *h, const void *vals)
+{
+	size_t stride = (sizeof(struct kl_hist) + 7) & ~7UL;
+
+	for (int i = 0; i < KL_HIST_BUCKETS; i++) {
+		uint64_t n;
+
+		PERCPU_SUM(c, vals, stride, i * sizeof(uint64_t), n);
+		h->b[i] += n;
+	}
+	{
+		uint64_t sum;
+
+		PERCPU_SUM(c, vals, stride, offsetof(struct kl_hist, sum), sum);
+		h->sum += sum;
+	}
+}
+
+/*
+ * The BPF side records a store-fault exit only under its exit code; the
+ * fault latency histogram is that exit histogram (kvm_lazytop.bpf.c,
+ * kl_on_kvm_entry()).
+ */
+static bool is_fault_exit_hist(const struct kl_collector *c, const struct kl_hist_key *k)
+{
+	uint64_t code = c->skel->rodata ? c->skel->rodata->fault_exit_code : ~0ULL;
+
+	return k->hist == KL_H_EXIT && code != ~0ULL && k->sub == (code & 0xffff);
+}
+
 static int on_hist(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
 {
 	const struct kl_hist_key *k = key;
-	size_t stride = (sizeof(struct kl_hist) + 7) & ~7UL;
 	struct kl_vm *vm;
 	struct kl_hist_data *h;
 
@@ -681,9 +711,13 @@ static int on_hist(struct kl_collector *c, struct kl_state *st, const void *key,
 	h = vm ? kl_vm_hist(vm, k->hist, k->sub) : NULL;
 	if (!h)
 		return -ENOMEM;
-	for (int i = 0; i < KL_HIST_BUCKETS; i++)
-		PERCPU_SUM(c, vals, stride, i * sizeof(uint64_t), h->b[i]);
-	PERCPU_SUM(c, vals, stride, offsetof(struct kl_hist, sum), h->sum);
+	hist_add(c, h, vals);
+	if (is_fault_exit_hist(c, k)) {
+		h = kl_vm_hist(vm, KL_H_FAULT, KL_SUB_ALL);
+		if (!h)
+			return -ENOMEM;
+		hist_add(c, h, vals);
+	}
 	return 0;
 }
 
@@ -770,6 +804,8 @@ static const int hot_to_counter[KL_HOT_NR] = {
 	[KL_HOT_PRED + KL_PRED_MIGRATED] = KL_C_PRED + KL_PRED_MIGRATED,
 	[KL_HOT_PRED + KL_PRED_OTHER_VCPU] = KL_C_PRED + KL_PRED_OTHER_VCPU,
 	[KL_HOT_KVM_RUNS] = KL_C_KVM_RUNS,
+	[KL_HOT_EXITS] = KL_C_EXITS,
+	[KL_HOT_GSTAGE_FAST] = KL_C_GSTAGE_FAULT + KL_FAULT_FAST,
 };
 
 static int read_array(int fd, uint32_t n, size_t vsz, void *keys, void *vals)
