@@ -81,7 +81,9 @@ struct kl_cur {
 	__u32 slot;		/* hot-counter slot + 1 of tid, 0 none */
 	__u32 tracked;		/* tid has a `vcpus` entry */
 	__u32 live;		/* a production sched_switch program ran on this CPU */
-	__u32 pad;
+	__u32 fault_path;	/* in-flight exit of tid, see kl_cur_vcpu() */
+	__u64 exit_start_ns;
+	__u64 exit_code;
 };
 
 struct {
@@ -283,6 +285,45 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 }
 
 /* The per-CPU cache now describes thread tid (st NULL: not tracked). */
+/*
+ * The in-flight exit of a vCPU thread (kvm_exit -> kvm_entry: start, exit
+ * code, fault path) lives in cur while cur describes the thread (live,
+ * tracked, vCPU id known: kl_cur_vcpu()), and in its `vcpus` entry
+ * otherwise.  So the exit, fault and entry events of a thread that stays
+ * on its CPU need no `vcpus` lookup; sched_switch moves the state to the
+ * entry at switch-out (kl_exit_spill()) and back at switch-in, and every
+ * other writer of cur loads it from the entry (kl_exit_fill()).
+ */
+static __always_inline bool kl_cur_owns_exit(const struct kl_cur *c, __u32 tid)
+{
+	return c && c->live && c->tracked && c->tid == tid && c->vcpu_id != KL_VCPU_UNKNOWN;
+}
+
+static __always_inline struct kl_cur *kl_cur_vcpu(__u32 tid)
+{
+	struct kl_cur *c = kl_cur();
+
+	return kl_cur_owns_exit(c, tid) ? c : NULL;
+}
+
+static __always_inline void kl_exit_fill(struct kl_cur *c, const struct kl_vcpu_state *st)
+{
+	c->exit_start_ns = st ? st->exit_start_ns : 0;
+	c->exit_code = st ? st->exit_code : 0;
+	c->fault_path = st ? st->fault_path : 0;
+}
+
+/* Switch-out of tid: its in-flight exit goes back to its entry st. */
+static __always_inline void kl_exit_spill(const struct kl_cur *c, __u32 tid,
+					  struct kl_vcpu_state *st)
+{
+	if (!kl_cur_owns_exit(c, tid))
+		return;
+	st->exit_start_ns = c->exit_start_ns;
+	st->exit_code = c->exit_code;
+	st->fault_path = c->fault_path;
+}
+
 static __always_inline void kl_cur_set(__u32 tid, struct kl_vcpu_state *st)
 {
 	struct kl_cur *c = kl_cur();
@@ -293,6 +334,7 @@ static __always_inline void kl_cur_set(__u32 tid, struct kl_vcpu_state *st)
 	c->vcpu_id = st ? st->vcpu_id : KL_VCPU_UNKNOWN;
 	c->slot = st ? kl_slot(st) : 0;
 	c->tracked = !!st;
+	kl_exit_fill(c, st);
 }
 
 /* Refresh the cache for the current thread tid from `vcpus`. */
@@ -574,6 +616,7 @@ static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
 	    !(cur && cur->tid == prev_tid && !cur->tracked))
 		st = bpf_map_lookup_elem(&vcpus, &prev_tid);
 	if (st) {
+		kl_exit_spill(cur, prev_tid, st);
 		if (st->run_start_ns) {
 			__u32 slot = kl_slot(st);
 
@@ -610,6 +653,7 @@ static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
 		cur->vcpu_id = st ? st->vcpu_id : KL_VCPU_UNKNOWN;
 		cur->slot = st ? kl_slot(st) : 0;
 		cur->tracked = !!st;
+		kl_exit_fill(cur, st);
 	}
 }
 
@@ -648,19 +692,44 @@ static __always_inline void kl_on_vcpu_put(__u32 tid, __u32 tgid,
 	kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint), KL_C_VCPU_PUT);
 }
 
+/* Hot slot and vCPU id of an exit/fault event's thread (cur, else entry). */
+static __always_inline __u32 kl_exit_slot(const struct kl_cur *c, struct kl_vcpu_state *st)
+{
+	if (c)
+		return c->slot;
+	return st ? kl_slot(st) : 0;
+}
+
+static __always_inline __s32 kl_exit_vcpu_id(const struct kl_cur *c,
+					     const struct kl_vcpu_state *st,
+					     const struct kvm_vcpu *vcpu, __s32 hint)
+{
+	if (c)
+		return c->vcpu_id;
+	return st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint);
+}
+
 static __always_inline void kl_on_gstage_fault(__u32 tid, __u32 tgid,
 					       const struct kvm_vcpu *vcpu, __s32 hint,
 					       int reason)
 {
-	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
+	struct kl_cur *c = kl_cur_vcpu(tid);
+	struct kl_vcpu_state *st = NULL;
+	__u32 path;
 
+	if (!c) {
+		st = kl_identify(tid, tgid, vcpu, hint);
+		c = kl_cur_vcpu(tid);	/* identification may have filled cur */
+	}
 	if (reason < 0 || reason >= KL_FAULT_NR)
 		return;
-	if (!st || reason != KL_FAULT_FAST || !kl_hot_add(kl_slot(st), KL_HOT_GSTAGE_FAST, 1))
-		kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint),
-			 KL_C_GSTAGE_FAULT + reason);
-	if (st)
-		st->fault_path = reason == KL_FAULT_FAST || reason == KL_FAULT_SPURIOUS ? 1 : 2;
+	if (reason != KL_FAULT_FAST || !kl_hot_add(kl_exit_slot(c, st), KL_HOT_GSTAGE_FAST, 1))
+		kl_count(tgid, kl_exit_vcpu_id(c, st, vcpu, hint), KL_C_GSTAGE_FAULT + reason);
+	path = reason == KL_FAULT_FAST || reason == KL_FAULT_SPURIOUS ? 1 : 2;
+	if (c)
+		c->fault_path = path;
+	else if (st)
+		st->fault_path = path;
 }
 
 static __always_inline void kl_on_pte_update(__u32 tid, __u32 tgid, int op,
@@ -754,33 +823,57 @@ static __always_inline void kl_on_kvm_exit(__u32 tid, __u32 tgid,
 					   const struct kvm_vcpu *vcpu, __s32 hint,
 					   __u64 code, __u64 now)
 {
-	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
+	struct kl_cur *c = kl_cur_vcpu(tid);
+	struct kl_vcpu_state *st = NULL;
 
-	if (!st || !kl_hot_add(kl_slot(st), KL_HOT_EXITS, 1))
-		kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint), KL_C_EXITS);
+	if (!c) {
+		st = kl_identify(tid, tgid, vcpu, hint);
+		c = kl_cur_vcpu(tid);	/* identification may have filled cur */
+	}
+	if (!kl_hot_add(kl_exit_slot(c, st), KL_HOT_EXITS, 1))
+		kl_count(tgid, kl_exit_vcpu_id(c, st, vcpu, hint), KL_C_EXITS);
 	kl_reason(tgid, KL_R_EXIT, code);
-	if (!st)
-		return;
-	st->exit_start_ns = now;
-	st->exit_code = code;
-	st->fault_path = 0;
+	if (c) {
+		c->exit_start_ns = now;
+		c->exit_code = code;
+		c->fault_path = 0;
+	} else if (st) {
+		st->exit_start_ns = now;
+		st->exit_code = code;
+		st->fault_path = 0;
+	}
 }
 
 static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
 					    const struct kvm_vcpu *vcpu, __s32 hint,
 					    __u64 now)
 {
-	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
+	struct kl_cur *c = kl_cur_vcpu(tid);
+	struct kl_vcpu_state *st = NULL;
 	__u64 start, code;
 	__u32 path;
 
-	if (!st || !st->exit_start_ns)
+	if (!c) {
+		st = kl_identify(tid, tgid, vcpu, hint);
+		c = kl_cur_vcpu(tid);	/* identification may have filled cur */
+	}
+	if (c) {
+		start = c->exit_start_ns;
+		code = c->exit_code;
+		path = c->fault_path;
+		c->exit_start_ns = 0;
+		c->fault_path = 0;
+	} else if (st) {
+		start = st->exit_start_ns;
+		code = st->exit_code;
+		path = st->fault_path;
+		st->exit_start_ns = 0;
+		st->fault_path = 0;
+	} else {
 		return;
-	start = st->exit_start_ns;
-	code = st->exit_code;
-	path = st->fault_path;
-	st->exit_start_ns = 0;
-	st->fault_path = 0;
+	}
+	if (!start)
+		return;
 	if (now < start) {
 		kl_drop(KL_D_CLOCK_SKEW);
 		return;
@@ -1267,6 +1360,21 @@ int BPF_PROG(kl_test_sched_switch, __s32 cpu, __u64 now, __u32 prev_tid, __u32 p
 {
 	kl_on_switch(cpu, now, NULL, prev_tid, prev_tgid, prev_state, prev_loaded,
 		     next_tid, next_tgid, false);
+	return 0;
+}
+
+/* Same, as a production sched_switch: cur then describes next (live). */
+SEC("?raw_tp")
+int BPF_PROG(kl_test_sched_switch_live, __s32 cpu, __u64 now, __u32 prev_tid, __u32 prev_tgid,
+	     __u64 prev_state, __u32 prev_loaded, __u32 next_tid, __u32 next_tgid)
+{
+	struct kl_cur *cur;
+
+	kl_on_switch(cpu, now, NULL, prev_tid, prev_tgid, prev_state, prev_loaded,
+		     next_tid, next_tgid, false);
+	cur = kl_cur();
+	if (cur)
+		cur->live = 1;
 	return 0;
 }
 

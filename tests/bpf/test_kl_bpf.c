@@ -606,6 +606,55 @@ static void test_fault_latency(void **state)
 	assert_int_equal(hist(c, TGID, KL_H_FAULT, KL_SUB_ALL, &h), 4);
 }
 
+#define SWITCH_LIVE(c, cpu, now, ptid, ntid) \
+	RUN(c, kl_test_sched_switch_live, cpu, cpu, now, ptid, TGID, 1, 0, ntid, TGID)
+
+/*
+ * Under a production sched_switch (cur live) the in-flight exit of the
+ * running vCPU thread is kept per CPU: the same latencies and counts as
+ * through `vcpus`, also when the thread is switched out between exit and
+ * entry and comes back on the other CPU.
+ */
+static void test_exit_in_cur(void **state)
+{
+	struct ctx *c = *state;
+	struct kl_hist h;
+
+	ENTER(c, 0, 1001, 2, 100);
+	SWITCH_LIVE(c, 0, 110, 0, 1001);
+	/* exit, FAST fault, entry on cpu 0 */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 2, 23, 1000);
+	RUN(c, kl_test_gstage_fault, 0, 1001, TGID, 2, KL_FAULT_FAST);
+	RUN(c, kl_test_kvm_entry, 0, 1001, TGID, 2, 1500);
+	/* exit, refused fault on cpu 0; switched out, entry on cpu 1 */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 2, 23, 2000);
+	RUN(c, kl_test_gstage_fault, 0, 1001, TGID, 2, KL_FAULT_NOT_LOGGING);
+	SWITCH_LIVE(c, 0, 2100, 1001, 0);
+	SWITCH_LIVE(c, 1, 2200, 0, 1001);
+	RUN(c, kl_test_kvm_entry, 1, 1001, TGID, 2, 2700);
+	/* the entry consumed it: a second entry records nothing */
+	RUN(c, kl_test_kvm_entry, 1, 1001, TGID, 2, 2800);
+	/* other exit code, exit on cpu 1, entry after a switch back to cpu 0 */
+	RUN(c, kl_test_kvm_exit, 1, 1001, TGID, 2, 5, 3000);
+	SWITCH_LIVE(c, 1, 3100, 1001, 0);
+	SWITCH_LIVE(c, 0, 3200, 0, 1001);
+	RUN(c, kl_test_kvm_entry, 0, 1001, TGID, 2, 3040 + 200);
+
+	assert_int_equal(counter(c, TGID, 2, KL_C_EXITS), 3);
+	assert_int_equal(counter(c, TGID, 2, KL_C_GSTAGE_FAULT + KL_FAULT_FAST), 1);
+	assert_int_equal(counter(c, TGID, 2, KL_C_GSTAGE_FAULT + KL_FAULT_NOT_LOGGING), 1);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 23), 2);
+	assert_int_equal(hist(c, TGID, KL_H_EXIT, 23, &h), 2);
+	assert_int_equal(h.sum, 500 + 700);
+	assert_int_equal(hist(c, TGID, KL_H_FAULT_FAST, KL_SUB_ALL, &h), 1);
+	assert_int_equal(h.sum, 500);
+	assert_int_equal(hist(c, TGID, KL_H_FAULT_SLOW, KL_SUB_ALL, &h), 1);
+	assert_int_equal(h.sum, 700);
+	assert_int_equal(hist(c, TGID, KL_H_EXIT, 5, &h), 1);
+	assert_int_equal(h.sum, 240);
+	assert_int_equal(drop(c, KL_D_CLOCK_SKEW), 0);
+}
+
 /* KVM_RUN count and duration, off-CPU time, vcpu_load latency by reason. */
 static void test_kvm_run(void **state)
 {
@@ -859,6 +908,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hist_buckets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_latency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_in_cur, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kvm_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hot_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pkvm_sync, setup, teardown),
