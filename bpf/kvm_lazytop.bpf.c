@@ -81,9 +81,8 @@ struct kl_cur {
 	__u32 slot;		/* hot-counter slot + 1 of tid, 0 none */
 	__u32 tracked;		/* tid has a `vcpus` entry */
 	__u32 live;		/* a production sched_switch program ran on this CPU */
-	__u32 fault_path;	/* in-flight exit of tid, see kl_cur_vcpu() */
-	__u64 exit_start_ns;
-	__u64 exit_code;
+	__u32 pad;
+	struct kl_pending_exit exit;	/* tid's, while cur owns it: kl_exit_of() */
 };
 
 struct {
@@ -284,7 +283,6 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 	return st->slot;
 }
 
-/* The per-CPU cache now describes thread tid (st NULL: not tracked). */
 /*
  * The in-flight exit of a vCPU thread (kvm_exit -> kvm_entry: start, exit
  * code, fault path) lives in cur while cur describes the thread (live,
@@ -293,6 +291,7 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
  * on its CPU need no `vcpus` lookup; sched_switch moves the state to the
  * entry at switch-out (kl_exit_spill()) and back at switch-in, and every
  * other writer of cur loads it from the entry (kl_exit_fill()).
+ * kl_exit_of() says where it is.
  */
 static __always_inline bool kl_cur_owns_exit(const struct kl_cur *c, __u32 tid)
 {
@@ -308,22 +307,30 @@ static __always_inline struct kl_cur *kl_cur_vcpu(__u32 tid)
 
 static __always_inline void kl_exit_fill(struct kl_cur *c, const struct kl_vcpu_state *st)
 {
-	c->exit_start_ns = st ? st->exit_start_ns : 0;
-	c->exit_code = st ? st->exit_code : 0;
-	c->fault_path = st ? st->fault_path : 0;
+	if (st)
+		c->exit = st->exit;
+	else
+		__builtin_memset(&c->exit, 0, sizeof(c->exit));
 }
 
 /* Switch-out of tid: its in-flight exit goes back to its entry st. */
 static __always_inline void kl_exit_spill(const struct kl_cur *c, __u32 tid,
 					  struct kl_vcpu_state *st)
 {
-	if (!kl_cur_owns_exit(c, tid))
-		return;
-	st->exit_start_ns = c->exit_start_ns;
-	st->exit_code = c->exit_code;
-	st->fault_path = c->fault_path;
+	if (kl_cur_owns_exit(c, tid))
+		st->exit = c->exit;
 }
 
+/* c: kl_cur_vcpu(tid); st: tid's entry, or NULL if untracked */
+static __always_inline struct kl_pending_exit *kl_exit_of(struct kl_cur *c,
+							   struct kl_vcpu_state *st)
+{
+	if (c)
+		return &c->exit;
+	return st ? &st->exit : NULL;
+}
+
+/* The per-CPU cache now describes thread tid (st NULL: not tracked). */
 static __always_inline void kl_cur_set(__u32 tid, struct kl_vcpu_state *st)
 {
 	struct kl_cur *c = kl_cur();
@@ -558,8 +565,8 @@ static __always_inline void kl_on_run_enter(__u32 tid, __u32 tgid, __s32 cpu,
 		return;
 	st->run_start_ns = now;
 	st->off_start_ns = 0;
-	st->exit_start_ns = 0;
-	st->fault_path = 0;
+	st->exit.start_ns = 0;
+	st->exit.fault_path = 0;
 	kl_predict(st, tid, cpu, kl_cpu());
 	kl_cur_set(tid, st);
 }
@@ -715,7 +722,7 @@ static __always_inline void kl_on_gstage_fault(__u32 tid, __u32 tgid,
 {
 	struct kl_cur *c = kl_cur_vcpu(tid);
 	struct kl_vcpu_state *st = NULL;
-	__u32 path;
+	struct kl_pending_exit *x;
 
 	if (!c) {
 		st = kl_identify(tid, tgid, vcpu, hint);
@@ -725,11 +732,9 @@ static __always_inline void kl_on_gstage_fault(__u32 tid, __u32 tgid,
 		return;
 	if (reason != KL_FAULT_FAST || !kl_hot_add(kl_exit_slot(c, st), KL_HOT_GSTAGE_FAST, 1))
 		kl_count(tgid, kl_exit_vcpu_id(c, st, vcpu, hint), KL_C_GSTAGE_FAULT + reason);
-	path = reason == KL_FAULT_FAST || reason == KL_FAULT_SPURIOUS ? 1 : 2;
-	if (c)
-		c->fault_path = path;
-	else if (st)
-		st->fault_path = path;
+	x = kl_exit_of(c, st);
+	if (x)
+		x->fault_path = reason == KL_FAULT_FAST || reason == KL_FAULT_SPURIOUS ? 1 : 2;
 }
 
 static __always_inline void kl_on_pte_update(__u32 tid, __u32 tgid, int op,
@@ -825,6 +830,7 @@ static __always_inline void kl_on_kvm_exit(__u32 tid, __u32 tgid,
 {
 	struct kl_cur *c = kl_cur_vcpu(tid);
 	struct kl_vcpu_state *st = NULL;
+	struct kl_pending_exit *x;
 
 	if (!c) {
 		st = kl_identify(tid, tgid, vcpu, hint);
@@ -833,15 +839,12 @@ static __always_inline void kl_on_kvm_exit(__u32 tid, __u32 tgid,
 	if (!kl_hot_add(kl_exit_slot(c, st), KL_HOT_EXITS, 1))
 		kl_count(tgid, kl_exit_vcpu_id(c, st, vcpu, hint), KL_C_EXITS);
 	kl_reason(tgid, KL_R_EXIT, code);
-	if (c) {
-		c->exit_start_ns = now;
-		c->exit_code = code;
-		c->fault_path = 0;
-	} else if (st) {
-		st->exit_start_ns = now;
-		st->exit_code = code;
-		st->fault_path = 0;
-	}
+	x = kl_exit_of(c, st);
+	if (!x)
+		return;
+	x->start_ns = now;
+	x->code = code;
+	x->fault_path = 0;
 }
 
 static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
@@ -850,6 +853,7 @@ static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
 {
 	struct kl_cur *c = kl_cur_vcpu(tid);
 	struct kl_vcpu_state *st = NULL;
+	struct kl_pending_exit *x;
 	__u64 start, code;
 	__u32 path;
 
@@ -857,23 +861,14 @@ static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
 		st = kl_identify(tid, tgid, vcpu, hint);
 		c = kl_cur_vcpu(tid);	/* identification may have filled cur */
 	}
-	if (c) {
-		start = c->exit_start_ns;
-		code = c->exit_code;
-		path = c->fault_path;
-		c->exit_start_ns = 0;
-		c->fault_path = 0;
-	} else if (st) {
-		start = st->exit_start_ns;
-		code = st->exit_code;
-		path = st->fault_path;
-		st->exit_start_ns = 0;
-		st->fault_path = 0;
-	} else {
+	x = kl_exit_of(c, st);
+	if (!x || !x->start_ns)
 		return;
-	}
-	if (!start)
-		return;
+	start = x->start_ns;
+	code = x->code;
+	path = x->fault_path;
+	x->start_ns = 0;
+	x->fault_path = 0;
 	if (now < start) {
 		kl_drop(KL_D_CLOCK_SKEW);
 		return;

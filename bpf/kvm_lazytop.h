@@ -225,18 +225,24 @@ enum kl_drop {
 };
 
 /* Per-thread state of a vCPU thread (plain hash, keyed by tid). */
+/* The exit a vCPU thread is handling (kvm_exit -> kvm_entry). */
+struct kl_pending_exit {
+	__u64 start_ns;		/* kvm_exit time, 0 when in guest */
+	__u64 code;		/* cause of the pending exit */
+	__u32 fault_path;	/* 0 none, 1 fast, 2 slow (for this exit) */
+	__u32 unused;
+};
+
 struct kl_vcpu_state {
 	__u64 run_start_ns;	/* KVM_RUN entry, 0 when not in KVM_RUN */
 	__u64 off_start_ns;	/* switch-out time inside KVM_RUN, or 0 */
-	__u64 exit_start_ns;	/* kvm_exit time, 0 when in guest */
-	__u64 exit_code;	/* cause of the pending exit */
+	struct kl_pending_exit exit;	/* see kl_exit_of() in kvm_lazytop.bpf.c */
 	__u64 load_start_ns;	/* fentry kvm_arch_vcpu_load */
 	__u32 tgid;
 	__s32 vcpu_id;
 	__s32 last_cpu;		/* CPU this vCPU was last loaded on, or -1 */
 	__u32 pending_pred;	/* prediction awaiting the actual reason + 1 */
-	__u32 fault_path;	/* 0 none, 1 fast, 2 slow (for this exit) */
-	__u32 pad;
+	__u32 pad;		/* kvm_riscv_vcpu_load reason + 1, load to fexit */
 	/* appended (bpf/README.md "Implementation notes") */
 	__u32 flags;		/* KL_VS_* */
 	__u32 slot;		/* internal: hot-counter slot + 1, 0 none, ~0 none available */

@@ -238,13 +238,13 @@ static __u64 reason(struct ctx *c, __u32 tgid, __u16 kind, __u64 code)
 static __u64 hist(struct ctx *c, __u32 tgid, __u16 id, __u16 sub, struct kl_hist *h)
 {
 	struct kl_hist_key k = { .tgid = tgid, .hist = id, .sub = sub };
+	struct kl_hist *v = calloc((size_t)c->ncpus, sizeof(*v));
+	__u64 count = 0;
 
 	if (id == KL_H_FAULT) {
 		k.hist = KL_H_EXIT;
 		k.sub = c->skel->rodata->fault_exit_code & 0xffff;
 	}
-	struct kl_hist *v = calloc((size_t)c->ncpus, sizeof(*v));
-	__u64 count = 0;
 
 	assert_non_null(v);
 	memset(h, 0, sizeof(*h));
