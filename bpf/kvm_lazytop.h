@@ -15,7 +15,7 @@
 #ifndef __KVM_LAZYTOP_H
 #define __KVM_LAZYTOP_H
 
-#define KL_SCHEMA_VERSION	"1.0"
+#define KL_SCHEMA_VERSION	"1.1"
 
 /* Log-linear latency histogram, see bpf/kl_hist.h for the math. */
 #define KL_HIST_SUB_BITS	3

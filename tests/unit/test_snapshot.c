@@ -139,6 +139,12 @@ static void test_top_level(void **state)
 	assert_string_equal(json_object_get_string(path(j, "probes.fentry_vcpu_load")),
 			    "refused: load: Operation not permitted (EPERM)");
 	assert_int_equal(json_object_object_length(path(j, "probes")), KL_SIG_NR);
+	/* probe_events: attached probes only; the run count, 0 = never fired */
+	assert_int_equal(json_object_object_length(path(j, "probe_events")), 5);
+	assert_int_equal(ival(j, "probe_events.kvm_dirty_ring_push"), 1000);
+	assert_true(json_object_is_type(path(j, "probe_events.sched_switch"), json_type_int));
+	assert_int_equal(ival(j, "probe_events.sched_switch"), 0);
+	assert_null(path(j, "probe_events.kvm_exit"));
 	/* overhead */
 	assert_string_equal(json_object_get_string(path(j, "overhead.bpf_stats")), "enabled");
 	assert_int_equal(ival(j, "overhead.bpf_events"), 1000);
@@ -508,10 +514,29 @@ static void test_render_text(void **state)
 	kl_state_free(&st);
 }
 
+/* Without BPF run stats the event count of a probe is unknown: null. */
+static void test_probe_events_unknown(void **state)
+{
+	struct kl_state st;
+	struct json_object *j;
+
+	(void)state;
+	synth(&st, "x86_64");
+	st.oh.stats_enabled = false;
+	j = kl_probe_events_json(&st);
+	assert_non_null(j);
+	assert_int_equal(json_object_object_length(j), 5);
+	assert_true(json_object_object_get_ex(j, "kvm_dirty_ring_push", NULL));
+	assert_null(path(j, "kvm_dirty_ring_push"));
+	json_object_put(j);
+	kl_state_free(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_top_level),
+		cmocka_unit_test(test_probe_events_unknown),
 		cmocka_unit_test(test_vm_and_availability),
 		cmocka_unit_test(test_riscv_full),
 		cmocka_unit_test(test_delta),

@@ -47,6 +47,30 @@ struct json_object *kl_probes_json(const struct kl_state *st)
 	return o;
 }
 
+/*
+ * Events per attached probe: the BPF run count of its programs (every
+ * invocation, before any VM filter), or null when the kernel does not
+ * count runs (BPF stats unavailable).  0 = attached but never fired.
+ */
+struct json_object *kl_probe_events_json(const struct kl_state *st)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	for (int s = 0; s < KL_SIG_NR; s++) {
+		uint64_t n = 0;
+
+		if (st->probes[s].status != KL_PROBE_ATTACHED)
+			continue;
+		for (size_t i = 0; i < st->oh.nr_progs; i++)
+			if (st->oh.progs[i].signal == s)
+				n += st->oh.progs[i].run_cnt;
+		ADD(o, kl_signals[s].name, st->oh.stats_enabled ? U64(n) : NULL);
+	}
+	return o;
+}
+
 static bool have(uint32_t attached, uint32_t req)
 {
 	return (attached & req) == req;
@@ -388,6 +412,7 @@ struct json_object *kl_snapshot_build(const struct kl_state *st)
 		ADD(t, "all", json_object_new_boolean(1));
 	ADD(o, "target", t);
 	ADD(o, "probes", kl_probes_json(st));
+	ADD(o, "probe_events", kl_probe_events_json(st));
 	ADD(o, "unavailable", kl_unavailable_json(attached, st->arch));
 	ADD(o, "overhead", overhead_json(st));
 	vms = json_object_new_array();

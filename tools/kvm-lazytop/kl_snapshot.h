@@ -15,6 +15,8 @@ struct json_object *kl_snapshot_build(const struct kl_state *st);
 
 /* {"<signal>": "attached" | "missing" | "refused: <reason>"} */
 struct json_object *kl_probes_json(const struct kl_state *st);
+/* {"<attached signal>": BPF run count | null}: snapshot "probe_events". */
+struct json_object *kl_probe_events_json(const struct kl_state *st);
 /* ["<metric>", ...] that cannot be produced with the attached signals. */
 struct json_object *kl_unavailable_json(uint32_t attached, const char *arch);
 /* One histogram object: unit, count, sum, p50..p999, buckets. */
