@@ -358,7 +358,7 @@ static void test_gate_parse(void **st)
 	assert_int_equal(r.n, 1);
 	assert_true(r.r[0].vs_baseline);
 	assert_float_equal(r.r[0].factor, 2, 0);
-	assert_float_equal(r.r[0].num.q, 0.999, 1e-12);
+	assert_float_equal(r.r[0].num.t[0].q, 0.999, 1e-12);
 	assert_true(gate_needs_baseline(&r));
 	gate_rules_free(&r);
 }

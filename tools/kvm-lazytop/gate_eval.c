@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gate_eval.c - evaluate one gate rule on a snapshot (and a baseline).
+ *
+ * Every value is read with its type checked: a wrongly typed field is bad
+ * input ("vms[0].histograms.kvm_run_ns: expected object, got int"), never
+ * a missing or empty metric.  Each signal is in one of three states:
+ * unavailable (listed in "unavailable"), attached with no events
+ * (probe_events 0, or no VM at all), or measured; the first two fail a
+ * rule unless its optional(...) clause names them.
+ */
+#include <fnmatch.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "gate.h"
+#include "kl_names.h"
+
+static void seterr(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+/* Ordered by precedence when terms disagree. */
+enum tv { TV_OK, TV_NO_EVENTS, TV_UNAVAILABLE, TV_BAD_RULE, TV_BAD };
+
+struct tval {
+	double v;
+	uint64_t samples;	/* what min_samples is compared with */
+	bool is_hist;
+	struct snap_hist h;	/* when is_hist */
+	char why[300];
+};
+
+static const char *jtype(struct json_object *v)
+{
+	return json_type_to_name(json_object_get_type(v));
+}
+
+static bool is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static bool name_matches(const char *pat, const char *name)
+{
+	return is_glob(pat) ? !fnmatch(pat, name, 0) : !strcmp(pat, name);
+}
+
+uint32_t gate_term_signals(const struct gate_term *t)
+{
+	uint32_t m = 0;
+	unsigned int i;
+
+	switch (t->kind) {
+	case GT_COUNTER:
+		for (i = 0; i < KL_C_NR; i++)
+			if (kl_counter_name(i) && name_matches(t->name, kl_counter_name(i)))
+				m |= kl_counter_requires(i);
+		break;
+	case GT_HIST:
+		for (i = 0; i < KL_H_NR; i++)
+			if (!strcmp(kl_hist_name(i), t->name))
+				m |= kl_hist_requires(i);
+		break;
+	case GT_REASON:
+		m = KL_SIG_BIT(!strcmp(t->name, "exit") ? KL_SIG_KVM_EXIT : KL_SIG_USERSPACE_EXIT);
+		break;
+	case GT_AGREEMENT:
+		m = kl_counter_requires(KL_C_PRED_VS_ACTUAL);
+		break;
+	case GT_OVERHEAD:
+		break;
+	}
+	return m & KL_SIG_ALL;
+}
+
+/* vms[i].key: the object, NULL when absent; TV_BAD when not an object. */
+static enum tv vm_obj(struct json_object *vm, size_t i, const char *key,
+		      struct json_object **out, char *why, size_t wl)
+{
+	struct json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(vm, key, &v))
+		return TV_OK;
+	if (!json_object_is_type(v, json_type_object)) {
+		seterr(why, wl, "vms[%zu].%s: expected object, got %s", i, key, jtype(v));
+		return TV_BAD;
+	}
+	*out = v;
+	return TV_OK;
+}
+
+/*
+ * "probe_events" (schema 1.1): a signal of mask with 0 events means the
+ * term measured nothing.  Absent key or null = not counted (unknown).
+ */
+static enum tv check_events(struct json_object *snap, uint32_t mask, char *why,
+			    size_t wl)
+{
+	struct json_object *pe, *v;
+	int s;
+
+	if (!json_object_object_get_ex(snap, "probe_events", &pe))
+		return TV_OK;
+	if (!json_object_is_type(pe, json_type_object)) {
+		seterr(why, wl, "probe_events: expected object, got %s", jtype(pe));
+		return TV_BAD;
+	}
+	for (s = 0; s < KL_SIG_NR; s++) {
+		uint64_t n;
+
+		if (!(mask & KL_SIG_BIT(s)) ||
+		    !json_object_object_get_ex(pe, kl_signals[s].name, &v) ||
+		    json_object_is_type(v, json_type_null))
+			continue;
+		if (!snap_json_u64(v, &n)) {
+			seterr(why, wl, "probe_events.%s: expected a non-negative integer or null, got %s",
+			       kl_signals[s].name, jtype(v));
+			return TV_BAD;
+		}
+		if (!n) {
+			seterr(why, wl, "no events: probe %s is attached but never fired (probe_events.%s = 0)",
+			       kl_signals[s].name, kl_signals[s].name);
+			return TV_NO_EVENTS;
+		}
+	}
+	return TV_OK;
+}
+
+static enum tv counter_sum(struct json_object *snap, const char *pat,
+			   struct tval *out)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	size_t nvm = vms ? json_object_array_length(vms) : 0;
+	const char *const *p;
+	uint64_t total = 0;
+
+	for (p = snap_counter_names; *p; p++) {
+		bool found = false;
+		size_t i;
+
+		if (!name_matches(pat, *p))
+			continue;
+		if (snap_unavailable(snap, *p)) {
+			seterr(out->why, sizeof(out->why),
+			       "unavailable: counter %s (its probe is not attached on this kernel)", *p);
+			return TV_UNAVAILABLE;
+		}
+		for (i = 0; i < nvm; i++) {
+			struct json_object *vm = json_object_array_get_idx(vms, i), *c, *v;
+			uint64_t x;
+
+			if (vm_obj(vm, i, "counters", &c, out->why, sizeof(out->why)))
+				return TV_BAD;
+			if (!c || !json_object_object_get_ex(c, *p, &v))
+				continue;
+			if (!snap_json_u64(v, &x)) {
+				seterr(out->why, sizeof(out->why),
+				       "vms[%zu].counters.%s: expected a non-negative integer, got %s%s",
+				       i, *p, json_object_is_type(v, json_type_int) ? "negative " : "",
+				       jtype(v));
+				return TV_BAD;
+			}
+			if (total + x < total) {
+				seterr(out->why, sizeof(out->why), "vms[%zu].counters.%s: sum overflows", i, *p);
+				return TV_BAD;
+			}
+			total += x;
+			found = true;
+		}
+		if (!found && nvm) {
+			seterr(out->why, sizeof(out->why),
+			       "unavailable: counter %s is not in this snapshot (and not listed in \"unavailable\")",
+			       *p);
+			return TV_UNAVAILABLE;
+		}
+	}
+	out->v = (double)total;
+	out->samples = total;
+	return TV_OK;
+}
+
+static enum tv hist_sum(struct json_object *snap, const struct gate_term *t,
+			struct tval *out)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	size_t nvm = vms ? json_object_array_length(vms) : 0, i;
+	bool found = false;
+
+	if (snap_unavailable(snap, t->name)) {
+		seterr(out->why, sizeof(out->why),
+		       "unavailable: histogram %s (its probes are not attached on this kernel)", t->name);
+		return TV_UNAVAILABLE;
+	}
+	for (i = 0; i < nvm; i++) {
+		struct json_object *vm = json_object_array_get_idx(vms, i), *hs, *h;
+		struct snap_hist one;
+		char e[200];
+
+		if (vm_obj(vm, i, "histograms", &hs, out->why, sizeof(out->why)))
+			goto bad;
+		if (!hs || !json_object_object_get_ex(hs, t->name, &h))
+			continue;
+		if (!json_object_is_type(h, json_type_object)) {
+			seterr(out->why, sizeof(out->why), "vms[%zu].histograms.%s: expected object, got %s",
+			       i, t->name, jtype(h));
+			goto bad;
+		}
+		if (snap_hist_parse(h, &one, e, sizeof(e))) {
+			seterr(out->why, sizeof(out->why), "vms[%zu].histograms.%s: %s", i, t->name, e);
+			goto bad;
+		}
+		if (snap_hist_merge(&out->h, &one)) {
+			snap_hist_free(&one);
+			seterr(out->why, sizeof(out->why), "out of memory");
+			goto bad;
+		}
+		snap_hist_free(&one);
+		found = true;
+	}
+	if (!found && nvm) {
+		seterr(out->why, sizeof(out->why),
+		       "unavailable: histogram %s is not in this snapshot (and not listed in \"unavailable\")",
+		       t->name);
+		return TV_UNAVAILABLE;
+	}
+	out->is_hist = true;
+	out->samples = out->h.count;
+	switch (t->hstat) {
+	case GH_COUNT: out->v = (double)out->h.count; break;
+	case GH_SUM: out->v = (double)out->h.sum; break;
+	case GH_MEAN: out->v = out->h.count ? (double)out->h.sum / (double)out->h.count : NAN; break;
+	case GH_QUANTILE: out->v = snap_hist_quantile(&out->h, t->q); break;
+	}
+	return TV_OK;
+bad:
+	snap_hist_free(&out->h);
+	return TV_BAD;
+}
+
+static enum tv overhead_val(struct json_object *snap, const struct gate_term *t,
+			    struct tval *out)
+{
+	struct json_object *ov, *v;
+	const char *key = *t->sub ? t->sub : t->name;
+	char path[2 * GATE_NAME_MAX + 16];
+
+	snprintf(path, sizeof(path), "overhead.%s%s%s", t->name, *t->sub ? "." : "", t->sub);
+	if (!json_object_object_get_ex(snap, "overhead", &ov))
+		goto missing;
+	if (!json_object_is_type(ov, json_type_object)) {
+		seterr(out->why, sizeof(out->why), "overhead: expected object, got %s", jtype(ov));
+		return TV_BAD;
+	}
+	if (*t->sub) {
+		if (!json_object_object_get_ex(ov, "drops", &ov))
+			goto missing;
+		if (!json_object_is_type(ov, json_type_object)) {
+			seterr(out->why, sizeof(out->why), "overhead.drops: expected object, got %s",
+			       jtype(ov));
+			return TV_BAD;
+		}
+	}
+	if (!json_object_object_get_ex(ov, key, &v))
+		goto missing;
+	if (!snap_get_num(ov, key, &out->v)) {
+		seterr(out->why, sizeof(out->why), "%s: expected a number, got %s", path, jtype(v));
+		return TV_BAD;
+	}
+	out->samples = UINT64_MAX;
+	return TV_OK;
+missing:
+	seterr(out->why, sizeof(out->why), "unavailable: %s is not in this snapshot", path);
+	return TV_UNAVAILABLE;
+}
+
+static enum tv reason_sum(struct json_object *snap, const struct gate_term *t,
+			  struct tval *out)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	size_t nvm = vms ? json_object_array_length(vms) : 0, i;
+	const char *arch = snap_get_str(snap_get_obj(snap, "host"), "arch");
+	char un[GATE_NAME_MAX + 16];
+	uint64_t sum = 0;
+	bool any = false;
+
+	snprintf(un, sizeof(un), "reasons.%s", t->name);
+	if (snap_unavailable(snap, un)) {
+		seterr(out->why, sizeof(out->why),
+		       "unavailable: %s (its probe is not attached on this kernel)", un);
+		return TV_UNAVAILABLE;
+	}
+	if (arch && !gate_reason_known(t->name, t->sub, arch)) {
+		seterr(out->why, sizeof(out->why), "%s.%s is not a %s reason on %s", un, t->sub,
+		       t->name, arch);
+		return TV_BAD_RULE;
+	}
+	for (i = 0; i < nvm; i++) {
+		struct json_object *vm = json_object_array_get_idx(vms, i), *rs, *k, *v;
+		uint64_t x;
+
+		if (vm_obj(vm, i, "reasons", &rs, out->why, sizeof(out->why)))
+			return TV_BAD;
+		if (!rs || !json_object_object_get_ex(rs, t->name, &k))
+			continue;
+		if (!json_object_is_type(k, json_type_object)) {
+			seterr(out->why, sizeof(out->why), "vms[%zu].reasons.%s: expected object, got %s",
+			       i, t->name, jtype(k));
+			return TV_BAD;
+		}
+		any = true;
+		if (!json_object_object_get_ex(k, t->sub, &v))
+			continue;	/* only reasons seen are listed */
+		if (!snap_json_u64(v, &x)) {
+			seterr(out->why, sizeof(out->why),
+			       "vms[%zu].reasons.%s.%s: expected a non-negative integer, got %s",
+			       i, t->name, t->sub, jtype(v));
+			return TV_BAD;
+		}
+		sum += x;
+	}
+	if (!any && nvm) {
+		seterr(out->why, sizeof(out->why),
+		       "unavailable: %s is not in this snapshot (and not listed in \"unavailable\")", un);
+		return TV_UNAVAILABLE;
+	}
+	out->v = (double)sum;
+	out->samples = sum;
+	return TV_OK;
+}
+
+static enum tv agreement(struct json_object *snap, struct tval *out)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	size_t nvm = vms ? json_object_array_length(vms) : 0, i;
+	double num = 0;
+	uint64_t den = 0;
+	bool any = false;
+
+	if (snap_unavailable(snap, "prediction")) {
+		seterr(out->why, sizeof(out->why),
+		       "unavailable: prediction (its probes are not attached on this kernel)");
+		return TV_UNAVAILABLE;
+	}
+	for (i = 0; i < nvm; i++) {
+		struct json_object *p, *a = NULL, *n = NULL;
+		double av = 0;
+		uint64_t nv;
+
+		if (vm_obj(json_object_array_get_idx(vms, i), i, "prediction", &p, out->why,
+			   sizeof(out->why)))
+			return TV_BAD;
+		if (!p)
+			continue;
+		any = true;
+		json_object_object_get_ex(p, "agreement", &a);
+		json_object_object_get_ex(p, "loads_compared", &n);
+		if (!snap_json_u64(n, &nv)) {
+			seterr(out->why, sizeof(out->why),
+			       "vms[%zu].prediction.loads_compared: expected a non-negative integer, got %s",
+			       i, jtype(n));
+			return TV_BAD;
+		}
+		if (nv && !snap_get_num(p, "agreement", &av)) {
+			seterr(out->why, sizeof(out->why),
+			       "vms[%zu].prediction.agreement: expected a number, got %s", i, jtype(a));
+			return TV_BAD;
+		}
+		if (nv && (av < 0 || av > 1)) {
+			seterr(out->why, sizeof(out->why),
+			       "vms[%zu].prediction.agreement: expected a number in [0, 1], got %g", i, av);
+			return TV_BAD;
+		}
+		num += av * (double)nv;
+		den += nv;
+	}
+	if (!any && nvm) {
+		seterr(out->why, sizeof(out->why),
+		       "unavailable: prediction is not in this snapshot (and not listed in \"unavailable\")");
+		return TV_UNAVAILABLE;
+	}
+	out->v = den ? num / (double)den : NAN;
+	out->samples = den;
+	return TV_OK;
+}
+
+static enum tv eval_term(const struct gate_term *t, struct json_object *snap,
+			 struct tval *out)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	enum tv r = TV_BAD;
+
+	memset(out, 0, sizeof(*out));
+	switch (t->kind) {
+	case GT_COUNTER: r = counter_sum(snap, t->name, out); break;
+	case GT_HIST: r = hist_sum(snap, t, out); break;
+	case GT_OVERHEAD: return overhead_val(snap, t, out);
+	case GT_REASON: r = reason_sum(snap, t, out); break;
+	case GT_AGREEMENT: r = agreement(snap, out); break;
+	}
+	if (r != TV_OK)
+		return r;
+	if (!vms || !json_object_array_length(vms)) {
+		seterr(out->why, sizeof(out->why), "no events: the snapshot has no VM");
+		r = TV_NO_EVENTS;
+	} else {
+		r = check_events(snap, gate_term_signals(t), out->why, sizeof(out->why));
+	}
+	if (r != TV_OK)
+		snap_hist_free(&out->h);
+	return r;
+}
+
+/* sum of an expression's terms; keeps the histogram of a lone term. */
+static enum tv eval_expr(const struct gate_expr *e, struct json_object *snap,
+			 struct tval *out)
+{
+	enum tv worst = TV_OK;
+	double v = 0;
+	int k;
+
+	memset(out, 0, sizeof(*out));
+	if (e->n == 1)
+		return eval_term(&e->t[0], snap, out);
+	for (k = 0; k < e->n; k++) {
+		struct tval tv;
+		enum tv r = eval_term(&e->t[k], snap, &tv);
+
+		snap_hist_free(&tv.h);
+		if (r > worst) {
+			worst = r;
+			seterr(out->why, sizeof(out->why), "%s", tv.why);
+		}
+		v += e->sign[k] * tv.v;
+	}
+	if (worst != TV_OK)
+		return worst;
+	out->v = v;
+	out->samples = v > 0 ? (uint64_t)v : 0;
+	return TV_OK;
+}
+
+/* lhs of a rule on one snapshot. */
+static enum tv eval_lhs(const struct gate_rule *r, struct json_object *snap,
+			struct tval *out, char *why, size_t wl)
+{
+	struct tval d;
+	enum tv rv, rd;
+
+	rv = eval_expr(&r->num, snap, out);
+	if (!r->has_den) {
+		if (rv != TV_OK) {
+			seterr(why, wl, "%s", out->why);
+			snap_hist_free(&out->h);
+		}
+		return rv;
+	}
+	rd = eval_expr(&r->den, snap, &d);
+	/* a ratio of two histogram stats keeps no distribution */
+	snap_hist_free(&out->h);
+	snap_hist_free(&d.h);
+	out->is_hist = false;
+	if (rv != TV_OK || rd != TV_OK) {
+		seterr(why, wl, "%s", rd > rv ? d.why : out->why);
+		return rd > rv ? rd : rv;
+	}
+	out->v = d.v ? out->v / d.v : NAN;
+	out->samples = d.samples;
+	return TV_OK;
+}
+
+static bool compare(double a, enum gate_op op, double b)
+{
+	switch (op) {
+	case GOP_LT: return a < b;
+	case GOP_LE: return a <= b;
+	case GOP_GT: return a > b;
+	case GOP_GE: return a >= b;
+	case GOP_EQ: return a == b;
+	case GOP_NE: return a != b;
+	}
+	return false;
+}
+
+static const char *unit_of(const struct gate_rule *r)
+{
+	const struct gate_term *t = &r->num.t[0];
+
+	if (r->has_den)
+		return "ratio";
+	if (r->num.n > 1)
+		return t->kind == GT_HIST && t->hstat == GH_SUM ? "ns" : "count";
+	if (t->kind == GT_HIST)
+		return t->hstat == GH_COUNT ? "count" : "ns";
+	if (t->kind == GT_AGREEMENT)
+		return "ratio";
+	if (t->kind == GT_OVERHEAD)
+		return strstr(t->name, "_ns") ? "ns" :
+		       strstr(t->name, "_pct") ? "%" :
+		       strstr(t->name, "_kb") ? "KiB" : "count";
+	return "count";
+}
+
+/* Unavailable / no events: skipped when the rule's optional covers it. */
+static void not_measured(const struct gate_rule *r, enum tv rv,
+			 struct gate_result *res)
+{
+	unsigned int need = rv == TV_NO_EVENTS ? GATE_OPT_NO_EVENTS : GATE_OPT_UNAVAILABLE;
+
+	res->status = r->optional & need ? GATE_SKIP : GATE_FAIL;
+	if (res->status == GATE_FAIL && rv == TV_NO_EVENTS) {
+		size_t l = strlen(res->msg);
+
+		snprintf(res->msg + l, sizeof(res->msg) - l, "%s",
+			 "; nothing was measured (optional(no_events) skips the rule)");
+	}
+}
+
+int gate_eval(const struct gate_rule *r, struct json_object *snap,
+	      struct json_object *base, struct gate_result *res)
+{
+	struct tval nv, bv;
+	enum tv rv;
+	bool ok;
+
+	memset(res, 0, sizeof(*res));
+	memset(&bv, 0, sizeof(bv));
+	res->unit = unit_of(r);
+	res->value = res->base_value = res->bound = NAN;
+	rv = eval_lhs(r, snap, &nv, res->msg, sizeof(res->msg));
+	if (rv == TV_BAD || rv == TV_BAD_RULE) {
+		res->bad_src = rv == TV_BAD ? GATE_BAD_SNAPSHOT : GATE_BAD_RULE;
+		return -1;
+	}
+	if (rv != TV_OK) {
+		not_measured(r, rv, res);
+		return 0;
+	}
+	res->value = nv.v;
+	res->samples = nv.samples;
+	if (r->vs_baseline) {
+		if (!base) {
+			snprintf(res->msg, sizeof(res->msg), "rule compares with baseline but no --baseline given");
+			res->bad_src = GATE_BAD_RULE;
+			snap_hist_free(&nv.h);
+			return -1;
+		}
+		rv = eval_lhs(r, base, &bv, res->msg, sizeof(res->msg));
+		if (rv == TV_BAD || rv == TV_BAD_RULE) {
+			res->bad_src = rv == TV_BAD ? GATE_BAD_BASELINE : GATE_BAD_RULE;
+			snap_hist_free(&nv.h);
+			return -1;
+		}
+		if (rv != TV_OK) {
+			char tmp[sizeof(res->msg)];
+
+			snprintf(tmp, sizeof(tmp), "%s", res->msg);
+			snprintf(res->msg, sizeof(res->msg), "baseline: %.380s", tmp);
+			not_measured(r, rv, res);
+			snap_hist_free(&nv.h);
+			return 0;
+		}
+		res->base_value = bv.v;
+		res->base_samples = bv.samples;
+		res->bound = r->factor * bv.v;
+	} else {
+		res->bound = r->factor;
+	}
+
+	if (res->samples < r->min_samples ||
+	    (r->vs_baseline && res->base_samples < r->min_samples)) {
+		res->status = GATE_FAIL;
+		if (!r->vs_baseline) {
+			snprintf(res->msg, sizeof(res->msg),
+				 "insufficient samples: %llu < min_samples %llu",
+				 (unsigned long long)res->samples,
+				 (unsigned long long)r->min_samples);
+		} else {
+			snprintf(res->msg, sizeof(res->msg),
+				 "insufficient samples: %llu (baseline %llu) < min_samples %llu",
+				 (unsigned long long)res->samples,
+				 (unsigned long long)res->base_samples,
+				 (unsigned long long)r->min_samples);
+		}
+		goto out;
+	}
+	if (isnan(res->value) || isnan(res->bound)) {
+		res->status = GATE_FAIL;
+		snprintf(res->msg, sizeof(res->msg), "%s is undefined (no samples or zero denominator)",
+			 isnan(res->value) ? "value" : "baseline value");
+		goto out;
+	}
+	ok = compare(res->value, r->op, res->bound);
+	if (r->vs_baseline && nv.is_hist && bv.is_hist &&
+	    (r->op == GOP_LE || r->op == GOP_LT || r->op == GOP_GE || r->op == GOP_GT)) {
+		bool upper = r->op == GOP_LE || r->op == GOP_LT;
+		double p;
+
+		/* Does the new distribution differ from the baseline in the
+		 * direction the rule forbids?  One-sided two-sample KS on the
+		 * bucketed data (exact at the shared bucket seams), with the
+		 * Mann-Whitney statistic reported alongside. */
+		res->has_cmp = true;
+		if (upper)
+			snap_hist_compare(&bv.h, &nv.h, &res->cmp);
+		else
+			snap_hist_compare(&nv.h, &bv.h, &res->cmp);
+		p = res->cmp.ks_p_plus;
+		if (!ok && p >= r->alpha) {
+			ok = true;
+			snprintf(res->msg, sizeof(res->msg),
+				 "bound exceeded but the shift is not significant (one-sided KS D=%.4f p=%.3g >= alpha %.3g; Mann-Whitney AUC=%.3f z=%.2f)",
+				 res->cmp.ks_d_plus, p, r->alpha, res->cmp.mw_auc,
+				 res->cmp.mw_z);
+		} else if (!ok) {
+			snprintf(res->msg, sizeof(res->msg),
+				 "%.6g %s %.6g (%.4g x baseline %.6g) is false and the distribution shifted (one-sided KS D=%.4f p=%.3g < alpha %.3g; Mann-Whitney AUC=%.3f z=%.2f)",
+				 res->value, gate_op_str(r->op), res->bound, r->factor,
+				 res->base_value, res->cmp.ks_d_plus, p, r->alpha,
+				 res->cmp.mw_auc, res->cmp.mw_z);
+		} else {
+			snprintf(res->msg, sizeof(res->msg),
+				 "within bound (KS D+=%.4f p=%.3g; Mann-Whitney AUC=%.3f)",
+				 res->cmp.ks_d_plus, p, res->cmp.mw_auc);
+		}
+	} else if (!ok) {
+		if (r->vs_baseline)
+			snprintf(res->msg, sizeof(res->msg), "%.6g %s %.6g (%.4g x baseline %.6g) is false",
+				 res->value, gate_op_str(r->op), res->bound, r->factor, res->base_value);
+		else
+			snprintf(res->msg, sizeof(res->msg), "%.6g %s %.6g is false",
+				 res->value, gate_op_str(r->op), res->bound);
+	}
+	res->status = ok ? GATE_PASS : GATE_FAIL;
+out:
+	snap_hist_free(&nv.h);
+	snap_hist_free(&bv.h);
+	return 0;
+}
