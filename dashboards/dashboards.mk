@@ -6,7 +6,8 @@
 #   make check-exports        unit + golden + fuzz + host (Prometheus, wrk,
 #                             malformed requests, capabilities, Chromium, schema)
 #   make check-exports-unit   cmocka unit tests (tests/unit/exports)
-#   make check-exports-golden gate/diff/report/prom golden outputs + exit codes
+#   make check-exports-golden gate/diff/report/prom golden outputs + exit codes,
+#                             gate defects and doc examples (run-gate-checks.sh)
 #   make check-exports-host   integration (tests/host/exports/run-exports-tests.sh)
 #   make fuzz                 libFuzzer pass over the rule parser and the
 #                             snapshot reader (FUZZ_SECONDS each, default 20)
@@ -69,6 +70,7 @@ check-exports-unit: $(EXPORTS_UNIT)
 
 check-exports-golden: $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-golden.sh $(EXPORTS_KL)
+	@$(EXPORTS_TESTDIR)/run-gate-checks.sh $(EXPORTS_KL)
 
 # Each fuzzer runs FUZZ_SECONDS over a scratch copy of the committed corpus
 # (new inputs are not written back into the tree).
