@@ -26,7 +26,9 @@ COST_MAX_PCT=${KL_TEST_COST_MAX_PCT:-1.0}
 
 INT_TESTS=(exact exact_smp identity isolation_pid isolation_all live_view
 	bad_no_such_pid bad_not_a_vm bad_target_exited bad_no_privilege
-	bad_no_privilege_pid bad_unknown_option bad_interval bad_interval_zero probe)
+	bad_no_privilege_pid bad_unknown_option bad_interval bad_interval_zero probe
+	least_privilege least_privilege_name least_privilege_uid0 bad_no_privilege_name
+	bad_no_privilege_caps bad_no_privilege_tracepoint)
 COST_TESTS=(cost)
 
 die_usage() {
@@ -424,6 +426,104 @@ t_bad_no_privilege_pid() {
 	start_workload wl -n 16 -r 1 -v 1
 	p=$WL_PID
 	bad_input 5 "as nobody, -p of root's VM" "${NOBODY[@]}" -- -p "$p" -d 2s -o json
+}
+
+# Least privilege (kvm-lazytop.8, PRIVILEGES): a non-root uid with
+# CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH only, or uid 0 with
+# CAP_BPF and CAP_PERFMON only.  Exact counts of root's VM; after attach
+# the collector holds no capability and has no_new_privs.
+LP_USER=(setpriv --reuid=nobody --regid=nogroup --clear-groups
+	--inh-caps=-all,+bpf,+perfmon,+dac_read_search
+	--ambient-caps=+bpf,+perfmon,+dac_read_search)
+LP_ROOT=(setpriv --inh-caps=-all,+bpf,+perfmon --ambient-caps=+bpf,+perfmon
+	--bounding-set=-all,+bpf,+perfmon)
+# tracefs mounted (systemd does it at boot); unprivileged, the tool cannot
+need_tracefs() {
+	[ -d /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing ||
+		fail "cannot mount tracefs on /sys/kernel/tracing"
+}
+# lp_run pid|name SETPRIV...
+lp_run() {
+	local how=$1 wpid t0 eff nnp want=0000000000000000 kv
+	shift
+	"${NOBODY[@]}" test -x "$TOOL" || fail "nobody cannot execute $TOOL (directory permissions)"
+	need_tracefs
+	local target=(-p) name
+	if [ "$how" = name ]; then
+		# a name no other VM on this host has (comm = the link's name)
+		name=lpvm$$_$RANDOM
+		ln -s "$WORKLOAD" "$D/$name"
+		WORKLOAD=$D/$name
+		target=(-n "$name")
+	fi
+	start_workload wl -n 64 -r 25 -v 1
+	wpid=$WL_PID
+	[ "$how" = name ] || target+=("$wpid")
+	"$@" "$TOOL" -v "${target[@]}" --until-exit -o json >"$D/lt.out" 2>"$D/lt.err" &
+	LT_PID=$!
+	LT_ARGS="-v ${target[*]}"
+	BG+=("$LT_PID")
+	log "$* kvm-lazytop -v ${target[*]}: pid $LT_PID"
+	wait_attached "$LT_PID" lt
+	# Linux < 6.5 keeps CAP_BPF for map reads (prom_caps.c)
+	kv=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+	((kv >= 6005)) || [ "$(cat /proc/sys/kernel/unprivileged_bpf_disabled)" = 0 ] ||
+		want=0000008000000000
+	t0=$SECONDS
+	while :; do
+		eff=$(awk '/^CapEff:/ { print $2 }' "/proc/$LT_PID/status")
+		nnp=$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$LT_PID/status")
+		[ "$eff" = "$want" ] && [ "$nnp" = 1 ] && break
+		((SECONDS - t0 < 10)) || break
+		sleep 0.1
+	done
+	check "CapEff after attach" "$eff" "$want"
+	check "CapPrm after attach" "$(awk '/^CapPrm:/ { print $2 }' "/proc/$LT_PID/status")" "$want"
+	check "CapAmb after attach" "$(awk '/^CapAmb:/ { print $2 }' "/proc/$LT_PID/status")" 0000000000000000
+	check "NoNewPrivs after attach" "$nnp" 1
+	kill -USR1 "$wpid"
+	wait_workload wl "$wpid"
+	wait_exit "$LT_PID" 30
+	check "kvm-lazytop exit code" "$RC" 0
+	grep -v '^kvm-lazytop: \(probe\|bpf() usable\|attached\|BPF_ENABLE_STATS\|cannot inspect\|1 process\|target [0-9]* exited$\)' \
+		"$D/lt.err" | grep . && bad "unexpected stderr (above)"
+	json_valid "$D/lt.out" "kvm-lazytop -o json"
+	for s in sys_enter_ioctl sys_exit_ioctl kvm_dirty_ring_push; do
+		probe_attached "$D/lt.out" "$s" || bad "probe $s: $(jqv "$D/lt.out" ".probes[\"$s\"]")"
+	done
+	check_vm "$D/lt.out" "$wpid" "$D/wl.out"
+}
+t_least_privilege() { lp_run pid "${LP_USER[@]}" --; }
+t_least_privilege_name() { lp_run name "${LP_USER[@]}" --; }
+t_least_privilege_uid0() { lp_run pid "${LP_ROOT[@]}" --; }
+
+# bad_privilege WANT_TEXT DESCRIPTION SETPRIV... -- ARGS...: exit 5, one
+# line naming the missing capability.
+bad_privilege() {
+	local text=$1
+	shift
+	"${NOBODY[@]}" test -x "$TOOL" || fail "nobody cannot execute $TOOL (directory permissions)"
+	bad_input 5 "$@"
+	grep -qF -- "$text" "$D/lt.err" && log "ok: stderr names '$text'" ||
+		bad "stderr does not say '$text': $(cat "$D/lt.err")"
+}
+t_bad_no_privilege_name() {
+	start_workload wl -n 16 -r 1 -v 1
+	bad_privilege "need CAP_BPF and CAP_PERFMON to load BPF programs (have: none)" \
+		"as nobody, -n of root's VM" "${NOBODY[@]}" -- -n dirty_ring_vm -d 2s -o json
+}
+t_bad_no_privilege_caps() {
+	start_workload wl -n 16 -r 1 -v 1
+	bad_privilege "need CAP_BPF and CAP_PERFMON to load BPF programs (have: CAP_PERFMON)" \
+		"as nobody with CAP_PERFMON only" "${NOBODY[@]}" --inh-caps=-all,+perfmon \
+		--ambient-caps=+perfmon -- -p "$WL_PID" -d 2s -o json
+}
+t_bad_no_privilege_tracepoint() {
+	need_tracefs
+	start_workload wl -n 16 -r 1 -v 1
+	bad_privilege "need CAP_DAC_READ_SEARCH (or uid 0) to read tracepoint ids under /sys/kernel/tracing" \
+		"as nobody with CAP_BPF+CAP_PERFMON, tracefs unreadable" "${NOBODY[@]}" \
+		--inh-caps=-all,+bpf,+perfmon --ambient-caps=+bpf,+perfmon -- -p "$WL_PID" -d 2s -o json
 }
 
 t_bad_unknown_option() { bad_input 2 "unknown option" -- --no-such-option; }

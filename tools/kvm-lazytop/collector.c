@@ -79,8 +79,9 @@ int kl_check_support(int verbose)
 		int err = -fd;
 
 		if (err == EPERM || err == EACCES) {
-			fprintf(stderr, KL_TOOL_NAME ": need CAP_BPF+CAP_PERFMON (or root): bpf() failed with %s\n",
-				errname(err));
+			/* caps_check_bpf() passed: the capabilities are held */
+			fprintf(stderr, KL_TOOL_NAME ": bpf() refused with %s although CAP_BPF and CAP_PERFMON "
+				"are held (an LSM policy or a user namespace?)\n", errname(err));
 			return KL_EXIT_PRIVILEGE;
 		}
 		if (err == ENOSYS) {
@@ -129,20 +130,46 @@ static struct btf *kl_load_vmlinux_btf(void)
 }
 
 
-static const char *tracefs_root(int verbose)
+/*
+ * Reason text of a signal that is refused for want of privilege (not a
+ * kernel limitation): kl_probe_privilege() finds them by this prefix.
+ */
+#define KL_PERM_PREFIX "permission: "
+
+/*
+ * The tracefs root, or NULL with *perm set to why the tracepoint ids
+ * cannot be read when that is a privilege problem ("" otherwise: no
+ * tracefs in this kernel).  Access is checked with the effective
+ * capabilities (AT_EACCESS): access(2) ignores them for a non-root uid.
+ */
+static const char *tracefs_root(int verbose, char *perm, size_t len)
 {
 	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 	char p[128];
+	int denied = 0;
 
+	perm[0] = 0;
 	for (size_t i = 0; i < KL_ARRAY_SIZE(roots); i++) {
 		snprintf(p, sizeof(p), "%s/events", roots[i]);
-		if (!access(p, R_OK))
+		if (!faccessat(AT_FDCWD, p, R_OK | X_OK, AT_EACCESS))
 			return roots[i];
+		if (!denied && (errno == EACCES || errno == EPERM))
+			denied = errno;
+	}
+	if (denied) {
+		/* mounted, owner root, mode 0700: only uid 0 or a DAC override reads it */
+		snprintf(perm, len, KL_PERM_PREFIX "need CAP_DAC_READ_SEARCH (or uid 0) to read tracepoint "
+			 "ids under /sys/kernel/tracing (%s)", strerror(denied));
+		VLOG(verbose, "tracefs: %s\n", perm);
+		return NULL;
 	}
 	if (!mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
 		VLOG(verbose, "mounted tracefs at /sys/kernel/tracing\n");
 		return "/sys/kernel/tracing";
 	}
+	if (errno == EPERM)
+		snprintf(perm, len, KL_PERM_PREFIX "tracefs is not mounted and mounting it needs "
+			 "CAP_SYS_ADMIN (or: mount -t tracefs tracefs /sys/kernel/tracing)");
 	VLOG(verbose, "tracefs not mounted and mount failed (%s); using BTF only\n", strerror(errno));
 	return NULL;
 }
@@ -183,7 +210,7 @@ static bool hook_exists(const struct kl_signal_desc *s, const char *tfs, struct 
 		if (!tfs)
 			return false;
 		snprintf(path, sizeof(path), "%s/events/%s", tfs, s->hook);
-		return !access(path, F_OK);
+		return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
 	case KL_HOOK_FENTRY:
 		return btf_has(b, s->hook, BTF_KIND_FUNC);
 	}
@@ -349,7 +376,8 @@ out:
 int kl_probe_signals(struct kl_state *st, int verbose)
 {
 	struct btf_set b = { 0 };
-	const char *tfs = tracefs_root(verbose);
+	char tfs_perm[sizeof(st->probes[0].reason)];
+	const char *tfs = tracefs_root(verbose, tfs_perm, sizeof(tfs_perm));
 
 	bool exists[KL_SIG_NR];
 
@@ -373,6 +401,13 @@ int kl_probe_signals(struct kl_state *st, int verbose)
 		struct kl_probe *pr = &st->probes[s];
 
 		memset(pr, 0, sizeof(*pr));
+		if (!exists[s] && kl_signals[s].kind == KL_HOOK_TP && tfs_perm[0]) {
+			/* it may well exist: tracefs cannot be read, say why */
+			pr->status = KL_PROBE_REFUSED;
+			snprintf(pr->reason, sizeof(pr->reason), "%s", tfs_perm);
+			VLOG(verbose, "probe %-28s refused: %s\n", kl_signals[s].name, pr->reason);
+			continue;
+		}
 		if (!exists[s]) {
 			pr->status = KL_PROBE_MISSING;
 			snprintf(pr->reason, sizeof(pr->reason), "no %s %s in this kernel",
@@ -391,6 +426,29 @@ int kl_probe_signals(struct kl_state *st, int verbose)
 		malloc_trim(0);
 	}
 	return 0;
+}
+
+int kl_probe_privilege(const struct kl_state *st)
+{
+	const struct kl_probe *first = NULL;
+	char names[160] = "";
+	size_t off = 0;
+
+	for (int s = 0; s < KL_SIG_NR; s++) {
+		const struct kl_probe *pr = &st->probes[s];
+
+		if (pr->status != KL_PROBE_REFUSED || strncmp(pr->reason, KL_PERM_PREFIX, strlen(KL_PERM_PREFIX)))
+			continue;
+		if (!first)
+			first = pr;
+		if (off < sizeof(names))
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", off ? ", " : "",
+						kl_signals[s].name);
+	}
+	if (!first)
+		return KL_EXIT_OK;
+	fprintf(stderr, KL_TOOL_NAME ": %s, for %s\n", first->reason + strlen(KL_PERM_PREFIX), names);
+	return KL_EXIT_PRIVILEGE;
 }
 
 /* ---------------------------------------------------------------- loading */
@@ -493,8 +551,9 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 	c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (c->stats_fd < 0) {
 		st->oh.stats_enabled = false;
-		snprintf(st->oh.stats_reason, sizeof(st->oh.stats_reason), "%s (%s)",
-			 strerror(-c->stats_fd), errname(-c->stats_fd));
+		snprintf(st->oh.stats_reason, sizeof(st->oh.stats_reason), "%s (%s)%s",
+			 strerror(-c->stats_fd), errname(-c->stats_fd),
+			 c->stats_fd == -EPERM ? ": needs CAP_SYS_ADMIN" : "");
 		VLOG(verbose, "BPF_ENABLE_STATS failed: %s\n", st->oh.stats_reason);
 		c->stats_fd = -1;
 	} else {

@@ -61,6 +61,13 @@ int kl_check_support(int verbose);
  */
 int kl_probe_signals(struct kl_state *st, int verbose);
 
+/*
+ * A signal kl_probe_signals() refused for want of privilege (e.g. tracefs
+ * unreadable): print ONE line naming what is needed and return
+ * KL_EXIT_PRIVILEGE; KL_EXIT_OK if there is none.
+ */
+int kl_probe_privilege(const struct kl_state *st);
+
 /* Load and attach the signals st->probes marks attached. 0 or exit code. */
 int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid, int verbose);
 /* Replace st's VMs with the maps' cumulative content; refresh overhead. 0 or -errno. */

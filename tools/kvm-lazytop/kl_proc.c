@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* kl_proc.c - /proc helpers, see kl_proc.h. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -58,7 +59,7 @@ int kl_proc_is_vm(uint32_t pid)
 {
 	char path[64], link[64];
 	struct dirent *de;
-	int found = 0;
+	int found = 0, denied = 0;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
@@ -73,6 +74,9 @@ int kl_proc_is_vm(uint32_t pid)
 			continue;
 		snprintf(fp, sizeof(fp), "%s/%s", path, de->d_name);
 		n = readlink(fp, link, sizeof(link) - 1);
+		/* the links need ptrace-read access to pid (proc_fd_access_allowed) */
+		if (n < 0 && (errno == EACCES || errno == EPERM))
+			denied = errno;
 		if (n <= 0)
 			continue;
 		link[n] = 0;
@@ -82,7 +86,13 @@ int kl_proc_is_vm(uint32_t pid)
 		}
 	}
 	closedir(d);
-	return found;
+	return found ? 1 : -denied;
+}
+
+/* kl_proc_is_vm() result r says "a VM" (or "not readable" if unverified). */
+static bool vm_state_is(int r, bool unverified)
+{
+	return unverified ? r == -EACCES || r == -EPERM : r == 1;
 }
 
 static ssize_t read_file(const char *path, char *buf, size_t len)
@@ -174,7 +184,12 @@ int kl_proc_qemu_name(uint32_t pid, char *buf, size_t len)
 	return err;
 }
 
-int kl_find_vms_by_name(const char *name, uint32_t *pids, int max)
+/*
+ * Processes named name (NULL: any) whose fd table holds a kvm-vm fd
+ * (unverified false), or whose fd table this process may not read
+ * (unverified true).
+ */
+static int find_by_name(const char *name, uint32_t *pids, int max, bool unverified)
 {
 	struct dirent *de;
 	int found = 0;
@@ -189,7 +204,7 @@ int kl_find_vms_by_name(const char *name, uint32_t *pids, int max)
 
 		if (*end || !pid)
 			continue;
-		if (kl_proc_is_vm((uint32_t)pid) != 1)
+		if (!vm_state_is(kl_proc_is_vm((uint32_t)pid), unverified))
 			continue;
 		if (name && !(kl_proc_qemu_name((uint32_t)pid, qname, sizeof(qname)) == 0 && !strcmp(qname, name)) &&
 		    !(kl_proc_comm((uint32_t)pid, comm, sizeof(comm)) == 0 && !strcmp(comm, name)))
@@ -200,4 +215,14 @@ int kl_find_vms_by_name(const char *name, uint32_t *pids, int max)
 	}
 	closedir(d);
 	return found;
+}
+
+int kl_find_vms_by_name(const char *name, uint32_t *pids, int max)
+{
+	return find_by_name(name, pids, max, false);
+}
+
+int kl_find_unverified_by_name(const char *name, uint32_t *pids, int max)
+{
+	return find_by_name(name, pids, max, true);
 }

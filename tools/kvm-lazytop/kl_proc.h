@@ -12,7 +12,12 @@ int kl_proc_exists(uint32_t pid);
 int kl_proc_alive(uint32_t pid);
 /* 1 thread tid of process pid is alive (not a zombie), 0 otherwise. */
 int kl_thread_alive(uint32_t pid, uint32_t tid);
-/* 1 holds an anon_inode:kvm-vm fd, 0 not, -errno if /proc/PID/fd unreadable. */
+/*
+ * 1 holds an anon_inode:kvm-vm fd, 0 not, -errno if /proc/PID/fd cannot be
+ * read: -EACCES/-EPERM when this process lacks ptrace-read access to pid
+ * (another uid, or pid holds capabilities this process does not: then
+ * only CAP_SYS_PTRACE lets it look).
+ */
 int kl_proc_is_vm(uint32_t pid);
 /* /proc/PID/comm without newline; -errno. */
 int kl_proc_comm(uint32_t pid, char *buf, size_t len);
@@ -32,5 +37,10 @@ int kl_cmdline_vm_name(const char *cmdline, size_t len, char *buf, size_t blen);
  * max) or -errno.
  */
 int kl_find_vms_by_name(const char *name, uint32_t *pids, int max);
+/*
+ * Like kl_find_vms_by_name() for the processes named name whose fd table
+ * this process may not read (kl_proc_is_vm() = -EACCES/-EPERM): maybe VMs.
+ */
+int kl_find_unverified_by_name(const char *name, uint32_t *pids, int max);
 
 #endif

@@ -94,6 +94,22 @@ static void fill_host(struct kl_state *st, const struct kl_opts *o)
 		snprintf(st->target_name, sizeof(st->target_name), "%s", o->name);
 }
 
+/*
+ * -n found no VM it could see: the processes of that name whose fd table
+ * only CAP_SYS_PTRACE would show (another uid, or more capabilities than
+ * ours) may be it.  Their names are world readable, so they are taken as
+ * the candidates (-p does not check either); 0 if there are none.
+ */
+static int name_unverified(const struct kl_opts *o, uint32_t *pids, int max)
+{
+	int n = kl_find_unverified_by_name(o->name, pids, max);
+
+	if (n > 0 && o->verbose)
+		fprintf(stderr, KL_TOOL_NAME ": %d process(es) named '%s' with an unreadable /proc/PID/fd "
+			"(needs CAP_SYS_PTRACE); not checking they are VMs\n", n, o->name);
+	return n > 0 ? n : 0;
+}
+
 /* Resolve and validate -p / -n before any BPF is loaded. */
 static int check_target(struct kl_opts *o)
 {
@@ -108,6 +124,8 @@ static int check_target(struct kl_opts *o)
 			fprintf(stderr, KL_TOOL_NAME ": cannot scan /proc: %s\n", strerror(-n));
 			return KL_EXIT_ERROR;
 		}
+		if (n == 0)
+			n = name_unverified(o, pids, 8);
 		if (n == 0) {
 			fprintf(stderr, KL_TOOL_NAME ": no KVM VM named '%s' (qemu -name or comm)\n", o->name);
 			return KL_EXIT_NO_PROCESS;
@@ -139,8 +157,8 @@ static int check_target(struct kl_opts *o)
 			return KL_EXIT_NO_PROCESS;
 		}
 		if (o->verbose)
-			fprintf(stderr, KL_TOOL_NAME ": cannot inspect /proc/%u/fd (%s); not checking it is a VM\n",
-				o->pid, strerror(-r));
+			fprintf(stderr, KL_TOOL_NAME ": cannot inspect /proc/%u/fd (%s%s); not checking it is a VM\n",
+				o->pid, strerror(-r), r == -EACCES || r == -EPERM ? ": needs CAP_SYS_PTRACE" : "");
 	}
 	return KL_EXIT_OK;
 }
@@ -470,6 +488,10 @@ int main(int argc, char **argv)
 		return rc;
 	kl_libbpf_log_level(opts.verbose);
 
+	/* privilege first: a target we may not see must not read as "no such VM" */
+	rc = caps_check_bpf();
+	if (rc)
+		return rc;
 	if (!opts.probe) {
 		rc = check_target(&opts);
 		if (rc)
@@ -495,6 +517,9 @@ int main(int argc, char **argv)
 		rc = print_probes(&st, &opts);
 		goto out;
 	}
+	rc = kl_probe_privilege(&st);
+	if (rc)
+		goto out;
 	rc = run(&opts, &st);
 out:
 	kl_state_free(&st);

@@ -11,9 +11,18 @@
 #ifndef KL_PROM_CAPS_H
 #define KL_PROM_CAPS_H
 
+#include <stdbool.h>
 #include <sys/capability.h>
 
 int caps_drop_after_attach(void);
+/*
+ * Before any BPF: the capabilities bpf() and the perf events need on this
+ * kernel are effective, else print ONE line naming the missing ones and
+ * what is held, and return KL_EXIT_PRIVILEGE.  0 if all are there.
+ */
+int caps_check_bpf(void);
+/* c is in the effective set. */
+bool caps_have(cap_value_t c);
 /* The capabilities this kernel still needs after attach (see .c). */
 int caps_keep_for_kernel(cap_value_t *keep, int max);
 /* Drop everything but keep[0..nkeep) from every set, irreversibly. */
