@@ -80,3 +80,4 @@ tool-clean:
 
 -include $(wildcard $(KL_OUT)/*.d)
 -include $(TOP)/tests/unit/unit.mk
+-include $(KL_DIR)/packaging/packaging.mk
