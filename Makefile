@@ -29,7 +29,8 @@ DEB_PACKAGES := build-essential clang llvm libelf-dev zlib1g-dev pkg-config \
 	qemu-system-misc opensbi bc bison flex libssl-dev dwarves cpio kmod \
 	tmux jq dpkg-dev xz-utils rsync python3 procps \
 	prometheus wrk chromium python3-jsonschema python3-yaml curl netcat-openbsd \
-	bpftrace linux-perf file gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
+	bpftrace linux-perf file gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm \
+	libbpf-dev
 DEPS_STAMP := $(CACHE)/deps-$(shell echo '$(DEB_PACKAGES)' | sha256sum | cut -c1-12).stamp
 
 .PHONY: all deps test demo check-host check-riscv clean

@@ -13,8 +13,16 @@
 # libbpf, for linking the collector) is resolved only when something
 # uses it.
 #
+# LIBBPF=system builds the host tools against the distribution's libbpf
+# (Debian 12: libbpf-dev 1.1, linked shared, found with pkg-config) instead
+# of the static libbpf built from the kernel tree; the BPF side then uses
+# the system's <bpf/*.h> too.  bpftool (skeletons only) still comes from
+# the kernel tree.  Host arch only; the outputs go to build/libbpf-system/
+# (unless BUILD is given) so the two flavours never share objects.
+#
 # Exported: BPF_OBJ BPF_SKEL BPF_EMPTY_OBJ BPF_EMPTY_SKEL LIBBPF_PREFIX
 #           HOST_LIBBPF_PREFIX BPFTOOL KSRC BPF_HOST_ARCH
+#           HOST_LIBBPF_CFLAGS HOST_LIBBPF_LIBS (userspace, host arch)
 
 # $(call kl_lazy,VAR,command): evaluate command once, on first use.
 kl_lazy = $(eval $(1) := $$(shell $(2)))$($(1))
@@ -25,6 +33,27 @@ KSRC = $(call kl_lazy,KSRC,$(TOP)/kernel/scripts/fetch-source.sh)
 HOST_LIBBPF_PREFIX = $(call kl_lazy,HOST_LIBBPF_PREFIX,$(TOP)/tools/deps/build-libbpf.sh $(BPF_HOST_ARCH))
 LIBBPF_PREFIX = $(call kl_lazy,LIBBPF_PREFIX,$(TOP)/tools/deps/build-libbpf.sh $(ARCH))
 BPFTOOL = $(HOST_LIBBPF_PREFIX)/bin/bpftool
+
+LIBBPF ?= vendored
+ifeq ($(LIBBPF),system)
+ifneq ($(ARCH),$(BPF_HOST_ARCH))
+$(error LIBBPF=system builds for the host arch only (ARCH=$(ARCH)))
+endif
+ifeq ($(origin BUILD),file)
+BUILD := $(TOP)/build/libbpf-system
+endif
+HOST_LIBBPF_CFLAGS = $(call kl_lazy,HOST_LIBBPF_CFLAGS,pkg-config --cflags libbpf)
+HOST_LIBBPF_LIBS = $(call kl_lazy,HOST_LIBBPF_LIBS,pkg-config --libs libbpf)
+BPF_LIBBPF_INC :=
+else ifeq ($(LIBBPF),vendored)
+HOST_LIBBPF_CFLAGS = -I$(HOST_LIBBPF_PREFIX)/include
+# lib/ per tools/deps/build-libbpf.sh; some libbpf installs pick lib64/
+HOST_LIBBPF_LIBS = $(firstword $(wildcard $(HOST_LIBBPF_PREFIX)/lib/libbpf.a \
+	$(HOST_LIBBPF_PREFIX)/lib64/libbpf.a) $(HOST_LIBBPF_PREFIX)/lib/libbpf.a)
+BPF_LIBBPF_INC = -I$(HOST_LIBBPF_PREFIX)/include
+else
+$(error LIBBPF must be vendored or system, not '$(LIBBPF)')
+endif
 
 BPF_OBJ := $(BUILD)/$(ARCH)/kvm_lazytop.bpf.o
 BPF_SKEL := $(BUILD)/$(ARCH)/kvm_lazytop.skel.h
@@ -42,7 +71,7 @@ bpf_check_prefix = @test -x "$(HOST_LIBBPF_PREFIX)/bin/bpftool" || \
 
 bpf_cflags = -target bpf -g -O2 -Wall -Werror \
 	-D__TARGET_ARCH_$(call bpf_target_arch,$(1)) \
-	-I$(TOP)/bpf -I$(HOST_LIBBPF_PREFIX)/include -I$(KSRC)/tools/include/uapi
+	-I$(TOP)/bpf $(BPF_LIBBPF_INC) -I$(KSRC)/tools/include/uapi
 
 .PHONY: bpf-obj bpf-skel
 bpf-obj: $(BPF_OBJ) $(BPF_EMPTY_OBJ)

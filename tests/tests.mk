@@ -3,7 +3,8 @@
 # Umbrella test targets.  `make test` is what CI runs: every check, with
 # nothing skipped; a missing prerequisite fails the run.
 #
-#   check-host   unit, BPF (BPF_PROG_TEST_RUN), host integration, exports
+#   check-host   unit, BPF (BPF_PROG_TEST_RUN), host integration, exports,
+#                packaging (install, service, LIBBPF=system, CI example)
 #   check-riscv  riscv64 QEMU: kernel selftests + kvm-lazytop end to end
 #   check-arm64  arm64 QEMU, pKVM: patched-kernel selftests vs the recorded
 #                base verdicts (tests/e2e/arm64/arm64.mk)
@@ -20,6 +21,7 @@ check-host: deps
 	@$(MAKE) --no-print-directory check-bpf
 	@$(MAKE) --no-print-directory check-host-int
 	@$(MAKE) --no-print-directory check-exports
+	@$(MAKE) --no-print-directory check-packaging
 	@$(MAKE) --no-print-directory check-host-cost
 
 check-riscv: deps

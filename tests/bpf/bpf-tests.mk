@@ -15,11 +15,9 @@ BPF_TESTS := $(BPF_TEST_DIR)/test_kl_load $(BPF_TEST_DIR)/test_kl_bpf
 BPF_TEST_CC ?= cc
 BPF_TEST_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror \
 	-I$(BUILD)/$(BPF_HOST_ARCH) -I$(TOP)/bpf -I$(TOP)/tests/bpf \
-	-I$(HOST_LIBBPF_PREFIX)/include -I$(KSRC)/tools/include/uapi
-# lib/ per tools/deps/build-libbpf.sh; some libbpf installs pick lib64/
-BPF_TEST_LIBBPF_A = $(firstword $(wildcard $(HOST_LIBBPF_PREFIX)/lib/libbpf.a \
-	$(HOST_LIBBPF_PREFIX)/lib64/libbpf.a) $(HOST_LIBBPF_PREFIX)/lib/libbpf.a)
-BPF_TEST_LDLIBS = $(BPF_TEST_LIBBPF_A) -lelf -lz -lcmocka
+	$(HOST_LIBBPF_CFLAGS) -I$(KSRC)/tools/include/uapi
+# bpf.mk: the kernel tree's static libbpf, or the system one (LIBBPF=system)
+BPF_TEST_LDLIBS = $(HOST_LIBBPF_LIBS) -lelf -lz -lcmocka
 
 .PHONY: check-bpf bpf-tests
 bpf-tests: $(BPF_TESTS)

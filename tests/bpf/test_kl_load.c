@@ -143,7 +143,7 @@ static void test_each_program_verifies(void **state)
 		kl_log_reset();
 		err = kvm_lazytop_bpf__load(skel);
 		p = bpf_object__find_program_by_name(skel->obj, progs[cur].name);
-		if (!err && !bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len)) {
+		if (!err && !bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len)) {
 			progs[cur].loaded = true;
 			printf("  verifier: %-28s %-40s OK (%u insns verified, %u xlated)%s\n",
 			       progs[cur].name, progs[cur].sec, info.verified_insns,

@@ -973,7 +973,7 @@ static void read_overhead(struct kl_collector *c, struct kl_state *st)
 				continue;
 			p = bpf_object__find_program_by_name(c->skel->obj, sig_prog(s, i, st->probes[s].alt));
 			memset(&info, 0, sizeof(info));
-			if (!p || bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			if (!p || bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
 				continue;
 			ps = &oh->progs[oh->nr_progs++];
 			snprintf(ps->name, sizeof(ps->name), "%s", bpf_program__name(p));

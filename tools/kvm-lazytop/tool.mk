@@ -40,10 +40,11 @@ KL_PKGS := json-c ncursesw libcap
 # libmicrohttpd is dlopen()ed by http.c for --listen only (not resident during the BPF load)
 kl_mhd_soname = $(shell readelf -d $$(pkg-config --variable=libdir libmicrohttpd)/libmicrohttpd.so 2>/dev/null | \
 	sed -n 's/.*soname: \[\(.*\)\]/\1/p')
-KL_CFLAGS = $(KL_BASE_CFLAGS) -I$(BUILD)/$(ARCH) -I$(LIBBPF_PREFIX)/include \
+# libbpf: bpf.mk's HOST_LIBBPF_* (the static kernel-tree one, or LIBBPF=system)
+KL_CFLAGS = $(KL_BASE_CFLAGS) -I$(BUILD)/$(ARCH) $(HOST_LIBBPF_CFLAGS) \
 	$(shell pkg-config --cflags $(KL_PKGS) $(if $(kl_need_mhd),libmicrohttpd)) -DKL_HAVE_LIBCAP \
 	$(if $(kl_need_mhd),-DKL_MHD_DLOPEN $(if $(kl_mhd_soname),-DKL_MHD_SONAME='"$(kl_mhd_soname)"'))
-KL_LDLIBS = $(kl_libbpf_a) -lelf -lz \
+KL_LDLIBS = $(HOST_LIBBPF_LIBS) -lelf -lz \
 	$(shell pkg-config --libs $(KL_PKGS)) -ldl -lpthread -lm
 KL_LDFLAGS :=
 KL_DEPS_READY :=
@@ -79,3 +80,4 @@ tool-clean:
 
 -include $(wildcard $(KL_OUT)/*.d)
 -include $(TOP)/tests/unit/unit.mk
+-include $(KL_DIR)/packaging/packaging.mk
