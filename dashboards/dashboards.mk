@@ -31,6 +31,7 @@ EXPORTS_HDRS := $(wildcard $(EXPORTS_SRCDIR)/*.h) $(TOP)/bpf/kvm_lazytop.h
 FUZZ_SECONDS ?= 20
 EXPORTS_KL := $(EXPORTS_OUT)/kl-exports
 EXPORTS_UNIT := $(EXPORTS_OUT)/test_exports
+EXPORTS_PROM_UNIT := $(EXPORTS_OUT)/test_prom
 EXPORTS_FUZZERS := $(EXPORTS_OUT)/fuzz_rules $(EXPORTS_OUT)/fuzz_snapshot
 EXPORTS_TOOL ?= $(BUILD)/$(HOST_ARCH)/kvm-lazytop
 EXPORTS_WORKLOAD ?= $(BUILD)/$(HOST_ARCH)/dirty_ring_vm
@@ -38,7 +39,7 @@ EXPORTS_WORKLOAD ?= $(BUILD)/$(HOST_ARCH)/dirty_ring_vm
 .PHONY: check-exports check-exports-unit check-exports-golden \
 	check-exports-host fuzz exports-tools
 
-exports-tools: $(EXPORTS_KL) $(EXPORTS_UNIT)
+exports-tools: $(EXPORTS_KL) $(EXPORTS_UNIT) $(EXPORTS_PROM_UNIT)
 
 $(EXPORTS_KL): $(EXPORTS_TESTDIR)/kl_exports_tool.c \
 		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_ALL)) $(EXPORTS_HDRS)
@@ -54,6 +55,13 @@ $(EXPORTS_UNIT): $(EXPORTS_TESTDIR)/test_exports.c \
 	@$(CC) $(EXPORTS_CFLAGS) -o $@ $< \
 		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -lcmocka $(EXPORTS_LIBS)
 
+$(EXPORTS_PROM_UNIT): $(EXPORTS_TESTDIR)/test_prom.c \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) $(EXPORTS_HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(EXPORTS_CFLAGS) -o $@ $< \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -lcmocka $(EXPORTS_LIBS)
+
 $(EXPORTS_OUT)/fuzz_%: $(EXPORTS_TESTDIR)/fuzz/fuzz_%.c \
 		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) $(EXPORTS_HDRS)
 	@mkdir -p $(@D)
@@ -63,9 +71,11 @@ $(EXPORTS_OUT)/fuzz_%: $(EXPORTS_TESTDIR)/fuzz/fuzz_%.c \
 		-I$(EXPORTS_SRCDIR) -o $@ $< \
 		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -ljson-c -lm
 
-check-exports-unit: $(EXPORTS_UNIT)
+check-exports-unit: $(EXPORTS_UNIT) $(EXPORTS_PROM_UNIT)
 	@echo "  UNIT    exports (cmocka)"
 	@cd $(TOP) && $(EXPORTS_UNIT)
+	@echo "  UNIT    prom exposition (cmocka)"
+	@cd $(TOP) && $(EXPORTS_PROM_UNIT)
 
 check-exports-golden: $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-golden.sh $(EXPORTS_KL)
