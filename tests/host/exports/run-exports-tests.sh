@@ -327,7 +327,7 @@ t_live() {
 	# Prometheus with the shipped config, templated
 	mkdir -p "$D/prom"
 	cp -r "$TOP/dashboards/rules" "$D/prom/"
-	sed -e "s/'127.0.0.1:9464'/'127.0.0.1:$port'/" -e 's/_interval: 15s/_interval: 1s/' -e 's/scrape_timeout: 5s/scrape_timeout: 1s/' \
+	sed -e "s/'127.0.0.1:11940'/'127.0.0.1:$port'/" -e 's/_interval: 15s/_interval: 1s/' -e 's/scrape_timeout: 5s/scrape_timeout: 1s/' \
 		"$TOP/dashboards/prometheus.yml" >"$D/prom/prometheus.yml"
 	promtool check config "$D/prom/prometheus.yml" >"$D/promtool-config.txt" 2>&1 &&
 		ok "live: promtool check config (templated shipped config)" || bad "live: promtool check config: $(cat "$D/promtool-config.txt")"
@@ -357,7 +357,7 @@ t_live() {
 	[ "$got" = "$want" ] && ok "live: Prometheus sum(kvm_lazytop_dirty_pages_total{vm_pid=\"$WPID\"}) = $got = workload's dirty pages" ||
 		bad "live: Prometheus dirty pages $got, workload $want"
 	for q in "sum(kvm_lazytop_kvm_runs_total{vm_pid=\"$WPID\"})" "sum(kvm_lazytop_userspace_exits_total{vm_pid=\"$WPID\"})" \
-		"sum(kvm_lazytop_dirty_pages_total{vm_pid=\"$WPID\"}) by (vcpu)" "kvm_lazytop_collector_resident_memory_bytes" \
+		"sum(kvm_lazytop_dirty_pages_total{vm_pid=\"$WPID\"}) by (vcpu)" "process_resident_memory_bytes{job=\"kvm-lazytop\"}" \
 		'count(kvm_lazytop_probe_status{state="attached"} == 1)' 'kvm_lazytop_drops_total{reason="vcpu_map_full"}'; do
 		log "live: query $q = $(prom_query "$purl" "$q")"
 	done
