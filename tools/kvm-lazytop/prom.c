@@ -645,8 +645,9 @@ static void emit_hist_plain(struct pctx *c, struct json_object *snap,
 
 /*
  * A histogram the collector also splits by reason (histograms_by.<hist>,
- * an exact partition of histograms.<hist>): one series per reason; the
- * unlabelled total only for a VM whose snapshot has no split.
+ * an exact partition of histograms.<hist>): one series per reason.  The
+ * unlabelled total only for a VM whose snapshot has no split, or an empty
+ * one (no event yet: an available histogram is exposed, if only as 0).
  */
 static void emit_hist_by_reason(struct pctx *c, struct json_object *snap,
 				const char *hist, const char *metric,
@@ -664,7 +665,7 @@ static void emit_hist_by_reason(struct pctx *c, struct json_object *snap,
 		struct xhist x;
 
 		vm_labels(vm, &vl, &base);
-		if (!by) {
+		if (!by || !json_object_object_length(by)) {
 			if (vm_xhist(vm, hist, &x))
 				hfam_series(c, &f, &base, &x);
 			continue;

@@ -177,6 +177,25 @@ static void test_fault_remainder_clamped(void **st)
 	json_object_put(s);
 }
 
+/* No exit yet: the available histogram is still exposed, as 0. */
+static void test_empty_split(void **st)
+{
+	struct json_object *s = load(DATA "golden.json");
+	struct json_object *vm = json_object_array_get_idx(snap_get_arr(s, "vms"), 0);
+	char *t;
+
+	(void)st;
+	json_object_object_add(snap_get_obj(vm, "histograms"), "exit_latency_ns",
+			       json_tokener_parse("{\"unit\":\"ns\",\"count\":0,\"sum\":0,\"buckets\":[]}"));
+	json_object_object_add(snap_get_obj(vm, "histograms_by"), "exit_latency_ns",
+			       json_object_new_object());
+	t = render(s, false, false, false);
+	assert_non_null(strstr(t, "kvm_lazytop_exit_latency_seconds_count{vm_pid=\"4242\",vm_name=\"vm \\\"one\\\"\\\\x\"} 0\n"));
+	assert_int_equal(count(t, "kvm_lazytop_exit_latency_seconds_bucket{"), 29);
+	free(t);
+	json_object_put(s);
+}
+
 /* Standard process_* names on /metrics, nothing of ours in a textfile. */
 static void test_process_metrics(void **st)
 {
@@ -243,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_pte_labels),
 		cmocka_unit_test(test_hist_families),
 		cmocka_unit_test(test_fault_remainder_clamped),
+		cmocka_unit_test(test_empty_split),
 		cmocka_unit_test(test_process_metrics),
 		cmocka_unit_test(test_accept),
 	};
