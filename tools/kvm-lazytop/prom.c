@@ -961,7 +961,7 @@ static void emit_process(struct pctx *c)
 	long rss, tck = sysconf(_SC_CLK_TCK), pg = sysconf(_SC_PAGESIZE);
 	struct timespec rt, bt;
 	struct rlimit rl;
-	char buf[1024], *p;
+	char buf[1024], num[40], *p;
 	struct dirent *de;
 	size_t n, fds = 0;
 	FILE *f;
@@ -981,21 +981,25 @@ static void emit_process(struct pctx *c)
 		return;
 	family(c, "process_cpu_seconds_total", "counter",
 	       "Total user and system CPU time spent in seconds.");
-	sample_dbl(c, "process_cpu_seconds_total", &none,
-		   (double)(utime + stime) / (double)tck);
+	prom_fmt_ns_seconds((utime + stime) * (1000000000ull / (uint64_t)tck), num, sizeof(num));
+	sample_str(c, "process_cpu_seconds_total", &none, num);
 	family(c, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
 	sample_u64(c, "process_resident_memory_bytes", &none, (uint64_t)rss * (uint64_t)pg);
 	family(c, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
 	sample_u64(c, "process_virtual_memory_bytes", &none, vsize);
-	/* boot time = now (realtime) - now (boottime); start is in ticks since boot */
+	/*
+	 * boot time = now (realtime) - now (boottime), start is in ticks since
+	 * boot; truncated to the tick so that every scrape gives the same value
+	 */
 	if (!clock_gettime(CLOCK_REALTIME, &rt) && !clock_gettime(CLOCK_BOOTTIME, &bt)) {
-		double boot = (double)(rt.tv_sec - bt.tv_sec) +
-			      (double)(rt.tv_nsec - bt.tv_nsec) / 1e9;
+		uint64_t tick = 1000000000ull / (uint64_t)tck;
+		uint64_t ns = ((uint64_t)rt.tv_sec - (uint64_t)bt.tv_sec) * 1000000000ull +
+			      (uint64_t)rt.tv_nsec - (uint64_t)bt.tv_nsec + start * tick;
 
 		family(c, "process_start_time_seconds", "gauge",
 		       "Start time of the process since unix epoch in seconds.");
-		sample_dbl(c, "process_start_time_seconds", &none,
-			   floor((boot + (double)start / (double)tck) * 100.0) / 100.0);
+		prom_fmt_ns_seconds(ns / tick * tick, num, sizeof(num));
+		sample_str(c, "process_start_time_seconds", &none, num);
 	}
 	d = opendir("/proc/self/fd");
 	if (d) {
