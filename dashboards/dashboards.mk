@@ -9,6 +9,11 @@
 #   make check-exports-golden gate/diff/report/prom golden outputs + exit codes,
 #                             gate defects and doc examples (run-gate-checks.sh)
 #   make check-exports-host   integration (tests/host/exports/run-exports-tests.sh)
+#   make check-dashboards     the committed dashboard JSON equals the
+#                             generator's output; datasource variable,
+#                             (vm_pid, vm_name) grouping, panels, units;
+#                             promtool check/test of the rules and alerts
+#   make dashboards           regenerate dashboards/kvm-lazytop.json
 #   make fuzz                 libFuzzer pass over the rule parser and the
 #                             snapshot reader (FUZZ_SECONDS each, default 20)
 #   make exports-tools        build the test driver and the unit test binary
@@ -32,14 +37,34 @@ EXPORTS_HDRS := $(wildcard $(EXPORTS_SRCDIR)/*.h) $(TOP)/bpf/kvm_lazytop.h
 FUZZ_SECONDS ?= 20
 EXPORTS_KL := $(EXPORTS_OUT)/kl-exports
 EXPORTS_UNIT := $(EXPORTS_OUT)/test_exports
+EXPORTS_PROM_UNIT := $(EXPORTS_OUT)/test_prom
 EXPORTS_FUZZERS := $(EXPORTS_OUT)/fuzz_rules $(EXPORTS_OUT)/fuzz_snapshot
 EXPORTS_TOOL ?= $(BUILD)/$(HOST_ARCH)/kvm-lazytop
 EXPORTS_WORKLOAD ?= $(BUILD)/$(HOST_ARCH)/dirty_ring_vm
 
 .PHONY: check-exports check-exports-unit check-exports-golden \
-	check-exports-host fuzz exports-tools
+	check-exports-host fuzz exports-tools dashboards check-dashboards
 
-exports-tools: $(EXPORTS_KL) $(EXPORTS_UNIT)
+dashboards:
+	@python3 $(TOP)/dashboards/gen-dashboard.py
+	@echo "  GEN     dashboards/kvm-lazytop.json"
+
+# The drift check must catch a drift: it is also run on a copy of
+# dashboards/ whose JSON was edited by hand, and must fail there.
+check-dashboards:
+	@echo "  CHECK   dashboards"
+	@python3 $(EXPORTS_HOSTDIR)/dashboard_check.py $(TOP)/dashboards
+	@tmp=$$(mktemp -d) && cp -r $(TOP)/dashboards/. $$tmp/ && \
+		sed -i '0,/"title": "kvm-lazytop"/s//"title": "kvm-lazytop (edited)"/' $$tmp/kvm-lazytop.json && \
+		if python3 $(EXPORTS_HOSTDIR)/dashboard_check.py $$tmp >$$tmp/out.txt 2>&1 || \
+		   ! grep -q 'FAIL generated' $$tmp/out.txt; then \
+			echo "  FAIL    dashboard_check.py accepted a hand-edited kvm-lazytop.json"; rm -rf $$tmp; exit 1; \
+		fi; rm -rf $$tmp; echo "  ok   a hand-edited kvm-lazytop.json is caught"
+	@promtool check rules $(TOP)/dashboards/rules/*.yml >/dev/null
+	@echo "  ok   promtool check rules"
+	@promtool test rules $(EXPORTS_HOSTDIR)/alerts.test.yml
+
+exports-tools: $(EXPORTS_KL) $(EXPORTS_UNIT) $(EXPORTS_PROM_UNIT)
 
 $(EXPORTS_KL): $(EXPORTS_TESTDIR)/kl_exports_tool.c \
 		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_ALL)) $(EXPORTS_HDRS)
@@ -55,6 +80,13 @@ $(EXPORTS_UNIT): $(EXPORTS_TESTDIR)/test_exports.c \
 	@$(CC) $(EXPORTS_CFLAGS) -o $@ $< \
 		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -lcmocka $(EXPORTS_LIBS)
 
+$(EXPORTS_PROM_UNIT): $(EXPORTS_TESTDIR)/test_prom.c \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) $(EXPORTS_HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(EXPORTS_CFLAGS) -o $@ $< \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -lcmocka $(EXPORTS_LIBS)
+
 $(EXPORTS_OUT)/fuzz_%: $(EXPORTS_TESTDIR)/fuzz/fuzz_%.c \
 		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) $(EXPORTS_HDRS)
 	@mkdir -p $(@D)
@@ -64,9 +96,11 @@ $(EXPORTS_OUT)/fuzz_%: $(EXPORTS_TESTDIR)/fuzz/fuzz_%.c \
 		-I$(EXPORTS_SRCDIR) -o $@ $< \
 		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -ljson-c -lm
 
-check-exports-unit: $(EXPORTS_UNIT)
+check-exports-unit: $(EXPORTS_UNIT) $(EXPORTS_PROM_UNIT)
 	@echo "  UNIT    exports (cmocka)"
 	@cd $(TOP) && $(EXPORTS_UNIT)
+	@echo "  UNIT    prom exposition (cmocka)"
+	@cd $(TOP) && $(EXPORTS_PROM_UNIT)
 
 check-exports-golden: $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-golden.sh $(EXPORTS_KL)
@@ -93,6 +127,7 @@ check-exports-host: $(EXPORTS_KL) tool workloads
 		--out $(EXPORTS_OUT)/host $(EXPORTS_TESTS)
 
 check-exports:
+	@$(MAKE) --no-print-directory check-dashboards
 	@$(MAKE) --no-print-directory check-exports-unit
 	@$(MAKE) --no-print-directory check-exports-golden
 	@$(MAKE) --no-print-directory fuzz

@@ -66,10 +66,13 @@ static void test_valid(void **state)
 
 	assert_int_equal(parse("--probe -o json", &o), KL_EXIT_OK);
 	assert_true(o.probe);
-	assert_int_equal(parse("--listen 127.0.0.1:9100 -d 1.5", &o), KL_EXIT_OK);
-	assert_string_equal(o.listen, "127.0.0.1:9100");
+	assert_int_equal(parse("--listen 127.0.0.1:11940 -d 1.5", &o), KL_EXIT_OK);
+	assert_string_equal(o.listen, "127.0.0.1:11940");
 	assert_true(o.duration_ns == 1500000000ULL);
-	assert_int_equal(parse("--listen [::1]:9100", &o), KL_EXIT_OK);
+	assert_int_equal(parse("--listen [::1]:11940", &o), KL_EXIT_OK);
+	/* ":PORT" binds loopback (issue 14) */
+	assert_int_equal(parse("--listen :11940", &o), KL_EXIT_OK);
+	assert_string_equal(o.listen, ":11940");
 	assert_int_equal(parse("--pid=7 --interval=1s --duration=10s --output=table", &o), KL_EXIT_OK);
 	assert_int_equal(o.pid, 7);
 }
@@ -84,7 +87,7 @@ static void test_invalid(void **state)
 		"-p 0", "-p -3", "-p 12abc", "-p 99999999999", "-p",
 		"-i 0", "-i -1s", "-i abc", "-i 5ms", "-i 1x", "-i",
 		"-d 0", "-d ''", "-d 3parsecs", "-d nan", "-d inf",
-		"-o xml", "--listen 9100", "--listen :9100", "--listen host:0",
+		"-o xml", "--listen 11940", "--listen host:0", "--listen :",
 		"--listen host:70000", "--bogus", "-x", "stray-arg",
 		"--probe -d 5s",
 	};

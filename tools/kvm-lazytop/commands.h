@@ -50,7 +50,7 @@ typedef struct json_object *(*kl_snapshot_fn)(void *ctx);
 struct kl_http;		/* opaque, owned by the exporter */
 
 struct kl_http_opts {
-	const char *addr;	/* "ADDR:PORT" from --listen, e.g. "0.0.0.0:9100", "[::1]:9100" */
+	const char *addr;	/* "ADDR:PORT" from --listen, e.g. ":11940", "0.0.0.0:11940", "[::1]:11940" */
 	kl_snapshot_fn snapshot;
 	void *ctx;		/* passed back to snapshot() */
 	bool per_vcpu;		/* --vcpu: per-vCPU series in /metrics */

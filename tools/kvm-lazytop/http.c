@@ -5,8 +5,15 @@
  * /snapshot.json, the same snapshot as JSON),
  * 405 for any other method, 404 for any other path; MHD answers 4xx to
  * malformed or oversized requests.  One internal polling thread, bounded
- * connections, per-IP limit, idle timeout and per-connection memory, so
- * a load generator cannot exhaust the process (tests/host/exports).
+ * connections, idle timeout and per-connection memory, so a load generator
+ * cannot exhaust the process, and idle connections cannot starve scrapes:
+ * the limits are far above what a scraper and a few browsers use (idle
+ * connections from one address block nothing until HTTP_PER_IP_CONNECTIONS)
+ * and an idle connection is closed after HTTP_TIMEOUT_S, so denying
+ * scrapes takes a client re-opening hundreds of connections every few
+ * seconds (tests/host/exports: 100 idle connections + a scraper).
+ * The format follows the Accept header: OpenMetrics 1.0.0 when preferred
+ * (Prometheus asks for it), the text format 0.0.4 otherwise.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -15,6 +22,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -91,11 +99,12 @@ static int mhd_load(void)
 }
 #endif
 
-#define HTTP_MAX_CONNECTIONS	64
-#define HTTP_PER_IP_CONNECTIONS	32
-#define HTTP_TIMEOUT_S		10
+#define HTTP_MAX_CONNECTIONS	512	/* lowered to fit RLIMIT_NOFILE */
+#define HTTP_PER_IP_CONNECTIONS	256
+#define HTTP_FD_RESERVE		128	/* BPF maps, programs, links, /proc */
+#define HTTP_TIMEOUT_S		3	/* idle connection closed after */
 #define HTTP_CONN_MEMORY	(32 * 1024)	/* request line + headers */
-#define HTTP_BACKLOG		64
+#define HTTP_BACKLOG		256
 
 #define CT_PROM	"text/plain; version=0.0.4; charset=utf-8"
 #define CT_OM	"application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -127,10 +136,21 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int code,
 
 static bool wants_openmetrics(struct MHD_Connection *c)
 {
-	const char *acc = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						      MHD_HTTP_HEADER_ACCEPT);
+	return prom_accept_openmetrics(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								   MHD_HTTP_HEADER_ACCEPT));
+}
 
-	return acc && strstr(acc, "application/openmetrics-text");
+/* The connection limit: HTTP_MAX_CONNECTIONS, or fewer if fds are short. */
+static unsigned int max_connections(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= HTTP_MAX_CONNECTIONS + HTTP_FD_RESERVE)
+		return HTTP_MAX_CONNECTIONS;
+	if (rl.rlim_cur <= 2 * HTTP_FD_RESERVE)
+		return (unsigned int)(rl.rlim_cur / 2);
+	return (unsigned int)(rl.rlim_cur - HTTP_FD_RESERVE);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
@@ -139,6 +159,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 			       size_t *upload_data_size, void **con_cls)
 {
 	struct kl_http *h = cls;
+	struct prom_opts po = { 0 };
 	struct json_object *snap;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -189,7 +210,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		json_object_put(snap);
 		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "500 out of memory\n", NULL);
 	}
-	rc = prom_write_fmt(f, snap, h->o.per_vcpu, om);
+	po.per_vcpu = h->o.per_vcpu;
+	po.openmetrics = om;
+	po.process = true;
+	rc = prom_write_ex(f, snap, &po);
 	rc |= fclose(f);
 	json_object_put(snap);
 	if (rc) {
@@ -260,7 +284,7 @@ int http_serve(const struct kl_http_opts *opts, struct kl_http **srv)
 	struct sockaddr_storage ss;
 	struct kl_http *h;
 	socklen_t sl = 0;
-	unsigned int flags;
+	unsigned int flags, maxc = max_connections();
 	int one = 1;
 
 	*srv = NULL;
@@ -294,8 +318,10 @@ int http_serve(const struct kl_http_opts *opts, struct kl_http **srv)
 		flags |= MHD_USE_ERROR_LOG;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h,
 				MHD_OPTION_LISTEN_SOCKET, h->fd,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_CONNECTIONS,
+				MHD_OPTION_CONNECTION_LIMIT, maxc,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				(unsigned int)(HTTP_PER_IP_CONNECTIONS < maxc ?
+					       HTTP_PER_IP_CONNECTIONS : maxc),
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 				MHD_OPTION_STRICT_FOR_CLIENT, (int)1,

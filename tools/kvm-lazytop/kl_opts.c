@@ -173,8 +173,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		char *end;
 		long port;
 
-		if (!colon || colon == arg)
-			return fail(state, "--listen wants ADDR:PORT, got '%s'", arg);
+		if (!colon)	/* ":PORT" = loopback (http.c) */
+			return fail(state, "--listen wants ADDR:PORT or :PORT, got '%s'", arg);
 		port = strtol(colon + 1, &end, 10);
 		if (!colon[1] || *end || port < 1 || port > 65535)
 			return fail(state, "invalid port in --listen '%s'", arg);

@@ -1,23 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * prom.c - Prometheus text (0.0.4) / OpenMetrics 1.0 exposition of a
+ * prom.c - Prometheus text (0.0.4) / OpenMetrics 1.0.0 exposition of a
  * kvm-lazytop snapshot.  Used by `-o prom` (node_exporter textfile format)
- * and by the /metrics endpoint (http.c).
+ * and by the /metrics endpoint (http.c), which negotiates the format from
+ * the Accept header (prom_accept_openmetrics()).
  *
  * Naming: kvm_lazytop_ prefix, base units (seconds, bytes), counters end
- * in _total.  Per-reason counter groups become one family with a reason
- * label (and a path="fast"|"slow" label where the reason decides the
- * path).  Histograms are exposed in seconds on a FIXED bucket layout so
- * rate()/histogram_quantile() work across scrapes: the bounds are a
- * subset of the collector's integer-ns inclusive upper bounds
- * (bpf/kl_hist.h), two per power of two, so every cumulative count is
- * exact -- a sample equal to a bound is counted in that bound's bucket,
- * exactly like Prometheus' le.
+ * in _total (in OpenMetrics the counter's family is named without it).
+ * One family per measure: the reason / path / op / outcome / dir / access
+ * / status of an event are labels, never part of the name, and no family
+ * repeats the sum of another one's series (Prometheus can sum).
+ *
+ * Histograms are exposed in seconds on a FIXED layout of 28 power-of-two
+ * buckets, le = 2^p - 1 ns for p = 8..35 (255 ns .. 34.36 s), plus +Inf.
+ * Every bound is a seam of the collector's log-linear buckets
+ * (bpf/kl_hist.h: 2^p starts a bucket), so re-bucketing is exact: a
+ * sample equal to a bound is in that bound's bucket, like Prometheus' le.
+ *
+ * Label values are escaped per the exposition formats (backslash, double
+ * quote, line feed) and sanitized: control characters and bytes that are
+ * not valid UTF-8 become U+FFFD, so a VM name cannot break a scrape.
+ *
+ * process_* self metrics (CPU, RSS, start time, fds) are live values of
+ * this process, written only on /metrics (prom_write_ex with .process):
+ * in a node_exporter textfile they would clash with node_exporter's own.
  */
+#include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -33,17 +49,78 @@ struct pctx {
 
 /* ---- text helpers ---------------------------------------------------- */
 
-static void put_escaped(FILE *out, const char *s, bool label)
+/* HELP text (ours, ASCII): backslash and line feed escaped. */
+static void put_help(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {
 		if (*s == '\\')
 			fputs("\\\\", out);
 		else if (*s == '\n')
 			fputs("\\n", out);
-		else if (*s == '"' && label)
-			fputs("\\\"", out);
 		else
 			fputc(*s, out);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), 0 if none starts there. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;	/* continuation byte, overlong lead, > U+10FFFF */
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;	/* also stops at the terminating NUL */
+	if ((c == 0xe0 && s[1] < 0xa0) ||	/* overlong */
+	    (c == 0xed && s[1] > 0x9f) ||	/* UTF-16 surrogate */
+	    (c == 0xf0 && s[1] < 0x90) ||	/* overlong */
+	    (c == 0xf4 && s[1] > 0x8f))		/* > U+10FFFF */
+		return 0;
+	if (c == 0xc2 && s[1] < 0xa0)
+		return 0;	/* C1 control U+0080..U+009F: treated as invalid */
+	return n;
+}
+
+/*
+ * A label value from the snapshot (VM name, comm, reason keys...):
+ * backslash, double quote and line feed escaped as both exposition formats
+ * require; every other control character (C0, DEL, C1) and every byte that
+ * does not start a valid UTF-8 sequence is replaced by U+FFFD, so a name
+ * holding terminal escapes or binary garbage can neither break the scrape
+ * nor reach a terminal that displays the series.
+ */
+static void put_label_value(FILE *out, const char *v)
+{
+	const unsigned char *s = (const unsigned char *)v;
+	size_t n;
+
+	while (s && *s) {
+		if (*s == '\\') {
+			fputs("\\\\", out);
+			s++;
+		} else if (*s == '"') {
+			fputs("\\\"", out);
+			s++;
+		} else if (*s == '\n') {
+			fputs("\\n", out);
+			s++;
+		} else if (*s < 0x20 || *s == 0x7f || !(n = utf8_len(s))) {
+			fputs("\xef\xbf\xbd", out);	/* U+FFFD */
+			s++;
+		} else {
+			fwrite(s, 1, n, out);
+			s += n;
+		}
 	}
 }
 
@@ -75,7 +152,7 @@ static void family(struct pctx *c, const char *name, const char *type,
 		     !strcmp(name + l - 6, "_total");
 
 	fprintf(c->out, "# HELP %.*s ", (int)(strip ? l - 6 : l), name);
-	put_escaped(c->out, help, false);
+	put_help(c->out, help);
 	fprintf(c->out, "\n# TYPE %.*s %s\n", (int)(strip ? l - 6 : l), name,
 		type);
 }
@@ -105,12 +182,12 @@ static void put_labels(FILE *out, const struct lbl *l, const char *extra_k,
 	fputc('{', out);
 	for (i = 0; i < l->n; i++) {
 		fprintf(out, "%s%s=\"", i ? "," : "", l->k[i]);
-		put_escaped(out, l->v[i], true);
+		put_label_value(out, l->v[i]);
 		fputc('"', out);
 	}
 	if (extra_k) {
 		fprintf(out, "%s%s=\"", l->n ? "," : "", extra_k);
-		put_escaped(out, extra_v, true);
+		put_label_value(out, extra_v);
 		fputc('"', out);
 	}
 	fputc('}', out);
@@ -184,6 +261,8 @@ struct cdesc {
 /* positional entries end with dir, rkey (NULL, NULL: a plain reason label) */
 #define H_SYNC "arm64 pKVM vCPU context syncs between host and hypervisor (kvm_arm_pkvm_state_sync) by direction and reason; path=fast when the copy was skipped."
 #define SYNC(d, r, p) { "pkvm_sync_" d "_" r, P "pkvm_state_syncs_total", r, p, H_SYNC, d, NULL }
+#define H_PTE_OP "Contended G-stage PTE updates by operation (op label)."
+#define H_PTE_OUT "Contended G-stage PTE updates by outcome (outcome label)."
 #define H_GFA "arm64 stage-2 guest faults handled by the host (kvm_guest_fault) by access."
 #define H_GFS "arm64 stage-2 guest faults handled by the host (kvm_guest_fault) by fault status class."
 #define GFA(a) { "guest_fault_" a, P "guest_faults_total", a, NULL, H_GFA, NULL, "access" }
@@ -219,12 +298,12 @@ static const struct cdesc cdescs[] = {
 	{ "reload_pred_other_vcpu", P "reload_predictions_total", "other_vcpu", NULL, H_PRED, NULL, NULL },
 	{ "pte_update_events", P "pte_update_events_total", NULL, NULL, "Contended G-stage PTE updates (kvm_riscv_gstage_pte_update).", NULL, NULL },
 	{ "pte_update_retries", P "pte_update_retries_total", NULL, NULL, "cmpxchg retries of contended G-stage PTE updates.", NULL, NULL },
-	{ "pte_update_mkwrite", P "pte_update_ops_total", "mkwrite", NULL, "Contended G-stage PTE updates by operation.", NULL, NULL },
-	{ "pte_update_wrprotect", P "pte_update_ops_total", "wrprotect", NULL, "Contended G-stage PTE updates by operation.", NULL, NULL },
-	{ "pte_update_updated", P "pte_update_outcomes_total", "updated", NULL, "Contended G-stage PTE updates by outcome.", NULL, NULL },
-	{ "pte_update_noop", P "pte_update_outcomes_total", "noop", NULL, "Contended G-stage PTE updates by outcome.", NULL, NULL },
-	{ "pte_update_abort_not_leaf", P "pte_update_outcomes_total", "abort_not_leaf", NULL, "Contended G-stage PTE updates by outcome.", NULL, NULL },
-	{ "pte_update_abort_retries", P "pte_update_outcomes_total", "abort_retries", NULL, "Contended G-stage PTE updates by outcome.", NULL, NULL },
+	{ "pte_update_mkwrite", P "pte_update_ops_total", "mkwrite", NULL, H_PTE_OP, NULL, "op" },
+	{ "pte_update_wrprotect", P "pte_update_ops_total", "wrprotect", NULL, H_PTE_OP, NULL, "op" },
+	{ "pte_update_updated", P "pte_update_outcomes_total", "updated", NULL, H_PTE_OUT, NULL, "outcome" },
+	{ "pte_update_noop", P "pte_update_outcomes_total", "noop", NULL, H_PTE_OUT, NULL, "outcome" },
+	{ "pte_update_abort_not_leaf", P "pte_update_outcomes_total", "abort_not_leaf", NULL, H_PTE_OUT, NULL, "outcome" },
+	{ "pte_update_abort_retries", P "pte_update_outcomes_total", "abort_retries", NULL, H_PTE_OUT, NULL, "outcome" },
 	SYNC("to_hyp", "flush_dirty", "slow"), SYNC("to_hyp", "skip_hyp_current", "fast"),
 	SYNC("to_host", "sync_trap", "slow"), SYNC("to_host", "sync_serror", "slow"),
 	SYNC("to_host", "sync_exit", "slow"), SYNC("to_host", "sync_debug", "slow"),
@@ -434,100 +513,220 @@ static void emit_reasons(struct pctx *c, struct json_object *snap,
 
 /* ---- histograms -------------------------------------------------------- */
 
+#define PROM_POW_MIN	8	/* first bound 2^8 - 1 ns = 255 ns */
+#define PROM_POW_MAX	35	/* last bound 2^35 - 1 ns = 34.36 s */
+#define PROM_NB		(PROM_POW_MAX - PROM_POW_MIN + 1)
+
 size_t prom_bucket_bounds(uint64_t *b, size_t max)
 {
 	size_t n = 0;
 	int p;
 
-	/* 2^p - 1 and 1.5 * 2^p - 1 are kl_hist bucket seams for p >= 3. */
-	for (p = 3; p <= 40 && n + 2 <= max; p++) {
+	/* 2^p starts a kl_hist bucket (s = 0) for every p >= 3 */
+	for (p = PROM_POW_MIN; p <= PROM_POW_MAX && n < max; p++)
 		b[n++] = (1ull << p) - 1;
-		b[n++] = (3ull << (p - 1)) - 1;
-	}
-	if (n < max)
-		b[n++] = (1ull << 41) - 1;
 	return n;
 }
 
+/* An exported histogram: cumulative counts at the fixed bounds. */
+struct xhist {
+	uint64_t cum[PROM_NB];
+	uint64_t count, sum;	/* sum in ns */
+};
+
+static void xhist_of(const struct snap_hist *h, struct xhist *x)
+{
+	uint64_t b[PROM_NB];
+	size_t i;
+
+	prom_bucket_bounds(b, PROM_NB);
+	for (i = 0; i < PROM_NB; i++)
+		x->cum[i] = snap_hist_cum(h, b[i]);
+	x->count = h->count;
+	x->sum = h->sum;
+}
+
+/*
+ * x -= y, for a remainder (all faults minus those with a known path).
+ * The parts are read from BPF maps one after the other, so a live
+ * snapshot may be a few events apart: clamp at 0 and keep the buckets
+ * cumulative rather than ever exposing a negative or decreasing count.
+ */
+static void xhist_sub(struct xhist *x, const struct xhist *y)
+{
+	size_t i;
+
+	for (i = 0; i < PROM_NB; i++) {
+		x->cum[i] = x->cum[i] > y->cum[i] ? x->cum[i] - y->cum[i] : 0;
+		if (i && x->cum[i] < x->cum[i - 1])
+			x->cum[i] = x->cum[i - 1];
+	}
+	x->count = x->count > y->count ? x->count - y->count : 0;
+	if (x->count < x->cum[PROM_NB - 1])
+		x->count = x->cum[PROM_NB - 1];
+	x->sum = x->sum > y->sum ? x->sum - y->sum : 0;
+}
+
 static void emit_hist(struct pctx *c, const char *metric, const struct lbl *l,
-		      const struct snap_hist *h)
+		      const struct xhist *x)
 {
 	char name[200], le[40];
-	uint64_t bounds[96];
-	size_t nb = prom_bucket_bounds(bounds, 96), i;
+	uint64_t bounds[PROM_NB];
+	size_t i;
 
+	prom_bucket_bounds(bounds, PROM_NB);
 	snprintf(name, sizeof(name), "%s_bucket", metric);
-	for (i = 0; i < nb; i++) {
+	for (i = 0; i < PROM_NB; i++) {
 		prom_fmt_ns_seconds(bounds[i], le, sizeof(le));
 		fputs(name, c->out);
 		put_labels(c->out, l, "le", le);
-		fprintf(c->out, " %" PRIu64 "\n", snap_hist_cum(h, bounds[i]));
+		fprintf(c->out, " %" PRIu64 "\n", x->cum[i]);
 	}
 	fputs(name, c->out);
 	put_labels(c->out, l, "le", "+Inf");
-	fprintf(c->out, " %" PRIu64 "\n", h->count);
-	prom_fmt_ns_seconds(h->sum, le, sizeof(le));
+	fprintf(c->out, " %" PRIu64 "\n", x->count);
+	prom_fmt_ns_seconds(x->sum, le, sizeof(le));
 	snprintf(name, sizeof(name), "%s_sum", metric);
 	sample_str(c, name, l, le);
 	snprintf(name, sizeof(name), "%s_count", metric);
-	sample_u64(c, name, l, h->count);
+	sample_u64(c, name, l, x->count);
 }
 
-static const struct {
-	const char *hist, *metric, *help;
-} hdescs[] = {
-	{ "fault_latency_ns", P "fault_latency_seconds", "Store guest-page-fault exit to re-entry time." },
-	{ "fault_latency_fast_ns", P "fault_latency_fast_seconds", "Store guest-page-fault time when the MMU fast path was taken." },
-	{ "fault_latency_slow_ns", P "fault_latency_slow_seconds", "Store guest-page-fault time when the MMU fast path was refused." },
-	{ "exit_latency_ns", P "exit_latency_seconds", "Guest exit to re-entry time (kvm_exit to kvm_entry)." },
-	{ "vcpu_load_ns", P "vcpu_load_seconds", "kvm_arch_vcpu_load duration." },
-	{ "kvm_run_ns", P "kvm_run_seconds", "KVM_RUN ioctl duration." },
-	{ "offcpu_ns", P "offcpu_seconds", "Time vCPU threads spent switched out inside KVM_RUN." },
+/* histograms.<name> of vm as an xhist; false when absent or malformed. */
+static bool vm_xhist(struct json_object *vm, const char *name, struct xhist *x)
+{
+	struct json_object *h = snap_get_obj(snap_get_obj(vm, "histograms"), name);
+	struct snap_hist sh;
+
+	if (!h || snap_hist_parse(h, &sh, NULL, 0))
+		return false;
+	xhist_of(&sh, x);
+	snap_hist_free(&sh);
+	return true;
+}
+
+/* Emits the family header before the first series. */
+struct hfam {
+	const char *metric, *help;
+	bool header;
 };
 
-static void emit_hist_family(struct pctx *c, struct json_object *snap,
-			     const char *group, const char *hist,
-			     const char *metric, const char *help)
+static void hfam_series(struct pctx *c, struct hfam *f, const struct lbl *l,
+			const struct xhist *x)
+{
+	if (!f->header) {
+		family(c, f->metric, "histogram", f->help);
+		f->header = true;
+	}
+	emit_hist(c, f->metric, l, x);
+}
+
+/* A histogram without a breakdown: one series per VM. */
+static void emit_hist_plain(struct pctx *c, struct json_object *snap,
+			    const char *hist, const char *metric,
+			    const char *help)
 {
 	struct json_object *vms = snap_get_arr(snap, "vms");
-	bool header = false;
+	struct hfam f = { metric, help, false };
 	size_t v;
 
 	for (v = 0; vms && v < json_object_array_length(vms); v++) {
 		struct json_object *vm = json_object_array_get_idx(vms, v);
-		struct json_object *h = snap_get_obj(snap_get_obj(vm, group), hist);
+		struct vm_lbl vl;
+		struct lbl l;
+		struct xhist x;
+
+		if (!vm_xhist(vm, hist, &x))
+			continue;
+		vm_labels(vm, &vl, &l);
+		hfam_series(c, &f, &l, &x);
+	}
+}
+
+/*
+ * A histogram the collector also splits by reason (histograms_by.<hist>,
+ * an exact partition of histograms.<hist>): one series per reason.  The
+ * unlabelled total only for a VM whose snapshot has no split, or an empty
+ * one (no event yet: an available histogram is exposed, if only as 0).
+ */
+static void emit_hist_by_reason(struct pctx *c, struct json_object *snap,
+				const char *hist, const char *metric,
+				const char *help)
+{
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	struct hfam f = { metric, help, false };
+	size_t v;
+
+	for (v = 0; vms && v < json_object_array_length(vms); v++) {
+		struct json_object *vm = json_object_array_get_idx(vms, v);
+		struct json_object *by = snap_get_obj(snap_get_obj(vm, "histograms_by"), hist);
 		struct vm_lbl vl;
 		struct lbl base;
+		struct xhist x;
 
-		if (!h)
-			continue;
 		vm_labels(vm, &vl, &base);
-		if (!strcmp(group, "histograms")) {
-			struct snap_hist sh;
-
-			if (snap_hist_parse(h, &sh, NULL, 0))
-				continue;
-			if (!header) {
-				family(c, metric, "histogram", help);
-				header = true;
-			}
-			emit_hist(c, metric, &base, &sh);
-			snap_hist_free(&sh);
+		if (!by || !json_object_object_length(by)) {
+			if (vm_xhist(vm, hist, &x))
+				hfam_series(c, &f, &base, &x);
 			continue;
 		}
-		json_object_object_foreach(h, key, val) {
+		if (!snap_get_obj(snap_get_obj(vm, "histograms"), hist))
+			continue;	/* unavailable: omitted */
+		json_object_object_foreach(by, key, val) {
 			struct snap_hist sh;
 			struct lbl l = base;
 
 			if (snap_hist_parse(val, &sh, NULL, 0))
 				continue;
-			if (!header) {
-				family(c, metric, "histogram", help);
-				header = true;
-			}
-			lbl_add(&l, "reason", key);
-			emit_hist(c, metric, &l, &sh);
+			xhist_of(&sh, &x);
 			snap_hist_free(&sh);
+			lbl_add(&l, "reason", key);
+			hfam_series(c, &f, &l, &x);
+		}
+	}
+}
+
+/*
+ * fault_latency: one family with a path label.  fast / slow are the
+ * collector's fault_latency_fast_ns / _slow_ns; "unknown" is the rest of
+ * fault_latency_ns (store faults during which no kvm_riscv_gstage_fault
+ * fired, or every fault when that tracepoint is not attached), so the
+ * paths add up to all store guest-page faults.
+ */
+static void emit_fault_latency(struct pctx *c, struct json_object *snap)
+{
+	static const char *const paths[] = { "fast", "slow" };
+	static const char *const hists[] = { "fault_latency_fast_ns", "fault_latency_slow_ns" };
+	struct json_object *vms = snap_get_arr(snap, "vms");
+	struct hfam f = { P "fault_latency_seconds",
+			  "Store guest-page-fault exit to re-entry time, by MMU path (fast, slow, unknown).",
+			  false };
+	size_t v, i;
+
+	for (v = 0; vms && v < json_object_array_length(vms); v++) {
+		struct json_object *vm = json_object_array_get_idx(vms, v);
+		struct xhist all, part;
+		bool have_all;
+		struct vm_lbl vl;
+		struct lbl base;
+
+		vm_labels(vm, &vl, &base);
+		have_all = vm_xhist(vm, "fault_latency_ns", &all);
+		for (i = 0; i < 2; i++) {
+			struct lbl l = base;
+
+			if (!vm_xhist(vm, hists[i], &part))
+				continue;
+			lbl_add(&l, "path", paths[i]);
+			hfam_series(c, &f, &l, &part);
+			if (have_all)
+				xhist_sub(&all, &part);
+		}
+		if (have_all) {
+			struct lbl l = base;
+
+			lbl_add(&l, "path", "unknown");
+			hfam_series(c, &f, &l, &all);
 		}
 	}
 }
@@ -631,24 +830,6 @@ static void emit_tool(struct pctx *c, struct json_object *snap)
 		       "1 when kernel BPF run-time statistics are enabled.");
 		sample_u64(c, P "bpf_stats_enabled", &none,
 			   !strcmp(snap_get_str(ov, "bpf_stats"), "enabled"));
-	}
-	if (snap_get_u64(ov, "collector_cpu_ns", &x)) {
-		char sec[40];
-
-		family(c, P "collector_cpu_seconds_total", "counter",
-		       "User+system CPU time of the kvm-lazytop process.");
-		prom_fmt_ns_seconds(x, sec, sizeof(sec));
-		sample_str(c, P "collector_cpu_seconds_total", &none, sec);
-	}
-	if (snap_get_u64(ov, "collector_rss_kb", &x)) {
-		family(c, P "collector_resident_memory_bytes", "gauge",
-		       "Resident set size of the kvm-lazytop process.");
-		sample_u64(c, P "collector_resident_memory_bytes", &none, x * 1024);
-	}
-	if (snap_get_u64(ov, "collector_maxrss_kb", &x)) {
-		family(c, P "collector_max_resident_memory_bytes", "gauge",
-		       "Peak resident set size of the kvm-lazytop process.");
-		sample_u64(c, P "collector_max_resident_memory_bytes", &none, x * 1024);
 	}
 	if (snap_get_obj(ov, "drops")) {
 		family(c, P "drops_total", "counter",
@@ -766,10 +947,140 @@ static void emit_pkvm_skip(struct pctx *c, struct json_object *snap)
 	}
 }
 
-int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
-		   bool openmetrics)
+/* ---- process_* self metrics (live, /metrics only) ---------------------- */
+
+/*
+ * The standard process collector's names and meanings (client_golang,
+ * client_python): CPU time, resident and virtual memory, start time since
+ * the epoch, open and maximum file descriptors of this process.
+ */
+static void emit_process(struct pctx *c)
 {
-	struct pctx c = { .out = out, .om = openmetrics };
+	struct lbl none = { .n = 0 };
+	unsigned long long utime, stime, start, vsize;
+	long rss, tck = sysconf(_SC_CLK_TCK), pg = sysconf(_SC_PAGESIZE);
+	struct timespec rt, bt;
+	struct rlimit rl;
+	char buf[1024], num[40], *p;
+	struct dirent *de;
+	size_t n, fds = 0;
+	FILE *f;
+	DIR *d;
+
+	f = fopen("/proc/self/stat", "r");
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
+	if (!p || tck <= 0 || pg <= 0 ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+		   "%*d %*d %*d %*d %*d %*d %llu %llu %ld", &utime, &stime, &start,
+		   &vsize, &rss) != 5)
+		return;
+	family(c, "process_cpu_seconds_total", "counter",
+	       "Total user and system CPU time spent in seconds.");
+	prom_fmt_ns_seconds((utime + stime) * (1000000000ull / (uint64_t)tck), num, sizeof(num));
+	sample_str(c, "process_cpu_seconds_total", &none, num);
+	family(c, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	sample_u64(c, "process_resident_memory_bytes", &none, (uint64_t)rss * (uint64_t)pg);
+	family(c, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+	sample_u64(c, "process_virtual_memory_bytes", &none, vsize);
+	/*
+	 * boot time = now (realtime) - now (boottime), start is in ticks since
+	 * boot; truncated to the tick so that every scrape gives the same value
+	 */
+	if (!clock_gettime(CLOCK_REALTIME, &rt) && !clock_gettime(CLOCK_BOOTTIME, &bt)) {
+		uint64_t tick = 1000000000ull / (uint64_t)tck;
+		uint64_t ns = ((uint64_t)rt.tv_sec - (uint64_t)bt.tv_sec) * 1000000000ull +
+			      (uint64_t)rt.tv_nsec - (uint64_t)bt.tv_nsec + start * tick;
+
+		family(c, "process_start_time_seconds", "gauge",
+		       "Start time of the process since unix epoch in seconds.");
+		prom_fmt_ns_seconds(ns / tick * tick, num, sizeof(num));
+		sample_str(c, "process_start_time_seconds", &none, num);
+	}
+	d = opendir("/proc/self/fd");
+	if (d) {
+		while ((de = readdir(d)))
+			fds += de->d_name[0] != '.';
+		closedir(d);
+		family(c, "process_open_fds", "gauge", "Number of open file descriptors.");
+		sample_u64(c, "process_open_fds", &none, fds ? fds - 1 : 0);	/* minus d's own */
+	}
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		family(c, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+		if (rl.rlim_cur == RLIM_INFINITY)
+			sample_str(c, "process_max_fds", &none, "+Inf");
+		else
+			sample_u64(c, "process_max_fds", &none, (uint64_t)rl.rlim_cur);
+	}
+}
+
+/* ---- content negotiation ------------------------------------------------ */
+
+/*
+ * True when an HTTP Accept header prefers OpenMetrics 1.0.0 to the text
+ * format: some application/openmetrics-text range with version 1.0.0 (or
+ * no version) and q > 0 whose q is at least that of every range the text
+ * format matches (text/plain, text/ANY, ANY/ANY).  Prometheus asks for
+ * OpenMetrics first and gets it; curl (no Accept header, or ANY/ANY) gets
+ * the text format, and so does a client that only knows version 0.0.1.
+ */
+bool prom_accept_openmetrics(const char *accept)
+{
+	double best_om = 0, best_text = 0;
+	const char *s = accept;
+
+	while (s && *s) {
+		size_t len = strcspn(s, ",");
+		char range[256], *save = NULL, *tok, *type;
+		bool om, text, version_ok = true;
+		double q = 1;
+
+		snprintf(range, sizeof(range), "%.*s", (int)(len < 255 ? len : 255), s);
+		s += len + (s[len] == ',');
+		type = strtok_r(range, ";", &save);
+		if (!type)
+			continue;
+		type += strspn(type, " \t");
+		type[strcspn(type, " \t")] = 0;
+		om = !strcasecmp(type, "application/openmetrics-text");
+		text = !strcasecmp(type, "text/plain") || !strcasecmp(type, "text/*") ||
+		       !strcmp(type, "*/*");
+		while ((tok = strtok_r(NULL, ";", &save))) {
+			char *eq, *k, *val;
+
+			tok += strspn(tok, " \t");
+			eq = strchr(tok, '=');
+			if (!eq)
+				continue;
+			*eq = 0;
+			k = tok;
+			k[strcspn(k, " \t")] = 0;
+			val = eq + 1;
+			val += strspn(val, " \t\"");
+			val[strcspn(val, " \t\"")] = 0;
+			if (!strcasecmp(k, "q"))
+				q = strtod(val, NULL);
+			else if (!strcasecmp(k, "version"))
+				version_ok = !strcmp(val, "1.0.0");
+		}
+		if (!(q > 0))
+			continue;
+		if (om && version_ok && q > best_om)
+			best_om = q;
+		if (text && q > best_text)
+			best_text = q;
+	}
+	return best_om > 0 && best_om >= best_text;
+}
+
+int prom_write_ex(FILE *out, struct json_object *snap, const struct prom_opts *o)
+{
+	struct pctx c = { .out = out, .om = o->openmetrics };
+	bool per_vcpu = o->per_vcpu;
 	size_t i, j;
 
 	if (snap_check(snap, NULL, 0))
@@ -790,18 +1101,27 @@ int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
 		     "Exits to the VMM by KVM_EXIT_* reason.");
 	emit_reasons(&c, snap, "exit", P "exit_reasons_total",
 		     "Guest exits by decoded architectural cause.");
-	for (i = 0; i < sizeof(hdescs) / sizeof(hdescs[0]); i++)
-		emit_hist_family(&c, snap, "histograms", hdescs[i].hist,
-				 hdescs[i].metric, hdescs[i].help);
-	emit_hist_family(&c, snap, "histograms_by", "exit_latency_ns",
-			 P "exit_latency_by_reason_seconds",
-			 "Guest exit to re-entry time by exit cause.");
-	emit_hist_family(&c, snap, "histograms_by", "vcpu_load_ns",
-			 P "vcpu_load_by_reason_seconds",
-			 "kvm_arch_vcpu_load duration by load reason.");
-	if (openmetrics)
+	emit_fault_latency(&c, snap);
+	emit_hist_by_reason(&c, snap, "exit_latency_ns", P "exit_latency_seconds",
+			    "Guest exit to re-entry time (kvm_exit to kvm_entry), by exit cause.");
+	emit_hist_by_reason(&c, snap, "vcpu_load_ns", P "vcpu_load_seconds",
+			    "kvm_arch_vcpu_load duration, by load reason.");
+	emit_hist_plain(&c, snap, "kvm_run_ns", P "kvm_run_seconds", "KVM_RUN ioctl duration.");
+	emit_hist_plain(&c, snap, "offcpu_ns", P "offcpu_seconds",
+			"Time vCPU threads spent switched out inside KVM_RUN.");
+	if (o->process)
+		emit_process(&c);
+	if (o->openmetrics)
 		fputs("# EOF\n", out);
 	return ferror(out) ? -1 : 0;
+}
+
+int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
+		   bool openmetrics)
+{
+	struct prom_opts o = { .per_vcpu = per_vcpu, .openmetrics = openmetrics };
+
+	return prom_write_ex(out, snap, &o);
 }
 
 int prom_write(FILE *out, struct json_object *snap, bool per_vcpu)

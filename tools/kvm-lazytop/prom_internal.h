@@ -18,9 +18,18 @@ int prom_write(FILE *out, struct json_object *snap, bool per_vcpu);
 /* Same, OpenMetrics 1.0 text when openmetrics (ends with "# EOF"). */
 int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
 		   bool openmetrics);
+struct prom_opts {
+	bool per_vcpu;		/* a vcpu label on the per-vCPU counters */
+	bool openmetrics;	/* OpenMetrics 1.0.0 (else text 0.0.4) */
+	bool process;		/* live process_* metrics of this process */
+};
+int prom_write_ex(FILE *out, struct json_object *snap, const struct prom_opts *o);
+/* Whether an HTTP Accept header prefers OpenMetrics 1.0.0 (see prom.c). */
+bool prom_accept_openmetrics(const char *accept);
 /* n ns as an exact decimal number of seconds. */
 void prom_fmt_ns_seconds(uint64_t ns, char *buf, size_t len);
-/* The fixed histogram bucket bounds (integer ns, inclusive), ascending. */
+/* The exported histogram bounds (integer ns, inclusive), ascending:
+ * 2^p - 1 for p = 8..35 (28 bounds). */
 size_t prom_bucket_bounds(uint64_t *b, size_t max);
 
 #endif /* KL_PROM_INTERNAL_H */

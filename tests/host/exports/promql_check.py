@@ -23,7 +23,7 @@ def query(url, expr):
 
 
 def metrics_of(expr):
-    names = set(re.findall(r"\b(kvm_lazytop_[a-z0-9_]+|kvm_lazytop:[a-z0-9_:]+|up)\b", expr))
+    names = set(re.findall(r"\b(kvm_lazytop_[a-z0-9_]+|kvm_lazytop:[a-z0-9_:]+|process_[a-z_]+|up)\b", expr))
     return {re.sub(r"_(bucket|sum|count)$", "", n) if n.endswith("_bucket") else n for n in names}
 
 
@@ -40,9 +40,11 @@ def main():
     exprs = []
     dash = json.load(open(f"{d}/kvm-lazytop.json"))
     for p in dash["panels"]:
-        for t in p["targets"]:
+        for t in p.get("targets", []):     # rows have none
             exprs.append((f"panel '{p['title']}' {t['refId']}", t["expr"], False))
     for v in dash["templating"]["list"]:
+        if v["type"] != "query":            # the datasource variable
+            continue
         m = re.match(r"label_values\((.*),\s*(\w+)\)$", v["query"]["query"])
         exprs.append((f"variable {v['name']}", m.group(1) if m else v["query"]["query"], False))
     for f in ("rules/kvm-lazytop.rules.yml", "rules/kvm-lazytop.alerts.yml"):

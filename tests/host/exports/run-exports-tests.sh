@@ -14,6 +14,11 @@
 #             gate with exact-count rules, report, report --html.
 #   static    kl-exports serve (fixture snapshot): same HTTP checks, no BPF.
 #   caps      kl-exports caps: the drop itself.
+#   http      issue 14: 33 and 100 idle connections + a scraper that must
+#             get 200 within 1 s; Accept negotiation (q, version);
+#             OpenMetrics structure (om_check.py) and promtool on the text
+#             format; standard process_* metrics; kvm-lazytop --listen
+#             :PORT binds 127.0.0.1 only.
 #   html      headless Chromium: no console errors, bar/series counts, screenshot.
 # Nothing is skipped: a missing prerequisite fails the run.
 # usage: run-exports-tests.sh --kl KL --tool TOOL --workload WL --out DIR [TEST...]
@@ -27,7 +32,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-TESTS=${*:-static caps live snapshot html}
+TESTS=${*:-static caps http live snapshot html}
 D=$OUT; rm -rf "$D"; mkdir -p "$D"
 FAILS=0 PASSES=0 BG=()
 cleanup() { for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
@@ -179,6 +184,106 @@ t_caps() {
 		bad "caps: sets not empty after the drop"
 }
 
+# idle_scrape PORT NIDLE: NIDLE idle connections (connected, nothing sent),
+# then a scrape that must answer 200 within 1 s; prints "CODE SECONDS".
+idle_scrape() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+idle = []
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    idle.append(s)
+time.sleep(0.3)     # the server has accepted them all
+t0 = time.monotonic()
+code = "none"
+try:
+    s = socket.create_connection(("127.0.0.1", port), timeout=1)
+    s.settimeout(max(0.05, 1 - (time.monotonic() - t0)))
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while b"\r\n" not in data:
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    line = data.split(b"\r\n", 1)[0].split()
+    code = line[1].decode() if len(line) > 1 else "closed"
+except OSError as e:
+    code = type(e).__name__
+print(code, "%.3f" % (time.monotonic() - t0))
+PY
+}
+
+ctype() {	# ctype PORT ACCEPT -> the Content-Type served
+	curl -s -D - -o /dev/null ${2:+-H "Accept: $2"} "http://127.0.0.1:$1/metrics" |
+		tr -d '\r' | awk -F': ' 'tolower($1)=="content-type"{print $2}'
+}
+
+t_http() {
+	local port pid r c a n m want tpid
+	need curl python3 promtool ss || return
+	port=$(free_port)
+	"$KL" serve "127.0.0.1:$port" "$TOP/tests/unit/exports/data/golden.json" >"$D/http.out" 2>&1 &
+	pid=$!; BG+=("$pid")
+	wait_http "http://127.0.0.1:$port/metrics" "$pid" 10 || { bad "http: exporter not serving"; return; }
+	for n in 33 100; do
+		r=$(idle_scrape "$port" $n)
+		[[ $r == "200 "0.* ]] && ok "http: $n idle connections from 127.0.0.1, scrape from it: 200 in ${r#* } s" ||
+			bad "http: $n idle connections starve the scrape: got '$r' (want 200 within 1 s)"
+	done
+	kill -0 "$pid" 2>/dev/null && [ "$(http_code "http://127.0.0.1:$port/metrics")" = 200 ] &&
+		ok "http: serving after the idle connections closed" || bad "http: not serving after the idle connections"
+	# content negotiation: WANT|ACCEPT
+	while IFS='|' read -r want a; do
+		c=$(ctype "$port" "$a")
+		case $want:$c in
+		om:"application/openmetrics-text; version=1.0.0; charset=utf-8"|text:"text/plain; version=0.0.4; charset=utf-8")
+			ok "http: Accept '${a:-(none)}' -> $c" ;;
+		*) bad "http: Accept '${a:-(none)}' -> '$c' (want $want)" ;;
+		esac
+	done <<'ACCEPT'
+text|
+text|*/*
+text|text/plain
+om|application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1
+om|application/openmetrics-text; version=1.0.0
+text|application/openmetrics-text;version=1.0.0;q=0
+text|text/plain;q=1.0, application/openmetrics-text;q=0.5
+text|application/openmetrics-text;version=0.0.1
+ACCEPT
+	curl -s -H 'Accept: application/openmetrics-text; version=1.0.0' "http://127.0.0.1:$port/metrics" >"$D/http.om"
+	python3 "$TOP/tests/unit/exports/om_check.py" "$D/http.om" >"$D/http-om.txt" 2>&1 &&
+		ok "http: OpenMetrics /metrics structure: $(cat "$D/http-om.txt")" || bad "http: $(cat "$D/http-om.txt")"
+	curl -s "http://127.0.0.1:$port/metrics" >"$D/http.prom"
+	promtool check metrics <"$D/http.prom" >"$D/http.lint" 2>&1 &&
+		ok "http: promtool check metrics on the text format: no problems" || bad "http: promtool: $(head -3 "$D/http.lint")"
+	c=0
+	for m in process_cpu_seconds_total process_resident_memory_bytes process_start_time_seconds \
+		process_open_fds process_max_fds process_virtual_memory_bytes; do
+		grep -q "^$m [0-9]" "$D/http.prom" && grep -q "^# TYPE $m " "$D/http.prom" || { bad "http: no $m"; c=1; }
+	done
+	[ $c = 0 ] && ok "http: standard process_* self metrics on /metrics"
+	if grep -q 'kvm_lazytop_collector_' "$D/http.prom"; then
+		bad "http: non-standard kvm_lazytop_collector_* still exposed"
+	else
+		ok "http: no kvm_lazytop_collector_* self metrics"
+	fi
+	kill "$pid"; wait "$pid" 2>/dev/null
+	# the collector itself: --listen :PORT = loopback only
+	port=$(free_port)
+	"$TOOL" -i 500ms -d 30s --listen ":$port" -o json >"$D/listen-port.out" 2>"$D/listen-port.err" &
+	tpid=$!; BG+=("$tpid")
+	if wait_http "http://127.0.0.1:$port/metrics" "$tpid" 60; then
+		r=$(ss -Hltn "sport = :$port" | awk '{print $4}' | tr '\n' ' ')
+		[ "$r" = "127.0.0.1:$port " ] && ok "http: kvm-lazytop --listen :$port serves, bound to $r" ||
+			bad "http: --listen :$port bound to '$r' (want 127.0.0.1:$port only)"
+	else
+		bad "http: kvm-lazytop --listen :$port not serving: $(head -2 "$D/listen-port.err")"
+	fi
+	kill -TERM "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null
+}
+
 # start_workload TAG ARGS... -> WPID (VM created, waits for SIGUSR1)
 start_workload() {
 	local tag=$1 t0=$SECONDS; shift
@@ -222,7 +327,7 @@ t_live() {
 	# Prometheus with the shipped config, templated
 	mkdir -p "$D/prom"
 	cp -r "$TOP/dashboards/rules" "$D/prom/"
-	sed -e "s/'127.0.0.1:9464'/'127.0.0.1:$port'/" -e 's/_interval: 15s/_interval: 1s/' -e 's/scrape_timeout: 5s/scrape_timeout: 1s/' \
+	sed -e "s/'127.0.0.1:11940'/'127.0.0.1:$port'/" -e 's/_interval: 15s/_interval: 1s/' -e 's/scrape_timeout: 5s/scrape_timeout: 1s/' \
 		"$TOP/dashboards/prometheus.yml" >"$D/prom/prometheus.yml"
 	promtool check config "$D/prom/prometheus.yml" >"$D/promtool-config.txt" 2>&1 &&
 		ok "live: promtool check config (templated shipped config)" || bad "live: promtool check config: $(cat "$D/promtool-config.txt")"
@@ -252,7 +357,7 @@ t_live() {
 	[ "$got" = "$want" ] && ok "live: Prometheus sum(kvm_lazytop_dirty_pages_total{vm_pid=\"$WPID\"}) = $got = workload's dirty pages" ||
 		bad "live: Prometheus dirty pages $got, workload $want"
 	for q in "sum(kvm_lazytop_kvm_runs_total{vm_pid=\"$WPID\"})" "sum(kvm_lazytop_userspace_exits_total{vm_pid=\"$WPID\"})" \
-		"sum(kvm_lazytop_dirty_pages_total{vm_pid=\"$WPID\"}) by (vcpu)" "kvm_lazytop_collector_resident_memory_bytes" \
+		"sum(kvm_lazytop_dirty_pages_total{vm_pid=\"$WPID\"}) by (vcpu)" "process_resident_memory_bytes{job=\"kvm-lazytop\"}" \
 		'count(kvm_lazytop_probe_status{state="attached"} == 1)' 'kvm_lazytop_drops_total{reason="vcpu_map_full"}'; do
 		log "live: query $q = $(prom_query "$purl" "$q")"
 	done

@@ -91,14 +91,33 @@ for v in "" --vcpu --om; do
 	n=$((n+1))
 	"$KL" prom $v $D/$snap.json >"$OUT/p.prom" || { echo "FAIL prom $v $snap"; fails=$((fails+1)); continue; }
 	if [ "$v" = --om ]; then
-		tail -1 "$OUT/p.prom" | grep -qx '# EOF' || { echo "FAIL prom --om: no # EOF"; fails=$((fails+1)); }
-		continue    # promtool 2.42 lints the 0.0.4 text format only
+		# promtool 2.42 lints the 0.0.4 text format only: om_check.py
+		# checks the OpenMetrics 1.0.0 structure
+		python3 tests/unit/exports/om_check.py "$OUT/p.prom" >"$OUT/lint" 2>&1 ||
+			{ echo "FAIL OpenMetrics structure ($snap):"; cat "$OUT/lint"; fails=$((fails+1)); }
+		continue
 	fi
 	if ! promtool check metrics <"$OUT/p.prom" >"$OUT/lint" 2>&1; then
 		echo "FAIL promtool check metrics ($v $snap):"; cat "$OUT/lint"; fails=$((fails+1))
 	fi
 done
 done
+
+# --- om_check.py itself rejects what it must (a checker that passes
+# everything would make the OpenMetrics checks above meaningless)
+om_bad() {	# om_bad NAME: a broken variant of golden.json's OpenMetrics
+	n=$((n+1))
+	"$KL" prom --om $D/golden.json | "$@" >"$OUT/bad.om"
+	if python3 tests/unit/exports/om_check.py "$OUT/bad.om" >"$OUT/lint" 2>&1; then
+		echo "FAIL om_check.py accepted a broken exposition ($*)"; fails=$((fails+1))
+	fi
+}
+om_bad sed '$d'						# no # EOF
+om_bad sed 's/^# TYPE kvm_lazytop_kvm_runs counter/# TYPE kvm_lazytop_kvm_runs_total counter/'
+om_bad sed 's/le="0.000002047"} 12/le="0.000002047"} 5/'	# not cumulative
+om_bad sed 's/vm_name="vm \\"one/vm_name="vm \x01one/'	# raw control character
+om_bad sed '0,/^kvm_lazytop_kvm_runs_total/s//kvm_lazytop_kvm_runs/'	# counter sample without _total
+om_bad awk '{print} /^# EOF/{print "x 1"}'		# data after # EOF
 
 # --- arm64 pKVM snapshot: the text view has the state sync table
 n=$((n+1))

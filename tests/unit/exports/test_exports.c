@@ -63,16 +63,22 @@ static void test_fmt_seconds(void **st)
 	assert_string_equal(b, "18446744073.709551615");
 }
 
-/* Every exposed bound is a collector bucket seam: lo(le + 1) == le + 1. */
+/*
+ * Every exposed bound is a collector bucket seam: lo(le + 1) == le + 1;
+ * 28 power-of-two bounds, 2^8 - 1 ns .. 2^35 - 1 ns (issue 14: was 77).
+ */
 static void test_bounds_are_seams(void **st)
 {
 	uint64_t b[96];
 	size_t n = prom_bucket_bounds(b, 96), i;
 
 	(void)st;
-	assert_true(n > 40);
+	assert_int_equal(n, 28);
+	assert_int_equal(b[0], 255);
+	assert_int_equal(b[n - 1], (1ull << 35) - 1);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(snap_bucket_lo(b[i] + 1), b[i] + 1);
+		assert_int_equal(b[i] & (b[i] + 1), 0);	/* 2^p - 1 */
 		if (i)
 			assert_true(b[i] > b[i - 1]);
 	}
@@ -98,17 +104,19 @@ static void test_prom_seams(void **st)
 
 	(void)st;
 	/* exit_latency_ns: 7 x1, (960,1023] x5, (1024,1151] x3, (1152..1535] x2, (1536,1663] x1, +Inf x1 */
-#define L "kvm_lazytop_exit_latency_seconds_bucket{vm_pid=\"4242\",vm_name=\"vm \\\"one\\\"\\\\x\","
-	assert_non_null(strstr(t, L "le=\"0.000000007\"} 1\n"));
-	assert_non_null(strstr(t, L "le=\"0.000000011\"} 1\n"));
-	assert_non_null(strstr(t, L "le=\"0.000000767\"} 1\n"));
+#define L "kvm_lazytop_exit_latency_seconds_bucket{vm_pid=\"4242\",vm_name=\"vm \\\"one\\\"\\\\x\",reason=\"STORE_GUEST_PAGE_FAULT\","
+	assert_non_null(strstr(t, L "le=\"0.000000255\"} 1\n"));
+	assert_non_null(strstr(t, L "le=\"0.000000511\"} 1\n"));
 	assert_non_null(strstr(t, L "le=\"0.000001023\"} 6\n"));
-	assert_non_null(strstr(t, L "le=\"0.000001535\"} 11\n"));
 	assert_non_null(strstr(t, L "le=\"0.000002047\"} 12\n"));
-	assert_non_null(strstr(t, L "le=\"2199.023255551\"} 12\n"));
+	assert_non_null(strstr(t, L "le=\"34.359738367\"} 12\n"));
 	assert_non_null(strstr(t, L "le=\"+Inf\"} 13\n"));
-	assert_non_null(strstr(t, "kvm_lazytop_exit_latency_seconds_count{vm_pid=\"4242\",vm_name=\"vm \\\"one\\\"\\\\x\"} 13\n"));
-	assert_non_null(strstr(t, "kvm_lazytop_exit_latency_seconds_sum{vm_pid=\"4242\",vm_name=\"vm \\\"one\\\"\\\\x\"} 3000.000012817\n"));
+	assert_null(strstr(t, L "le=\"0.000001535\"}"));
+	assert_non_null(strstr(t, "kvm_lazytop_exit_latency_seconds_count{vm_pid=\"4242\",vm_name=\"vm \\\"one\\\"\\\\x\",reason=\"STORE_GUEST_PAGE_FAULT\"} 13\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_exit_latency_seconds_sum{vm_pid=\"4242\",vm_name=\"vm \\\"one\\\"\\\\x\",reason=\"STORE_GUEST_PAGE_FAULT\"} 3000.000012817\n"));
+	/* the by-reason split is the family: no unlabelled total beside it */
+	assert_null(strstr(t, "kvm_lazytop_exit_latency_seconds_count{vm_pid=\"4242\",vm_name=\"vm \\\"one\\\"\\\\x\"}"));
+	assert_null(strstr(t, "by_reason"));
 #undef L
 	/* unavailable metrics are omitted, never 0 */
 	assert_null(strstr(t, "fast_page_faults_total"));
@@ -183,7 +191,9 @@ static void test_prom_arm64(void **st)
 	assert_non_null(strstr(t, "kvm_lazytop_guest_faults_by_status_total{" VM ",status=\"permission\"} 12\n"));
 	assert_non_null(strstr(t, "kvm_lazytop_exit_reasons_total{" VM ",reason=\"DABT_LOW\"} 850\n"));
 	assert_non_null(strstr(t, "kvm_lazytop_exit_reasons_total{" VM ",reason=\"IRQ\"} 850\n"));
-	assert_non_null(strstr(t, "kvm_lazytop_exit_latency_by_reason_seconds_count{" VM ",reason=\"WFx\"} 100\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_exit_latency_seconds_count{" VM ",reason=\"WFx\"} 100\n"));
+	assert_non_null(strstr(t, "kvm_lazytop_vcpu_load_seconds_count{" VM ",reason=\"unknown\"} 40\n"));
+	assert_null(strstr(t, "kvm_lazytop_exit_latency_seconds_count{" VM "}"));
 	/* no generic fallback family for the known counters */
 	assert_null(strstr(t, "kvm_lazytop_pkvm_sync_"));
 	assert_null(strstr(t, "kvm_lazytop_guest_fault_read"));
