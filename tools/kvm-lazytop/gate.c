@@ -19,9 +19,8 @@
 
 #define GATE_ERR "kvm-lazytop: gate: "
 
-static void seterr(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t len, const char *fmt, ...)
+/* printf into a caller's one-line error buffer (NULL or 0 length: dropped) */
+void gate_seterr(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -185,18 +184,18 @@ static char *read_file(const char *path, size_t max, size_t *len, char *err,
 	size_t n;
 
 	if (!f) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		gate_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	buf = malloc(max + 1);
 	if (!buf) {
 		fclose(f);
-		seterr(err, errlen, "%s: out of memory", path);
+		gate_seterr(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
 	n = fread(buf, 1, max + 1, f);
 	if (ferror(f) || n > max) {
-		seterr(err, errlen, "%s: %s", path, n > max ? "file too large" : "read error");
+		gate_seterr(err, errlen, "%s: %s", path, n > max ? "file too large" : "read error");
 		fclose(f);
 		free(buf);
 		return NULL;

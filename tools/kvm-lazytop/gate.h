@@ -136,4 +136,8 @@ void gate_suggest(const char *name, const char *const *cands, size_t ncands,
 
 int cmd_gate(int argc, char **argv);
 
+/* Shared by the gate sources: format a one-line error into err[len]. */
+void gate_seterr(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* KL_GATE_H */

@@ -11,7 +11,6 @@
  */
 #include <fnmatch.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,19 +18,6 @@
 
 #include "gate.h"
 #include "kl_names.h"
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 /* Ordered by precedence when terms disagree. */
 enum tv { TV_OK, TV_NO_EVENTS, TV_UNAVAILABLE, TV_BAD_RULE, TV_BAD };
@@ -97,7 +83,7 @@ static enum tv vm_obj(struct json_object *vm, size_t i, const char *key,
 	if (!json_object_object_get_ex(vm, key, &v))
 		return TV_OK;
 	if (!json_object_is_type(v, json_type_object)) {
-		seterr(why, wl, "vms[%zu].%s: expected object, got %s", i, key, jtype(v));
+		gate_seterr(why, wl, "vms[%zu].%s: expected object, got %s", i, key, jtype(v));
 		return TV_BAD;
 	}
 	*out = v;
@@ -117,7 +103,7 @@ static enum tv check_events(struct json_object *snap, uint32_t mask, char *why,
 	if (!json_object_object_get_ex(snap, "probe_events", &pe))
 		return TV_OK;
 	if (!json_object_is_type(pe, json_type_object)) {
-		seterr(why, wl, "probe_events: expected object, got %s", jtype(pe));
+		gate_seterr(why, wl, "probe_events: expected object, got %s", jtype(pe));
 		return TV_BAD;
 	}
 	for (s = 0; s < KL_SIG_NR; s++) {
@@ -128,12 +114,12 @@ static enum tv check_events(struct json_object *snap, uint32_t mask, char *why,
 		    json_object_is_type(v, json_type_null))
 			continue;
 		if (!snap_json_u64(v, &n)) {
-			seterr(why, wl, "probe_events.%s: expected a non-negative integer or null, got %s",
+			gate_seterr(why, wl, "probe_events.%s: expected a non-negative integer or null, got %s",
 			       kl_signals[s].name, jtype(v));
 			return TV_BAD;
 		}
 		if (!n) {
-			seterr(why, wl, "no events: probe %s is attached but never fired (probe_events.%s = 0)",
+			gate_seterr(why, wl, "no events: probe %s is attached but never fired (probe_events.%s = 0)",
 			       kl_signals[s].name, kl_signals[s].name);
 			return TV_NO_EVENTS;
 		}
@@ -156,7 +142,7 @@ static enum tv counter_sum(struct json_object *snap, const char *pat,
 		if (!name_matches(pat, *p))
 			continue;
 		if (snap_unavailable(snap, *p)) {
-			seterr(out->why, sizeof(out->why),
+			gate_seterr(out->why, sizeof(out->why),
 			       "unavailable: counter %s (its probe is not attached on this kernel)", *p);
 			return TV_UNAVAILABLE;
 		}
@@ -169,21 +155,21 @@ static enum tv counter_sum(struct json_object *snap, const char *pat,
 			if (!c || !json_object_object_get_ex(c, *p, &v))
 				continue;
 			if (!snap_json_u64(v, &x)) {
-				seterr(out->why, sizeof(out->why),
+				gate_seterr(out->why, sizeof(out->why),
 				       "vms[%zu].counters.%s: expected a non-negative integer, got %s%s",
 				       i, *p, json_object_is_type(v, json_type_int) ? "negative " : "",
 				       jtype(v));
 				return TV_BAD;
 			}
 			if (total + x < total) {
-				seterr(out->why, sizeof(out->why), "vms[%zu].counters.%s: sum overflows", i, *p);
+				gate_seterr(out->why, sizeof(out->why), "vms[%zu].counters.%s: sum overflows", i, *p);
 				return TV_BAD;
 			}
 			total += x;
 			found = true;
 		}
 		if (!found && nvm) {
-			seterr(out->why, sizeof(out->why),
+			gate_seterr(out->why, sizeof(out->why),
 			       "unavailable: counter %s is not in this snapshot (and not listed in \"unavailable\")",
 			       *p);
 			return TV_UNAVAILABLE;
@@ -202,7 +188,7 @@ static enum tv hist_sum(struct json_object *snap, const struct gate_term *t,
 	bool found = false;
 
 	if (snap_unavailable(snap, t->name)) {
-		seterr(out->why, sizeof(out->why),
+		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: histogram %s (its probes are not attached on this kernel)", t->name);
 		return TV_UNAVAILABLE;
 	}
@@ -216,24 +202,24 @@ static enum tv hist_sum(struct json_object *snap, const struct gate_term *t,
 		if (!hs || !json_object_object_get_ex(hs, t->name, &h))
 			continue;
 		if (!json_object_is_type(h, json_type_object)) {
-			seterr(out->why, sizeof(out->why), "vms[%zu].histograms.%s: expected object, got %s",
+			gate_seterr(out->why, sizeof(out->why), "vms[%zu].histograms.%s: expected object, got %s",
 			       i, t->name, jtype(h));
 			goto bad;
 		}
 		if (snap_hist_parse(h, &one, e, sizeof(e))) {
-			seterr(out->why, sizeof(out->why), "vms[%zu].histograms.%s: %s", i, t->name, e);
+			gate_seterr(out->why, sizeof(out->why), "vms[%zu].histograms.%s: %s", i, t->name, e);
 			goto bad;
 		}
 		if (snap_hist_merge(&out->h, &one)) {
 			snap_hist_free(&one);
-			seterr(out->why, sizeof(out->why), "out of memory");
+			gate_seterr(out->why, sizeof(out->why), "out of memory");
 			goto bad;
 		}
 		snap_hist_free(&one);
 		found = true;
 	}
 	if (!found && nvm) {
-		seterr(out->why, sizeof(out->why),
+		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: histogram %s is not in this snapshot (and not listed in \"unavailable\")",
 		       t->name);
 		return TV_UNAVAILABLE;
@@ -263,14 +249,14 @@ static enum tv overhead_val(struct json_object *snap, const struct gate_term *t,
 	if (!json_object_object_get_ex(snap, "overhead", &ov))
 		goto missing;
 	if (!json_object_is_type(ov, json_type_object)) {
-		seterr(out->why, sizeof(out->why), "overhead: expected object, got %s", jtype(ov));
+		gate_seterr(out->why, sizeof(out->why), "overhead: expected object, got %s", jtype(ov));
 		return TV_BAD;
 	}
 	if (*t->sub) {
 		if (!json_object_object_get_ex(ov, "drops", &ov))
 			goto missing;
 		if (!json_object_is_type(ov, json_type_object)) {
-			seterr(out->why, sizeof(out->why), "overhead.drops: expected object, got %s",
+			gate_seterr(out->why, sizeof(out->why), "overhead.drops: expected object, got %s",
 			       jtype(ov));
 			return TV_BAD;
 		}
@@ -278,13 +264,13 @@ static enum tv overhead_val(struct json_object *snap, const struct gate_term *t,
 	if (!json_object_object_get_ex(ov, key, &v))
 		goto missing;
 	if (!snap_get_num(ov, key, &out->v)) {
-		seterr(out->why, sizeof(out->why), "%s: expected a number, got %s", path, jtype(v));
+		gate_seterr(out->why, sizeof(out->why), "%s: expected a number, got %s", path, jtype(v));
 		return TV_BAD;
 	}
 	out->samples = UINT64_MAX;
 	return TV_OK;
 missing:
-	seterr(out->why, sizeof(out->why), "unavailable: %s is not in this snapshot", path);
+	gate_seterr(out->why, sizeof(out->why), "unavailable: %s is not in this snapshot", path);
 	return TV_UNAVAILABLE;
 }
 
@@ -300,12 +286,12 @@ static enum tv reason_sum(struct json_object *snap, const struct gate_term *t,
 
 	snprintf(un, sizeof(un), "reasons.%s", t->name);
 	if (snap_unavailable(snap, un)) {
-		seterr(out->why, sizeof(out->why),
+		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: %s (its probe is not attached on this kernel)", un);
 		return TV_UNAVAILABLE;
 	}
 	if (arch && !gate_reason_known(t->name, t->sub, arch)) {
-		seterr(out->why, sizeof(out->why), "%s.%s is not a %s reason on %s", un, t->sub,
+		gate_seterr(out->why, sizeof(out->why), "%s.%s is not a %s reason on %s", un, t->sub,
 		       t->name, arch);
 		return TV_BAD_RULE;
 	}
@@ -318,7 +304,7 @@ static enum tv reason_sum(struct json_object *snap, const struct gate_term *t,
 		if (!rs || !json_object_object_get_ex(rs, t->name, &k))
 			continue;
 		if (!json_object_is_type(k, json_type_object)) {
-			seterr(out->why, sizeof(out->why), "vms[%zu].reasons.%s: expected object, got %s",
+			gate_seterr(out->why, sizeof(out->why), "vms[%zu].reasons.%s: expected object, got %s",
 			       i, t->name, jtype(k));
 			return TV_BAD;
 		}
@@ -326,7 +312,7 @@ static enum tv reason_sum(struct json_object *snap, const struct gate_term *t,
 		if (!json_object_object_get_ex(k, t->sub, &v))
 			continue;	/* only reasons seen are listed */
 		if (!snap_json_u64(v, &x)) {
-			seterr(out->why, sizeof(out->why),
+			gate_seterr(out->why, sizeof(out->why),
 			       "vms[%zu].reasons.%s.%s: expected a non-negative integer, got %s",
 			       i, t->name, t->sub, jtype(v));
 			return TV_BAD;
@@ -334,7 +320,7 @@ static enum tv reason_sum(struct json_object *snap, const struct gate_term *t,
 		sum += x;
 	}
 	if (!any && nvm) {
-		seterr(out->why, sizeof(out->why),
+		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: %s is not in this snapshot (and not listed in \"unavailable\")", un);
 		return TV_UNAVAILABLE;
 	}
@@ -352,7 +338,7 @@ static enum tv agreement(struct json_object *snap, struct tval *out)
 	bool any = false;
 
 	if (snap_unavailable(snap, "prediction")) {
-		seterr(out->why, sizeof(out->why),
+		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: prediction (its probes are not attached on this kernel)");
 		return TV_UNAVAILABLE;
 	}
@@ -370,18 +356,18 @@ static enum tv agreement(struct json_object *snap, struct tval *out)
 		json_object_object_get_ex(p, "agreement", &a);
 		json_object_object_get_ex(p, "loads_compared", &n);
 		if (!snap_json_u64(n, &nv)) {
-			seterr(out->why, sizeof(out->why),
+			gate_seterr(out->why, sizeof(out->why),
 			       "vms[%zu].prediction.loads_compared: expected a non-negative integer, got %s",
 			       i, jtype(n));
 			return TV_BAD;
 		}
 		if (nv && !snap_get_num(p, "agreement", &av)) {
-			seterr(out->why, sizeof(out->why),
+			gate_seterr(out->why, sizeof(out->why),
 			       "vms[%zu].prediction.agreement: expected a number, got %s", i, jtype(a));
 			return TV_BAD;
 		}
 		if (nv && (av < 0 || av > 1)) {
-			seterr(out->why, sizeof(out->why),
+			gate_seterr(out->why, sizeof(out->why),
 			       "vms[%zu].prediction.agreement: expected a number in [0, 1], got %g", i, av);
 			return TV_BAD;
 		}
@@ -389,7 +375,7 @@ static enum tv agreement(struct json_object *snap, struct tval *out)
 		den += nv;
 	}
 	if (!any && nvm) {
-		seterr(out->why, sizeof(out->why),
+		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: prediction is not in this snapshot (and not listed in \"unavailable\")");
 		return TV_UNAVAILABLE;
 	}
@@ -415,7 +401,7 @@ static enum tv eval_term(const struct gate_term *t, struct json_object *snap,
 	if (r != TV_OK)
 		return r;
 	if (!vms || !json_object_array_length(vms)) {
-		seterr(out->why, sizeof(out->why), "no events: the snapshot has no VM");
+		gate_seterr(out->why, sizeof(out->why), "no events: the snapshot has no VM");
 		r = TV_NO_EVENTS;
 	} else {
 		r = check_events(snap, gate_term_signals(t), out->why, sizeof(out->why));
@@ -443,7 +429,7 @@ static enum tv eval_expr(const struct gate_expr *e, struct json_object *snap,
 		snap_hist_free(&tv.h);
 		if (r > worst) {
 			worst = r;
-			seterr(out->why, sizeof(out->why), "%s", tv.why);
+			gate_seterr(out->why, sizeof(out->why), "%s", tv.why);
 		}
 		v += e->sign[k] * tv.v;
 	}
@@ -464,7 +450,7 @@ static enum tv eval_lhs(const struct gate_rule *r, struct json_object *snap,
 	rv = eval_expr(&r->num, snap, out);
 	if (!r->has_den) {
 		if (rv != TV_OK) {
-			seterr(why, wl, "%s", out->why);
+			gate_seterr(why, wl, "%s", out->why);
 			snap_hist_free(&out->h);
 		}
 		return rv;
@@ -475,7 +461,7 @@ static enum tv eval_lhs(const struct gate_rule *r, struct json_object *snap,
 	snap_hist_free(&d.h);
 	out->is_hist = false;
 	if (rv != TV_OK || rd != TV_OK) {
-		seterr(why, wl, "%s", rd > rv ? d.why : out->why);
+		gate_seterr(why, wl, "%s", rd > rv ? d.why : out->why);
 		return rd > rv ? rd : rv;
 	}
 	out->v = d.v ? out->v / d.v : NAN;

@@ -10,25 +10,11 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gate.h"
 #include "kl_names.h"
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- predefined shares -------------------------------------------------- */
 
@@ -245,7 +231,7 @@ static int tokenize(const char *line, struct toks *t, char *err, size_t errlen)
 			continue;
 		}
 		if (t->n >= MAX_TOK) {
-			seterr(err, errlen, "too many tokens");
+			gate_seterr(err, errlen, "too many tokens");
 			return -1;
 		}
 		if (ident_start((unsigned char)*p)) {
@@ -263,13 +249,13 @@ static int tokenize(const char *line, struct toks *t, char *err, size_t errlen)
 		} else if (strchr("<>/*()+-,", *p)) {
 			p++;
 		} else {
-			seterr(err, errlen, "unexpected character '%c'",
+			gate_seterr(err, errlen, "unexpected character '%c'",
 			       isprint((unsigned char)*p) ? *p : '?');
 			return -1;
 		}
 		len = (size_t)(p - st);
 		if (len >= GATE_NAME_MAX) {
-			seterr(err, errlen, "token too long");
+			gate_seterr(err, errlen, "token too long");
 			return -1;
 		}
 		memcpy(t->s[t->n], st, len);
@@ -374,7 +360,7 @@ static int parse_overhead(const char *tok, struct gate_term *t, char *err,
 		snprintf(t->sub, sizeof(t->sub), "%s", k + 6);
 		if (!in_list(t->sub, drops)) {
 			gate_suggest(t->sub, drops, KL_D_NR, sug, sizeof(sug));
-			seterr(err, errlen, "unknown overhead.drops key '%s'%s", t->sub,
+			gate_seterr(err, errlen, "unknown overhead.drops key '%s'%s", t->sub,
 			       *sug ? sug : " (see SNAPSHOT.md \"drops\")");
 			return -1;
 		}
@@ -385,7 +371,7 @@ static int parse_overhead(const char *tok, struct gate_term *t, char *err,
 		gate_suggest(t->name, overhead_keys,
 			     sizeof(overhead_keys) / sizeof(overhead_keys[0]) - 1, sug,
 			     sizeof(sug));
-		seterr(err, errlen, "unknown overhead key '%s'%s", t->name,
+		gate_seterr(err, errlen, "unknown overhead key '%s'%s", t->name,
 		       *sug ? sug : " (bpf_run_time_ns, bpf_events, collector_cpu_ns, collector_cpu_pct, collector_rss_kb, collector_maxrss_kb, drops.KEY)");
 		return -1;
 	}
@@ -405,19 +391,19 @@ static int parse_reason(const char *tok, struct gate_term *t, char *err,
 	snprintf(t->name, sizeof(t->name), "%.*s", d2 ? (int)(d2 - k) : (int)strlen(k), k);
 	if (!in_list(t->name, kinds)) {
 		gate_suggest(t->name, kinds, 2, sug, sizeof(sug));
-		seterr(err, errlen, "unknown reason kind 'reasons.%s'%s (reasons.userspace_exit.NAME or reasons.exit.NAME)",
+		gate_seterr(err, errlen, "unknown reason kind 'reasons.%s'%s (reasons.userspace_exit.NAME or reasons.exit.NAME)",
 		       t->name, sug);
 		return -1;
 	}
 	if (!d2 || !d2[1]) {
-		seterr(err, errlen, "'%s' needs a reason name (reasons.%s.NAME)", tok, t->name);
+		gate_seterr(err, errlen, "'%s' needs a reason name (reasons.%s.NAME)", tok, t->name);
 		return -1;
 	}
 	snprintf(t->sub, sizeof(t->sub), "%s", d2 + 1);
 	if (!gate_reason_known(t->name, t->sub, NULL)) {
 		n = reason_names(t->name, NULL, cands, REASON_CANDS);
 		gate_suggest(t->sub, cands, n, sug, sizeof(sug));
-		seterr(err, errlen, "unknown %s reason '%s'%s", t->name, t->sub,
+		gate_seterr(err, errlen, "unknown %s reason '%s'%s", t->name, t->sub,
 		       *sug ? sug : !strcmp(t->name, "exit") ?
 		       " (a decoded exit cause of riscv64, x86_64 or arm64, or its decimal code)" :
 		       " (a KVM_EXIT_* name or its decimal code)");
@@ -436,7 +422,7 @@ static int parse_term(const char *tok, struct gate_term *t, char *err,
 
 	memset(t, 0, sizeof(*t));
 	if (!ident_start((unsigned char)*tok)) {
-		seterr(err, errlen, "expected a metric, got '%s'", tok);
+		gate_seterr(err, errlen, "expected a metric, got '%s'", tok);
 		return -1;
 	}
 	if (!strncmp(tok, "overhead.", 9))
@@ -449,7 +435,7 @@ static int parse_term(const char *tok, struct gate_term *t, char *err,
 		return 0;
 	}
 	if (!strncmp(tok, "share.", 6)) {
-		seterr(err, errlen, "'%s' is a whole left-hand side: it cannot be divided or added", tok);
+		gate_seterr(err, errlen, "'%s' is a whole left-hand side: it cannot be divided or added", tok);
 		return -1;
 	}
 	dot = strchr(tok, '.');
@@ -458,14 +444,14 @@ static int parse_term(const char *tok, struct gate_term *t, char *err,
 
 		snprintf(t->name, sizeof(t->name), "%.*s", (int)(dot - tok), tok);
 		if (snap_known_counter(t->name)) {
-			seterr(err, errlen, "'%s' is a counter, it has no '.%s' (statistics are for histograms)",
+			gate_seterr(err, errlen, "'%s' is a counter, it has no '.%s' (statistics are for histograms)",
 			       t->name, st);
 			return -1;
 		}
 		if (!snap_known_hist(t->name)) {
 			n = top_names(names, 128);
 			gate_suggest(t->name, names, n, sug, sizeof(sug));
-			seterr(err, errlen, "unknown histogram '%s'%s", t->name,
+			gate_seterr(err, errlen, "unknown histogram '%s'%s", t->name,
 			       *sug ? sug : " (see gate-rules(7) for the histograms)");
 			return -1;
 		}
@@ -479,7 +465,7 @@ static int parse_term(const char *tok, struct gate_term *t, char *err,
 		else if (parse_quantile(st, &t->q))
 			t->hstat = GH_QUANTILE;
 		else {
-			seterr(err, errlen, "unknown histogram statistic '%s' (count, sum, mean, pNN)", st);
+			gate_seterr(err, errlen, "unknown histogram statistic '%s' (count, sum, mean, pNN)", st);
 			return -1;
 		}
 		return 0;
@@ -497,20 +483,20 @@ static int parse_term(const char *tok, struct gate_term *t, char *err,
 				fams[f] = pats[f];
 			}
 			gate_suggest(tok, fams, f, sug, sizeof(sug));
-			seterr(err, errlen, "no counter matches '%s'%s", tok, sug);
+			gate_seterr(err, errlen, "no counter matches '%s'%s", tok, sug);
 			return -1;
 		}
 		return 0;
 	}
 	if (snap_known_hist(tok)) {
-		seterr(err, errlen, "'%s' is a histogram: use %s.count, .sum, .mean or .pNN",
+		gate_seterr(err, errlen, "'%s' is a histogram: use %s.count, .sum, .mean or .pNN",
 		       tok, tok);
 		return -1;
 	}
 	if (!snap_known_counter(tok)) {
 		n = top_names(names, 128);
 		gate_suggest(tok, names, n, sug, sizeof(sug));
-		seterr(err, errlen, "unknown counter '%s'%s", tok,
+		gate_seterr(err, errlen, "unknown counter '%s'%s", tok,
 		       *sug ? sug : " (see SNAPSHOT.md for the counters)");
 		return -1;
 	}
@@ -543,7 +529,7 @@ static int parse_side(struct pstate *ps, struct gate_expr *e)
 	memset(e, 0, sizeof(*e));
 	if (strcmp(peek(ps), "(")) {
 		if (ps->i >= ps->t->n) {
-			seterr(ps->err, ps->errlen, "expected a metric");
+			gate_seterr(ps->err, ps->errlen, "expected a metric");
 			return -1;
 		}
 		e->n = 1;
@@ -560,7 +546,7 @@ static int parse_side(struct pstate *ps, struct gate_expr *e)
 				return 0;
 			}
 			if (strcmp(peek(ps), "+") && strcmp(peek(ps), "-")) {
-				seterr(ps->err, ps->errlen, "expected '+', '-' or ')' in a sum, got '%s'",
+				gate_seterr(ps->err, ps->errlen, "expected '+', '-' or ')' in a sum, got '%s'",
 				       peek(ps));
 				return -1;
 			}
@@ -568,17 +554,17 @@ static int parse_side(struct pstate *ps, struct gate_expr *e)
 			ps->i++;
 		}
 		if (e->n >= GATE_MAX_SUM) {
-			seterr(ps->err, ps->errlen, "more than %d terms in a sum", GATE_MAX_SUM);
+			gate_seterr(ps->err, ps->errlen, "more than %d terms in a sum", GATE_MAX_SUM);
 			return -1;
 		}
 		if (ps->i >= ps->t->n || !strcmp(peek(ps), ")")) {
-			seterr(ps->err, ps->errlen, "expected a metric in the sum");
+			gate_seterr(ps->err, ps->errlen, "expected a metric in the sum");
 			return -1;
 		}
 		if (parse_term(ps->t->s[ps->i++], &e->t[e->n], ps->err, ps->errlen))
 			return -1;
 		if (!summable(&e->t[e->n])) {
-			seterr(ps->err, ps->errlen,
+			gate_seterr(ps->err, ps->errlen,
 			       "only counters, reasons and HIST.count / HIST.sum can be added");
 			return -1;
 		}
@@ -605,7 +591,7 @@ static int parse_share(const char *tok, struct gate_rule *r, char *err,
 	}
 	if (!sh) {
 		gate_suggest(tok, names, i, sug, sizeof(sug));
-		seterr(err, errlen, "unknown share '%s'%s", tok,
+		gate_seterr(err, errlen, "unknown share '%s'%s", tok,
 		       *sug ? sug : " (see gate-rules(7) SHARES)");
 		return -1;
 	}
@@ -626,7 +612,7 @@ static int parse_family(struct gate_rule *r, char *err, size_t errlen)
 
 	if (r->num.n != 1 || r->num.t[0].kind != GT_COUNTER || is_glob(r->num.t[0].name) ||
 	    !(f = snap_family_of(r->num.t[0].name))) {
-		seterr(err, errlen, "'ratio' needs a counter of a reason family (vcpu_load_*, gstage_fault_*, reload_pred_*, pte_update_*, pkvm_sync_*, guest_fault_*)");
+		gate_seterr(err, errlen, "'ratio' needs a counter of a reason family (vcpu_load_*, gstage_fault_*, reload_pred_*, pte_update_*, pkvm_sync_*, guest_fault_*)");
 		return -1;
 	}
 	memset(&r->den, 0, sizeof(r->den));
@@ -679,7 +665,7 @@ static int parse_optional(struct pstate *ps, struct gate_rule *r)
 			r->optional |= GATE_OPT_NO_EVENTS;
 		} else {
 			gate_suggest(k, kinds, 2, sug, sizeof(sug));
-			seterr(ps->err, ps->errlen, "optional(...) takes unavailable and/or no_events, got '%s'%s",
+			gate_seterr(ps->err, ps->errlen, "optional(...) takes unavailable and/or no_events, got '%s'%s",
 			       k, sug);
 			return -1;
 		}
@@ -689,7 +675,7 @@ static int parse_optional(struct pstate *ps, struct gate_rule *r)
 			return 0;
 		}
 		if (strcmp(peek(ps), ",")) {
-			seterr(ps->err, ps->errlen, "expected ',' or ')' in optional(...)");
+			gate_seterr(ps->err, ps->errlen, "expected ',' or ')' in optional(...)");
 			return -1;
 		}
 		ps->i++;
@@ -709,7 +695,7 @@ static int parse_rule(const char *line, struct gate_rule *r, char *err,
 	memset(r, 0, sizeof(*r));
 	r->alpha = 0.01;
 	if (t.n < 3) {
-		seterr(err, errlen, "expected 'METRIC OP VALUE'");
+		gate_seterr(err, errlen, "expected 'METRIC OP VALUE'");
 		return -1;
 	}
 	if (!strncmp(t.s[0], "share.", 6)) {
@@ -722,7 +708,7 @@ static int parse_rule(const char *line, struct gate_rule *r, char *err,
 		if (!strcmp(peek(&ps), "/")) {
 			ps.i++;
 			if (ps.i >= t.n) {
-				seterr(err, errlen, "expected a metric after '/'");
+				gate_seterr(err, errlen, "expected a metric after '/'");
 				return -1;
 			}
 			if (parse_side(&ps, &r->den))
@@ -735,7 +721,7 @@ static int parse_rule(const char *line, struct gate_rule *r, char *err,
 		}
 	}
 	if (ps.i >= t.n || !parse_op(t.s[ps.i], &r->op)) {
-		seterr(err, errlen, "expected a comparison (<, <=, >, >=, ==, !=) after the metric%s%s%s",
+		gate_seterr(err, errlen, "expected a comparison (<, <=, >, >=, ==, !=) after the metric%s%s%s",
 		       ps.i < t.n ? ", got '" : "", ps.i < t.n ? t.s[ps.i] : "",
 		       ps.i < t.n ? "'" : "");
 		return -1;
@@ -743,7 +729,7 @@ static int parse_rule(const char *line, struct gate_rule *r, char *err,
 	ps.i++;
 	/* rhs: NUM | NUM * baseline | baseline [* NUM] */
 	if (ps.i >= t.n) {
-		seterr(err, errlen, "expected a value after the comparison");
+		gate_seterr(err, errlen, "expected a value after the comparison");
 		return -1;
 	}
 	if (!strcmp(t.s[ps.i], "baseline")) {
@@ -752,7 +738,7 @@ static int parse_rule(const char *line, struct gate_rule *r, char *err,
 		ps.i++;
 		if (!strcmp(peek(&ps), "*")) {
 			if (ps.i + 1 >= t.n || !parse_num(t.s[ps.i + 1], &r->factor)) {
-				seterr(err, errlen, "expected a number after 'baseline *'");
+				gate_seterr(err, errlen, "expected a number after 'baseline *'");
 				return -1;
 			}
 			ps.i += 2;
@@ -761,14 +747,14 @@ static int parse_rule(const char *line, struct gate_rule *r, char *err,
 		ps.i++;
 		if (!strcmp(peek(&ps), "*")) {
 			if (ps.i + 1 >= t.n || strcmp(t.s[ps.i + 1], "baseline")) {
-				seterr(err, errlen, "expected 'baseline' after '*'");
+				gate_seterr(err, errlen, "expected 'baseline' after '*'");
 				return -1;
 			}
 			r->vs_baseline = true;
 			ps.i += 2;
 		}
 	} else {
-		seterr(err, errlen, "expected a number or 'baseline', got '%s'", t.s[ps.i]);
+		gate_seterr(err, errlen, "expected a number or 'baseline', got '%s'", t.s[ps.i]);
 		return -1;
 	}
 	while (ps.i < t.n) {
@@ -776,14 +762,14 @@ static int parse_rule(const char *line, struct gate_rule *r, char *err,
 
 		if (!strcmp(c, "min_samples")) {
 			if (ps.i + 1 >= t.n || !parse_u64(t.s[ps.i + 1], &r->min_samples)) {
-				seterr(err, errlen, "min_samples needs a non-negative integer");
+				gate_seterr(err, errlen, "min_samples needs a non-negative integer");
 				return -1;
 			}
 			ps.i += 2;
 		} else if (!strcmp(c, "alpha")) {
 			if (ps.i + 1 >= t.n || !parse_num(t.s[ps.i + 1], &r->alpha) ||
 			    r->alpha <= 0 || r->alpha >= 1) {
-				seterr(err, errlen, "alpha needs a number in (0, 1)");
+				gate_seterr(err, errlen, "alpha needs a number in (0, 1)");
 				return -1;
 			}
 			ps.i += 2;
@@ -793,7 +779,7 @@ static int parse_rule(const char *line, struct gate_rule *r, char *err,
 				return -1;
 		} else {
 			gate_suggest(c, clauses, 3, sug, sizeof(sug));
-			seterr(err, errlen, "unexpected '%s'%s (clauses: min_samples N, alpha X, optional[(unavailable,no_events)])",
+			gate_seterr(err, errlen, "unexpected '%s'%s (clauses: min_samples N, alpha X, optional[(unavailable,no_events)])",
 			       c, sug);
 			return -1;
 		}
@@ -809,11 +795,11 @@ int gate_parse(const char *buf, size_t len, struct gate_rules *out, char *err,
 
 	memset(out, 0, sizeof(*out));
 	if (len > GATE_MAX_INPUT) {
-		seterr(err, errlen, "rules file larger than %u bytes", GATE_MAX_INPUT);
+		gate_seterr(err, errlen, "rules file larger than %u bytes", GATE_MAX_INPUT);
 		return -1;
 	}
 	if (memchr(buf, 0, len)) {
-		seterr(err, errlen, "rules file contains a NUL byte");
+		gate_seterr(err, errlen, "rules file contains a NUL byte");
 		return -1;
 	}
 	while (pos < len) {
@@ -823,7 +809,7 @@ int gate_parse(const char *buf, size_t len, struct gate_rules *out, char *err,
 
 		lineno++;
 		if (ll >= sizeof(line)) {
-			seterr(err, errlen, "%d: line longer than %d characters", lineno,
+			gate_seterr(err, errlen, "%d: line longer than %d characters", lineno,
 			       GATE_TEXT_MAX - 1);
 			goto fail;
 		}
@@ -841,7 +827,7 @@ int gate_parse(const char *buf, size_t len, struct gate_rules *out, char *err,
 		if (!*s)
 			continue;
 		if (out->n >= GATE_MAX_RULES) {
-			seterr(err, errlen, "%d: more than %d rules", lineno, GATE_MAX_RULES);
+			gate_seterr(err, errlen, "%d: more than %d rules", lineno, GATE_MAX_RULES);
 			goto fail;
 		}
 		if (out->n == cap) {
@@ -850,13 +836,13 @@ int gate_parse(const char *buf, size_t len, struct gate_rules *out, char *err,
 			cap = cap ? cap * 2 : 16;
 			nr = realloc(out->r, cap * sizeof(*nr));
 			if (!nr) {
-				seterr(err, errlen, "out of memory");
+				gate_seterr(err, errlen, "out of memory");
 				goto fail;
 			}
 			out->r = nr;
 		}
 		if (parse_rule(s, &out->r[out->n], msg, sizeof(msg))) {
-			seterr(err, errlen, "%d: %s", lineno, msg);
+			gate_seterr(err, errlen, "%d: %s", lineno, msg);
 			goto fail;
 		}
 		out->r[out->n].line = lineno;
