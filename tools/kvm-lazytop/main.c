@@ -22,6 +22,7 @@
 
 #include "collector.h"
 #include "commands.h"
+#include "kl_escape.h"
 #include "kl_names.h"
 #include "kl_opts.h"
 #include "kl_proc.h"
@@ -97,7 +98,7 @@ static void fill_host(struct kl_state *st, const struct kl_opts *o)
 /* Resolve and validate -p / -n before any BPF is loaded. */
 static int check_target(struct kl_opts *o)
 {
-	char comm[64] = "?";
+	char comm[64] = "?", ecomm[4 * sizeof(comm)];
 	int r;
 
 	if (o->target == KL_TARGET_NAME) {
@@ -129,8 +130,9 @@ static int check_target(struct kl_opts *o)
 	r = kl_proc_is_vm(o->pid);
 	if (r == 0) {
 		kl_proc_comm(o->pid, comm, sizeof(comm));
+		kl_escape(ecomm, sizeof(ecomm), comm);
 		fprintf(stderr, KL_TOOL_NAME ": process %u (%s) is not a KVM VM (no anon_inode:kvm-vm fd)\n",
-			o->pid, comm);
+			o->pid, ecomm);
 		return KL_EXIT_NOT_VM;
 	}
 	if (r < 0) {
