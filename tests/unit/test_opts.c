@@ -155,6 +155,40 @@ static void test_cmdline_vm_name(void **state)
 	assert_int_not_equal(kl_cmdline_vm_name(e, sizeof(e), buf, sizeof(buf)), 0);
 }
 
+/* QEMU's implied "guest" key: -name NAME,debug-threads=on (issue 14, item 8). */
+static void test_cmdline_vm_name_qemu_opts(void **state)
+{
+	static const struct { const char *arg; const char *want; } cases[] = {
+		{ "foo,debug-threads=on", "foo" },
+		{ "foo,process=qemu-foo,debug-threads=on", "foo" },
+		{ "foo", "foo" },
+		{ "a,,b,debug-threads=on", "a,b" },	/* ",," is a literal comma */
+		{ "guest=a,guest=b", "b" },		/* the last one wins, as in QEMU */
+		{ "foo,guest=bar", "bar" },
+		{ "debug-threads=on", NULL },
+		{ "process=p", NULL },
+		{ ",debug-threads=on", NULL },		/* empty name */
+		{ "", NULL },
+	};
+	char cmd[128], buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = snprintf(cmd, sizeof(cmd), "qemu-system-x86_64%c-name%c%s%c-m%c512", 0, 0,
+				 cases[i].arg, 0, 0);
+		int rc = kl_cmdline_vm_name(cmd, (size_t)n + 1, buf, sizeof(buf));
+
+		if (!cases[i].want) {
+			if (rc == 0)
+				fail_msg("-name '%s' gave name '%s', want none", cases[i].arg, buf);
+			continue;
+		}
+		if (rc != 0 || strcmp(buf, cases[i].want))
+			fail_msg("-name '%s': rc %d name '%s', want '%s'", cases[i].arg, rc,
+				 rc ? "" : buf, cases[i].want);
+	}
+}
+
 static void test_bpf_jit_mode(void **state)
 {
 	static const struct { const char *text; int want; } cases[] = {
@@ -190,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_one_line_error),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_cmdline_vm_name),
+		cmocka_unit_test(test_cmdline_vm_name_qemu_opts),
 	};
 
 	return cmocka_run_group_tests_name("opts", tests, NULL, NULL);
