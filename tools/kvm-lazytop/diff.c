@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "kl_escape.h"
+#include "kl_opts.h"
 #include "snapshot_read.h"
 
 struct diff_args {
@@ -375,8 +376,8 @@ int cmd_diff(int argc, char **argv)
 	static const struct argp argp = {
 		diff_options, diff_parse_opt, "BASE.json NEW.json",
 		"Compare two kvm-lazytop snapshots: counter deltas, ratio shifts, "
-		"percentile shifts.\vExit status: 0, or 2 on bad input.",
-		NULL, NULL, NULL
+		"percentile shifts.\vExit status: 0, 1 write error, 2 bad input.",
+		kl_sub_children, NULL, NULL
 	};
 	struct diff_args a = { 0 };
 	struct json_object *sa, *sb;
