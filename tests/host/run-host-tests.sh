@@ -28,6 +28,9 @@ INT_TESTS=(exact exact_smp identity isolation_pid isolation_all live_view
 	bad_no_such_pid bad_not_a_vm bad_target_exited bad_no_privilege
 	bad_no_privilege_pid bad_unknown_option bad_interval bad_interval_zero probe)
 COST_TESTS=(cost)
+# command line tests (-- COMMAND, ndjson, escaping, ...): they add to INT_TESTS
+# shellcheck source=tests/host/cli-tests.sh
+. "$(dirname "${BASH_SOURCE[0]}")/cli-tests.sh"
 
 die_usage() {
 	echo "usage: run-host-tests.sh --tool PATH --workload PATH --out DIR int|cost|all [TEST...]" >&2
