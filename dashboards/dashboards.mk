@@ -26,7 +26,7 @@ EXPORTS_LIBS := -ljson-c -lmicrohttpd -lcap -lm
 # Ours, plus the collector's pure renderer (report = render_text).
 EXPORTS_CORE := snapshot_read.c prom.c gate.c
 EXPORTS_ALL := $(EXPORTS_CORE) http.c report.c diff.c html.c prom_caps.c \
-	render_text.c kl_names.c
+	render_text.c kl_names.c kl_escape.c kl_opts.c
 EXPORTS_HDRS := $(wildcard $(EXPORTS_SRCDIR)/*.h) $(TOP)/bpf/kvm_lazytop.h
 FUZZ_SECONDS ?= 20
 EXPORTS_KL := $(EXPORTS_OUT)/kl-exports

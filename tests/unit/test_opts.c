@@ -184,6 +184,7 @@ static void test_command(void **state)
 	assert_int_equal(parse("-d 5s -- vmm", &o), KL_EXIT_USAGE);
 	assert_int_equal(parse("--probe -- vmm", &o), KL_EXIT_USAGE);
 	assert_int_equal(parse("vmm", &o), KL_EXIT_USAGE);	/* a command needs -- */
+	assert_int_equal(parse("-o json --", &o), KL_EXIT_USAGE);
 	assert_int_equal(parse("-O", &o), KL_EXIT_USAGE);
 }
 

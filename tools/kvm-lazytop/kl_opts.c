@@ -46,7 +46,7 @@ static const char doc[] =
 	"kvm-lazytop -- live KVM vCPU reload / dirty-page / fault latency top\v"
 	"With -- COMMAND [ARGS], COMMAND is started with the programs already attached "
 	"and followed until it exits; the exit status is then COMMAND's (128+N if killed "
-	"by signal N, 127 if it cannot be run).\n\n"
+	"by signal N, 127 if it is not found, 126 if it cannot be executed).\n\n"
 	"Subcommands: report FILE.json | diff A.json B.json | gate ... (see kvm-lazytop(8)); "
 	"only -v may precede them.\n\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage, 3 no such process, 4 not a KVM VM, "
@@ -255,6 +255,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->sub_argc)
 			break;
+		if (state->quoted && !o->cmd)
+			return fail(state, "-- without a COMMAND");
 		if (o->cmd) {
 			if (o->target != KL_TARGET_ALL)
 				return fail(state, "-p/-n and -- COMMAND are mutually exclusive");
