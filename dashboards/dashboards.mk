@@ -30,7 +30,8 @@ EXPORTS_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g \
 	-I$(EXPORTS_SRCDIR)
 EXPORTS_LIBS := -ljson-c -lmicrohttpd -lcap -lm
 # Ours, plus the collector's pure renderer (report = render_text).
-EXPORTS_CORE := snapshot_read.c prom.c gate.c gate_parse.c gate_eval.c kl_names.c
+EXPORTS_CORE := snapshot_read.c prom.c gate.c gate_parse.c gate_eval.c kl_names.c \
+	kl_escape.c kl_opts.c
 EXPORTS_ALL := $(EXPORTS_CORE) http.c report.c diff.c html.c prom_caps.c \
 	render_text.c
 EXPORTS_HDRS := $(wildcard $(EXPORTS_SRCDIR)/*.h) $(TOP)/bpf/kvm_lazytop.h

@@ -30,6 +30,9 @@ INT_TESTS=(exact exact_smp identity isolation_pid isolation_all live_view
 	least_privilege least_privilege_name least_privilege_uid0 bad_no_privilege_name
 	bad_no_privilege_caps bad_no_privilege_tracepoint)
 COST_TESTS=(cost)
+# command line tests (-- COMMAND, ndjson, escaping, ...): they add to INT_TESTS
+# shellcheck source=tests/host/cli-tests.sh
+. "$(dirname "${BASH_SOURCE[0]}")/cli-tests.sh"
 
 die_usage() {
 	echo "usage: run-host-tests.sh --tool PATH --workload PATH --out DIR int|cost|all [TEST...]" >&2

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -158,6 +159,139 @@ static void test_cmdline_vm_name(void **state)
 	assert_int_not_equal(kl_cmdline_vm_name(e, sizeof(e), buf, sizeof(buf)), 0);
 }
 
+/* -- COMMAND [ARGS]: everything after "--" is the command, options included. */
+static void test_command(void **state)
+{
+	struct kl_opts o;
+
+	(void)state;
+	assert_int_equal(parse("-o json -O out.json -- qemu -name vm1 -d 5s --x", &o), KL_EXIT_OK);
+	assert_non_null(o.cmd);
+	assert_string_equal(o.cmd[0], "qemu");
+	assert_string_equal(o.cmd[1], "-name");
+	assert_string_equal(o.cmd[3], "-d");
+	assert_string_equal(o.cmd[5], "--x");
+	assert_null(o.cmd[6]);
+	assert_int_equal(o.output, KL_OUT_JSON);
+	assert_string_equal(o.output_file, "out.json");
+	assert_true(o.duration_ns == 0);	/* -d 5s belongs to the command */
+	assert_int_equal(o.target, KL_TARGET_ALL);
+	assert_int_equal(parse("-- report x.json", &o), KL_EXIT_OK);	/* a command named report */
+	assert_string_equal(o.cmd[0], "report");
+	assert_int_equal(o.sub_argc, 0);
+	assert_int_equal(parse("-o ndjson -i 250ms --until-exit -- vmm", &o), KL_EXIT_OK);
+	assert_int_equal(o.output, KL_OUT_NDJSON);
+	assert_true(o.interval_set);
+	assert_int_equal(parse("-p 1 -- vmm", &o), KL_EXIT_USAGE);
+	assert_int_equal(parse("-n vm -- vmm", &o), KL_EXIT_USAGE);
+	assert_int_equal(parse("-d 5s -- vmm", &o), KL_EXIT_USAGE);
+	assert_int_equal(parse("--probe -- vmm", &o), KL_EXIT_USAGE);
+	assert_int_equal(parse("vmm", &o), KL_EXIT_USAGE);	/* a command needs -- */
+	assert_int_equal(parse("-o json --", &o), KL_EXIT_USAGE);
+	assert_int_equal(parse("-O", &o), KL_EXIT_USAGE);
+}
+
+/* Options before a subcommand: only -v; the rest is the subcommand's. */
+static void test_subcommand(void **state)
+{
+	struct kl_opts o;
+
+	(void)state;
+	assert_int_equal(parse("-v report --html out.html a.json -V", &o), KL_EXIT_OK);
+	assert_int_equal(o.verbose, 1);
+	assert_int_equal(o.sub_argc, 5);
+	assert_string_equal(o.sub_argv[0], "report");
+	assert_string_equal(o.sub_argv[1], "--html");
+	assert_string_equal(o.sub_argv[4], "-V");
+	assert_int_equal(parse("diff -a a.json b.json", &o), KL_EXIT_OK);
+	assert_int_equal(o.sub_argc, 4);
+	assert_int_equal(parse("gate --rules r.yaml s.json", &o), KL_EXIT_OK);
+	assert_string_equal(o.sub_argv[0], "gate");
+	assert_int_equal(parse("-p 3 report a.json", &o), KL_EXIT_USAGE);
+	assert_int_equal(parse("-o json diff a b", &o), KL_EXIT_USAGE);
+	assert_int_equal(parse("-O f report a", &o), KL_EXIT_USAGE);
+	assert_int_equal(parse("reports a.json", &o), KL_EXIT_USAGE);
+}
+
+/* Run kl_parse_args in a child (help/version exit): its status and stdout. */
+static int parse_exit(const char *opt, char *out, size_t len)
+{
+	char *argv[] = { (char *)"kvm-lazytop", (char *)opt, NULL };
+	int pfd[2], status;
+	struct kl_opts o;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		close(pfd[0]);
+		_exit(kl_parse_args(2, argv, &o, NULL) == KL_EXIT_OK ? 100 : 101);
+	}
+	close(pfd[1]);
+	while ((size_t)got < len - 1 && (n = read(pfd[0], out + got, len - 1 - got)) > 0)
+		got += n;
+	out[got] = 0;
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* -h is --help and exits 0 (issue 14, item 8: it was exit 2). */
+static void test_help_version(void **state)
+{
+	char out[8192];
+
+	(void)state;
+	assert_int_equal(parse_exit("-h", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "Usage: kvm-lazytop"));
+	assert_non_null(strstr(out, "-- COMMAND"));
+	assert_null(strstr(out, "maintainers>"));	/* the old placeholder bug address */
+	assert_non_null(strstr(out, "Report bugs to kvm-lazytop <kvm-lazytop@localhost>"));
+	assert_int_equal(parse_exit("--help", out, sizeof(out)), 0);
+	assert_int_equal(parse_exit("-?", out, sizeof(out)), 0);
+	assert_int_equal(parse_exit("-V", out, sizeof(out)), 0);
+	assert_int_equal(strncmp(out, "kvm-lazytop ", 12), 0);
+	assert_int_equal(parse_exit("--version", out, sizeof(out)), 0);
+	assert_int_equal(parse_exit("--usage", out, sizeof(out)), 0);
+}
+
+/* QEMU's implied "guest" key: -name NAME,debug-threads=on (issue 14, item 8). */
+static void test_cmdline_vm_name_qemu_opts(void **state)
+{
+	static const struct { const char *arg; const char *want; } cases[] = {
+		{ "foo,debug-threads=on", "foo" },
+		{ "foo,process=qemu-foo,debug-threads=on", "foo" },
+		{ "foo", "foo" },
+		{ "a,,b,debug-threads=on", "a,b" },	/* ",," is a literal comma */
+		{ "guest=a,guest=b", "b" },		/* the last one wins, as in QEMU */
+		{ "foo,guest=bar", "bar" },
+		{ "debug-threads=on", NULL },
+		{ "process=p", NULL },
+		{ ",debug-threads=on", NULL },		/* empty name */
+		{ "", NULL },
+	};
+	char cmd[128], buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = snprintf(cmd, sizeof(cmd), "qemu-system-x86_64%c-name%c%s%c-m%c512", 0, 0,
+				 cases[i].arg, 0, 0);
+		int rc = kl_cmdline_vm_name(cmd, (size_t)n + 1, buf, sizeof(buf));
+
+		if (!cases[i].want) {
+			if (rc == 0)
+				fail_msg("-name '%s' gave name '%s', want none", cases[i].arg, buf);
+			continue;
+		}
+		if (rc != 0 || strcmp(buf, cases[i].want))
+			fail_msg("-name '%s': rc %d name '%s', want '%s'", cases[i].arg, rc,
+				 rc ? "" : buf, cases[i].want);
+	}
+}
+
 static void test_bpf_jit_mode(void **state)
 {
 	static const struct { const char *text; int want; } cases[] = {
@@ -193,6 +327,10 @@ int main(void)
 		cmocka_unit_test(test_one_line_error),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_cmdline_vm_name),
+		cmocka_unit_test(test_cmdline_vm_name_qemu_opts),
+		cmocka_unit_test(test_command),
+		cmocka_unit_test(test_subcommand),
+		cmocka_unit_test(test_help_version),
 	};
 
 	return cmocka_run_group_tests_name("opts", tests, NULL, NULL);

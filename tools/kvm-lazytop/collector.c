@@ -61,6 +61,12 @@ void kl_libbpf_log_level(int verbose)
 	libbpf_set_print(libbpf_print);
 }
 
+void kl_libbpf_version(unsigned int *major, unsigned int *minor)
+{
+	*major = libbpf_major_version();
+	*minor = libbpf_minor_version();
+}
+
 static const char *errname(int err)
 {
 	const char *n = strerrorname_np(err);
@@ -460,6 +466,18 @@ static void meta_fill(struct kl_vm_meta *m)
 	if (m->comm[0] || kl_proc_comm(m->pid, m->comm, sizeof(m->comm)))
 		return;
 	if (kl_proc_qemu_name(m->pid, m->name, sizeof(m->name)))
+		m->name[0] = 0;
+}
+
+void kl_collector_refresh_meta(struct kl_collector *c, uint32_t pid)
+{
+	struct kl_vm_meta *m = vm_meta(c, pid);
+	char comm[sizeof(m->comm)];
+
+	if (!m || m->exited || kl_proc_comm(pid, comm, sizeof(comm)))
+		return;	/* keep what was read while it was alive */
+	snprintf(m->comm, sizeof(m->comm), "%s", comm);
+	if (kl_proc_qemu_name(pid, m->name, sizeof(m->name)))
 		m->name[0] = 0;
 }
 

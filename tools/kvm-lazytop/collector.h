@@ -46,6 +46,8 @@ struct kl_collector {
 
 /* Route libbpf's log to stderr only at this -v level or above. */
 void kl_libbpf_log_level(int verbose);
+/* The libbpf the tool runs with (--version). */
+void kl_libbpf_version(unsigned int *major, unsigned int *minor);
 
 /*
  * Can this process use bpf() and is there kernel BTF?  Returns KL_EXIT_OK,
@@ -73,5 +75,11 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 /* Replace st's VMs with the maps' cumulative content; refresh overhead. 0 or -errno. */
 int kl_collector_read(struct kl_collector *c, struct kl_state *st);
 void kl_collector_close(struct kl_collector *c);
+/*
+ * Read pid's comm and QEMU -name again (they are read once and kept
+ * otherwise): for a started COMMAND, whose comm changes at exec.  Keeps
+ * the old values if pid is gone.
+ */
+void kl_collector_refresh_meta(struct kl_collector *c, uint32_t pid);
 
 #endif

@@ -14,6 +14,8 @@
 #include <json-c/json.h>
 
 #include "commands.h"
+#include "kl_escape.h"
+#include "kl_opts.h"
 #include "snapshot_read.h"
 
 struct diff_args {
@@ -301,11 +303,12 @@ static void diff_reasons(FILE *o, struct json_object *a, struct json_object *b)
 				(int)(33 - strlen(kinds[k])), "", "BASE", "NEW", "CHANGE");
 			json_object_object_foreach(set, key, v) {
 				uint64_t x = reason_sum(a, kinds[k], key), y = reason_sum(b, kinds[k], key);
-				char c[32];
+				char c[32], ek[96];
 
 				(void)v;
 				pct(c, sizeof(c), (double)x, (double)y);
-				fprintf(o, "  %-38s %14llu %14llu %9s\n", key,
+				kl_escape(ek, sizeof(ek), key);	/* keys of the input files */
+				fprintf(o, "  %-38s %14llu %14llu %9s\n", ek,
 					(unsigned long long)x, (unsigned long long)y, c);
 			}
 		}
@@ -373,8 +376,8 @@ int cmd_diff(int argc, char **argv)
 	static const struct argp argp = {
 		diff_options, diff_parse_opt, "BASE.json NEW.json",
 		"Compare two kvm-lazytop snapshots: counter deltas, ratio shifts, "
-		"percentile shifts.\vExit status: 0, or 2 on bad input.",
-		NULL, NULL, NULL
+		"percentile shifts.\vExit status: 0, 1 write error, 2 bad input.",
+		kl_sub_children, NULL, NULL
 	};
 	struct diff_args a = { 0 };
 	struct json_object *sa, *sb;
@@ -395,7 +398,11 @@ int cmd_diff(int argc, char **argv)
 		json_object_put(sa);
 		return 2;
 	}
-	printf("kvm-lazytop diff: BASE %s -> NEW %s\n", a.base, a.new);
+	printf("kvm-lazytop diff: BASE ");
+	kl_fputs_escaped(a.base, stdout);
+	printf(" -> NEW ");
+	kl_fputs_escaped(a.new, stdout);
+	printf("\n");
 	printf("duration: %s -> %s\n", snap_fmt_ns(secs(sa) * 1e9, b1, sizeof(b1)),
 	       snap_fmt_ns(secs(sb) * 1e9, b2, sizeof(b2)));
 	diff_counters(stdout, sa, sb, a.all);

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "gate.h"
+#include "kl_opts.h"
 
 #define GATE_ERR "kvm-lazytop: gate: "
 
@@ -212,7 +213,7 @@ int cmd_gate(int argc, char **argv)
 		gate_options, gate_parse_opt, "--rules FILE SNAPSHOT.json",
 		"Check CI rules against a kvm-lazytop snapshot.\v"
 		"Exit status: 0 every rule holds, 1 a rule failed, 2 bad input. "
-		"Rule syntax: gate-rules(7).", NULL, NULL, NULL
+		"Rule syntax: gate-rules(7).", kl_sub_children, NULL, NULL
 	};
 	struct json_object *snap = NULL, *base = NULL;
 	struct gate_args a = { 0 };

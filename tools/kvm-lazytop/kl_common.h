@@ -80,7 +80,7 @@ struct kl_probe {
 	bool alt;		/* the signal's fallback program is used (kl_sig_prog) */
 };
 
-enum kl_output { KL_OUT_TABLE, KL_OUT_JSON, KL_OUT_PROM };
+enum kl_output { KL_OUT_TABLE, KL_OUT_JSON, KL_OUT_PROM, KL_OUT_NDJSON };
 
 enum kl_target_kind { KL_TARGET_ALL, KL_TARGET_PID, KL_TARGET_NAME };
 
@@ -98,6 +98,11 @@ struct kl_opts {
 	bool per_vcpu;			/* --vcpu */
 	const char *listen;		/* --listen ADDR:PORT */
 	bool output_set;
+	bool interval_set;		/* -i given */
+	const char *output_file;	/* -O FILE, NULL = stdout */
+	char **cmd;			/* -- COMMAND [ARGS]: NULL-terminated, into argv */
+	char **sub_argv;		/* report|diff|gate ARGS: argv of the subcommand */
+	int sub_argc;			/* 0 = no subcommand */
 };
 
 #define KL_NSEC_PER_SEC		1000000000ULL

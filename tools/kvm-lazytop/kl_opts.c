@@ -10,10 +10,11 @@
 #include "kl_opts.h"
 
 const char *argp_program_version = KL_TOOL_NAME " " KL_TOOL_VERSION;
-const char *argp_program_bug_address = "<kvm-lazytop maintainers>";
+const char *argp_program_bug_address = "kvm-lazytop <kvm-lazytop@localhost>";
 
 enum {
-	OPT_HELP = '?',
+	OPT_HELP = 'h',
+	OPT_HELP_ALT = '?',
 	OPT_USAGE = 0x100,
 	OPT_UNTIL_EXIT,
 	OPT_PROBE,
@@ -27,12 +28,15 @@ static const struct argp_option options[] = {
 	{ "interval", 'i', "INTERVAL", 0, "Refresh/sample interval (default 1s; units ns us ms s m h)", 2 },
 	{ "duration", 'd', "DURATION", 0, "Stop after DURATION (default: until interrupted)", 2 },
 	{ "until-exit", OPT_UNTIL_EXIT, NULL, 0, "Stop when the target VM exits (needs -p or -n)", 2 },
-	{ "output", 'o', "FORMAT", 0, "table (default), json (one snapshot at the end) or prom", 3 },
+	{ "output", 'o', "FORMAT", 0, "table (default), json (one snapshot at the end), "
+	  "ndjson (one snapshot per interval, one per line) or prom", 3 },
+	{ "output-file", 'O', "FILE", 0, "Write the output to FILE instead of stdout", 3 },
 	{ "vcpu", OPT_VCPU, NULL, 0, "Per-vCPU rows in text and prom output", 3 },
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve the live snapshot over HTTP (/metrics, /snapshot.json)", 3 },
 	{ "probe", OPT_PROBE, NULL, 0, "Print which signals attach on this kernel and exit", 4 },
 	{ "verbose", 'v', NULL, 0, "Explain what is done (repeat for libbpf debug output)", 4 },
 	{ "help", OPT_HELP, NULL, 0, "Give this help list", -1 },
+	{ NULL, OPT_HELP_ALT, NULL, OPTION_ALIAS, NULL, -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ "version", 'V', NULL, 0, "Print program version", -1 },
 	{ 0 }
@@ -40,10 +44,34 @@ static const struct argp_option options[] = {
 
 static const char doc[] =
 	"kvm-lazytop -- live KVM vCPU reload / dirty-page / fault latency top\v"
-	"Subcommands: report FILE.json | diff A.json B.json | gate ... (see kvm-lazytop(8)).\n\n"
+	"With -- COMMAND [ARGS], COMMAND is started with the programs already attached "
+	"and followed until it exits; the exit status is then COMMAND's (128+N if killed "
+	"by signal N, 127 if it is not found, 126 if it cannot be executed).\n\n"
+	"Subcommands: report FILE.json | diff A.json B.json | gate ... (see kvm-lazytop(8)); "
+	"only -v may precede them.\n\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage, 3 no such process, 4 not a KVM VM, "
 	"5 insufficient privilege, 6 target exited early (snapshot written), "
 	"7 kernel support missing.";
+
+static bool is_subcommand(const char *s)
+{
+	return !strcmp(s, "report") || !strcmp(s, "diff") || !strcmp(s, "gate");
+}
+
+/* Any option given that the collector uses (the subcommands take only -v)? */
+static bool other_than_verbose(const struct kl_opts *o)
+{
+	return o->target != KL_TARGET_ALL || o->interval_set || o->duration_ns || o->until_exit ||
+	       o->output_set || o->output_file || o->probe || o->per_vcpu || o->listen;
+}
+
+void kl_print_version(FILE *f, struct argp_state *state)
+{
+	if (argp_program_version_hook)
+		argp_program_version_hook(f, state);
+	else
+		fprintf(f, "%s\n", argp_program_version);
+}
 
 struct parse_ctx {
 	struct kl_opts *o;
@@ -140,6 +168,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return fail(state, "invalid interval '%s' (e.g. 1s, 500ms)", arg);
 		if (o->interval_ns < 10000000ULL)
 			return fail(state, "interval '%s' below the 10ms minimum", arg);
+		o->interval_set = true;
 		break;
 	case 'd':
 		if (kl_parse_duration(arg, &o->duration_ns))
@@ -155,9 +184,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			o->output = KL_OUT_JSON;
 		else if (!strcmp(arg, "prom"))
 			o->output = KL_OUT_PROM;
+		else if (!strcmp(arg, "ndjson"))
+			o->output = KL_OUT_NDJSON;
 		else
-			return fail(state, "unknown output format '%s' (table, json, prom)", arg);
+			return fail(state, "unknown output format '%s' (table, json, ndjson, prom)", arg);
 		o->output_set = true;
+		break;
+	case 'O':
+		if (!*arg)
+			return fail(state, "empty --output-file name");
+		o->output_file = arg;
 		break;
 	case OPT_PROBE:
 		o->probe = true;
@@ -182,21 +218,55 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	}
 	case OPT_HELP:
+	case OPT_HELP_ALT:
 		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, (char *)KL_TOOL_NAME);
 		exit(KL_EXIT_OK);
 	case OPT_USAGE:
 		argp_help(&argp, stdout, ARGP_HELP_USAGE, (char *)KL_TOOL_NAME);
 		exit(KL_EXIT_OK);
 	case 'V':
-		printf("%s\n", argp_program_version);
+		kl_print_version(stdout, state);
 		exit(KL_EXIT_OK);
 	case ARGP_KEY_ARG:
-		return fail(state, "unexpected argument '%s'", arg);
+		/* not taken here: argp passes the rest as ARGP_KEY_ARGS */
+		return ARGP_ERR_UNKNOWN;
+	case ARGP_KEY_ARGS: {
+		char **rest = state->argv + state->next;
+
+		if (state->quoted && state->next >= state->quoted) {
+			/* after "--": the command to start */
+			o->cmd = rest;
+		} else if (is_subcommand(rest[0])) {
+			if (other_than_verbose(o))
+				return fail(state, "only -v may precede the subcommand '%s'", rest[0]);
+			o->sub_argv = rest;
+			o->sub_argc = state->argc - state->next;
+		} else {
+			return fail(state, "unexpected argument '%s' (a command to start goes after --)",
+				    rest[0]);
+		}
+		state->next = state->argc;
+		break;
+	}
 	case ARGP_KEY_ERROR:
 		if (!ctx->failed && state->next > 0 && state->next <= state->argc)
 			ctx->bad = state->argv[state->next - 1];
 		break;
 	case ARGP_KEY_END:
+		if (o->sub_argc)
+			break;
+		if (state->quoted && !o->cmd)
+			return fail(state, "-- without a COMMAND");
+		if (o->cmd) {
+			if (o->target != KL_TARGET_ALL)
+				return fail(state, "-p/-n and -- COMMAND are mutually exclusive");
+			if (o->duration_ns)
+				return fail(state, "-d and -- COMMAND are mutually exclusive "
+					    "(the run lasts until COMMAND exits)");
+			if (o->probe)
+				return fail(state, "--probe takes no COMMAND");
+			break;
+		}
 		if (o->until_exit && o->duration_ns)
 			return fail(state, "-d and --until-exit are mutually exclusive");
 		if (o->until_exit && o->target == KL_TARGET_ALL)
@@ -213,7 +283,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 static const struct argp argp = {
 	.options = options,
 	.parser = parse_opt,
-	.args_doc = "[report|diff|gate ...]",
+	.args_doc = "[-- COMMAND [ARG...]]\nreport|diff|gate ARG...",
 	.doc = doc,
 };
 
@@ -231,7 +301,11 @@ int kl_parse_args(int argc, char **argv, struct kl_opts *o, FILE *err)
 	 * own help is disabled too (ARGP_NO_HELP) and --help/--usage/--version
 	 * are ordinary options above.
 	 */
-	ret = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, &ctx);
+	/*
+	 * ARGP_IN_ORDER: option parsing stops at the first non-option, which
+	 * starts a subcommand's own arguments ("-v report --html x a.json").
+	 */
+	ret = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP | ARGP_IN_ORDER, NULL, &ctx);
 	if (!ret && !ctx.failed)
 		return KL_EXIT_OK;
 	if (!ctx.failed && err)
@@ -239,3 +313,25 @@ int kl_parse_args(int argc, char **argv, struct kl_opts *o, FILE *err)
 			ctx.bad ? ctx.bad : "?");
 	return KL_EXIT_USAGE;
 }
+
+/* -h for the subcommands (argp's own help option is -? and --help). */
+static error_t sub_parse_opt(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	if (key != 'h')
+		return ARGP_ERR_UNKNOWN;
+	argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+	return 0;
+}
+
+static const struct argp_option sub_options[] = {
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
+	{ 0 }
+};
+
+static const struct argp sub_argp = { .options = sub_options, .parser = sub_parse_opt };
+
+const struct argp_child kl_sub_children[] = {
+	{ &sub_argp, 0, NULL, 0 },
+	{ 0 }
+};

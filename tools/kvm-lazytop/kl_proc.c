@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,12 +139,70 @@ int kl_bpf_jit_mode(const char *path)
 	return (int)v;
 }
 
+/*
+ * One QemuOpts element of val[0..len) starting at *pos, with ",," read as
+ * a literal comma (QEMU's escape), copied to out (cut to olen).  Sets
+ * *has_eq when the element has a '=' before its end, *pos past the comma.
+ */
+static void qemu_opt_elem(const char *val, size_t len, size_t *pos, char *out, size_t olen,
+			  bool *has_eq)
+{
+	size_t i = *pos, o = 0;
+
+	*has_eq = false;
+	while (i < len) {
+		if (val[i] == ',') {
+			if (i + 1 < len && val[i + 1] == ',') {
+				i++;		/* ",," is one literal comma */
+			} else {
+				i++;
+				break;
+			}
+		} else if (val[i] == '=') {
+			*has_eq = true;
+		}
+		if (o + 1 < olen)
+			out[o++] = val[i];
+		i++;
+	}
+	if (olen)
+		out[o] = 0;
+	*pos = i;
+}
+
+/*
+ * QEMU's -name argument: "NAME[,debug-threads=on][,process=P]" or
+ * "guest=NAME,...".  As in QEMU's option parser, a first element without
+ * '=' is the value of the implied key "guest", and the last guest= wins.
+ */
+static int qemu_name_opt(const char *val, size_t len, char *buf, size_t blen)
+{
+	char elem[256];
+	size_t pos = 0;
+	bool first = true, found = false;
+
+	while (pos < len) {
+		bool has_eq;
+
+		qemu_opt_elem(val, len, &pos, elem, sizeof(elem), &has_eq);
+		if (first && !has_eq) {
+			snprintf(buf, blen, "%s", elem);
+			found = true;
+		} else if (!strncmp(elem, "guest=", 6)) {
+			snprintf(buf, blen, "%s", elem + 6);
+			found = true;
+		}
+		first = false;
+	}
+	return found && buf[0] ? 0 : -ENOENT;
+}
+
 int kl_cmdline_vm_name(const char *cmd, size_t len, char *buf, size_t blen)
 {
 	const char *end = cmd + len, *p = cmd;
 
 	while (p < end) {
-		const char *arg = p, *val;
+		const char *arg = p;
 		size_t alen = strnlen(arg, end - arg);
 
 		p = arg + alen + 1;
@@ -151,19 +210,7 @@ int kl_cmdline_vm_name(const char *cmd, size_t len, char *buf, size_t blen)
 			continue;
 		if (p >= end)
 			return -ENOENT;
-		val = p;
-		/* "-name foo" or "-name guest=foo,debug-threads=on" */
-		if (!strncmp(val, "guest=", 6))
-			val += 6;
-		else if (strchr(val, '=')) {
-			const char *g = strstr(val, ",guest=");
-
-			if (!g)
-				return -ENOENT;
-			val = g + 7;
-		}
-		snprintf(buf, blen, "%.*s", (int)strcspn(val, ","), val);
-		return buf[0] ? 0 : -ENOENT;
+		return qemu_name_opt(p, strnlen(p, end - p), buf, blen);
 	}
 	return -ENOENT;
 }

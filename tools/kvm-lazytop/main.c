@@ -3,7 +3,9 @@
  * main.c - kvm-lazytop: argument handling, target validation, the
  * collection loop and the choice of view.  See kvm-lazytop.8.
  */
+#include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <poll.h>
 #include <pthread.h>
@@ -11,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +26,7 @@
 
 #include "collector.h"
 #include "commands.h"
+#include "kl_escape.h"
 #include "kl_names.h"
 #include "kl_opts.h"
 #include "kl_proc.h"
@@ -30,14 +35,32 @@
 #include "render.h"
 #include "tui.h"
 
-/* Set from SIGINT/SIGTERM; the only mutable global besides the options. */
+/*
+ * Set from SIGINT/SIGTERM/SIGHUP: the signal number, | SIG_FROM_TTY when
+ * the terminal sent it (to the whole foreground process group, so a
+ * started COMMAND got it too).  The only mutable global besides the
+ * options.  The signals are blocked except inside ppoll().
+ */
 static volatile sig_atomic_t stop_requested;
+#define SIG_FROM_TTY	0x100
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
-	stop_requested = 1;
+	(void)uc;
+	stop_requested = sig | (si && si->si_code == SI_KERNEL ? SIG_FROM_TTY : 0);
 }
+
+/* --version (argp calls it for the subcommands' --version too). */
+static void print_version(FILE *f, struct argp_state *state)
+{
+	unsigned int major, minor;
+
+	(void)state;
+	kl_libbpf_version(&major, &minor);
+	fprintf(f, KL_TOOL_NAME " " KL_TOOL_VERSION "\nlibbpf %u.%u\n", major, minor);
+}
+
+void (*argp_program_version_hook)(FILE *, struct argp_state *) = print_version;
 
 static uint64_t now_ns(clockid_t clk)
 {
@@ -113,7 +136,7 @@ static int name_unverified(const struct kl_opts *o, uint32_t *pids, int max)
 /* Resolve and validate -p / -n before any BPF is loaded. */
 static int check_target(struct kl_opts *o)
 {
-	char comm[64] = "?";
+	char comm[64] = "?", ecomm[4 * sizeof(comm)];
 	int r;
 
 	if (o->target == KL_TARGET_NAME) {
@@ -147,8 +170,9 @@ static int check_target(struct kl_opts *o)
 	r = kl_proc_is_vm(o->pid);
 	if (r == 0) {
 		kl_proc_comm(o->pid, comm, sizeof(comm));
+		kl_escape(ecomm, sizeof(ecomm), comm);
 		fprintf(stderr, KL_TOOL_NAME ": process %u (%s) is not a KVM VM (no anon_inode:kvm-vm fd)\n",
-			o->pid, comm);
+			o->pid, ecomm);
 		return KL_EXIT_NOT_VM;
 	}
 	if (r < 0) {
@@ -163,7 +187,7 @@ static int check_target(struct kl_opts *o)
 	return KL_EXIT_OK;
 }
 
-static int print_probes(const struct kl_state *st, const struct kl_opts *o)
+static int print_probes(const struct kl_state *st, const struct kl_opts *o, FILE *out)
 {
 	char buf[200];
 
@@ -175,40 +199,74 @@ static int print_probes(const struct kl_state *st, const struct kl_opts *o)
 		json_object_object_add(j, "arch", json_object_new_string(st->arch));
 		json_object_object_add(j, "probes", kl_probes_json(st));
 		json_object_object_add(j, "unavailable", kl_unavailable_json(kl_state_attached(st), st->arch));
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(out, "%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
 		return KL_EXIT_OK;
 	}
-	printf("%-28s %-10s %s\n", "SIGNAL", "HOOK", "STATUS");
+	fprintf(out, "%-28s %-10s %s\n", "SIGNAL", "HOOK", "STATUS");
 	for (int s = 0; s < KL_SIG_NR; s++) {
 		static const char *const kinds[] = { "raw_tp", "tracepoint", "fentry" };
 
-		printf("%-28s %-10s %s\n", kl_signals[s].name, kinds[kl_signals[s].kind],
+		fprintf(out, "%-28s %-10s %s\n", kl_signals[s].name, kinds[kl_signals[s].kind],
 		       kl_probe_text(&st->probes[s], buf, sizeof(buf)));
 	}
 	{
 		struct json_object *un = kl_unavailable_json(kl_state_attached(st), st->arch);
 		size_t n = json_object_array_length(un);
 
-		printf("unavailable metrics (%zu):", n);
+		fprintf(out, "unavailable metrics (%zu):", n);
 		for (size_t i = 0; i < n; i++)
-			printf("%s %s", i ? "," : "", json_object_get_string(json_object_array_get_idx(un, i)));
-		printf("\n");
+			fprintf(out, "%s %s", i ? "," : "", json_object_get_string(json_object_array_get_idx(un, i)));
+		fprintf(out, "\n");
 		json_object_put(un);
 	}
 	return KL_EXIT_OK;
 }
 
-static int write_json(struct json_object *snap)
+/* Name of the output stream in errors: the -O file or "stdout". */
+static const char *out_name(const struct kl_opts *o)
 {
-	const char *s = json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PRETTY |
-						       JSON_C_TO_STRING_NOSLASHESCAPE);
+	return o->output_file ? o->output_file : "standard output";
+}
 
-	if (!s || printf("%s\n", s) < 0 || fflush(stdout)) {
-		fprintf(stderr, KL_TOOL_NAME ": writing the snapshot failed: %s\n", strerror(errno));
+/*
+ * After writing to out: flush and check its error flag (a write error on
+ * stdout, e.g. > /dev/full or a closed pipe, is exit 1, never silent).
+ * One line "PREFIX: write error on NAME: reason", then KL_EXIT_ERROR.
+ */
+static int check_stream(FILE *out, const char *prefix, const char *name)
+{
+	bool failed = ferror(out);
+
+	errno = 0;
+	if (fflush(out))
+		failed = true;
+	if (!failed)
+		return KL_EXIT_OK;
+	fprintf(stderr, "%s: write error on %s%s%s\n", prefix, name,
+		errno ? ": " : "", errno ? strerror(errno) : "");
+	return KL_EXIT_ERROR;
+}
+
+static int check_out(FILE *out, const struct kl_opts *o)
+{
+	return check_stream(out, KL_TOOL_NAME, out_name(o));
+}
+
+/* One snapshot: pretty (-o json) or on one line (-o ndjson), flushed. */
+static int write_json(FILE *out, struct json_object *snap, const struct kl_opts *o)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
+		    (o->output == KL_OUT_NDJSON ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY);
+	const char *s = json_object_to_json_string_ext(snap, flags);
+
+	if (!s) {
+		fprintf(stderr, KL_TOOL_NAME ": cannot format the snapshot (out of memory)\n");
 		return KL_EXIT_ERROR;
 	}
-	return KL_EXIT_OK;
+	fputs(s, out);
+	fputc('\n', out);
+	return check_out(out, o);
 }
 
 struct run {
@@ -221,6 +279,13 @@ struct run {
 	struct kl_http *http;
 	int pidfd;
 	bool target_gone;
+	FILE *out;		/* stdout or the -O file */
+	sigset_t oldmask;	/* the mask before SIGINT/SIGTERM/SIGHUP were blocked */
+	/* -- COMMAND */
+	pid_t child;		/* 0: no command */
+	int go_fd;		/* write a byte: the child may exec */
+	int err_fd;		/* the child's execvp() errno, EOF on success */
+	bool seen_vm;		/* the child held an anon_inode:kvm-vm fd */
 };
 
 /* Interval snapshot (cur - prev) or whole-run snapshot (cur). */
@@ -249,6 +314,12 @@ static int tick(struct run *r, bool show)
 	struct json_object *snap, *whole;
 	int err;
 
+	if (r->child && !r->col.target_exited) {
+		/* a started COMMAND: its comm/-name change at exec; the VM fd comes later */
+		kl_collector_refresh_meta(&r->col, (uint32_t)r->child);
+		if (!r->seen_vm && kl_proc_is_vm((uint32_t)r->child) == 1)
+			r->seen_vm = true;
+	}
 	/* prev = the last cumulative state (no copy); cur is rebuilt by the read */
 	kl_state_swap(&r->cur, &r->prev);
 	err = kl_collector_read(&r->col, &r->cur);
@@ -256,7 +327,8 @@ static int tick(struct run *r, bool show)
 		fprintf(stderr, KL_TOOL_NAME ": reading BPF maps failed: %s\n", strerror(-err));
 		return KL_EXIT_ERROR;
 	}
-	if (show && r->o->output == KL_OUT_TABLE) {
+	/* with a COMMAND the table is the final summary only, unless -i was given */
+	if (show && r->o->output == KL_OUT_TABLE && (!r->child || r->o->interval_set)) {
 		snap = make_snapshot(r, false, now);
 		if (!snap)
 			return KL_EXIT_ERROR;
@@ -265,11 +337,22 @@ static int tick(struct run *r, bool show)
 		} else {
 			struct render_opts ro = { .per_vcpu = r->o->per_vcpu, .reasons = true, .overhead = true };
 
-			render_text(stdout, snap, &ro);
-			printf("\n");
-			fflush(stdout);
+			render_text(r->out, snap, &ro);
+			fputc('\n', r->out);
+			err = check_out(r->out, r->o);
 		}
 		json_object_put(snap);
+		if (err)
+			return err;
+	}
+	if (show && r->o->output == KL_OUT_NDJSON) {
+		snap = make_snapshot(r, false, now);
+		if (!snap)
+			return KL_EXIT_ERROR;
+		err = write_json(r->out, snap, r->o);
+		json_object_put(snap);
+		if (err)
+			return err;
 	}
 	if (r->o->listen) {
 		whole = make_snapshot(r, true, now);
@@ -298,6 +381,29 @@ static bool target_alive(struct run *r)
 	return !r->col.target_exited;
 }
 
+/*
+ * A signal arrived?  Without a COMMAND it ends the run (true).  With one
+ * it is forwarded to COMMAND, which decides when the run ends (false);
+ * a signal from the terminal reached COMMAND already (same process group).
+ */
+static bool handle_signal(struct run *r)
+{
+	int v = stop_requested;
+
+	if (!v)
+		return false;
+	stop_requested = 0;
+	if (!r->child)
+		return true;
+	if (!(v & SIG_FROM_TTY))
+		kill(r->child, v & 0xff);
+	if (r->o->verbose)
+		fprintf(stderr, KL_TOOL_NAME ": %s %s COMMAND (pid %d); waiting for it to exit\n",
+			strsignal(v & 0xff), v & SIG_FROM_TTY ? "sent by the terminal to" : "forwarded to",
+			(int)r->child);
+	return false;
+}
+
 static int loop(struct run *r)
 {
 	const struct kl_opts *o = r->o;
@@ -305,10 +411,11 @@ static int loop(struct run *r)
 	uint64_t next = r->start_mono + o->interval_ns;
 	int rc;
 
-	while (!stop_requested) {
+	while (!handle_signal(r)) {
 		struct pollfd pfd[2];
 		uint64_t now = now_ns(CLOCK_MONOTONIC), wake = next;
-		int n = 0, timeout;
+		struct timespec ts;
+		int n = 0;
 
 		if (end && end < wake)
 			wake = end;
@@ -326,8 +433,10 @@ static int loop(struct run *r)
 			pfd[n++] = (struct pollfd){ .fd = r->pidfd, .events = POLLIN };
 		if (r->tui)
 			pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-		timeout = (int)((wake - now + 999999) / 1000000);
-		if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
+		ts.tv_sec = (time_t)((wake - now) / KL_NSEC_PER_SEC);
+		ts.tv_nsec = (long)((wake - now) % KL_NSEC_PER_SEC);
+		/* the stop signals are blocked except while waiting here */
+		if (ppoll(pfd, n, &ts, &r->oldmask) < 0 && errno != EINTR) {
 			fprintf(stderr, KL_TOOL_NAME ": poll: %s\n", strerror(errno));
 			return KL_EXIT_ERROR;
 		}
@@ -343,16 +452,201 @@ static int loop(struct run *r)
 	return KL_EXIT_OK;
 }
 
-static int run(struct kl_opts *o, struct kl_state *st)
+/* ------------------------------------------------------ -- COMMAND [ARGS] */
+
+static void close_fd(int *fd)
 {
-	struct run r = { .o = o, .pidfd = -1 };
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/*
+ * Fork COMMAND before the BPF programs are loaded, so that its PID is the
+ * target they filter on.  The child blocks until release_command() (or
+ * exits quietly if kvm-lazytop gives up before: go_fd closed), then
+ * execs; an execvp() error comes back through err_fd (close-on-exec: EOF
+ * means the exec happened).
+ */
+static int spawn_command(struct run *r)
+{
+	int go[2] = { -1, -1 }, er[2] = { -1, -1 };
+	pid_t pid;
+
+	/* a socket: writing to a child killed meanwhile is EPIPE, not SIGPIPE */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) || pipe2(er, O_CLOEXEC)) {
+		fprintf(stderr, KL_TOOL_NAME ": cannot start COMMAND: %s\n", strerror(errno));
+		goto fail;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, KL_TOOL_NAME ": cannot start COMMAND: fork: %s\n", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		ssize_t n;
+		char c;
+		int e;
+
+		close(go[0]);
+		close(er[0]);
+		do
+			n = read(go[1], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(KL_EXIT_ERROR);	/* not attached: never run COMMAND */
+		execvp(r->o->cmd[0], r->o->cmd);
+		e = errno;
+		if (write(er[1], &e, sizeof(e)) != sizeof(e))
+			_exit(126);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	close(go[1]);
+	close(er[1]);
+	r->child = pid;
+	r->go_fd = go[0];
+	r->err_fd = er[0];
+	return KL_EXIT_OK;
+fail:
+	close_fd(&go[0]);
+	close_fd(&go[1]);
+	close_fd(&er[0]);
+	close_fd(&er[1]);
+	return KL_EXIT_ERROR;
+}
+
+static int command_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return KL_EXIT_ERROR;
+}
+
+/* COMMAND was never released: it exits without running; reap it. */
+static void abort_command(struct run *r)
+{
+	close_fd(&r->go_fd);
+	close_fd(&r->err_fd);
+	while (waitpid(r->child, NULL, 0) < 0 && errno == EINTR)
+		;
+	r->child = 0;
+}
+
+/*
+ * The programs are attached: let COMMAND exec.  Returns 0 once it did, or
+ * env(1)'s status (127 not found, 126 cannot be run) after one line.
+ */
+static int release_command(struct run *r)
+{
+	char name[256];
+	ssize_t n;
+	int e = 0;
+
+	if (send(r->go_fd, "g", 1, MSG_NOSIGNAL) != 1)
+		e = errno;	/* the child is gone already: its status tells why */
+	close_fd(&r->go_fd);
+	do
+		n = read(r->err_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close_fd(&r->err_fd);
+	if (n != (ssize_t)sizeof(e))
+		return KL_EXIT_OK;
+	kl_escape(name, sizeof(name), r->o->cmd[0]);
+	fprintf(stderr, KL_TOOL_NAME ": cannot run '%s': %s\n", name, strerror(e));
+	while (waitpid(r->child, NULL, 0) < 0 && errno == EINTR)
+		;
+	r->child = 0;
+	return e == ENOENT ? 127 : 126;
+}
+
+/* Wait for COMMAND to exit, forwarding signals meanwhile: its exit status. */
+static int wait_command(struct run *r)
+{
+	int status = 0;
+
+	for (;;) {
+		pid_t w = waitpid(r->child, &status, WNOHANG);
+		struct pollfd p = { .fd = r->pidfd, .events = POLLIN };
+		struct timespec ts = { .tv_nsec = 100000000 };
+
+		if (w == r->child)
+			break;
+		if (w < 0 && errno != EINTR) {
+			fprintf(stderr, KL_TOOL_NAME ": waitpid %d: %s\n", (int)r->child, strerror(errno));
+			r->child = 0;
+			return KL_EXIT_ERROR;
+		}
+		ppoll(&p, r->pidfd >= 0 ? 1 : 0, &ts, &r->oldmask);
+		handle_signal(r);
+	}
+	r->child = 0;
+	return command_status(status);
+}
+
+/* COMMAND never became a VM: say so (its exit status stays the result). */
+static void warn_no_vm(struct run *r)
+{
+	for (size_t i = 0; i < r->cur.nr_vms; i++)
+		if (r->cur.vms[i].pid == r->o->pid && r->cur.vms[i].c[KL_C_KVM_RUNS])
+			return;
+	if (r->seen_vm)
+		return;
+	fprintf(stderr, KL_TOOL_NAME ": warning: COMMAND (pid %u) ran no KVM VM, nothing was measured "
+		"(it must be the VMM itself: exec is followed, fork is not)\n", r->o->pid);
+}
+
+/* ------------------------------------------------------------------ run */
+
+static int write_final(struct run *r, struct json_object *final)
+{
+	const struct kl_opts *o = r->o;
+	int rc;
+
+	switch (o->output) {
+	case KL_OUT_JSON:
+		return write_json(r->out, final, o);
+	case KL_OUT_NDJSON:
+		return KL_EXIT_OK;	/* the last interval's line was the final read */
+	case KL_OUT_PROM:
+		rc = prom_write(r->out, final, o->per_vcpu);
+		if (check_out(r->out, o))	/* says why when the stream failed */
+			return KL_EXIT_ERROR;
+		if (rc)
+			return rc == KL_EXIT_USAGE ? rc : KL_EXIT_ERROR;
+		return KL_EXIT_OK;
+	default: {
+		struct render_opts ro = { .per_vcpu = o->per_vcpu, .histograms = true, .reasons = true,
+					  .overhead = true, .title = KL_TOOL_NAME " summary (whole run)" };
+
+		render_text(r->out, final, &ro);
+		return check_out(r->out, o);
+	}
+	}
+}
+
+static int run(struct kl_opts *o, struct kl_state *st, FILE *out)
+{
+	struct run r = { .o = o, .pidfd = -1, .out = out, .go_fd = -1, .err_fd = -1 };
 	struct json_object *final = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+	sigset_t stop_sigs;
 	int rc;
 
 	pthread_mutex_init(&r.pub.lock, NULL);
+	sigprocmask(SIG_SETMASK, NULL, &r.oldmask);
 	r.cur = *st;	/* takes over probes and metadata */
 	kl_state_init(&r.prev);
+	if (o->cmd) {
+		/* before the load: the programs filter on COMMAND's PID */
+		rc = spawn_command(&r);
+		if (rc)
+			goto cleanup;
+		o->pid = (uint32_t)r.child;
+		r.cur.target_pid = o->pid;
+	}
 	rc = kl_collector_open(&r.col, &r.cur, o->target != KL_TARGET_ALL ? o->pid : 0, o->verbose);
 	if (rc)
 		goto cleanup;
@@ -373,6 +667,11 @@ static int run(struct kl_opts *o, struct kl_state *st)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop_sigs, &r.oldmask);
 	if (o->target != KL_TARGET_ALL) {
 		r.pidfd = (int)syscall(SYS_pidfd_open, (pid_t)o->pid, 0);
 		if (r.pidfd < 0 && o->verbose)
@@ -393,14 +692,22 @@ static int run(struct kl_opts *o, struct kl_state *st)
 			goto cleanup;
 		}
 	}
-	if (o->output == KL_OUT_TABLE && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) &&
-	    tui_open(&r.tui) && o->verbose)
+	/* no TUI when the output is a file or when COMMAND shares the terminal */
+	if (o->output == KL_OUT_TABLE && !o->cmd && out == stdout && isatty(STDOUT_FILENO) &&
+	    isatty(STDIN_FILENO) && tui_open(&r.tui) && o->verbose)
 		fprintf(stderr, KL_TOOL_NAME ": no terminal UI, printing text\n");
 	if (r.tui)	/* the vCPU drill-down reads per-vCPU counters */
 		r.col.want_vcpu_counters = true;
 
 	r.start_mono = r.last_mono = now_ns(CLOCK_MONOTONIC);
 	r.start_real = now_ns(CLOCK_REALTIME);
+	if (r.child) {
+		rc = release_command(&r);
+		if (rc)
+			goto cleanup;
+		kl_collector_refresh_meta(&r.col, o->pid);	/* comm after exec */
+		r.target_gone = false;
+	}
 	if (!r.target_gone) {
 		rc = loop(&r);
 		if (rc)
@@ -408,7 +715,7 @@ static int run(struct kl_opts *o, struct kl_state *st)
 	}
 
 	/* Final read: nothing the maps hold is lost, even if the VM is gone. */
-	rc = tick(&r, false);
+	rc = tick(&r, o->output == KL_OUT_NDJSON);
 	if (rc)
 		goto cleanup;
 	if (r.tui) {
@@ -422,27 +729,14 @@ static int run(struct kl_opts *o, struct kl_state *st)
 		rc = KL_EXIT_ERROR;
 		goto cleanup;
 	}
-	switch (o->output) {
-	case KL_OUT_JSON:
-		rc = write_json(final);
-		break;
-	case KL_OUT_PROM:
-		rc = prom_write(stdout, final, o->per_vcpu);
-		if (rc == 0)
-			fflush(stdout);
-		else if (rc != KL_EXIT_USAGE)
-			rc = KL_EXIT_ERROR;
-		break;
-	default: {
-		struct render_opts ro = { .per_vcpu = o->per_vcpu, .histograms = true, .reasons = true,
-					  .overhead = true, .title = KL_TOOL_NAME " summary (whole run)" };
+	rc = write_final(&r, final);
+	if (r.child) {
+		int status = wait_command(&r);
 
-		render_text(stdout, final, &ro);
-		fflush(stdout);
-		rc = KL_EXIT_OK;
-	}
-	}
-	if (!rc && r.target_gone) {
+		warn_no_vm(&r);
+		if (!rc)
+			rc = status;	/* kvm-lazytop's own errors win */
+	} else if (!rc && r.target_gone) {
 		if (o->until_exit) {
 			if (o->verbose)
 				fprintf(stderr, KL_TOOL_NAME ": target %u exited\n", o->pid);
@@ -455,6 +749,13 @@ static int run(struct kl_opts *o, struct kl_state *st)
 cleanup:
 	if (r.tui)
 		tui_close(r.tui);
+	if (r.child && r.go_fd >= 0) {
+		abort_command(&r);
+	} else if (r.child) {
+		/* kvm-lazytop failed while COMMAND runs: it is not killed, wait for it */
+		fprintf(stderr, KL_TOOL_NAME ": waiting for COMMAND (pid %d) to exit\n", (int)r.child);
+		wait_command(&r);
+	}
 	http_stop(r.http);
 	if (r.pidfd >= 0)
 		close(r.pidfd);
@@ -468,38 +769,69 @@ cleanup:
 	return rc;
 }
 
+/*
+ * report / diff / gate: their usage and errors say "kvm-lazytop report";
+ * a write error on stdout (> /dev/full) is one line and exit 1.
+ */
+static int run_subcommand(const struct kl_opts *o)
+{
+	char **argv = o->sub_argv, *name = argv[0], prog[32];
+	int rc;
+
+	snprintf(prog, sizeof(prog), KL_TOOL_NAME " %s", name);
+	argv[0] = prog;
+	if (!strcmp(name, "report"))
+		rc = cmd_report(o->sub_argc, argv);
+	else if (!strcmp(name, "diff"))
+		rc = cmd_diff(o->sub_argc, argv);
+	else
+		rc = cmd_gate(o->sub_argc, argv);
+	/* report's own check of stdout says nothing: 1 with a write error is ours to explain */
+	if (rc <= KL_EXIT_ERROR && check_stream(stdout, prog, "standard output"))
+		rc = KL_EXIT_ERROR;
+	argv[0] = name;
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct kl_opts opts;
 	struct kl_state st;
+	FILE *out = stdout;
 	int rc;
 
-	if (argc > 1) {
-		if (!strcmp(argv[1], "report"))
-			return cmd_report(argc - 1, argv + 1);
-		if (!strcmp(argv[1], "diff"))
-			return cmd_diff(argc - 1, argv + 1);
-		if (!strcmp(argv[1], "gate"))
-			return cmd_gate(argc - 1, argv + 1);
-	}
-	setlocale(LC_ALL, "");
 	rc = kl_parse_args(argc, argv, &opts, stderr);
 	if (rc)
 		return rc;
+	if (opts.sub_argc)
+		return run_subcommand(&opts);
+	setlocale(LC_ALL, "");
 	kl_libbpf_log_level(opts.verbose);
+	if (opts.cmd) {
+		/* the target is COMMAND's PID, known after the fork; it ends the run */
+		opts.target = KL_TARGET_PID;
+		opts.until_exit = true;
+	}
+	if (opts.output_file) {
+		out = fopen(opts.output_file, "we");
+		if (!out) {
+			fprintf(stderr, KL_TOOL_NAME ": cannot write %s: %s\n", opts.output_file, strerror(errno));
+			return KL_EXIT_ERROR;
+		}
+	}
 
 	/* privilege first: a target we may not see must not read as "no such VM" */
 	rc = caps_check_bpf();
 	if (rc)
-		return rc;
-	if (!opts.probe) {
+		goto out_file;
+	if (!opts.probe && !opts.cmd) {
 		rc = check_target(&opts);
 		if (rc)
-			return rc;
+			goto out_file;
 	}
 	rc = kl_check_support(opts.verbose);
 	if (rc)
-		return rc;
+		goto out_file;
 	if (kl_bpf_jit_mode(NULL) == 0)
 		fprintf(stderr, KL_TOOL_NAME ": warning: BPF JIT is off (net.core.bpf_jit_enable = 0): "
 			"programs run interpreted, slower, and 6.x riscv64/arm64 interpreters mis-run "
@@ -514,14 +846,21 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (opts.probe) {
-		rc = print_probes(&st, &opts);
+		rc = print_probes(&st, &opts, out);
+		if (!rc)
+			rc = check_out(out, &opts);
 		goto out;
 	}
 	rc = kl_probe_privilege(&st);
 	if (rc)
 		goto out;
-	rc = run(&opts, &st);
+	rc = run(&opts, &st, out);
 out:
 	kl_state_free(&st);
+out_file:
+	if (out != stdout && fclose(out) && !rc) {
+		fprintf(stderr, KL_TOOL_NAME ": write error on %s: %s\n", opts.output_file, strerror(errno));
+		rc = KL_EXIT_ERROR;
+	}
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "kl_common.h"
+#include "kl_escape.h"
 #include "kl_names.h"
 #include "render.h"
 
@@ -152,7 +153,9 @@ static void fill_vm_row(struct kl_row *r, struct json_object *vm, double secs)
 	r->obj = vm;
 	r->pid = (uint32_t)json_object_get_int64(get(vm, "pid"));
 	r->exited = json_object_get_boolean(get(vm, "exited"));
-	snprintf(r->comm, sizeof(r->comm), "%s", comm ? comm : "?");
+	/* the name is the target's choice: escaped, cut to the column on a whole escape */
+	_Static_assert(sizeof(r->comm) > 16, "COMM column wider than kl_row.comm");
+	kl_escape(r->comm, (size_t)col_w[KL_COL_COMM] + 1, comm ? comm : "?");
 	r->v[KL_COL_PID] = r->pid;
 	r->v[KL_COL_VCPUS] = 0;
 	for (size_t i = 0; vc && i < json_object_array_length(vc); i++)	/* identified vCPUs */
@@ -347,8 +350,10 @@ static void print_hists(FILE *out, struct json_object *vm)
 	fprintf(out, "    %-22s %10s %9s %9s %9s %9s %9s\n", "histogram", "count", "mean", "p50", "p90", "p99", "p99.9");
 	json_object_object_foreach(hs, key, h) {
 		double cnt = num(h, "count"), sum = num(h, "sum");
+		char ek[96];
 
-		fprintf(out, "    %-22s %10.0f %9s %9s %9s %9s %9s\n", key, isnan(cnt) ? 0 : cnt,
+		kl_escape(ek, sizeof(ek), key);	/* a saved snapshot's keys are input too */
+		fprintf(out, "    %-22s %10.0f %9s %9s %9s %9s %9s\n", ek, isnan(cnt) ? 0 : cnt,
 			kl_fmt_ns(cnt > 0 ? sum / cnt : NAN, m, sizeof(m)),
 			kl_fmt_ns(num(h, "p50"), a, sizeof(a)), kl_fmt_ns(num(h, "p90"), b, sizeof(b)),
 			kl_fmt_ns(num(h, "p99"), c, sizeof(c)), kl_fmt_ns(num(h, "p999"), d, sizeof(d)));
@@ -379,8 +384,12 @@ static void print_reason_line(FILE *out, const char *label, struct json_object *
 	if (total <= 0)
 		return;
 	fprintf(out, "    %s:", label);
-	for (int i = 0; i < 4 && top[i].k; i++, n++)
-		fprintf(out, " %s %.0f%%", top[i].k, 100 * top[i].v / total);
+	for (int i = 0; i < 4 && top[i].k; i++, n++) {
+		char ek[96];
+
+		kl_escape(ek, sizeof(ek), top[i].k);
+		fprintf(out, " %s %.0f%%", ek, 100 * top[i].v / total);
+	}
 	fprintf(out, " (total %.0f)\n", total);
 }
 
@@ -417,8 +426,11 @@ int render_pkvm_sync(FILE *out, struct json_object *vm, bool per_vcpu, const cha
 		json_object_object_foreach(rs, reason, e) {
 			double n = num(e, "count");
 
+			char er[96];
+
 			pkvm_share(sh, sizeof(sh), get(e, "share"));
-			fprintf(out, "%s    %-20s %10.0f %8s\n", indent, reason, isnan(n) ? 0 : n, sh);
+			kl_escape(er, sizeof(er), reason);
+			fprintf(out, "%s    %-20s %10.0f %8s\n", indent, er, isnan(n) ? 0 : n, sh);
 		}
 	}
 	/* per vCPU: the skip share of each direction from the flat counters */
@@ -494,7 +506,7 @@ int render_text(FILE *out, struct json_object *snap, const struct render_opts *o
 	struct json_object *tgt;
 	struct kl_row *rows = NULL;
 	size_t n = 0;
-	char line[512], tbuf[64];
+	char line[512], tbuf[64], title[256], tname[160];
 	time_t t;
 	struct tm tm;
 	double start;
@@ -510,9 +522,11 @@ int render_text(FILE *out, struct json_object *snap, const struct render_opts *o
 	localtime_r(&t, &tm);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S", &tm);
 	tgt = get(snap, "target");
-	fprintf(out, "%s  %s  covering %.2fs  target %s  VMs %zu\n", o->title ? o->title : KL_TOOL_NAME,
-		tbuf, secs_of(snap), get(tgt, "pid") ? json_object_get_string(get(tgt, "pid")) :
-		get(tgt, "name") ? json_object_get_string(get(tgt, "name")) : "all", n);
+	/* title (a file name), target name: escaped like the VM names */
+	kl_escape(title, sizeof(title), o->title ? o->title : KL_TOOL_NAME);
+	kl_escape(tname, sizeof(tname), get(tgt, "pid") ? json_object_get_string(get(tgt, "pid")) :
+		  get(tgt, "name") ? json_object_get_string(get(tgt, "name")) : "all");
+	fprintf(out, "%s  %s  covering %.2fs  target %s  VMs %zu\n", title, tbuf, secs_of(snap), tname, n);
 	kl_format_header(line, sizeof(line));
 	fprintf(out, "%s\n", line);
 	for (size_t i = 0; i < n; i++) {

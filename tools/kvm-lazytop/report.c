@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "html_report.h"
+#include "kl_opts.h"
 #include "render.h"
 #include "snapshot_read.h"
 
@@ -23,9 +24,12 @@ struct report_args {
 	size_t n;
 };
 
+/* --vcpu has no short form: -V is --version, as everywhere in kvm-lazytop */
+enum { REPORT_OPT_VCPU = 0x100 };
+
 static const struct argp_option report_options[] = {
 	{ "html", 'H', "OUT.html", 0, "Write a self-contained HTML page comparing A.json [B.json]", 0 },
-	{ "vcpu", 'V', NULL, 0, "Text view: a row per vCPU", 0 },
+	{ "vcpu", REPORT_OPT_VCPU, NULL, 0, "Text view: a row per vCPU", 0 },
 	{ 0 }
 };
 
@@ -35,7 +39,7 @@ static error_t report_parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'H': a->html = arg; break;
-	case 'V': a->per_vcpu = true; break;
+	case REPORT_OPT_VCPU: a->per_vcpu = true; break;
 	case ARGP_KEY_ARG:
 		if (a->n >= 16)
 			argp_error(state, "at most 16 snapshots");
@@ -58,7 +62,7 @@ int cmd_report(int argc, char **argv)
 	static const struct argp argp = {
 		report_options, report_parse_opt, "FILE.json...\n--html OUT.html A.json [B.json]",
 		"Render saved kvm-lazytop snapshots as text, or as one HTML page.\v"
-		"Exit status: 0, 1 write error, 2 bad input.", NULL, NULL, NULL
+		"Exit status: 0, 1 write error, 2 bad input.", kl_sub_children, NULL, NULL
 	};
 	struct json_object *snaps[16] = { 0 };
 	struct report_args a = { 0 };
