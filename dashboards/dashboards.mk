@@ -7,6 +7,9 @@
 #                             malformed requests, capabilities, Chromium, schema)
 #   make check-exports-unit   cmocka unit tests (tests/unit/exports)
 #   make check-exports-golden gate/diff/report/prom golden outputs + exit codes
+#   make check-exports-bad    snapshots with a wrong type or value: report,
+#                             diff, gate and HTML exit 2 with one line naming
+#                             the JSON path (tests/unit/exports/run-bad-snapshots.sh)
 #   make check-exports-host   integration (tests/host/exports/run-exports-tests.sh)
 #   make fuzz                 libFuzzer pass over the rule parser and the
 #                             snapshot reader (FUZZ_SECONDS each, default 20)
@@ -36,7 +39,7 @@ EXPORTS_TOOL ?= $(BUILD)/$(HOST_ARCH)/kvm-lazytop
 EXPORTS_WORKLOAD ?= $(BUILD)/$(HOST_ARCH)/dirty_ring_vm
 
 .PHONY: check-exports check-exports-unit check-exports-golden \
-	check-exports-host fuzz exports-tools
+	check-exports-bad check-exports-host fuzz exports-tools
 
 exports-tools: $(EXPORTS_KL) $(EXPORTS_UNIT)
 
@@ -70,6 +73,10 @@ check-exports-unit: $(EXPORTS_UNIT)
 check-exports-golden: $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-golden.sh $(EXPORTS_KL)
 
+check-exports-bad: $(EXPORTS_KL)
+	@echo "  BAD     snapshots with wrong types/values (report, diff, gate, HTML)"
+	@$(EXPORTS_TESTDIR)/run-bad-snapshots.sh $(EXPORTS_KL)
+
 # Each fuzzer runs FUZZ_SECONDS over a scratch copy of the committed corpus
 # (new inputs are not written back into the tree).
 fuzz: $(EXPORTS_FUZZERS)
@@ -93,5 +100,6 @@ check-exports-host: $(EXPORTS_KL) tool workloads
 check-exports:
 	@$(MAKE) --no-print-directory check-exports-unit
 	@$(MAKE) --no-print-directory check-exports-golden
+	@$(MAKE) --no-print-directory check-exports-bad
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory check-exports-host

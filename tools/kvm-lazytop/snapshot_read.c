@@ -3,6 +3,7 @@
  * snapshot_read.c - json-c reader and helpers for kvm-lazytop snapshots.
  * The format is defined in SNAPSHOT.md and snapshot.schema.json.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <math.h>
@@ -332,6 +333,28 @@ static void sv_pop(struct sv_ctx *c, size_t old)
 	c->path[old] = 0;
 }
 
+/*
+ * A string from the file, quoted for a one-line message: printable ASCII
+ * as is, anything else (terminal escapes, newlines) as \xHH; "..." when
+ * it does not fit.
+ */
+static const char *sv_quote(char *buf, size_t len, const char *s)
+{
+	size_t o = 0, i;
+
+	buf[o++] = '"';
+	for (i = 0; s[i] && o + 9 < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+			buf[o++] = (char)ch;
+		else
+			o += snprintf(buf + o, len - o, "\\x%02x", ch);
+	}
+	snprintf(buf + o, len - o, "%s\"", s[i] ? "..." : "");
+	return buf;
+}
+
 static const char *sv_type(struct json_object *v)
 {
 	switch (json_object_get_type(v)) {
@@ -415,24 +438,9 @@ static int sv_fail_value(struct sv_ctx *c, const struct sv_node *n, struct json_
 	case json_type_boolean:
 		snprintf(g, sizeof(g), "%s", json_object_get_boolean(v) ? "true" : "false");
 		break;
-	case json_type_string: {
-		const char *s = json_object_get_string(v);
-		size_t o = 0, i;
-
-		g[o++] = '"';
-		for (i = 0; s[i] && o < sizeof(g) - 8; i++) {
-			unsigned char ch = (unsigned char)s[i];
-
-			if (ch >= 0x20 && ch < 0x7f)
-				g[o++] = (char)ch;
-			else
-				o += snprintf(g + o, sizeof(g) - o, "\\x%02x", ch);
-		}
-		if (s[i])
-			o += snprintf(g + o, sizeof(g) - o, "...");
-		snprintf(g + o, sizeof(g) - o, "\"");
+	case json_type_string:
+		sv_quote(g, sizeof(g), json_object_get_string(v));
 		break;
-	}
 	default:
 		snprintf(g, sizeof(g), "%s", sv_type(v));
 		break;
@@ -611,7 +619,7 @@ int snap_check(struct json_object *snap, char *err, size_t errlen)
 {
 	struct json_object *v, *vms;
 	const char *ver, *dot;
-	char *end;
+	char *end, q[48];
 	long major;
 
 	if (!snap || !json_object_is_type(snap, json_type_object)) {
@@ -630,17 +638,16 @@ int snap_check(struct json_object *snap, char *err, size_t errlen)
 	dot = strchr(ver, '.');
 	errno = 0;
 	major = strtol(ver, &end, 10);
-	if (!dot || end != dot || end == ver || errno || major < 0 ||
+	if (!dot || end != dot || !isdigit((unsigned char)ver[0]) || errno || major < 0 ||
 	    !dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1)) {
-		seterr(err, errlen,
-		       "snapshot: malformed schema_version \"%.32s\" (want MAJOR.MINOR)",
-		       ver);
+		seterr(err, errlen, "snapshot: malformed schema_version %s (want MAJOR.MINOR)",
+		       sv_quote(q, sizeof(q), ver));
 		return -1;
 	}
 	if (major != SNAP_SCHEMA_MAJOR) {
 		seterr(err, errlen,
 		       "snapshot: unsupported schema_version %.32s (this kvm-lazytop reads %d.x)",
-		       ver, SNAP_SCHEMA_MAJOR);
+		       ver, SNAP_SCHEMA_MAJOR);	/* digits, a dot, digits */
 		return -1;
 	}
 	if (!json_object_object_get_ex(snap, "vms", &vms)) {
