@@ -11,8 +11,10 @@
 #                             diff, gate and HTML exit 2 with one line naming
 #                             the JSON path (tests/unit/exports/run-bad-snapshots.sh)
 #   make check-exports-host   integration (tests/host/exports/run-exports-tests.sh)
-#   make fuzz                 libFuzzer pass over the rule parser and the
-#                             snapshot reader (FUZZ_SECONDS each, default 20)
+#   make fuzz                 libFuzzer pass over the rule parser, the
+#                             snapshot reader and (structure-aware) the
+#                             report/diff/gate/HTML readers (FUZZ_SECONDS
+#                             each, default 20)
 #   make exports-tools        build the test driver and the unit test binary
 #
 # Needs (Debian): libjson-c-dev libmicrohttpd-dev libcap-dev libcmocka-dev
@@ -34,7 +36,10 @@ EXPORTS_HDRS := $(wildcard $(EXPORTS_SRCDIR)/*.h) $(TOP)/bpf/kvm_lazytop.h
 FUZZ_SECONDS ?= 20
 EXPORTS_KL := $(EXPORTS_OUT)/kl-exports
 EXPORTS_UNIT := $(EXPORTS_OUT)/test_exports
-EXPORTS_FUZZERS := $(EXPORTS_OUT)/fuzz_rules $(EXPORTS_OUT)/fuzz_snapshot
+EXPORTS_FUZZERS := $(EXPORTS_OUT)/fuzz_rules $(EXPORTS_OUT)/fuzz_snapshot \
+	$(EXPORTS_OUT)/fuzz_readers
+# fuzz_readers: the real report/diff/gate/HTML commands on snapshot files
+EXPORTS_READERS := $(EXPORTS_CORE) report.c diff.c html.c render_text.c kl_names.c
 EXPORTS_TOOL ?= $(BUILD)/$(HOST_ARCH)/kvm-lazytop
 EXPORTS_WORKLOAD ?= $(BUILD)/$(HOST_ARCH)/dirty_ring_vm
 
@@ -66,6 +71,17 @@ $(EXPORTS_OUT)/fuzz_%: $(EXPORTS_TESTDIR)/fuzz/fuzz_%.c \
 		-I$(EXPORTS_SRCDIR) -o $@ $< \
 		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -ljson-c -lm
 
+# Structure-aware: a custom mutator edits the JSON tree of valid snapshots.
+$(EXPORTS_OUT)/fuzz_readers: $(EXPORTS_TESTDIR)/fuzz/fuzz_readers.c \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_READERS)) $(EXPORTS_HDRS)
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $@"
+	@clang -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-DKL_FUZZ_DATA='"$(EXPORTS_TESTDIR)/data"' \
+		-I$(EXPORTS_SRCDIR) -o $@ $< \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_READERS)) -ljson-c -lm
+
 check-exports-unit: $(EXPORTS_UNIT)
 	@echo "  UNIT    exports (cmocka)"
 	@cd $(TOP) && $(EXPORTS_UNIT)
@@ -80,9 +96,10 @@ check-exports-bad: $(EXPORTS_KL)
 # Each fuzzer runs FUZZ_SECONDS over a scratch copy of the committed corpus
 # (new inputs are not written back into the tree).
 fuzz: $(EXPORTS_FUZZERS)
-	@for f in rules snapshot; do \
+	@for f in rules snapshot readers; do \
+		c=$$f; [ $$f = readers ] && c=snapshot; \
 		rm -rf $(EXPORTS_OUT)/corpus-$$f && mkdir -p $(EXPORTS_OUT)/corpus-$$f && \
-		cp $(EXPORTS_TESTDIR)/fuzz/corpus/$$f/* $(EXPORTS_OUT)/corpus-$$f/ && \
+		cp $(EXPORTS_TESTDIR)/fuzz/corpus/$$c/* $(EXPORTS_OUT)/corpus-$$f/ && \
 		echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)" && \
 		$(EXPORTS_OUT)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 			-timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \

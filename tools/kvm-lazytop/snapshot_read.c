@@ -150,7 +150,7 @@ static const struct sv_node sv_str_arr = { .kind = SV_ARRAY, .items = &sv_str };
 static const struct sv_field sv_bucket_f[] = {
 	{ "le", &sv_u64, true },
 	{ "count", &sv_u64_pos, true },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_bucket = { .kind = SV_OBJECT, .fields = sv_bucket_f };
 static const struct sv_node sv_buckets = { .kind = SV_ARRAY, .items = &sv_bucket,
@@ -164,7 +164,7 @@ static const struct sv_field sv_hist_f[] = {
 	{ "p99", &sv_nonneg_null, false },
 	{ "p999", &sv_nonneg_null, false },
 	{ "buckets", &sv_buckets, true },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_hist = { .kind = SV_OBJECT, .hist = true, .fields = sv_hist_f };
 static const struct sv_node sv_hist_map = { .kind = SV_MAP, .items = &sv_hist };
@@ -174,7 +174,7 @@ static const struct sv_field sv_vcpu_f[] = {
 	{ "vcpu_id", &sv_vcpu_id, false },
 	{ "tid", &sv_pid, false },
 	{ "counters", &sv_u64_map, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_vcpu = { .kind = SV_OBJECT, .fields = sv_vcpu_f };
 static const struct sv_node sv_vcpus = { .kind = SV_ARRAY, .items = &sv_vcpu };
@@ -182,7 +182,7 @@ static const struct sv_node sv_vcpus = { .kind = SV_ARRAY, .items = &sv_vcpu };
 static const struct sv_field sv_reasons_f[] = {
 	{ "userspace_exit", &sv_u64_map, false },
 	{ "exit", &sv_u64_map, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_reasons = { .kind = SV_OBJECT, .fields = sv_reasons_f };
 
@@ -191,14 +191,14 @@ static const struct sv_field sv_pred_f[] = {
 	{ "agreement", &sv_share, false },
 	{ "loads_compared", &sv_u64, false },
 	{ "matrix", &sv_matrix, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_pred = { .kind = SV_OBJECT, .fields = sv_pred_f };
 
 static const struct sv_field sv_pkvm_reason_f[] = {
 	{ "count", &sv_u64, false },
 	{ "share", &sv_share, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_pkvm_reason = { .kind = SV_OBJECT, .fields = sv_pkvm_reason_f };
 static const struct sv_node sv_pkvm_reasons = { .kind = SV_MAP, .items = &sv_pkvm_reason };
@@ -207,13 +207,13 @@ static const struct sv_field sv_pkvm_dir_f[] = {
 	{ "skipped", &sv_u64, false },
 	{ "skip_share", &sv_share, false },
 	{ "reasons", &sv_pkvm_reasons, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_pkvm_dir = { .kind = SV_OBJECT, .fields = sv_pkvm_dir_f };
 static const struct sv_field sv_pkvm_f[] = {
 	{ "to_hyp", &sv_pkvm_dir, false },
 	{ "to_host", &sv_pkvm_dir, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_pkvm = { .kind = SV_OBJECT, .fields = sv_pkvm_f };
 
@@ -229,7 +229,7 @@ static const struct sv_field sv_vm_f[] = {
 	{ "pkvm_state_sync", &sv_pkvm, false },
 	{ "histograms", &sv_hist_map, false },
 	{ "histograms_by", &sv_hist_map_map, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_vm = { .kind = SV_OBJECT, .fields = sv_vm_f };
 static const struct sv_node sv_vms = { .kind = SV_ARRAY, .items = &sv_vm };
@@ -240,7 +240,7 @@ static const struct sv_field sv_prog_f[] = {
 	{ "run_cnt", &sv_u64, false },
 	{ "run_time_ns", &sv_u64, false },
 	{ "ns_per_event", &sv_nonneg, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_prog = { .kind = SV_OBJECT, .fields = sv_prog_f };
 static const struct sv_node sv_progs = { .kind = SV_ARRAY, .items = &sv_prog };
@@ -254,14 +254,14 @@ static const struct sv_field sv_overhead_f[] = {
 	{ "collector_rss_kb", &sv_u64, false },
 	{ "collector_maxrss_kb", &sv_u64, false },
 	{ "drops", &sv_u64_map, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_overhead = { .kind = SV_OBJECT, .fields = sv_overhead_f };
 
 static const struct sv_field sv_tool_f[] = {
 	{ "name", &sv_str, false },
 	{ "version", &sv_str, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_tool = { .kind = SV_OBJECT, .fields = sv_tool_f };
 static const struct sv_field sv_host_f[] = {
@@ -269,14 +269,14 @@ static const struct sv_field sv_host_f[] = {
 	{ "arch", &sv_str, false },
 	{ "hostname", &sv_str, false },
 	{ "ncpus", &sv_ncpus, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_host = { .kind = SV_OBJECT, .fields = sv_host_f };
 static const struct sv_field sv_target_f[] = {
 	{ "pid", &sv_pid, false },
 	{ "name", &sv_str, false },
 	{ "all", &sv_true, false },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_target = { .kind = SV_OBJECT, .fields = sv_target_f };
 
@@ -293,7 +293,7 @@ static const struct sv_field sv_snap_f[] = {
 	{ "unavailable", &sv_str_arr, false },
 	{ "overhead", &sv_overhead, false },
 	{ "vms", &sv_vms, true },
-	{ NULL },
+	{ 0 },
 };
 static const struct sv_node sv_snapshot = { .kind = SV_OBJECT, .fields = sv_snap_f };
 
