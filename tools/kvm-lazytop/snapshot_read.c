@@ -667,6 +667,7 @@ struct json_object *snap_parse(const char *buf, size_t len, char *err,
 	struct json_tokener *tok;
 	struct json_object *o;
 	enum json_tokener_error jerr;
+	size_t end;
 
 	if (len > SNAP_MAX_FILE_SIZE || len > INT32_MAX) {
 		seterr(err, errlen, "snapshot: larger than %u bytes", SNAP_MAX_FILE_SIZE);
@@ -679,17 +680,27 @@ struct json_object *snap_parse(const char *buf, size_t len, char *err,
 	}
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue && len && !o) {
+		/* a top-level literal ("null", "12") needs its end marked */
+		o = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+		if (jerr != json_tokener_success) {
+			json_object_put(o);
+			o = NULL;
+			jerr = json_tokener_continue;
+		}
+	}
 	if (jerr == json_tokener_continue) {
 		json_object_put(o);
 		o = NULL;
 		seterr(err, errlen, "snapshot: invalid JSON: unexpected end of input");
 	} else if (jerr != json_tokener_success) {
 		seterr(err, errlen, "snapshot: invalid JSON at offset %zu: %s",
-		       json_tokener_get_parse_end(tok), json_tokener_error_desc(jerr));
+		       end, json_tokener_error_desc(jerr));
 		o = NULL;
 	} else {
-		size_t end = json_tokener_get_parse_end(tok);
-
 		while (end < len && strchr(" \t\r\n", buf[end]))
 			end++;
 		if (end < len) {
