@@ -119,7 +119,8 @@ struct sv_field {
 	bool required;
 };
 
-#define SV_PATH_MAX	256
+#define SV_PATH_MAX	160	/* a JSON path in a message */
+#define SV_KEY_MAX	40	/* characters of one key in it */
 
 struct sv_ctx {
 	char path[SV_PATH_MAX];
@@ -297,33 +298,44 @@ static const struct sv_field sv_snap_f[] = {
 };
 static const struct sv_node sv_snapshot = { .kind = SV_OBJECT, .fields = sv_snap_f };
 
-/* Path of the current node: printable ASCII, anything else as \xHH. */
-static size_t sv_push(struct sv_ctx *c, const char *fmt, const char *key, size_t idx)
+/*
+ * Text from the file for a one-line message: printable ASCII as is; control
+ * characters (terminal escapes, newlines), bytes >= 0x7f, '"' and '\\' as
+ * \xHH; at most max characters of output, then "...".
+ */
+static const char *sv_escape(char *buf, size_t len, const char *s, size_t max)
 {
-	size_t old = c->len, i;
+	size_t o = 0, i;
 
-	if (key) {
-		if (c->len && c->len < sizeof(c->path) - 1)
-			c->path[c->len++] = '.';
-		for (i = 0; key[i] && c->len < sizeof(c->path) - 5; i++) {
-			unsigned char ch = (unsigned char)key[i];
+	if (max > len - 4)
+		max = len - 4;
+	for (i = 0; s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		bool plain = ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
 
-			if (i >= 64) {
-				c->len += snprintf(c->path + c->len, sizeof(c->path) - c->len, "...");
-				break;
-			}
-			if (ch >= 0x20 && ch < 0x7f)
-				c->path[c->len++] = (char)ch;
-			else
-				c->len += snprintf(c->path + c->len, sizeof(c->path) - c->len,
-						   "\\x%02x", ch);
-		}
-	} else {
-		c->len += snprintf(c->path + c->len, sizeof(c->path) - c->len, fmt, idx);
+		if (o + (plain ? 1 : 4) > max)
+			break;
+		if (plain)
+			buf[o++] = (char)ch;
+		else
+			o += snprintf(buf + o, len - o, "\\x%02x", ch);
 	}
-	if (c->len >= sizeof(c->path))
-		c->len = sizeof(c->path) - 1;
-	c->path[c->len] = 0;
+	snprintf(buf + o, len - o, "%s", s[i] ? "..." : "");
+	return buf;
+}
+
+/* Append ".key" or "[idx]" to the path; returns the length to pop back to. */
+static size_t sv_push(struct sv_ctx *c, const char *key, size_t idx)
+{
+	size_t old = c->len;
+	char seg[SV_KEY_MAX + 4];
+
+	if (key)
+		snprintf(c->path + c->len, sizeof(c->path) - c->len, "%s%s", c->len ? "." : "",
+			 sv_escape(seg, sizeof(seg), key, SV_KEY_MAX));
+	else
+		snprintf(c->path + c->len, sizeof(c->path) - c->len, "[%zu]", idx);
+	c->len += strlen(c->path + c->len);
 	return old;
 }
 
@@ -333,25 +345,15 @@ static void sv_pop(struct sv_ctx *c, size_t old)
 	c->path[old] = 0;
 }
 
-/*
- * A string from the file, quoted for a one-line message: printable ASCII
- * as is, anything else (terminal escapes, newlines) as \xHH; "..." when
- * it does not fit.
- */
+/* A string from the file in quotes, escaped (sv_escape) to fit buf. */
 static const char *sv_quote(char *buf, size_t len, const char *s)
 {
-	size_t o = 0, i;
+	char e[64];
+	size_t max = len > 10 ? len - 6 : 1;
 
-	buf[o++] = '"';
-	for (i = 0; s[i] && o + 9 < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
-			buf[o++] = (char)ch;
-		else
-			o += snprintf(buf + o, len - o, "\\x%02x", ch);
-	}
-	snprintf(buf + o, len - o, "%s\"", s[i] ? "..." : "");
+	if (max > sizeof(e) - 4)
+		max = sizeof(e) - 4;
+	snprintf(buf, len, "\"%s\"", sv_escape(e, sizeof(e), s, max));
 	return buf;
 }
 
@@ -468,7 +470,7 @@ static int sv_hist_check(struct sv_ctx *c, struct json_object *h)
 	snap_json_u64(v, &count);
 	json_object_object_get_ex(h, "buckets", &arr);
 	n = json_object_array_length(arr);
-	old = sv_push(c, NULL, "buckets", 0);
+	old = sv_push(c, "buckets", 0);
 	for (i = 0; i < n && !rc; i++) {
 		struct json_object *b = json_object_array_get_idx(arr, i);
 		struct json_object *le = NULL, *bc = NULL;
@@ -479,8 +481,8 @@ static int sv_hist_check(struct sv_ctx *c, struct json_object *h)
 		snap_json_u64(le, &l);
 		snap_json_u64(bc, &k);
 		if (i && l <= prev) {
-			sv_push(c, "[%zu]", NULL, i);
-			sv_push(c, NULL, "le", 0);
+			sv_push(c, NULL, i);
+			sv_push(c, "le", 0);
 			snprintf(e, sizeof(e), "integer > %llu (buckets ascending)",
 				 (unsigned long long)prev);
 			snprintf(g, sizeof(g), "%llu", (unsigned long long)l);
@@ -493,7 +495,7 @@ static int sv_hist_check(struct sv_ctx *c, struct json_object *h)
 	}
 	sv_pop(c, old);
 	if (!rc && total != count) {
-		old = sv_push(c, NULL, "count", 0);
+		old = sv_push(c, "count", 0);
 		snprintf(e, sizeof(e), "%llu (the sum of the bucket counts)",
 			 (unsigned long long)total);
 		snprintf(g, sizeof(g), "%llu", (unsigned long long)count);
@@ -515,7 +517,7 @@ static int sv_object_check(struct sv_ctx *c, const struct sv_node *n, struct jso
 
 		if (!json_object_object_get_ex(v, f->key, &m) && !f->required)
 			continue;
-		old = sv_push(c, NULL, f->key, 0);
+		old = sv_push(c, f->key, 0);
 		if (!json_object_object_get_ex(v, f->key, &m))
 			rc = sv_fail(c, sv_expect(f->node, e, sizeof(e)), "nothing");
 		else
@@ -547,7 +549,7 @@ static int sv_node_check(struct sv_ctx *c, const struct sv_node *n, struct json_
 		if (!json_object_is_type(v, json_type_object))
 			return sv_fail_type(c, n, v);
 		json_object_object_foreach(v, key, m) {
-			old = sv_push(c, NULL, key, 0);
+			old = sv_push(c, key, 0);
 			rc = sv_node_check(c, n->items, m);
 			sv_pop(c, old);
 			if (rc)
@@ -564,7 +566,7 @@ static int sv_node_check(struct sv_ctx *c, const struct sv_node *n, struct json_
 			return sv_fail(c, e, g);
 		}
 		for (i = 0; i < len; i++) {
-			old = sv_push(c, "[%zu]", NULL, i);
+			old = sv_push(c, NULL, i);
 			rc = sv_node_check(c, n->items, json_object_array_get_idx(v, i));
 			sv_pop(c, old);
 			if (rc)
@@ -722,7 +724,7 @@ struct json_object *snap_parse(const char *buf, size_t len, char *err,
 struct json_object *snap_load(const char *path, char *err, size_t errlen)
 {
 	struct json_object *o;
-	char *buf = NULL, tmp[256];
+	char *buf = NULL, tmp[400];
 	size_t len = 0, cap = 0, n;
 	FILE *f;
 

@@ -167,6 +167,9 @@ bad reason-exit-str $G 'vms[0].reasons.exit' '"x"' 'vms[0].reasons.exit: expecte
 # a key from the file is shown escaped: no terminal control sequence reaches stderr
 bad reason-esc-key $G 'vms[0].reasons.exit' '{"\u001b]0;pwn\u0007\u001b[2J": "x"}' \
 	'vms[0].reasons.exit.\x1b]0;pwn\x07\x1b[2J: expected non-negative integer, got string'
+# a long hostile key is cut to 40 characters: the message keeps its "got" part
+bad long-key $G 'vms[0].reasons.exit' "{\"gstage_fault_not_hos$(printf '\\u00ff%.0s' $(seq 50))\": \"x\"}" \
+	'vms[0].reasons.exit.gstage_fault_not_hos\xc3\xbf\xc3\xbf\xc3...: expected non-negative integer, got string'
 bad agreement $G 'vms[0].prediction.agreement' 1.5 'vms[0].prediction.agreement: expected number in [0, 1] or null, got 1.5'
 bad matrix-row $G 'vms[0].prediction.matrix.same_cpu' 80 'vms[0].prediction.matrix.same_cpu: expected object, got integer'
 bad hists-arr $G 'vms[0].histograms' '[]' 'vms[0].histograms: expected object, got array'
