@@ -92,11 +92,11 @@ static bool json_i64(struct json_object *v, int64_t *out)
 enum sv_kind {
 	SV_OBJECT,	/* .fields: known members; others ignored */
 	SV_MAP,		/* every member's value is a .items */
-	SV_ARRAY,	/* every element is a .items */
+	SV_ARRAY,	/* every element is a .items; at most .max of them if set */
 	SV_STRING,	/* a string (equal to .str when set) */
-	SV_BOOL,
-	SV_INT,		/* integer in [.min, .max] */
-	SV_U64,		/* integer in [.min, UINT64_MAX] */
+	SV_BOOL,	/* a boolean (.min = 1: it must be true) */
+	SV_INT,		/* integer in [.min, .max] (integral doubles too) */
+	SV_U64,		/* integer in [.min, UINT64_MAX] (integral doubles too) */
 	SV_NUM,		/* finite number in [.dmin, .dmax] */
 };
 
