@@ -8,14 +8,19 @@
 #   make check-exports-unit   cmocka unit tests (tests/unit/exports)
 #   make check-exports-golden gate/diff/report/prom golden outputs + exit codes,
 #                             gate defects and doc examples (run-gate-checks.sh)
+#   make check-exports-bad    snapshots with a wrong type or value: report,
+#                             diff, gate and HTML exit 2 with one line naming
+#                             the JSON path (tests/unit/exports/run-bad-snapshots.sh)
 #   make check-exports-host   integration (tests/host/exports/run-exports-tests.sh)
 #   make check-dashboards     the committed dashboard JSON equals the
 #                             generator's output; datasource variable,
 #                             (vm_pid, vm_name) grouping, panels, units;
 #                             promtool check/test of the rules and alerts
 #   make dashboards           regenerate dashboards/kvm-lazytop.json
-#   make fuzz                 libFuzzer pass over the rule parser and the
-#                             snapshot reader (FUZZ_SECONDS each, default 20)
+#   make fuzz                 libFuzzer pass over the rule parser, the
+#                             snapshot reader and (structure-aware) the
+#                             report/diff/gate/HTML readers (FUZZ_SECONDS
+#                             each, default 20)
 #   make exports-tools        build the test driver and the unit test binary
 #
 # Needs (Debian): libjson-c-dev libmicrohttpd-dev libcap-dev libcmocka-dev
@@ -39,12 +44,15 @@ FUZZ_SECONDS ?= 20
 EXPORTS_KL := $(EXPORTS_OUT)/kl-exports
 EXPORTS_UNIT := $(EXPORTS_OUT)/test_exports
 EXPORTS_PROM_UNIT := $(EXPORTS_OUT)/test_prom
-EXPORTS_FUZZERS := $(EXPORTS_OUT)/fuzz_rules $(EXPORTS_OUT)/fuzz_snapshot
+EXPORTS_FUZZERS := $(EXPORTS_OUT)/fuzz_rules $(EXPORTS_OUT)/fuzz_snapshot \
+	$(EXPORTS_OUT)/fuzz_readers
+# fuzz_readers: the real report/diff/gate/HTML commands on snapshot files
+EXPORTS_READERS := $(EXPORTS_CORE) report.c diff.c html.c render_text.c
 EXPORTS_TOOL ?= $(BUILD)/$(HOST_ARCH)/kvm-lazytop
 EXPORTS_WORKLOAD ?= $(BUILD)/$(HOST_ARCH)/dirty_ring_vm
 
 .PHONY: check-exports check-exports-unit check-exports-golden \
-	check-exports-host fuzz exports-tools dashboards check-dashboards
+	check-exports-bad check-exports-host fuzz exports-tools dashboards check-dashboards
 
 dashboards:
 	@python3 $(TOP)/dashboards/gen-dashboard.py
@@ -97,6 +105,17 @@ $(EXPORTS_OUT)/fuzz_%: $(EXPORTS_TESTDIR)/fuzz/fuzz_%.c \
 		-I$(EXPORTS_SRCDIR) -o $@ $< \
 		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -ljson-c -lm
 
+# Structure-aware: a custom mutator edits the JSON tree of valid snapshots.
+$(EXPORTS_OUT)/fuzz_readers: $(EXPORTS_TESTDIR)/fuzz/fuzz_readers.c \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_READERS)) $(EXPORTS_HDRS)
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $@"
+	@clang -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-DKL_FUZZ_DATA='"$(EXPORTS_TESTDIR)/data"' \
+		-I$(EXPORTS_SRCDIR) -o $@ $< \
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_READERS)) -ljson-c -lm
+
 check-exports-unit: $(EXPORTS_UNIT) $(EXPORTS_PROM_UNIT)
 	@echo "  UNIT    exports (cmocka)"
 	@cd $(TOP) && $(EXPORTS_UNIT)
@@ -107,12 +126,17 @@ check-exports-golden: $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-golden.sh $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-gate-checks.sh $(EXPORTS_KL)
 
+check-exports-bad: $(EXPORTS_KL)
+	@echo "  BAD     snapshots with wrong types/values (report, diff, gate, HTML)"
+	@$(EXPORTS_TESTDIR)/run-bad-snapshots.sh $(EXPORTS_KL)
+
 # Each fuzzer runs FUZZ_SECONDS over a scratch copy of the committed corpus
 # (new inputs are not written back into the tree).
 fuzz: $(EXPORTS_FUZZERS)
-	@for f in rules snapshot; do \
+	@for f in rules snapshot readers; do \
+		c=$$f; [ $$f = readers ] && c=snapshot; \
 		rm -rf $(EXPORTS_OUT)/corpus-$$f && mkdir -p $(EXPORTS_OUT)/corpus-$$f && \
-		cp $(EXPORTS_TESTDIR)/fuzz/corpus/$$f/* $(EXPORTS_OUT)/corpus-$$f/ && \
+		cp $(EXPORTS_TESTDIR)/fuzz/corpus/$$c/* $(EXPORTS_OUT)/corpus-$$f/ && \
 		echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)" && \
 		$(EXPORTS_OUT)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 			-timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
@@ -131,5 +155,6 @@ check-exports:
 	@$(MAKE) --no-print-directory check-dashboards
 	@$(MAKE) --no-print-directory check-exports-unit
 	@$(MAKE) --no-print-directory check-exports-golden
+	@$(MAKE) --no-print-directory check-exports-bad
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory check-exports-host

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "kl_escape.h"
 #include "kl_opts.h"
+#include "kl_common.h"
 #include "snapshot_read.h"
 
 struct diff_args {
@@ -235,12 +236,12 @@ static int diff_hists(FILE *o, struct json_object *a, struct json_object *b)
 
 		ra = snap_hist_sum(a, *n, &ha, err, sizeof(err));
 		if (ra < 0) {
-			fprintf(stderr, "diff: base: %s\n", err);
+			fprintf(stderr, KL_TOOL_NAME ": diff: base: %s\n", err);
 			return -1;
 		}
 		rb = snap_hist_sum(b, *n, &hb, err, sizeof(err));
 		if (rb < 0) {
-			fprintf(stderr, "diff: new: %s\n", err);
+			fprintf(stderr, KL_TOOL_NAME ": diff: new: %s\n", err);
 			snap_hist_free(&ha);
 			return -1;
 		}
@@ -389,12 +390,12 @@ int cmd_diff(int argc, char **argv)
 		return 2;
 	sa = snap_load(a.base, err, sizeof(err));
 	if (!sa) {
-		fprintf(stderr, "diff: %s\n", err);
+		fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
 		return 2;
 	}
 	sb = snap_load(a.new, err, sizeof(err));
 	if (!sb) {
-		fprintf(stderr, "diff: %s\n", err);
+		fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
 		json_object_put(sa);
 		return 2;
 	}

@@ -19,6 +19,8 @@
 #include "kl_opts.h"
 
 #define GATE_ERR "kvm-lazytop: gate: "
+/* a snapshot that does not load: the same line as report and diff print */
+#define KL_ERR_PREFIX "kvm-lazytop: "
 
 /* printf into a caller's one-line error buffer (NULL or 0 length: dropped) */
 void gate_seterr(char *err, size_t len, const char *fmt, ...)
@@ -243,7 +245,7 @@ int cmd_gate(int argc, char **argv)
 	}
 	snap = snap_load(a.snapshot, err, sizeof(err));
 	if (!snap) {
-		fprintf(stderr, GATE_ERR "%s\n", err);
+		fprintf(stderr, KL_ERR_PREFIX "%s\n", err);
 		goto out;
 	}
 	if (gate_needs_baseline(&rules) && !a.baseline) {
@@ -254,7 +256,7 @@ int cmd_gate(int argc, char **argv)
 	if (a.baseline) {
 		base = snap_load(a.baseline, err, sizeof(err));
 		if (!base) {
-			fprintf(stderr, GATE_ERR "%s\n", err);
+			fprintf(stderr, KL_ERR_PREFIX "%s\n", err);
 			goto out;
 		}
 	}

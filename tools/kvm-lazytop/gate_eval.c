@@ -114,7 +114,7 @@ static enum tv check_events(struct json_object *snap, uint32_t mask, char *why,
 		    json_object_is_type(v, json_type_null))
 			continue;
 		if (!snap_json_u64(v, &n)) {
-			gate_seterr(why, wl, "probe_events.%s: expected a non-negative integer or null, got %s",
+			gate_seterr(why, wl, "probe_events.%s: expected non-negative integer or null, got %s",
 			       kl_signals[s].name, jtype(v));
 			return TV_BAD;
 		}
@@ -156,7 +156,7 @@ static enum tv counter_sum(struct json_object *snap, const char *pat,
 				continue;
 			if (!snap_json_u64(v, &x)) {
 				gate_seterr(out->why, sizeof(out->why),
-				       "vms[%zu].counters.%s: expected a non-negative integer, got %s%s",
+				       "vms[%zu].counters.%s: expected non-negative integer, got %s%s",
 				       i, *p, json_object_is_type(v, json_type_int) ? "negative " : "",
 				       jtype(v));
 				return TV_BAD;
@@ -264,7 +264,7 @@ static enum tv overhead_val(struct json_object *snap, const struct gate_term *t,
 	if (!json_object_object_get_ex(ov, key, &v))
 		goto missing;
 	if (!snap_get_num(ov, key, &out->v)) {
-		gate_seterr(out->why, sizeof(out->why), "%s: expected a number, got %s", path, jtype(v));
+		gate_seterr(out->why, sizeof(out->why), "%s: expected number, got %s", path, jtype(v));
 		return TV_BAD;
 	}
 	out->samples = UINT64_MAX;
@@ -313,7 +313,7 @@ static enum tv reason_sum(struct json_object *snap, const struct gate_term *t,
 			continue;	/* only reasons seen are listed */
 		if (!snap_json_u64(v, &x)) {
 			gate_seterr(out->why, sizeof(out->why),
-			       "vms[%zu].reasons.%s.%s: expected a non-negative integer, got %s",
+			       "vms[%zu].reasons.%s.%s: expected non-negative integer, got %s",
 			       i, t->name, t->sub, jtype(v));
 			return TV_BAD;
 		}
@@ -357,18 +357,18 @@ static enum tv agreement(struct json_object *snap, struct tval *out)
 		json_object_object_get_ex(p, "loads_compared", &n);
 		if (!snap_json_u64(n, &nv)) {
 			gate_seterr(out->why, sizeof(out->why),
-			       "vms[%zu].prediction.loads_compared: expected a non-negative integer, got %s",
+			       "vms[%zu].prediction.loads_compared: expected non-negative integer, got %s",
 			       i, jtype(n));
 			return TV_BAD;
 		}
 		if (nv && !snap_get_num(p, "agreement", &av)) {
 			gate_seterr(out->why, sizeof(out->why),
-			       "vms[%zu].prediction.agreement: expected a number, got %s", i, jtype(a));
+			       "vms[%zu].prediction.agreement: expected number, got %s", i, jtype(a));
 			return TV_BAD;
 		}
 		if (nv && (av < 0 || av > 1)) {
 			gate_seterr(out->why, sizeof(out->why),
-			       "vms[%zu].prediction.agreement: expected a number in [0, 1], got %g", i, av);
+			       "vms[%zu].prediction.agreement: expected number in [0, 1], got %g", i, av);
 			return TV_BAD;
 		}
 		num += av * (double)nv;

@@ -12,6 +12,7 @@
 #include "kl_escape.h"
 #include "kl_names.h"
 #include "render.h"
+#include "snapshot_read.h"
 
 const char *const kl_col_names[KL_COL_NR] = {
 	"PID", "COMM", "VCPUS", "RUN/s", "UEXIT/s", "EXIT/s", "DIRTY/s",
@@ -20,24 +21,12 @@ const char *const kl_col_names[KL_COL_NR] = {
 
 static const int col_w[KL_COL_NR] = { 7, 16, 5, 9, 8, 8, 9, 6, 17, 7, 7, 0 };
 
-static struct json_object *get(struct json_object *o, const char *k)
-{
-	struct json_object *v = NULL;
-
-	if (o && json_object_object_get_ex(o, k, &v))
-		return v;
-	return NULL;
-}
-
-static double num(struct json_object *o, const char *k)
-{
-	struct json_object *v = get(o, k);
-
-	if (!v || (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)))
-		return NAN;
-	return json_object_get_double(v);
-}
-
+/*
+ * Every read goes through the typed accessors of snapshot_read.h: a member
+ * of the wrong JSON type reads as absent, never as a crash.  `report`
+ * validates the whole tree first (snap_load), so there a wrong type is an
+ * error before anything is printed; live views render the collector's tree.
+ */
 const char *kl_fmt_ns(double ns, char *buf, size_t len)
 {
 	if (isnan(ns))
@@ -55,7 +44,7 @@ const char *kl_fmt_ns(double ns, char *buf, size_t len)
 
 static double secs_of(struct json_object *snap)
 {
-	double d = num(snap, "duration_ns");
+	double d = snap_num(snap, "duration_ns");
 
 	return isnan(d) || d <= 0 ? NAN : d / 1e9;
 }
@@ -70,13 +59,13 @@ static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
 	double fast, spur, total = 0, best = 0, lsum = 0;
 	char key[64];
 
-	r->v[KL_COL_RUNS] = num(c, "kvm_runs") / secs;
-	r->v[KL_COL_UEXITS] = num(c, "userspace_exits") / secs;
-	r->v[KL_COL_EXITS] = num(c, "exits") / secs;
-	r->v[KL_COL_DIRTY] = num(c, "dirty_pages") / secs;
+	r->v[KL_COL_RUNS] = snap_num(c, "kvm_runs") / secs;
+	r->v[KL_COL_UEXITS] = snap_num(c, "userspace_exits") / secs;
+	r->v[KL_COL_EXITS] = snap_num(c, "exits") / secs;
+	r->v[KL_COL_DIRTY] = snap_num(c, "dirty_pages") / secs;
 
-	fast = num(c, "gstage_fault_fast");
-	spur = num(c, "gstage_fault_spurious");
+	fast = snap_num(c, "gstage_fault_fast");
+	spur = snap_num(c, "gstage_fault_spurious");
 	snprintf(r->miss, sizeof(r->miss), "-");
 	if (!isnan(fast)) {
 		total = fast + spur;
@@ -84,7 +73,7 @@ static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
 			double v;
 
 			snprintf(key, sizeof(key), "gstage_fault_%s", miss_keys[i]);
-			v = num(c, key);
+			v = snap_num(c, key);
 			if (isnan(v))
 				continue;
 			total += v;
@@ -103,13 +92,13 @@ static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
 	/* vcpu_load reason mix (series); else the sched_switch prediction. */
 	r->loads[0] = 0;
 	r->v[KL_COL_LOADS] = NAN;
-	if (!isnan(num(c, "vcpu_load_fast"))) {
+	if (!isnan(snap_num(c, "vcpu_load_fast"))) {
 		double v[KL_LOAD_NR];
 		int top[2] = { -1, -1 };
 
 		for (int i = 0; i < KL_LOAD_NR; i++) {
 			snprintf(key, sizeof(key), "vcpu_load_%s", kl_load_reason_name(i));
-			v[i] = num(c, key);
+			v[i] = snap_num(c, key);
 			if (isnan(v[i]))
 				v[i] = 0;
 			lsum += v[i];
@@ -127,9 +116,9 @@ static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
 				 kl_load_reason_name(top[1]), 100 * v[top[1]] / lsum);
 		else
 			snprintf(r->loads, sizeof(r->loads), "(no loads)");
-	} else if (!isnan(num(c, "reload_pred_same_cpu"))) {
-		double s = num(c, "reload_pred_same_cpu"), m = num(c, "reload_pred_migrated"),
-		       o = num(c, "reload_pred_other_vcpu");
+	} else if (!isnan(snap_num(c, "reload_pred_same_cpu"))) {
+		double s = snap_num(c, "reload_pred_same_cpu"), m = snap_num(c, "reload_pred_migrated"),
+		       o = snap_num(c, "reload_pred_other_vcpu");
 
 		lsum = s + m + o;
 		r->v[KL_COL_LOADS] = lsum / secs;
@@ -143,38 +132,48 @@ static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
 	}
 }
 
+/* vcpu_id of a vcpus[] entry; -1 (not identified) when absent. */
+static int32_t vcpu_id_of(struct json_object *v)
+{
+	double id = snap_num(v, "vcpu_id");
+
+	return isnan(id) || id < INT32_MIN || id > INT32_MAX ? -1 : (int32_t)id;
+}
+
 static void fill_vm_row(struct kl_row *r, struct json_object *vm, double secs)
 {
-	struct json_object *fl = get(get(vm, "histograms"), "fault_latency_ns");
-	struct json_object *vc = get(vm, "vcpus");
-	const char *comm = json_object_get_string(get(vm, "name"));
+	struct json_object *fl = snap_get_obj(snap_get_obj(vm, "histograms"), "fault_latency_ns");
+	struct json_object *vc = snap_get_arr(vm, "vcpus");
+	const char *comm = snap_get_str(vm, "name");
+	uint64_t pid = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->obj = vm;
-	r->pid = (uint32_t)json_object_get_int64(get(vm, "pid"));
-	r->exited = json_object_get_boolean(get(vm, "exited"));
+	snap_get_u64(vm, "pid", &pid);
+	r->pid = (uint32_t)pid;
+	snap_get_bool(vm, "exited", &r->exited);
 	/* the name is the target's choice: escaped, cut to the column on a whole escape */
 	_Static_assert(sizeof(r->comm) > 16, "COMM column wider than kl_row.comm");
 	kl_escape(r->comm, (size_t)col_w[KL_COL_COMM] + 1, comm ? comm : "?");
 	r->v[KL_COL_PID] = r->pid;
 	r->v[KL_COL_VCPUS] = 0;
 	for (size_t i = 0; vc && i < json_object_array_length(vc); i++)	/* identified vCPUs */
-		if (json_object_get_int(get(json_object_array_get_idx(vc, i), "vcpu_id")) >= 0)
+		if (vcpu_id_of(json_object_array_get_idx(vc, i)) >= 0)
 			r->v[KL_COL_VCPUS]++;
-	fill_counters(r, get(vm, "counters"), secs);
-	r->v[KL_COL_FP50] = fl ? num(fl, "p50") : NAN;
-	r->v[KL_COL_FP99] = fl ? num(fl, "p99") : NAN;
+	fill_counters(r, snap_get_obj(vm, "counters"), secs);
+	r->v[KL_COL_FP50] = fl ? snap_num(fl, "p50") : NAN;
+	r->v[KL_COL_FP99] = fl ? snap_num(fl, "p99") : NAN;
 }
 
 int kl_vm_rows(struct json_object *snap, struct kl_row **rows, size_t *n)
 {
-	struct json_object *vms = get(snap, "vms");
+	struct json_object *vms = snap_get_arr(snap, "vms");
 	double secs = secs_of(snap);
 	size_t nr;
 
 	*rows = NULL;
 	*n = 0;
-	if (!vms || !json_object_is_type(vms, json_type_array))
+	if (!vms)
 		return -1;
 	nr = json_object_array_length(vms);
 	if (!nr)
@@ -190,13 +189,14 @@ int kl_vm_rows(struct json_object *snap, struct kl_row **rows, size_t *n)
 
 int kl_vcpu_rows(struct json_object *snap, struct json_object *vm, struct kl_row **rows, size_t *n)
 {
-	struct json_object *vc = get(vm, "vcpus");
+	struct json_object *vc = snap_get_arr(vm, "vcpus");
 	double secs = secs_of(snap);
+	uint64_t pid = 0, tid;
 	size_t nr;
 
 	*rows = NULL;
 	*n = 0;
-	if (!vc || !json_object_is_type(vc, json_type_array))
+	if (!vc)
 		return -1;
 	nr = json_object_array_length(vc);
 	if (!nr)
@@ -210,16 +210,17 @@ int kl_vcpu_rows(struct json_object *snap, struct json_object *vm, struct kl_row
 
 		r->obj = v;
 		r->is_vcpu = true;
-		r->pid = (uint32_t)json_object_get_int64(get(vm, "pid"));
-		r->vcpu_id = json_object_get_int(get(v, "vcpu_id"));
-		r->tid = (uint32_t)json_object_get_int64(get(v, "tid"));
+		snap_get_u64(vm, "pid", &pid);
+		r->pid = (uint32_t)pid;
+		r->vcpu_id = vcpu_id_of(v);
+		r->tid = snap_get_u64(v, "tid", &tid) ? (uint32_t)tid : 0;
 		if (r->vcpu_id < 0)
 			snprintf(r->comm, sizeof(r->comm), " vcpu ?");
 		else
 			snprintf(r->comm, sizeof(r->comm), " vcpu %d", r->vcpu_id);
 		r->v[KL_COL_PID] = r->tid;
 		r->v[KL_COL_VCPUS] = NAN;
-		fill_counters(r, get(v, "counters"), secs);
+		fill_counters(r, snap_get_obj(v, "counters"), secs);
 		r->v[KL_COL_FP50] = NAN;	/* histograms are per VM */
 		r->v[KL_COL_FP99] = NAN;
 	}
@@ -342,21 +343,21 @@ void kl_format_row(const struct kl_row *r, char *buf, size_t len)
 
 static void print_hists(FILE *out, struct json_object *vm)
 {
-	struct json_object *hs = get(vm, "histograms");
+	struct json_object *hs = snap_get_obj(vm, "histograms");
 	char a[24], b[24], c[24], d[24], m[24];
 
 	if (!hs || !json_object_object_length(hs))
 		return;
 	fprintf(out, "    %-22s %10s %9s %9s %9s %9s %9s\n", "histogram", "count", "mean", "p50", "p90", "p99", "p99.9");
 	json_object_object_foreach(hs, key, h) {
-		double cnt = num(h, "count"), sum = num(h, "sum");
+		double cnt = snap_num(h, "count"), sum = snap_num(h, "sum");
 		char ek[96];
 
 		kl_escape(ek, sizeof(ek), key);	/* a saved snapshot's keys are input too */
 		fprintf(out, "    %-22s %10.0f %9s %9s %9s %9s %9s\n", ek, isnan(cnt) ? 0 : cnt,
 			kl_fmt_ns(cnt > 0 ? sum / cnt : NAN, m, sizeof(m)),
-			kl_fmt_ns(num(h, "p50"), a, sizeof(a)), kl_fmt_ns(num(h, "p90"), b, sizeof(b)),
-			kl_fmt_ns(num(h, "p99"), c, sizeof(c)), kl_fmt_ns(num(h, "p999"), d, sizeof(d)));
+			kl_fmt_ns(snap_num(h, "p50"), a, sizeof(a)), kl_fmt_ns(snap_num(h, "p90"), b, sizeof(b)),
+			kl_fmt_ns(snap_num(h, "p99"), c, sizeof(c)), kl_fmt_ns(snap_num(h, "p999"), d, sizeof(d)));
 	}
 }
 
@@ -369,8 +370,10 @@ static void print_reason_line(FILE *out, const char *label, struct json_object *
 	if (!rs)
 		return;
 	json_object_object_foreach(rs, key, val) {
-		double v = json_object_get_double(val);
+		double v = snap_json_num(val);
 
+		if (isnan(v))
+			continue;
 		total += v;
 		for (int i = 0; i < 4; i++) {
 			if (!top[i].k || v > top[i].v) {
@@ -393,11 +396,10 @@ static void print_reason_line(FILE *out, const char *label, struct json_object *
 	fprintf(out, " (total %.0f)\n", total);
 }
 
-static void pkvm_share(char *buf, size_t len, struct json_object *share)
+static void pkvm_share(char *buf, size_t len, double share)
 {
-	if (share && (json_object_is_type(share, json_type_double) ||
-		      json_object_is_type(share, json_type_int)))
-		snprintf(buf, len, "%.1f%%", 100 * json_object_get_double(share));
+	if (!isnan(share))
+		snprintf(buf, len, "%.1f%%", 100 * share);
 	else
 		snprintf(buf, len, "-");
 }
@@ -405,43 +407,43 @@ static void pkvm_share(char *buf, size_t len, struct json_object *share)
 int render_pkvm_sync(FILE *out, struct json_object *vm, bool per_vcpu, const char *indent)
 {
 	static const char *const dirs[] = { "to_hyp", "to_host" };
-	struct json_object *ps = get(vm, "pkvm_state_sync"), *vc = get(vm, "vcpus");
+	struct json_object *ps = snap_get_obj(vm, "pkvm_state_sync"), *vc = snap_get_arr(vm, "vcpus");
 	char sh[16], sk[16];
 
-	if (!ps || !json_object_is_type(ps, json_type_object))
+	if (!ps)
 		return 0;
 	if (!indent)
 		indent = "";
 	fprintf(out, "%s%-24s %10s %8s\n", indent, "pKVM state sync", "count", "share");
 	for (size_t d = 0; d < KL_ARRAY_SIZE(dirs); d++) {
-		struct json_object *o = get(ps, dirs[d]), *rs = get(o, "reasons");
-		double ev = num(o, "events");
+		struct json_object *o = snap_get_obj(ps, dirs[d]), *rs = snap_get_obj(o, "reasons");
+		double ev = snap_num(o, "events");
 
 		if (!o)
 			continue;
-		pkvm_share(sk, sizeof(sk), get(o, "skip_share"));
+		pkvm_share(sk, sizeof(sk), snap_num(o, "skip_share"));
 		fprintf(out, "%s  %-22s %10.0f %8s  skip %s\n", indent, dirs[d], isnan(ev) ? 0 : ev, "", sk);
 		if (!rs)
 			continue;
 		json_object_object_foreach(rs, reason, e) {
-			double n = num(e, "count");
+			double n = snap_num(e, "count");
 
 			char er[96];
 
-			pkvm_share(sh, sizeof(sh), get(e, "share"));
+			pkvm_share(sh, sizeof(sh), snap_num(e, "share"));
 			kl_escape(er, sizeof(er), reason);
 			fprintf(out, "%s    %-20s %10.0f %8s\n", indent, er, isnan(n) ? 0 : n, sh);
 		}
 	}
 	/* per vCPU: the skip share of each direction from the flat counters */
 	for (size_t i = 0; per_vcpu && vc && i < json_object_array_length(vc); i++) {
-		struct json_object *v = json_object_array_get_idx(vc, i), *c = get(v, "counters");
+		struct json_object *v = json_object_array_get_idx(vc, i), *c = snap_get_obj(v, "counters");
 		char line[160];
 		size_t off = 0;
 		bool any = false;
 
 		off += snprintf(line + off, sizeof(line) - off, "%s  vcpu %d:", indent,
-				json_object_get_int(get(v, "vcpu_id")));
+				vcpu_id_of(v));
 		for (unsigned int d = 0; d < KL_PKVM_DIR_NR && off < sizeof(line); d++) {
 			double tot = 0, skip = 0;
 			char key[80];
@@ -450,7 +452,7 @@ int render_pkvm_sync(FILE *out, struct json_object *vm, bool per_vcpu, const cha
 				double x;
 
 				snprintf(key, sizeof(key), "pkvm_sync_%s_%s", kl_pkvm_dir_name(d), kl_pkvm_reason_name(r));
-				x = num(c, key);
+				x = snap_num(c, key);
 				if (isnan(x))
 					continue;
 				any = true;
@@ -471,31 +473,38 @@ int render_pkvm_sync(FILE *out, struct json_object *vm, bool per_vcpu, const cha
 	return 1;
 }
 
+static const char *str_or(struct json_object *v, const char *dflt)
+{
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
+}
+
 static void print_footer(FILE *out, struct json_object *snap)
 {
-	struct json_object *oh = get(snap, "overhead"), *un = get(snap, "unavailable");
-	struct json_object *drops = get(oh, "drops");
-	double ev = num(oh, "bpf_events"), rt = num(oh, "bpf_run_time_ns"), nd = 0;
+	struct json_object *oh = snap_get_obj(snap, "overhead"), *un = snap_get_arr(snap, "unavailable");
+	struct json_object *drops = snap_get_obj(oh, "drops");
+	const char *bpf_stats = snap_get_str(oh, "bpf_stats");
+	double ev = snap_num(oh, "bpf_events"), rt = snap_num(oh, "bpf_run_time_ns"), nd = 0;
 	char a[24], b[24];
 
 	if (drops) {
 		json_object_object_foreach(drops, k, v) {
 			(void)k;
-			nd += json_object_get_double(v);
+			if (!isnan(snap_json_num(v)))
+				nd += snap_json_num(v);
 		}
 	}
 	fprintf(out, "  overhead: bpf %s, %.0f events, %s/event; collector %.2f%% CPU, RSS %.0f kB (max %.0f kB); drops %.0f\n",
-		json_object_get_string(get(oh, "bpf_stats")), isnan(ev) ? 0 : ev,
+		bpf_stats ? bpf_stats : "-", isnan(ev) ? 0 : ev,
 		kl_fmt_ns(ev > 0 ? rt / ev : NAN, a, sizeof(a)),
-		num(oh, "collector_cpu_pct"), num(oh, "collector_rss_kb"),
-		num(oh, "collector_maxrss_kb"), nd);
+		snap_num(oh, "collector_cpu_pct"), snap_num(oh, "collector_rss_kb"),
+		snap_num(oh, "collector_maxrss_kb"), nd);
 	(void)b;
 	if (un && json_object_array_length(un)) {
 		size_t n = json_object_array_length(un);
 
 		fprintf(out, "  unavailable (%zu):", n);
 		for (size_t i = 0; i < n; i++)
-			fprintf(out, "%s %s", i ? "," : "", json_object_get_string(json_object_array_get_idx(un, i)));
+			fprintf(out, "%s %s", i ? "," : "", str_or(json_object_array_get_idx(un, i), "?"));
 		fprintf(out, "\n");
 	}
 }
@@ -506,27 +515,40 @@ int render_text(FILE *out, struct json_object *snap, const struct render_opts *o
 	struct json_object *tgt;
 	struct kl_row *rows = NULL;
 	size_t n = 0;
-	char line[512], tbuf[64], title[256], tname[160];
+	char line[512], tbuf[64], title[256], tname[160], tpid_s[24], cover[40];
+	const char *target = "all";
+	uint64_t tpid;
 	time_t t;
 	struct tm tm;
-	double start;
+	double start, dur;
 
 	if (!o)
 		o = &defaults;
-	if (!snap || !json_object_is_type(snap, json_type_object) || kl_vm_rows(snap, &rows, &n))
+	if (kl_vm_rows(snap, &rows, &n))
 		return -1;
 	kl_rows_sort(rows, n, KL_COL_PID);
 
-	start = num(snap, "start_time_ns");
+	start = snap_num(snap, "start_time_ns");
 	t = isnan(start) ? 0 : (time_t)(start / 1e9);
 	localtime_r(&t, &tm);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S", &tm);
-	tgt = get(snap, "target");
+	tgt = snap_get_obj(snap, "target");
+	if (snap_get_u64(tgt, "pid", &tpid)) {
+		snprintf(tpid_s, sizeof(tpid_s), "%" PRIu64, tpid);
+		target = tpid_s;
+	} else if (snap_get_str(tgt, "name")) {
+		target = snap_get_str(tgt, "name");
+	}
+	/* a missing duration is not "nan s"; 0 is 0.00s (rates then read "-") */
+	dur = snap_num(snap, "duration_ns");
+	if (isnan(dur))
+		snprintf(cover, sizeof(cover), "-");
+	else
+		snprintf(cover, sizeof(cover), "%.2fs", dur / 1e9);
 	/* title (a file name), target name: escaped like the VM names */
 	kl_escape(title, sizeof(title), o->title ? o->title : KL_TOOL_NAME);
-	kl_escape(tname, sizeof(tname), get(tgt, "pid") ? json_object_get_string(get(tgt, "pid")) :
-		  get(tgt, "name") ? json_object_get_string(get(tgt, "name")) : "all");
-	fprintf(out, "%s  %s  covering %.2fs  target %s  VMs %zu\n", title, tbuf, secs_of(snap), tname, n);
+	kl_escape(tname, sizeof(tname), target);
+	fprintf(out, "%s  %s  covering %s  target %s  VMs %zu\n", title, tbuf, cover, tname, n);
 	kl_format_header(line, sizeof(line));
 	fprintf(out, "%s\n", line);
 	for (size_t i = 0; i < n; i++) {
@@ -545,10 +567,10 @@ int render_text(FILE *out, struct json_object *snap, const struct render_opts *o
 			free(vr);
 		}
 		if (o->reasons) {
-			struct json_object *rs = get(rows[i].obj, "reasons");
+			struct json_object *rs = snap_get_obj(rows[i].obj, "reasons");
 
-			print_reason_line(out, "userspace exits", get(rs, "userspace_exit"));
-			print_reason_line(out, "exits", get(rs, "exit"));
+			print_reason_line(out, "userspace exits", snap_get_obj(rs, "userspace_exit"));
+			print_reason_line(out, "exits", snap_get_obj(rs, "exit"));
 			render_pkvm_sync(out, rows[i].obj, o->per_vcpu, "    ");
 		}
 		if (o->histograms)

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "html_report.h"
 #include "kl_opts.h"
+#include "kl_common.h"
 #include "render.h"
 #include "snapshot_read.h"
 
@@ -76,7 +77,7 @@ int cmd_report(int argc, char **argv)
 	for (i = 0; i < a.n; i++) {
 		snaps[i] = snap_load(a.files[i], err, sizeof(err));
 		if (!snaps[i]) {
-			fprintf(stderr, "report: %s\n", err);
+			fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
 			rc = 2;
 			goto out;
 		}
@@ -85,16 +86,16 @@ int cmd_report(int argc, char **argv)
 		FILE *f = fopen(a.html, "w");
 
 		if (!f) {
-			fprintf(stderr, "report: %s: %s\n", a.html, strerror(errno));
+			fprintf(stderr, KL_TOOL_NAME ": %s: %s\n", a.html, strerror(errno));
 			rc = 1;
 			goto out;
 		}
 		if (html_write(f, snaps, a.files, a.n)) {
-			fprintf(stderr, "report: cannot render %s\n", a.html);
+			fprintf(stderr, KL_TOOL_NAME ": cannot render %s\n", a.html);
 			rc = 1;
 		}
 		if (fclose(f) && !rc) {
-			fprintf(stderr, "report: %s: %s\n", a.html, strerror(errno));
+			fprintf(stderr, KL_TOOL_NAME ": %s: %s\n", a.html, strerror(errno));
 			rc = 1;
 		}
 		goto out;
@@ -108,7 +109,7 @@ int cmd_report(int argc, char **argv)
 		if (i)
 			putchar('\n');
 		if (render_text(stdout, snaps[i], &o)) {
-			fprintf(stderr, "report: %s: not a snapshot\n", a.files[i]);
+			fprintf(stderr, KL_TOOL_NAME ": %s: not a snapshot\n", a.files[i]);
 			rc = 2;
 			goto out;
 		}

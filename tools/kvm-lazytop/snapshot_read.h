@@ -23,17 +23,32 @@ struct json_object;
 #define SNAP_MAX_FILE_SIZE	(256u << 20)
 
 /*
- * Parse a snapshot from memory / a file and check its envelope:
- * top-level object, "schema_version" "MAJOR.MINOR" with MAJOR ==
- * SNAP_SCHEMA_MAJOR, "vms" an array of objects.  On error returns NULL
- * and writes a one-line message (no trailing newline) into err.
+ * Parse a snapshot from memory / a file and validate it (snap_validate).
+ * On error returns NULL and writes a one-line message (no trailing
+ * newline) into err: "PATH: expected X, got Y" for a value of the wrong
+ * type or range (snap_load prefixes "FILE: ").  A tree these return is
+ * safe for every reader below and for render_text().
  */
 struct json_object *snap_parse(const char *buf, size_t len, char *err,
 			       size_t errlen);
 struct json_object *snap_load(const char *path, char *err, size_t errlen);
 
-/* Envelope check only (used by snap_parse). 0 ok, -1 with err set. */
+/*
+ * Envelope check only: top-level object, "schema_version" "MAJOR.MINOR"
+ * with MAJOR == SNAP_SCHEMA_MAJOR, "vms" an array. 0 ok, -1 with err set.
+ */
 int snap_check(struct json_object *snap, char *err, size_t errlen);
+/*
+ * The envelope, then the whole tree against snapshot.schema.json: every
+ * member that is present has its documented type and range (counters
+ * non-negative integers, shares in [0, 1], finite non-negative numbers,
+ * vcpu_id in [-1, INT32_MAX], pid/tid in [1, UINT32_MAX]); histograms
+ * have count, sum and buckets ascending by le whose counts add up to
+ * count.  Members may be absent (readers show them as not measured).
+ * 0 ok; -1 with err = "PATH: expected X, got Y", e.g.
+ * "vms[0].reasons.userspace_exit: expected object, got array".
+ */
+int snap_validate(struct json_object *snap, char *err, size_t errlen);
 
 /* Typed getters; false when missing or of the wrong JSON type. */
 bool snap_get_u64(struct json_object *obj, const char *key, uint64_t *out);
@@ -41,6 +56,10 @@ bool snap_get_num(struct json_object *obj, const char *key, double *out);
 const char *snap_get_str(struct json_object *obj, const char *key);
 struct json_object *snap_get_obj(struct json_object *obj, const char *key);
 struct json_object *snap_get_arr(struct json_object *obj, const char *key);
+bool snap_get_bool(struct json_object *obj, const char *key, bool *out);
+/* Number member / value (integer or double); NAN when absent or not a number. */
+double snap_num(struct json_object *obj, const char *key);
+double snap_json_num(struct json_object *v);
 /* Non-negative JSON integer (json-c keeps values > INT64_MAX as uint64). */
 bool snap_json_u64(struct json_object *v, uint64_t *out);
 

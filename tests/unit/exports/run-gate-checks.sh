@@ -87,7 +87,7 @@ s["vms"][0]["counters"]["exits"] = -5
 json.dump(s, open(sys.argv[2], "w"))
 EOF
 echo 'exits <= 10' >"$T/r7"
-expect "negative counter is a type error" 2 "vms\[0\]\.counters\.exits: expected a non-negative integer" \
+expect "negative counter is a type error" 2 "vms\[0\]\.counters\.exits: expected non-negative integer" \
 	"$T/r7" "$T/cneg.json"
 
 # --- item 2: attached but no events
