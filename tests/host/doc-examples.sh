@@ -76,8 +76,8 @@ DOC_FILES=(README.md tools/kvm-lazytop/kvm-lazytop.8 tools/kvm-lazytop/gate-rule
 #
 # run words:
 #   fg            foreground in the block's directory (300 s limit)
-#   tty=S         in a pseudo-terminal (script(1)) for S s, then SIGINT,
-#                 as a user's Ctrl-C ends the live view
+#   tty=S         in a pseudo-terminal (script(1)); after S s a Ctrl-C
+#                 (ETX) is typed into it, as a user ends the live view
 #   int=S         without a terminal for S s, then SIGINT
 #   listen        in the background until the block's last example ran,
 #                 then SIGINT; ready once /metrics shows the loop VM
@@ -94,7 +94,8 @@ DOC_FILES=(README.md tools/kvm-lazytop/kvm-lazytop.8 tools/kvm-lazytop/gate-rule
 #   ndjson F      F: one snapshot per line, at least one, the loop VM in it
 #                 with kvm_runs > 0
 #   scrape ERE    the first /metrics scrape of a listen example matches ERE
-#   loopback      the listen example's port is bound to 127.0.0.1 only
+#   loopback      the listen example's port was bound to 127.0.0.1 only
+#                 (ss(8) once /metrics answered)
 # In checks @PID@ is the example's VM pid, @NAME@ the loop VM's name.
 read -r -d '' TABLE <<'EOF'
 README.md: make demo
@@ -117,7 +118,7 @@ README.md: build/x86_64/kvm-lazytop diff base.json run.json
 	run: stage=base.json:tools/kvm-lazytop/examples/ci/baseline.json
 	expect: rc 0; out ^kvm-lazytop diff: BASE base.json -> NEW run.json; out ^COUNTERS
 README.md: build/x86_64/kvm-lazytop report --html out.html base.json run.json
-	expect: rc 0; file out.html <html.*dirty_ring_vm
+	expect: rc 0; file out.html <h1>kvm-lazytop report; file out.html <h3>kvm_run_ns
 README.md: sudo build/x86_64/kvm-lazytop -o json -O run.json -- build/x86_64/dirty_ring_vm -n 64 -r 25
 	expect: rc 0; exact run.json out
 README.md: sudo build/x86_64/kvm-lazytop -p PID -i 5s -o ndjson > intervals.ndjson
@@ -159,9 +160,8 @@ tools/kvm-lazytop/kvm-lazytop.8: setpriv --reuid=nobody --regid=nogroup --clear-
 	expect: rc 0; out @PID@ +@NAME@ +1[^0-9.]
 tools/kvm-lazytop/kvm-lazytop.8: kvm-lazytop --probe
 	expect: rc 0; out ^kvm_userspace_exit +[a-z_]+ +attached
-tools/kvm-lazytop/kvm-lazytop.8: kvm-lazytop -n guest1 --vcpu
-	run: tty=4
-	expect: rc 0; out @PID@ +@NAME@ +1[^0-9.]; out vcpu 0
+tools/kvm-lazytop/kvm-lazytop.8: kvm-lazytop -n guest1 --vcpu -d 10s > guest1.txt
+	expect: rc 0; file guest1.txt ^ +@PID@ +@NAME@ +1[^0-9.]; file guest1.txt ^ +[0-9]+ +vcpu 0
 tools/kvm-lazytop/kvm-lazytop.8: kvm-lazytop -p 4242 --until-exit -o json > run.json
 	run: vm=fixed
 	expect: rc 0; exact run.json vm
@@ -472,7 +472,7 @@ run_check() {
 		grep -Eq -- "$arg" "$e.scrape" 2>/dev/null ||
 			{ echo "first scrape does not match /$arg/"; return 1; } ;;
 	loopback)
-		got=$(ss -Hltn "sport = :$PORT" | awk '{print $4}' | sort -u | tr '\n' ' ')
+		got=$(awk '{print $4}' "$e.ss" | sort -u | tr '\n' ' ')
 		[ "$got" = "127.0.0.1:$PORT " ] || { echo "port $PORT bound on '$got', expected 127.0.0.1 only"; return 1; } ;;
 	*)
 		echo "unknown check '$name'"; return 1 ;;
@@ -571,8 +571,15 @@ run_example() {
 			(cd "$bd" && timeout -s KILL 300 bash -c "$cmd") >"$e.out" 2>"$e.err" && RC=0 || RC=$?
 		fi ;;
 	tty)
-		(cd "$bd" && TERM=xterm timeout --preserve-status -s INT "$secs" \
-			script -qfec "$cmd" /dev/null) </dev/null >"$e.out" 2>"$e.err" && RC=0 || RC=$? ;;
+		# a user's Ctrl-C: ETX through the terminal after S seconds
+		rm -f "$e.in"
+		mkfifo "$e.in"
+		bash -c 'sleep "$1"; printf "\003"; exec sleep 60' feeder "$secs" >"$e.in" &
+		p=$!
+		(cd "$bd" && TERM=xterm timeout -s KILL $((secs + 60)) \
+			script -qfec "$cmd" /dev/null) <"$e.in" >"$e.out" 2>"$e.err" && RC=0 || RC=$?
+		for w in $(tree_pids "$p"); do kill -TERM "$w" 2>/dev/null; done
+		wait "$p" 2>/dev/null ;;
 	int)
 		(cd "$bd" && timeout --preserve-status -s INT "$secs" bash -c "$cmd") \
 			</dev/null >"$e.out" 2>"$e.err" && RC=0 || RC=$? ;;
@@ -594,6 +601,7 @@ run_example() {
 			fail "$where: /metrics on port $PORT did not show the loop VM within $ATTACH_TIMEOUT s: $(head -3 "$e.err")"
 			return
 		fi
+		ss -Hltn "sport = :$PORT" >"$e.ss"
 		echo "    ok: listening, /metrics shows the loop VM after $((SECONDS - t0)) s"
 		LISTENERS+=("$p|$e|$where|${T_EXPECT[ti]}")
 		return ;;
