@@ -3,11 +3,11 @@
 #
 # Run every command example of the documentation, so that the docs cannot
 # drift from the tool:
-#   - every ```sh block of README.md;
-#   - every .nf block of tools/kvm-lazytop/kvm-lazytop.8 and gate-rules.7,
-#     except the rule blocks (kvm-lazytop.8 GATE RULES, gate-rules.7
-#     EXAMPLES), whose rules tests/unit/exports/run-gate-checks.sh
-#     evaluates (make check-exports).
+#   - every ```sh (bash, shell, console) block of README.md;
+#   - every .nf (or .EX) block of tools/kvm-lazytop/kvm-lazytop.8 and
+#     gate-rules.7, except the rule blocks (kvm-lazytop.8 GATE RULES,
+#     gate-rules.7 EXAMPLES), whose rules tests/unit/exports/
+#     run-gate-checks.sh evaluates (make check-exports).
 # The commands are extracted here (comments dropped, backslash
 # continuations joined, a heredoc kept with its body as one unit).  The
 # TABLE below maps each of them, verbatim, to how it runs on this host;
@@ -95,7 +95,7 @@ DOC_FILES=(README.md tools/kvm-lazytop/kvm-lazytop.8 tools/kvm-lazytop/gate-rule
 #                 with kvm_runs > 0
 #   scrape ERE    the first /metrics scrape of a listen example matches ERE
 #   loopback      the listen example's port was bound to 127.0.0.1 only
-#                 (ss(8) once /metrics answered)
+#                 (/proc/net/tcp* once /metrics answered)
 # In checks @PID@ is the example's VM pid, @NAME@ the loop VM's name.
 read -r -d '' TABLE <<'EOF'
 README.md: make demo
@@ -130,7 +130,7 @@ README.md: sudo build/x86_64/kvm-lazytop --listen :11940
 README.md: curl -s 127.0.0.1:11940/metrics | head
 	expect: rc 0; out ^# (HELP|TYPE) 
 README.md#2: curl -s 127.0.0.1:11940/metrics | head
-	not-run: check-service - scrapes the service of the same block (systemd is not PID 1 here)
+	not-run: check-service - scrapes the service this block starts; service.sh scrapes it
 README.md: curl -s -H 'Accept: application/openmetrics-text; version=1.0.0' 127.0.0.1:11940/metrics | tail -1
 	expect: rc 0; out ^# EOF$
 README.md: cat > gate.rules <<'RULES'
@@ -145,9 +145,9 @@ README.md: make install PREFIX=/usr DESTDIR=$PWD/pkg
 README.md: sudo make uninstall
 	not-run: check-install - removes the system's install; install.sh runs it into a DESTDIR
 README.md: sudo systemctl daemon-reload
-	not-run: check-service - systemd is not PID 1 here; service.sh starts the installed unit where it is
+	not-run: check-service - starts a system service; service.sh starts the installed unit (with systemd where it is PID 1)
 README.md: sudo systemctl enable --now kvm-lazytop
-	not-run: check-service - systemd is not PID 1 here; service.sh starts the installed unit where it is
+	not-run: check-service - starts a system service; service.sh starts the installed unit (with systemd where it is PID 1)
 README.md: sudo systemctl edit kvm-lazytop
 	not-run: check-service - interactive; service.sh sets the address in a drop-in
 README.md: sudo kvm-lazytop -o json -- sh -c 'exec "$@" > workload.log' sh ./my-vmm ARGS > run.json
@@ -205,7 +205,7 @@ subst() {
 # plus a heredoc's body) U_BLOCK (file-line of the block).
 U_FILE=() U_LINE=() U_KEY=() U_TEXT=() U_BLOCK=()
 HEREDOC_RE="<<-?['\"]?([A-Za-z_][A-Za-z0-9_]*)"
-FENCE_RE='^( *)```sh[[:space:]]*$'
+FENCE_RE='^( *)```(sh|bash|shell|console)[[:space:]]*$'
 EXTRACT_ERRS=()
 RAW=() RAWN=()
 
@@ -265,7 +265,8 @@ units_from_raw() {
 	done
 }
 
-# README.md: ```sh blocks (indented ones lose the fence's indentation)
+# README.md: ```sh blocks (also bash, shell, console; indented ones lose
+# the fence's indentation)
 extract_md() {
 	local f=$1 path=$DOCS/$1 line n=0 infence=0 ind=0 blk=0 k
 	while IFS= read -r line || [ -n "$line" ]; do
@@ -295,14 +296,14 @@ extract_man() {
 		n=$((n + 1))
 		if [[ $line =~ ^\.SH\ +\"?([^\"]*)\"?$ ]]; then sec=${BASH_REMATCH[1]}; fi
 		if ((!innf)); then
-			if [[ $line == .nf* ]]; then
+			if [[ $line == .nf* || $line == .EX* ]]; then
 				innf=1 blk=$n RAW=() RAWN=() rules=0
 				[[ $f == */kvm-lazytop.8 && $sec == "GATE RULES" ]] && rules=1
 				[[ $f == */gate-rules.7 && $sec == EXAMPLES ]] && rules=1
 			fi
 			continue
 		fi
-		if [[ $line == .fi* ]]; then
+		if [[ $line == .fi* || $line == .EE* ]]; then
 			innf=0
 			((rules)) || units_from_raw "$f" "$blk"
 			continue
@@ -375,6 +376,14 @@ drop_bg() {
 	local p keep=()
 	for p in "${BG_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
 	BG_PIDS=("${keep[@]}")
+}
+
+# listeners PORT: local addresses (hex, as /proc/net/tcp*) listening on PORT
+listeners() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print $2 }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u | tr '\n' ' '
 }
 
 # tree_pids PID: PID and its descendants
@@ -472,8 +481,9 @@ run_check() {
 		grep -Eq -- "$arg" "$e.scrape" 2>/dev/null ||
 			{ echo "first scrape does not match /$arg/"; return 1; } ;;
 	loopback)
-		got=$(awk '{print $4}' "$e.ss" | sort -u | tr '\n' ' ')
-		[ "$got" = "127.0.0.1:$PORT " ] || { echo "port $PORT bound on '$got', expected 127.0.0.1 only"; return 1; } ;;
+		got=$(cat "$e.ss")
+		[ "$got" = "$(printf '0100007F:%04X ' "$PORT")" ] ||
+			{ echo "port $PORT bound on '$got' (/proc/net/tcp*), expected 127.0.0.1 only"; return 1; } ;;
 	*)
 		echo "unknown check '$name'"; return 1 ;;
 	esac
@@ -601,7 +611,7 @@ run_example() {
 			fail "$where: /metrics on port $PORT did not show the loop VM within $ATTACH_TIMEOUT s: $(head -3 "$e.err")"
 			return
 		fi
-		ss -Hltn "sport = :$PORT" >"$e.ss"
+		listeners "$PORT" >"$e.ss"
 		echo "    ok: listening, /metrics shows the loop VM after $((SECONDS - t0)) s"
 		LISTENERS+=("$p|$e|$where|${T_EXPECT[ti]}")
 		return ;;
@@ -666,7 +676,7 @@ fi
 [[ $TOOL == /* ]] || TOOL=$PWD/$TOOL
 [[ $WORKLOAD == /* ]] || WORKLOAD=$PWD/$WORKLOAD
 [ "$(id -u)" = 0 ] || { fail "must run as root (the examples load BPF)"; finish; }
-for p in jq curl script setpriv ss timeout pgrep; do
+for p in jq curl script setpriv timeout pgrep python3; do
 	command -v "$p" >/dev/null || { fail "prerequisite '$p' not installed"; finish; }
 done
 [ -x "$TOOL" ] || { fail "tool $TOOL not built (make tool)"; finish; }
@@ -679,7 +689,7 @@ OUT=$(cd "$OUT" && pwd)
 
 # the documented port unless something already listens there
 PORT=11940
-if [ -n "$(ss -Hltn "sport = :$PORT")" ]; then
+if [ -n "$(listeners "$PORT")" ]; then
 	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	echo "doc-examples: port 11940 in use, the examples use $PORT"
 fi
