@@ -44,7 +44,8 @@ set -uo pipefail
 TOP= TOOL= WORKLOAD= OUT= DOCS= COVERAGE_ONLY=0
 ATTACH_TIMEOUT=${KL_TEST_ATTACH_TIMEOUT:-60}
 usage() {
-	echo "usage: doc-examples.sh --top DIR --tool PATH --workload PATH --out DIR [--docs-dir DIR] [--coverage-only]" >&2
+	echo "usage: doc-examples.sh --top DIR --tool PATH --workload PATH --out DIR" \
+		"[--docs-dir DIR] [--coverage-only]" >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -71,6 +72,7 @@ DOC_FILES=(README.md tools/kvm-lazytop/kvm-lazytop.8 tools/kvm-lazytop/gate-rule
 #                             line).  #N: only the Nth occurrence in FILE.
 #       run: WORD...          how it runs (default: fg)
 #       expect: CHECK; ...    what must hold
+#                             (run: and expect: lines may repeat: they add)
 #   or
 #       not-run: CHECK - why  the make target that runs it instead
 #
@@ -99,7 +101,7 @@ DOC_FILES=(README.md tools/kvm-lazytop/kvm-lazytop.8 tools/kvm-lazytop/gate-rule
 # In checks @PID@ is the example's VM pid, @NAME@ the loop VM's name.
 read -r -d '' TABLE <<'EOF'
 README.md: make demo
-	not-run: check-riscv - make demo boots base and patched riscv64 kernels in QEMU; check-riscv-e2e runs its scenarios
+	not-run: check-riscv - riscv64 kernels in QEMU; check-riscv-e2e runs its scenarios
 README.md: make test
 	not-run: CI - make test is the whole CI run; it runs check-host, which runs this test
 README.md: make tool
@@ -136,25 +138,29 @@ README.md: curl -s -H 'Accept: application/openmetrics-text; version=1.0.0' 127.
 README.md: cat > gate.rules <<'RULES'
 	expect: rc 0; file gate.rules ^share\.gstage_logged_write_fast >= 0\.99
 README.md: kvm-lazytop gate --rules gate.rules run.json --baseline base.json --junit gate.xml --bench-json bench.json
-	run: stage=run.json:tests/unit/exports/data/demo-patched.json stage=base.json:tests/unit/exports/data/demo-base.json
+	run: stage=run.json:tests/unit/exports/data/demo-patched.json
+	run: stage=base.json:tests/unit/exports/data/demo-base.json
 	expect: rc 0; out 3 rules: 3 passed, 0 failed; file gate.xml <testcase; file bench.json "value"
 README.md: sudo make install
-	not-run: check-install - installs into the system; install.sh runs make install/uninstall into a DESTDIR
+	not-run: check-install - into the system; install.sh runs make install/uninstall in a DESTDIR
 README.md: make install PREFIX=/usr DESTDIR=$PWD/pkg
-	expect: rc 0; file pkg/usr/sbin/kvm-lazytop; file pkg/usr/share/man/man8/kvm-lazytop.8; file pkg/usr/lib/systemd/system/kvm-lazytop.service ExecStart=/usr/sbin/kvm-lazytop
+	expect: rc 0; file pkg/usr/sbin/kvm-lazytop; file pkg/usr/share/man/man8/kvm-lazytop.8
+	expect: file pkg/usr/lib/systemd/system/kvm-lazytop.service ExecStart=/usr/sbin/kvm-lazytop
 README.md: sudo make uninstall
 	not-run: check-install - removes the system's install; install.sh runs it into a DESTDIR
 README.md: sudo systemctl daemon-reload
-	not-run: check-service - starts a system service; service.sh starts the installed unit (with systemd where it is PID 1)
+	not-run: check-service - service.sh starts the installed unit (by systemd where it is PID 1)
 README.md: sudo systemctl enable --now kvm-lazytop
-	not-run: check-service - starts a system service; service.sh starts the installed unit (with systemd where it is PID 1)
+	not-run: check-service - service.sh starts the installed unit (by systemd where it is PID 1)
 README.md: sudo systemctl edit kvm-lazytop
 	not-run: check-service - interactive; service.sh sets the address in a drop-in
 README.md: sudo kvm-lazytop -o json -- sh -c 'exec "$@" > workload.log' sh ./my-vmm ARGS > run.json
 	expect: rc 0; exact run.json workload.log
 README.md: kvm-lazytop gate --rules gate.rules --baseline baseline.json --junit gate.xml --bench-json bench.json run.json
-	run: stage=gate.rules:tools/kvm-lazytop/examples/ci/gate.rules stage=baseline.json:tools/kvm-lazytop/examples/ci/baseline.json
-	expect: rc 0; out [0-9]+ rules: [0-9]+ passed, 0 failed; file gate.xml <testcase; file bench.json "value"
+	run: stage=gate.rules:tools/kvm-lazytop/examples/ci/gate.rules
+	run: stage=baseline.json:tools/kvm-lazytop/examples/ci/baseline.json
+	expect: rc 0; out [0-9]+ rules: [0-9]+ passed, 0 failed
+	expect: file gate.xml <testcase; file bench.json "value"
 tools/kvm-lazytop/kvm-lazytop.8: setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all,+bpf,+perfmon,+dac_read_search --ambient-caps=+bpf,+perfmon,+dac_read_search -- kvm-lazytop -p PID
 	run: tty=5
 	expect: rc 0; out @PID@ +@NAME@ +1[^0-9.]
@@ -182,7 +188,8 @@ tools/kvm-lazytop/gate-rules.7: unknown userspace_exit reason 'KVM_EXIT_IOO'; di
 EOF
 
 # subst TEXT: the documented command made concrete on this host.  The
-# variables are exported to the shell that runs it.
+# variables are exported to the shell that runs it (hence single quotes).
+# shellcheck disable=SC2016
 subst() {
 	local s=$1
 	s=${s#sudo }
@@ -334,8 +341,8 @@ parse_table() {
 		fi
 		line=$(trim "$line")
 		case $line in
-		run:*) T_RUN[i]=$(trim "${line#run:}") ;;
-		expect:*) T_EXPECT[i]=$(trim "${line#expect:}") ;;
+		run:*) T_RUN[i]+=" $(trim "${line#run:}")" ;;
+		expect:*) T_EXPECT[i]+="; $(trim "${line#expect:}")" ;;
 		not-run:*) T_NOTRUN[i]=$(trim "${line#not-run:}") ;;
 		*) echo "doc-examples.sh: bad TABLE line: $line" >&2; exit 2 ;;
 		esac
@@ -461,7 +468,8 @@ run_check() {
 		a=${arg%% *} src=${arg#* }
 		case $src in vm) src=$e.vm ;; out) src=$e.out ;; *) src=$bd/$src ;; esac
 		res=$(grep '^RESULT ' "$src" 2>/dev/null)
-		[[ $res == *status=ok* ]] || { echo "workload: no RESULT status=ok in ${src##*/}: $res"; return 1; }
+		[[ $res == *status=ok* ]] ||
+			{ echo "workload: no RESULT status=ok in ${src##*/}: $res"; return 1; }
 		pid=$(sed -n 's/^READY pid=\([0-9]*\).*/\1/p' "$src")
 		runs=$(sed -n 's/.* kvm_runs=\([0-9]*\).*/\1/p' <<<"$res")
 		dirty=$(sed -n 's/.* dirty_pages=\([0-9]*\).*/\1/p' <<<"$res")
@@ -474,7 +482,8 @@ run_check() {
 		[ -s "$bd/$arg" ] || { echo "$arg missing or empty"; return 1; }
 		jq -e -s 'length >= 1 and all(.[]; type == "object" and has("vms") and has("probes"))' \
 			"$bd/$arg" >/dev/null 2>&1 || { echo "$arg: not one snapshot per line"; return 1; }
-		got=$(jq -s "[.[] | .vms[] | select(.pid == $LOOP_PID) | .counters.kvm_runs] | add // 0" "$bd/$arg")
+		got=$(jq -s "[.[] | .vms[] | select(.pid == $LOOP_PID) | .counters.kvm_runs] | add // 0" \
+			"$bd/$arg")
 		((got > 0)) || { echo "$arg: loop VM $LOOP_PID absent or idle"; return 1; }
 		echo "    ok: $arg: $(wc -l <"$bd/$arg") lines, loop VM kvm_runs $got" ;;
 	scrape)
@@ -555,12 +564,14 @@ run_example() {
 		"$WORKLOAD" --wait-signal -n 64 -r 25 -v 1 >"$e.vm" 2>"$e.vm.err" &
 		vm_pid=$!
 		BG_PIDS+=("$vm_pid")
-		wait_ready "$e.vm" "$vm_pid" || { fail "$where: fixed VM not READY: $(tail -2 "$e.vm.err")"; return; }
+		wait_ready "$e.vm" "$vm_pid" ||
+			{ fail "$where: fixed VM not READY: $(tail -2 "$e.vm.err")"; return; }
 		VM_PID=$vm_pid
 	fi
 	export VM_PID VM_NAME=$LOOP_NAME TOOL WORKLOAD PORT TOP SHELL=/bin/bash
 	cmd=$(subst "${U_TEXT[idx]}")
-	echo "  run: (cd ${bd#"$OUT"/} && $(head -1 <<<"$cmd"))$( [[ $cmd == *$'\n'* ]] && echo ' <<heredoc>>')"
+	echo "  run: (cd ${bd#"$OUT"/} && $(head -1 <<<"$cmd"))" \
+		"$( [[ $cmd == *$'\n'* ]] && echo '<<heredoc>>')"
 	case $mode in
 	fg)
 		if ((fixed)); then
@@ -608,7 +619,8 @@ run_example() {
 			sleep 0.3
 		done
 		if ((!ok)); then
-			fail "$where: /metrics on port $PORT did not show the loop VM within $ATTACH_TIMEOUT s: $(head -3 "$e.err")"
+			fail "$where: /metrics on port $PORT did not show the loop VM" \
+				"within $ATTACH_TIMEOUT s: $(head -3 "$e.err")"
 			return
 		fi
 		listeners "$PORT" >"$e.ss"
@@ -650,12 +662,13 @@ for i in "${!U_KEY[@]}"; do
 	if [ "${U_ENTRY[i]}" = -1 ]; then
 		fail "${U_FILE[i]}:${U_LINE[i]}: command not covered by doc-examples.sh: ${U_KEY[i]}"
 	else
-		T_USED[${U_ENTRY[i]}]=1
+		T_USED[U_ENTRY[i]]=1
 	fi
 done
 for t in "${!T_KEY[@]}"; do
 	((T_USED[t])) ||
-		fail "doc-examples.sh TABLE: no longer in ${T_FILE[t]}${T_OCC[t]:+ (occurrence ${T_OCC[t]})}: ${T_KEY[t]}"
+		fail "doc-examples.sh TABLE: no longer in" \
+			"${T_FILE[t]}${T_OCC[t]:+ (occurrence ${T_OCC[t]})}: ${T_KEY[t]}"
 done
 echo "doc-examples: ${#U_KEY[@]} documented commands in ${DOC_FILES[*]} (from $DOCS)"
 
@@ -666,7 +679,7 @@ if ((COVERAGE_ONLY)); then
 		if [ -n "${T_NOTRUN[t]}" ]; then
 			NOTRUN_LIST+=("${U_FILE[i]}:${U_LINE[i]}: ${U_KEY[i]} -> ${T_NOTRUN[t]}")
 		else
-			pass "${U_FILE[i]}:${U_LINE[i]}: ${U_KEY[i]} (covered: ${T_RUN[t]:-fg})"
+			pass "${U_FILE[i]}:${U_LINE[i]}: ${U_KEY[i]} (covered: $(trim "${T_RUN[t]:- fg}"))"
 		fi
 	done
 	finish
@@ -690,7 +703,8 @@ OUT=$(cd "$OUT" && pwd)
 # the documented port unless something already listens there
 PORT=11940
 if [ -n "$(listeners "$PORT")" ]; then
-	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
 	echo "doc-examples: port 11940 in use, the examples use $PORT"
 fi
 
@@ -698,7 +712,8 @@ fi
 LOOP_NAME=kldoc-$$
 mkdir -p "$OUT/loopvm"
 ln -s "$WORKLOAD" "$OUT/loopvm/$LOOP_NAME"
-"$OUT/loopvm/$LOOP_NAME" --wait-signal -n 256 -r 0 -t 1800 -v 1 >"$OUT/loopvm/out" 2>"$OUT/loopvm/err" &
+"$OUT/loopvm/$LOOP_NAME" --wait-signal -n 256 -r 0 -t 1800 -v 1 \
+	>"$OUT/loopvm/out" 2>"$OUT/loopvm/err" &
 LOOP_PID=$!
 wait_ready "$OUT/loopvm/out" "$LOOP_PID" ||
 	{ fail "loop VM not READY: $(tail -3 "$OUT/loopvm/err")"; finish; }
@@ -722,5 +737,6 @@ for i in "${!U_KEY[@]}"; do
 	run_example "$i" "$t" "$OUT/$cur_block"
 done
 stop_listeners
-kill -0 "$LOOP_PID" 2>/dev/null || fail "loop VM $LOOP_PID died during the examples: $(tail -3 "$OUT/loopvm/err")"
+kill -0 "$LOOP_PID" 2>/dev/null ||
+	fail "loop VM $LOOP_PID died during the examples: $(tail -3 "$OUT/loopvm/err")"
 finish
