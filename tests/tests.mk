@@ -5,6 +5,7 @@
 #
 #   check-host   unit, BPF (BPF_PROG_TEST_RUN), host integration, exports,
 #                packaging (install, service, LIBBPF=system, CI example)
+#                and every command example of the README and man pages
 #   check-riscv  riscv64 QEMU: kernel selftests + kvm-lazytop end to end
 #   check-arm64  arm64 QEMU, pKVM: patched-kernel selftests vs the recorded
 #                base verdicts (tests/e2e/arm64/arm64.mk)
@@ -22,6 +23,7 @@ check-host: deps
 	@$(MAKE) --no-print-directory check-host-int
 	@$(MAKE) --no-print-directory check-exports
 	@$(MAKE) --no-print-directory check-packaging
+	@$(MAKE) --no-print-directory check-doc-examples
 	@$(MAKE) --no-print-directory check-host-cost
 
 check-riscv: deps

@@ -6,6 +6,9 @@
 #   make workloads        build $(BUILD)/x86_64/dirty_ring_vm
 #   make check-host-int   exact counts, isolation, live view, bad input, probe
 #   make check-host-cost  60 s collector CPU/RSS cost run (<= 1% of one core)
+#   make check-doc-examples  every command example of README.md and the man
+#                         pages, run against the host workload
+#                         (tests/host/doc-examples.sh)
 #
 # Both check targets fail loudly on any missing prerequisite (no skips).
 # Extra arguments for the driver: make check-host-int HOST_TESTS="exact probe"
@@ -15,7 +18,7 @@ HOST_TOOL := $(BUILD)/x86_64/kvm-lazytop
 HOST_TEST_OUT := $(BUILD)/x86_64/host-tests
 HOST_TESTS ?=
 
-.PHONY: workloads check-host-int check-host-cost
+.PHONY: workloads check-host-int check-host-cost check-doc-examples
 
 workloads: $(HOST_WORKLOAD)
 
@@ -36,3 +39,7 @@ check-host-int: tool workloads
 check-host-cost: tool workloads
 	@$(TOP)/tests/host/run-host-tests.sh --tool $(HOST_TOOL) \
 		--workload $(HOST_WORKLOAD) --out $(HOST_TEST_OUT) cost
+
+check-doc-examples: tool workloads
+	@$(TOP)/tests/host/doc-examples.sh --top $(TOP) --tool $(HOST_TOOL) \
+		--workload $(HOST_WORKLOAD) --out $(BUILD)/x86_64/doc-examples
