@@ -185,6 +185,8 @@ tools/kvm-lazytop/kvm-lazytop.8: kvm-lazytop --listen :11940 -i 5s
 	expect: rc 0; loopback; scrape ^kvm_lazytop_vm_info\{vm_pid="@PID@",vm_name="@NAME@"
 tools/kvm-lazytop/gate-rules.7: unknown userspace_exit reason 'KVM_EXIT_IOO'; did you mean KVM_EXIT_IO, ...?
 	not-run: check-exports - sample output, not a command; run-gate-checks.sh checks this message
+tools/kvm-lazytop/kvm-lazytop.8: kvm-lazytop: run.json: vms[0].reasons.userspace_exit: expected object, got array
+	not-run: check-exports - sample output, not a command; run-bad-snapshots.sh checks this message
 EOF
 
 # subst TEXT: the documented command made concrete on this host.  The
