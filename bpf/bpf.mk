@@ -62,6 +62,8 @@ BPF_EMPTY_SKEL := $(BUILD)/$(ARCH)/kl_empty.skel.h
 
 BPF_CLANG ?= clang
 BPF_HDRS := $(TOP)/bpf/kvm_lazytop.h $(TOP)/bpf/kl_hist.h $(TOP)/bpf/kl_core.h
+# the pieces kvm_lazytop.bpf.c #includes (one object, one skeleton)
+BPF_PARTS := $(wildcard $(TOP)/bpf/kl_*.bpf.h)
 
 # x86_64 -> x86, riscv64 -> riscv, arm64 -> arm64
 bpf_target_arch = $(patsubst x86_64,x86,$(patsubst riscv64,riscv,$(1)))
@@ -77,7 +79,7 @@ bpf_cflags = -target bpf -g -O2 -Wall -Werror \
 bpf-obj: $(BPF_OBJ) $(BPF_EMPTY_OBJ)
 bpf-skel: $(BPF_SKEL) $(BPF_EMPTY_SKEL)
 
-$(BUILD)/%/kvm_lazytop.bpf.o: $(TOP)/bpf/kvm_lazytop.bpf.c $(BPF_HDRS)
+$(BUILD)/%/kvm_lazytop.bpf.o: $(TOP)/bpf/kvm_lazytop.bpf.c $(BPF_HDRS) $(BPF_PARTS)
 	$(bpf_check_prefix)
 	@mkdir -p $(@D)
 	@echo "  BPF     $@"

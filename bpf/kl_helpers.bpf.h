@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * kl_helpers.bpf.h - part of kvm_lazytop.bpf.c (included from there
+ * only): what every handler builds on.  Map access (counters, reasons,
+ * histograms, drops), the hot-counter slots, the per-CPU cache of the
+ * running thread and where an in-flight exit lives, vCPU thread
+ * identification, the current CPU, the reload prediction, and the CO-RE
+ * translation of kernel enum values.
+ */
+#ifndef __KL_HELPERS_BPF_H
+#define __KL_HELPERS_BPF_H
+
+/* ------------------------------------------------------------------ */
+/* filters, counting, histograms                                      */
+
+static __always_inline bool kl_reject(__u32 tgid)
+{
+	return target_tgid && tgid != target_tgid;
+}
+
+/* Every production program starts with this (cheap reject first). */
+#define KL_PROLOGUE()						\
+	__u64 id = bpf_get_current_pid_tgid();			\
+	__u32 tgid = id >> 32, tid = (__u32)id;			\
+	if (kl_reject(tgid))					\
+		return 0
+
+static __always_inline bool kl_tgid_maybe_tracked(__u32 tgid)
+{
+	return tgid_filter[(tgid >> 6) & (KL_TGID_WORDS - 1)] & (1ULL << (tgid & 63));
+}
+
+static __always_inline void kl_drop(__u32 what)
+{
+	__u64 *d = bpf_map_lookup_elem(&drops, &what);
+
+	if (d)
+		(*d)++;
+}
+
+/* Insert a zeroed entry (first use of a key) and return it. */
+static __always_inline void *kl_insert(void *map, const void *key, __u32 drop)
+{
+	long err = bpf_map_update_elem(map, key, kl_zero, BPF_NOEXIST);
+
+	if (err && err != -KL_EEXIST) {
+		kl_drop(drop);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+static __always_inline struct kl_counters *kl_counters(__u32 tgid, __s32 vcpu_id)
+{
+	struct kl_counter_key k = { .tgid = tgid, .vcpu_id = vcpu_id };
+	struct kl_counters *c;
+
+	c = bpf_map_lookup_elem(&counters, &k);
+	if (c)
+		return c;
+	return kl_insert(&counters, &k, KL_D_COUNTER_MAP_FULL);
+}
+
+static __always_inline void kl_count(__u32 tgid, __s32 vcpu_id, __u32 idx)
+{
+	struct kl_counters *c = kl_counters(tgid, vcpu_id);
+
+	/* keep the bound check next to the access (the verifier may have lost
+	 * the caller's range of idx across spills) */
+	barrier_var(idx);
+	if (c && idx < KL_C_NR)
+		c->c[idx]++;
+}
+
+static __always_inline void kl_reason(__u32 tgid, __u16 kind, __u64 code)
+{
+	struct kl_reason_key k = { .tgid = tgid, .kind = kind, .code = code };
+	__u64 *v;
+
+	v = bpf_map_lookup_elem(&reasons, &k);
+	if (!v)
+		v = kl_insert(&reasons, &k, KL_D_REASON_MAP_FULL);
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void kl_hist_add(__u32 tgid, __u16 hist, __u16 sub, __u64 v)
+{
+	struct kl_hist_key k = { .tgid = tgid, .hist = hist, .sub = sub };
+	struct kl_hist *h;
+	__u64 b;
+
+	h = bpf_map_lookup_elem(&hists, &k);
+	if (!h)
+		h = kl_insert(&hists, &k, KL_D_HIST_MAP_FULL);
+	if (!h)
+		return;
+	b = kl_hist_bucket(v);
+	/* keep the bound check and the index in one register */
+	barrier_var(b);
+	if (b >= KL_HIST_BUCKETS)
+		b = KL_HIST_BUCKETS - 1;
+	h->buckets[b]++;
+	h->sum += v;
+}
+
+/* Record end - start; a negative interval is a dropped sample. */
+static __always_inline void kl_latency(__u32 tgid, __u16 hist, __u16 sub,
+				       __u64 start, __u64 end)
+{
+	if (end < start) {
+		kl_drop(KL_D_CLOCK_SKEW);
+		return;
+	}
+	kl_hist_add(tgid, hist, sub, end - start);
+}
+
+static __always_inline struct kl_cpu_state *kl_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_state, &zero);
+}
+
+static __always_inline struct kl_cur *kl_cur(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cur_vcpu, &zero);
+}
+
+/* ------------------------------------------------------------------ */
+/* hot-counter slots and the per-CPU cache                            */
+
+#define KL_SLOT_NONE	(~0U)
+
+/*
+ * Give an identified thread its hot-counter slot (once).  Slots are never
+ * reused; when they run out the thread keeps counting in `counters`.
+ */
+static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
+{
+	struct kl_counter_key *k;
+	__u32 s;
+
+	if (st->slot || st->vcpu_id == KL_VCPU_UNKNOWN)
+		return st->slot == KL_SLOT_NONE ? 0 : st->slot;
+	s = __sync_fetch_and_add(&next_slot, 1);
+	k = bpf_map_lookup_elem(&slot_key, &s);
+	if (!k) {
+		st->slot = KL_SLOT_NONE;
+		return 0;
+	}
+	k->tgid = st->tgid;
+	k->vcpu_id = st->vcpu_id;
+	st->slot = s + 1;
+	return st->slot;
+}
+
+/*
+ * The in-flight exit of a vCPU thread (kvm_exit -> kvm_entry: start, exit
+ * code, fault path) lives in cur while cur describes the thread (live,
+ * tracked, vCPU id known: kl_cur_vcpu()), and in its `vcpus` entry
+ * otherwise.  So the exit, fault and entry events of a thread that stays
+ * on its CPU need no `vcpus` lookup; sched_switch moves the state to the
+ * entry at switch-out (kl_exit_spill()) and back at switch-in, and every
+ * other writer of cur loads it from the entry (kl_exit_fill()).
+ * kl_exit_of() says where it is.
+ */
+static __always_inline bool kl_cur_owns_exit(const struct kl_cur *c, __u32 tid)
+{
+	return c && c->live && c->tracked && c->tid == tid && c->vcpu_id != KL_VCPU_UNKNOWN;
+}
+
+static __always_inline struct kl_cur *kl_cur_vcpu(__u32 tid)
+{
+	struct kl_cur *c = kl_cur();
+
+	return kl_cur_owns_exit(c, tid) ? c : NULL;
+}
+
+static __always_inline void kl_exit_fill(struct kl_cur *c, const struct kl_vcpu_state *st)
+{
+	if (st)
+		c->exit = st->exit;
+	else
+		__builtin_memset(&c->exit, 0, sizeof(c->exit));
+}
+
+/* Switch-out of tid: its in-flight exit goes back to its entry st. */
+static __always_inline void kl_exit_spill(const struct kl_cur *c, __u32 tid,
+					  struct kl_vcpu_state *st)
+{
+	if (kl_cur_owns_exit(c, tid))
+		st->exit = c->exit;
+}
+
+/* c: kl_cur_vcpu(tid); st: tid's entry, or NULL if untracked */
+static __always_inline struct kl_pending_exit *kl_exit_of(struct kl_cur *c,
+							   struct kl_vcpu_state *st)
+{
+	if (c)
+		return &c->exit;
+	return st ? &st->exit : NULL;
+}
+
+/* The per-CPU cache now describes thread tid (st NULL: not tracked). */
+static __always_inline void kl_cur_set(__u32 tid, struct kl_vcpu_state *st)
+{
+	struct kl_cur *c = kl_cur();
+
+	if (!c)
+		return;
+	c->tid = tid;
+	c->vcpu_id = st ? st->vcpu_id : KL_VCPU_UNKNOWN;
+	c->slot = st ? kl_slot(st) : 0;
+	c->tracked = !!st;
+	kl_exit_fill(c, st);
+}
+
+/* Refresh the cache for the current thread tid from `vcpus`. */
+static __always_inline struct kl_vcpu_state *kl_cur_refresh(__u32 tid)
+{
+	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+
+	kl_cur_set(tid, st);
+	return st;
+}
+
+/* vCPU id of the current thread tid, KL_VCPU_UNKNOWN if not a vCPU. */
+static __always_inline __s32 kl_cur_vcpu_id(__u32 tid)
+{
+	struct kl_vcpu_state *st;
+	struct kl_cur *c = kl_cur();
+
+	if (c && c->tid == tid)
+		return c->vcpu_id;
+	st = kl_cur_refresh(tid);
+	return st ? st->vcpu_id : KL_VCPU_UNKNOWN;
+}
+
+static __always_inline bool kl_hot_add(__u32 slot, __u32 hidx, __u64 n)
+{
+	struct kl_hot_counters *h;
+	__u32 s;
+
+	if (!slot)
+		return false;
+	s = slot - 1;
+	h = bpf_map_lookup_elem(&hot, &s);
+	if (!h || hidx >= KL_HOT_NR)
+		return false;
+	h->c[hidx] += n;
+	return true;
+}
+
+/*
+ * Once a production sched_switch program has run on this CPU, every
+ * switch-in rewrites cur, so cur describes the current thread: the hot
+ * events may count into cur->slot without asking for the current tid
+ * (cur->slot is non-zero only for a tracked thread of an accepted tgid).
+ */
+static __always_inline bool kl_hot_cur(__u32 hidx)
+{
+	__u32 zero = 0;
+	struct kl_cur *c = bpf_map_lookup_elem(&cur_vcpu, &zero);
+	struct kl_hot_counters *h;
+	__u32 s;
+
+	if (!c || !c->live || !c->slot)
+		return false;
+	s = c->slot - 1;
+	h = bpf_map_lookup_elem(&hot, &s);
+	if (!h || hidx >= KL_HOT_NR)
+		return false;
+	h->c[hidx]++;
+	return true;
+}
+
+/*
+ * Count an event of the current thread tid: one per-CPU cache lookup and
+ * one per-CPU array increment when tid is an identified vCPU thread,
+ * else the (tgid, vcpu_id or -1) row of `counters`.
+ */
+static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 hidx, __u32 idx)
+{
+	struct kl_cur *c = kl_cur();
+	struct kl_vcpu_state *st;
+	__s32 id = KL_VCPU_UNKNOWN;
+
+	if (c && c->tid == tid) {
+		if (kl_hot_add(c->slot, hidx, 1))
+			return;
+		id = c->vcpu_id;
+	} else {
+		st = kl_cur_refresh(tid);
+		if (st) {
+			if (kl_hot_add(st->slot == KL_SLOT_NONE ? 0 : st->slot, hidx, 1))
+				return;
+			id = st->vcpu_id;
+		}
+	}
+	kl_count(tgid, id, idx);
+}
+
+/* ------------------------------------------------------------------ */
+/* identification                                                     */
+
+static __always_inline __s32 kl_sane_id(int id)
+{
+	return id >= 0 && id < (1 << 20) ? id : KL_VCPU_UNKNOWN;
+}
+
+/* vcpu->vcpu_id, or hint when no pointer is given (test programs). */
+static __always_inline __s32 kl_vcpu_id_of(const struct kvm_vcpu *vcpu, __s32 hint)
+{
+	if (!vcpu)
+		return hint;
+	return kl_sane_id(BPF_CORE_READ(vcpu, vcpu_id));
+}
+
+/* current->files->fdt->fd[fd]->private_data (a struct kvm_vcpu). */
+static __always_inline __s32 kl_vcpu_id_of_fd(long fd, __s32 hint)
+{
+	struct task_struct *task;
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+	struct kvm_vcpu *vcpu;
+
+	if (fd < 0)
+		return hint;
+	task = (struct task_struct *)bpf_get_current_task();
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
+		return KL_VCPU_UNKNOWN;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return KL_VCPU_UNKNOWN;
+	vcpu = BPF_CORE_READ(file, private_data);
+	if (!vcpu)
+		return KL_VCPU_UNKNOWN;
+	return kl_sane_id(BPF_CORE_READ(vcpu, vcpu_id));
+}
+
+static __always_inline struct kl_vcpu_state *kl_state_create(__u32 tid, __u32 tgid,
+							    __s32 vcpu_id)
+{
+	struct kl_vcpu_state s = {};
+	long err;
+
+	s.tgid = tgid;
+	s.vcpu_id = vcpu_id;
+	s.last_cpu = -1;
+	if (tid == (__u32)bpf_get_current_pid_tgid()) {	/* not in test runs */
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+		BPF_CORE_READ_STR_INTO(&s.comm, t, group_leader, comm);
+	}
+	/* the filter bit first: a tgid whose bit is clear never has an entry */
+	if (!kl_tgid_maybe_tracked(tgid))
+		__sync_fetch_and_or(&tgid_filter[(tgid >> 6) & (KL_TGID_WORDS - 1)], 1ULL << (tgid & 63));
+	err = bpf_map_update_elem(&vcpus, &tid, &s, BPF_NOEXIST);
+	if (err && err != -KL_EEXIST) {
+		kl_drop(KL_D_VCPU_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&vcpus, &tid);
+}
+
+/*
+ * Identification from an event that carries a vcpu pointer (or a test
+ * hint): find or create the thread's state, learn its vCPU id.  Runs in
+ * the context of thread tid, so the per-CPU cache is refreshed too.
+ */
+static __always_inline struct kl_vcpu_state *
+kl_identify(__u32 tid, __u32 tgid, const struct kvm_vcpu *vcpu, __s32 hint)
+{
+	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+
+	if (st && st->vcpu_id != KL_VCPU_UNKNOWN)
+		return st;
+	if (st)
+		st->vcpu_id = kl_vcpu_id_of(vcpu, hint);
+	else
+		st = kl_state_create(tid, tgid, kl_vcpu_id_of(vcpu, hint));
+	if (st)
+		kl_cur_set(tid, st);
+	return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* current CPU                                                         */
+
+/*
+ * The CPU task t runs on; t is current, or sched_switch's next (already
+ * on this CPU's runqueue).  Read from the task with CO-RE rather than
+ * with bpf_get_smp_processor_id(): 6.12's verifier leaves that helper
+ * call un-fixed-up whenever the arch JIT claims to inline it (riscv64,
+ * arm64), without checking that the program is JITed, so with
+ * bpf_jit_enable=0 the interpreter calls __bpf_call_base + 8 and gets
+ * garbage (0 on riscv64: no "migrated" prediction ever).  The helper is
+ * only the last resort for kernels whose task_struct has no CPU
+ * (!CONFIG_THREAD_INFO_IN_TASK).  btf: t is a trusted BTF pointer (plain
+ * loads, tp_btf).
+ */
+static __always_inline __s32 kl_task_cpu(const struct task_struct *t, bool btf)
+{
+	if (bpf_core_field_exists(t->thread_info.cpu))	/* 5.16+ */
+		return btf ? t->thread_info.cpu : BPF_CORE_READ(t, thread_info.cpu);
+	if (bpf_core_field_exists(t->cpu))
+		return btf ? t->cpu : BPF_CORE_READ(t, cpu);
+	return bpf_get_smp_processor_id();
+}
+
+/* CPU of the current task (tracepoint programs: no task argument). */
+static __always_inline __s32 kl_cur_cpu(void)
+{
+	return kl_task_cpu((const struct task_struct *)bpf_get_current_task(), false);
+}
+
+/* ------------------------------------------------------------------ */
+/* reload prediction                                                   */
+
+static __always_inline void kl_predict(struct kl_vcpu_state *st, __u32 tid,
+				       __s32 cpu, struct kl_cpu_state *cs)
+{
+	__u32 pred;
+
+	if (st->last_cpu < 0)		/* first load: nothing to predict */
+		return;
+	if (st->last_cpu != cpu)
+		pred = KL_PRED_MIGRATED;
+	else if (!cs || cs->last_vcpu_tid != tid)
+		pred = KL_PRED_OTHER_VCPU;
+	else
+		pred = KL_PRED_SAME_CPU;
+	if (!kl_hot_add(kl_slot(st), KL_HOT_PRED + pred, 1))
+		kl_count(st->tgid, st->vcpu_id, KL_C_PRED + pred);
+	st->pending_pred = pred + 1;
+}
+
+/* The vCPU's state is put on this CPU (switch-out or end of KVM_RUN). */
+static __always_inline void kl_put(struct kl_vcpu_state *st, __u32 tid, __s32 cpu,
+				   struct kl_cpu_state *cs)
+{
+	st->last_cpu = cpu;
+	if (cs)
+		cs->last_vcpu_tid = tid;
+}
+
+/* ------------------------------------------------------------------ */
+/* kernel enum -> kl index (CO-RE enum relocations)                    */
+
+/*
+ * The running kernel's value of an enumerator.  When the kernel has no
+ * such enum (a kernel without the series, e.g. the x86 host the tests run
+ * on) the contract order is assumed, which is also the kl_* order.
+ */
+#define KL_EV(type, name, dflt) \
+	(bpf_core_enum_value_exists(type, name) ? bpf_core_enum_value(type, name) : (dflt))
+
+#define KL_MAP(kv, type, name, kl) \
+	do { if ((kv) == KL_EV(type, name, kl)) return kl; } while (0)
+
+#endif /* __KL_HELPERS_BPF_H */

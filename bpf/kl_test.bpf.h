@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * kl_test.bpf.h - part of kvm_lazytop.bpf.c (included from there only):
+ * the kl_test_* programs used by tests/bpf/test_kl_bpf.c.  Autoload off
+ * (SEC("?raw_tp")); every input, timestamps included, is a scalar raw_tp
+ * argument, and each calls the same handler as its production program,
+ * so BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU drives the logic
+ * deterministically.  The collector never loads them.
+ */
+#ifndef __KL_TEST_BPF_H
+#define __KL_TEST_BPF_H
+
+#define KL_TEST_PROLOGUE(tgid)					\
+	if (kl_reject(tgid))					\
+		return 0
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_run_enter, __u32 tid, __u32 tgid, __s32 cpu, __s32 vcpu_id, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_run_enter(tid, tgid, cpu, now, -1, vcpu_id);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_run_exit, __u32 tid, __u32 tgid, __s32 cpu, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_run_exit(tid, cpu, now);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_sched_switch, __s32 cpu, __u64 now, __u32 prev_tid, __u32 prev_tgid,
+	     __u64 prev_state, __u32 prev_loaded, __u32 next_tid, __u32 next_tgid)
+{
+	kl_on_switch(cpu, now, NULL, prev_tid, prev_tgid, prev_state, prev_loaded,
+		     next_tid, next_tgid, false);
+	return 0;
+}
+
+/* Same, as a production sched_switch: cur then describes next (live). */
+SEC("?raw_tp")
+int BPF_PROG(kl_test_sched_switch_live, __s32 cpu, __u64 now, __u32 prev_tid, __u32 prev_tgid,
+	     __u64 prev_state, __u32 prev_loaded, __u32 next_tid, __u32 next_tgid)
+{
+	struct kl_cur *cur;
+
+	kl_on_switch(cpu, now, NULL, prev_tid, prev_tgid, prev_state, prev_loaded,
+		     next_tid, next_tgid, false);
+	cur = kl_cur();
+	if (cur)
+		cur->live = 1;
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_vcpu_load, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 reason)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_vcpu_load(tid, tgid, NULL, vcpu_id, kl_xlate_load(reason));
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_vcpu_put, __u32 tid, __u32 tgid, __s32 vcpu_id)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_vcpu_put(tid, tgid, NULL, vcpu_id);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_gstage_fault, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 reason)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_gstage_fault(tid, tgid, NULL, vcpu_id, kl_xlate_fault(reason));
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_pte_update, __u32 tid, __u32 tgid, __u64 op, __u32 retries,
+	     __u64 outcome)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_pte_update(tid, tgid, kl_xlate_pte_op(op), retries,
+			 kl_xlate_pte_outcome(outcome));
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_kvm_exit, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 code, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_kvm_exit(tid, tgid, NULL, vcpu_id, code, now);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_kvm_entry, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_kvm_entry(tid, tgid, NULL, vcpu_id, now);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_arm64_exit, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 ret,
+	     __u64 esr_ec, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_kvm_exit(tid, tgid, NULL, vcpu_id, kl_arm64_exit_code(ret, esr_ec), now);
+	return 0;
+}
+
+/* dir, reason: the kernel's enum values (contract order on this host) */
+SEC("?raw_tp")
+int BPF_PROG(kl_test_pkvm_sync, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 dir,
+	     __u64 reason, __s32 exit_code)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_pkvm_sync(tid, tgid, NULL, vcpu_id, kl_xlate_pkvm_dir(dir),
+			kl_xlate_pkvm_reason(reason), exit_code);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_guest_fault, __u32 tid, __u32 tgid, __u64 esr)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_guest_fault(tid, tgid, esr);
+	return 0;
+}
+
+/* Returns the CPU the production programs see (kl_cur_cpu) + 1. */
+SEC("?raw_tp")
+int BPF_PROG(kl_test_cur_cpu)
+{
+	return kl_cur_cpu() + 1;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_userspace_exit, __u32 tid, __u32 tgid, __u32 reason)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_userspace_exit(tid, tgid, reason);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_dirty_ring_push, __u32 tid, __u32 tgid)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_dirty_ring_push(tid, tgid, NULL);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_fpu, __u32 tid, __u32 tgid, int load)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_fpu(tid, tgid, load);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_fast_page_fault, __u32 tid, __u32 tgid)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_fast_page_fault(tid, tgid);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_process_exit, __u32 tid, __u32 tgid)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_process_exit(tid);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_load_begin, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_load_begin(tid, tgid, NULL, vcpu_id, now);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_load_end, __u32 tid, __u32 tgid, __u64 now)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_on_load_end(tid, now);
+	return 0;
+}
+
+SEC("?raw_tp")
+int BPF_PROG(kl_test_hist, __u32 tgid, __u32 hist, __u32 sub, __u64 value)
+{
+	KL_TEST_PROLOGUE(tgid);
+	kl_hist_add(tgid, hist, sub, value);
+	return 0;
+}
+
+#endif /* __KL_TEST_BPF_H */
