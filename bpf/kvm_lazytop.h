@@ -236,14 +236,14 @@ struct kl_pending_exit {
 struct kl_vcpu_state {
 	__u64 run_start_ns;	/* KVM_RUN entry, 0 when not in KVM_RUN */
 	__u64 off_start_ns;	/* switch-out time inside KVM_RUN, or 0 */
-	struct kl_pending_exit exit;	/* see kl_exit_of() in kvm_lazytop.bpf.c */
+	struct kl_pending_exit exit;	/* see kl_exit_of() in kl_helpers.bpf.h */
 	__u64 load_start_ns;	/* fentry kvm_arch_vcpu_load */
 	__u32 tgid;
 	__s32 vcpu_id;
 	__s32 last_cpu;		/* CPU this vCPU was last loaded on, or -1 */
 	__u32 pending_pred;	/* prediction awaiting the actual reason + 1 */
 	__u32 pad;		/* kvm_riscv_vcpu_load reason + 1, load to fexit */
-	/* appended (bpf/README.md "Implementation notes") */
+	/* appended (bpf/README.md "Maps": vcpus) */
 	__u32 flags;		/* KL_VS_* */
 	__u32 slot;		/* internal: hot-counter slot + 1, 0 none, ~0 none available */
 	char comm[16];		/* process (group leader) comm at identification */
