@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * commands.h - entry points the collector (main.c) dispatches to but that
  * live in the exporter files (report/diff/gate, Prometheus, HTTP).

@@ -11,6 +11,9 @@
 #                             tools/deps/build-cross-userlibs.sh; zlib and
 #                             libelf from tools/deps/build-cross-libs.sh)
 #   make check-unit           cmocka unit tests (tests/unit/unit.mk)
+#   make check-licence        SPDX lines of the tool, COPYING, LICENSES/ and
+#                             the BPF objects' licence strings agree
+#                             (tests/licence/check-licence.sh)
 #
 # Every tools/kvm-lazytop/*.c is compiled exactly once, with the flags
 # below, into $(KL_OUT); a source file added later is picked up by the
@@ -110,6 +113,11 @@ kl_host_only = $(if $(filter $(HOST_ARCH),$(ARCH)),,\
 
 tool-clean:
 	rm -rf $(KL_OUT) $(KL_BIN)
+
+.PHONY: check-licence
+check-licence: $(BUILD)/$(BPF_HOST_ARCH)/kvm_lazytop.bpf.o $(BUILD)/$(BPF_HOST_ARCH)/kl_empty.bpf.o
+	@echo "  CHECK   licence"
+	@$(TOP)/tests/licence/check-licence.sh $(TOP) $^
 
 -include $(wildcard $(KL_OUT)/*.d)
 -include $(TOP)/tests/unit/unit.mk
