@@ -3,8 +3,8 @@
 # Umbrella test targets.  `make test` is what CI runs: every check, with
 # nothing skipped; a missing prerequisite fails the run.
 #
-#   check-host   unit, licence, BPF (BPF_PROG_TEST_RUN), host integration, exports,
-#                packaging (install, service, LIBBPF=system, CI example)
+#   check-host   unit, licence, build graph, BPF (BPF_PROG_TEST_RUN),
+#                host integration, exports, packaging (install, service, LIBBPF=system, CI example)
 #                and every command example of the README and man pages
 #   check-riscv  riscv64 QEMU: kernel selftests + kvm-lazytop end to end
 #   check-arm64  arm64 QEMU, pKVM: patched-kernel selftests vs the recorded
@@ -20,6 +20,7 @@
 check-host: deps
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-licence
+	@$(MAKE) --no-print-directory check-build
 	@$(MAKE) --no-print-directory check-bpf
 	@$(MAKE) --no-print-directory check-host-int
 	@$(MAKE) --no-print-directory check-exports

@@ -14,6 +14,9 @@
 #   make check-licence        SPDX lines of the tool, COPYING, LICENSES/ and
 #                             the BPF objects' licence strings agree
 #                             (tests/licence/check-licence.sh)
+#   make check-build          each source compiled once, only collector.o
+#                             depends on the skeleton, no weak fallbacks,
+#                             no grepped dependencies (tests/build/check-build.sh)
 #
 # Every tools/kvm-lazytop/*.c is compiled exactly once, with the flags
 # below, into $(KL_OUT); a source file added later is picked up by the
@@ -114,7 +117,12 @@ kl_host_only = $(if $(filter $(HOST_ARCH),$(ARCH)),,\
 tool-clean:
 	rm -rf $(KL_OUT) $(KL_BIN)
 
-.PHONY: check-licence
+.PHONY: check-licence check-build
+check-build: $(KL_BIN)
+	$(kl_host_only)
+	@echo "  CHECK   build graph"
+	@$(TOP)/tests/build/check-build.sh $(TOP)
+
 check-licence: $(BUILD)/$(BPF_HOST_ARCH)/kvm_lazytop.bpf.o $(BUILD)/$(BPF_HOST_ARCH)/kl_empty.bpf.o
 	@echo "  CHECK   licence"
 	@$(TOP)/tests/licence/check-licence.sh $(TOP) $^
