@@ -4,8 +4,9 @@
 # nothing skipped; a missing prerequisite fails the run.
 #
 #   check-host   unit, licence, build graph, BPF (BPF_PROG_TEST_RUN),
-#                host integration, exports, packaging (install, service, LIBBPF=system, CI example)
-#                and every command example of the README and man pages
+#                host integration, exports, packaging (install, service,
+#                LIBBPF=system, CI example) and every command example of
+#                the README and man pages
 #   check-riscv  riscv64 QEMU: kernel selftests + kvm-lazytop end to end
 #   check-arm64  arm64 QEMU, pKVM: patched-kernel selftests vs the recorded
 #                base verdicts (tests/e2e/arm64/arm64.mk)
