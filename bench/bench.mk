@@ -19,14 +19,13 @@ BENCH_BIN := $(BENCH_OUT)/kl-bench
 BENCH_TRACE_OBJ := $(BENCH_OUT)/kl_trace.bpf.o
 BENCH_TRACE_SKEL := $(BENCH_OUT)/kl_trace.skel.h
 # the collector's own objects (tools/kvm-lazytop/tool.mk), linked into kl-bench
-BENCH_KL_OBJS := $(addprefix $(BUILD)/$(BPF_HOST_ARCH)/kvm-lazytop.obj/,\
-	collector.o kl_state.o kl_snapshot.o kl_stats.o kl_names.o kl_proc.o render_text.o snapshot_read.o)
+BENCH_KL_OBJS := $(addprefix $(BUILD)/$(BPF_HOST_ARCH)/kvm-lazytop.obj/,collector.o libkvm-lazytop.a)
 BENCH_CFLAGS = -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
 	-I$(BENCH_OUT) -I$(BUILD)/$(BPF_HOST_ARCH) -I$(TOP)/tools/kvm-lazytop -I$(TOP)/bpf \
 	-I$(HOST_LIBBPF_PREFIX)/include $(shell pkg-config --cflags json-c)
 BENCH_LIBBPF_A = $(firstword $(wildcard $(HOST_LIBBPF_PREFIX)/lib/libbpf.a \
 	$(HOST_LIBBPF_PREFIX)/lib64/libbpf.a) $(HOST_LIBBPF_PREFIX)/lib/libbpf.a)
-BENCH_LDLIBS = $(BENCH_LIBBPF_A) -lelf -lz $(shell pkg-config --libs json-c) -lm
+BENCH_LDLIBS = $(BENCH_LIBBPF_A) -lelf -lz $(KL_LIB_LDLIBS)
 
 .PHONY: bench-tool bench-tool-quick bench-build
 
@@ -54,8 +53,7 @@ BENCH_GUEST_ARCH := riscv64
 BENCH_GUEST_BIN := $(BUILD)/$(BENCH_GUEST_ARCH)/kl-bench
 ifeq ($(ARCH),$(BENCH_GUEST_ARCH))
 BENCH_X_OUT := $(BUILD)/$(ARCH)/bench
-BENCH_X_KL_OBJS := $(addprefix $(KL_OUT)/,collector.o kl_state.o kl_snapshot.o kl_stats.o kl_names.o \
-	kl_proc.o render_text.o snapshot_read.o)
+BENCH_X_KL_OBJS := $(KL_OUT)/collector.o $(KL_LIB)
 
 $(BENCH_X_OUT)/kl_trace.bpf.o: $(BENCH_DIR)/kl_trace.bpf.c $(TOP)/bpf/kl_core.h
 	$(bpf_check_prefix)
@@ -70,7 +68,7 @@ $(BENCH_X_OUT)/kl_trace.skel.h: $(BENCH_X_OUT)/kl_trace.bpf.o
 $(BENCH_GUEST_BIN): $(BENCH_DIR)/kl_bench.c $(BENCH_X_OUT)/kl_trace.skel.h $(BPF_EMPTY_SKEL) $(BPF_SKEL) \
 		$(BENCH_X_KL_OBJS)
 	@echo "  CC      $(@:$(BUILD)/%=%)"
-	$(Q)$(KL_CC) $(KL_CFLAGS) -I$(BENCH_X_OUT) $< $(BENCH_X_KL_OBJS) $(KL_LDFLAGS) $(KL_LDLIBS) -o $@
+	$(Q)$(KL_CC) $(KL_CFLAGS) -I$(BUILD)/$(ARCH) $(KL_LIBBPF_CFLAGS) -I$(BENCH_X_OUT) $< $(BENCH_X_KL_OBJS) $(KL_LDFLAGS) $(KL_LDLIBS) -o $@
 
 .PHONY: bench-guest-tools
 bench-guest-tools: $(KL_BIN) $(BENCH_GUEST_BIN)

@@ -31,23 +31,24 @@ EXPORTS_SRCDIR := $(TOP)/tools/kvm-lazytop
 EXPORTS_OUT := $(BUILD)/$(HOST_ARCH)/exports
 EXPORTS_TESTDIR := $(TOP)/tests/unit/exports
 EXPORTS_HOSTDIR := $(TOP)/tests/host/exports
-EXPORTS_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g \
-	-I$(EXPORTS_SRCDIR)
-EXPORTS_LIBS := -ljson-c -lmicrohttpd -lcap -lm
-# Ours, plus the collector's pure renderer (report = render_text).
-EXPORTS_CORE := snapshot_read.c prom.c gate.c gate_parse.c gate_eval.c kl_names.c \
-	kl_escape.c kl_opts.c
-EXPORTS_ALL := $(EXPORTS_CORE) http.c report.c diff.c html.c prom_caps.c \
-	render_text.c
-EXPORTS_HDRS := $(wildcard $(EXPORTS_SRCDIR)/*.h) $(TOP)/bpf/kvm_lazytop.h
+# The test binaries link the tool's own objects ($(KL_LIB), tool.mk) with
+# the unit tests' flags (tests/unit/unit.mk): no tool source is compiled
+# here except for the fuzzers below.
 FUZZ_SECONDS ?= 20
 EXPORTS_KL := $(EXPORTS_OUT)/kl-exports
 EXPORTS_UNIT := $(EXPORTS_OUT)/test_exports
 EXPORTS_PROM_UNIT := $(EXPORTS_OUT)/test_prom
 EXPORTS_FUZZERS := $(EXPORTS_OUT)/fuzz_rules $(EXPORTS_OUT)/fuzz_snapshot \
 	$(EXPORTS_OUT)/fuzz_readers
+# The one justified second build: libFuzzer needs every source it explores
+# compiled with -fsanitize=fuzzer (coverage feedback) and ASan/UBSan, so
+# the fuzzers compile these sources themselves, with clang.  The lists
+# name the sources a fuzzer links (a missing one is a link error).
+EXPORTS_FUZZ_SRCS := snapshot_read.c prom.c gate.c gate_parse.c gate_eval.c kl_names.c \
+	kl_escape.c kl_opts.c
 # fuzz_readers: the real report/diff/gate/HTML commands on snapshot files
-EXPORTS_READERS := $(EXPORTS_CORE) report.c diff.c html.c render_text.c
+EXPORTS_READERS := $(EXPORTS_FUZZ_SRCS) report.c diff.c html.c render_text.c
+EXPORTS_HDRS := $(wildcard $(EXPORTS_SRCDIR)/*.h) $(TOP)/bpf/kvm_lazytop.h
 EXPORTS_TOOL ?= $(BUILD)/$(HOST_ARCH)/kvm-lazytop
 EXPORTS_WORKLOAD ?= $(BUILD)/$(HOST_ARCH)/dirty_ring_vm
 
@@ -75,35 +76,28 @@ check-dashboards:
 
 exports-tools: $(EXPORTS_KL) $(EXPORTS_UNIT) $(EXPORTS_PROM_UNIT)
 
-$(EXPORTS_KL): $(EXPORTS_TESTDIR)/kl_exports_tool.c \
-		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_ALL)) $(EXPORTS_HDRS)
+$(EXPORTS_KL): $(EXPORTS_TESTDIR)/kl_exports_tool.c $(KL_LIB)
+	$(kl_host_only)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	@$(CC) $(EXPORTS_CFLAGS) -o $@ $< \
-		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_ALL)) $(EXPORTS_LIBS)
+	$(Q)$(KL_CC) $(KL_TEST_CFLAGS) -MMD -MP $< $(KL_EXTRA_LDFLAGS) $(KL_LIB) $(KL_TEST_LDLIBS) -o $@
 
-$(EXPORTS_UNIT): $(EXPORTS_TESTDIR)/test_exports.c \
-		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) $(EXPORTS_HDRS)
+$(EXPORTS_OUT)/test_%: $(EXPORTS_TESTDIR)/test_%.c $(KL_LIB)
+	$(kl_host_only)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	@$(CC) $(EXPORTS_CFLAGS) -o $@ $< \
-		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -lcmocka $(EXPORTS_LIBS)
+	$(Q)$(KL_CC) $(KL_TEST_CFLAGS) -MMD -MP $< $(KL_EXTRA_LDFLAGS) $(KL_LIB) $(KL_TEST_LDLIBS) -o $@
 
-$(EXPORTS_PROM_UNIT): $(EXPORTS_TESTDIR)/test_prom.c \
-		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) $(EXPORTS_HDRS)
-	@mkdir -p $(@D)
-	@echo "  CC      $@"
-	@$(CC) $(EXPORTS_CFLAGS) -o $@ $< \
-		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -lcmocka $(EXPORTS_LIBS)
+-include $(wildcard $(EXPORTS_OUT)/*.d)
 
 $(EXPORTS_OUT)/fuzz_%: $(EXPORTS_TESTDIR)/fuzz/fuzz_%.c \
-		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) $(EXPORTS_HDRS)
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_FUZZ_SRCS)) $(EXPORTS_HDRS)
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
 	@clang -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-I$(EXPORTS_SRCDIR) -o $@ $< \
-		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_CORE)) -ljson-c -lm
+		$(addprefix $(EXPORTS_SRCDIR)/,$(EXPORTS_FUZZ_SRCS)) -ljson-c -lm
 
 # Structure-aware: a custom mutator edits the JSON tree of valid snapshots.
 $(EXPORTS_OUT)/fuzz_readers: $(EXPORTS_TESTDIR)/fuzz/fuzz_readers.c \

@@ -3,9 +3,10 @@
 # Umbrella test targets.  `make test` is what CI runs: every check, with
 # nothing skipped; a missing prerequisite fails the run.
 #
-#   check-host   unit, BPF (BPF_PROG_TEST_RUN), host integration, exports,
-#                packaging (install, service, LIBBPF=system, CI example)
-#                and every command example of the README and man pages
+#   check-host   unit, licence, build graph, BPF (BPF_PROG_TEST_RUN),
+#                host integration, exports, packaging (install, service,
+#                LIBBPF=system, CI example) and every command example of
+#                the README and man pages
 #   check-riscv  riscv64 QEMU: kernel selftests + kvm-lazytop end to end
 #   check-arm64  arm64 QEMU, pKVM: patched-kernel selftests vs the recorded
 #                base verdicts (tests/e2e/arm64/arm64.mk)
@@ -19,6 +20,8 @@
 
 check-host: deps
 	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-licence
+	@$(MAKE) --no-print-directory check-build
 	@$(MAKE) --no-print-directory check-bpf
 	@$(MAKE) --no-print-directory check-host-int
 	@$(MAKE) --no-print-directory check-exports

@@ -2,17 +2,18 @@
 #
 # tests/unit/unit.mk - cmocka unit tests of the collector's pure logic
 # (included by tools/kvm-lazytop/tool.mk).  Host build, no BPF skeleton
-# needed: the pure sources are compiled again into $(KLU_OUT).
+# needed: each test links the tool's own objects from $(KL_LIB) (the
+# linker takes the ones it uses, never collector.o), so nothing of the
+# tool is compiled again here.
 #
 #   make check-unit   build and run tests/unit/test_*.c, print a summary
 
 KLU_DIR := $(TOP)/tests/unit
 KLU_OUT := $(BUILD)/unit
 KLU_TESTS := $(patsubst $(KLU_DIR)/%.c,$(KLU_OUT)/%,$(sort $(wildcard $(KLU_DIR)/test_*.c)))
-KLU_PURE_OBJS := $(patsubst %,$(KLU_OUT)/obj/%.o,$(KL_PURE))
-KLU_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -I$(KL_DIR) -I$(TOP)/bpf \
-	$(shell pkg-config --cflags json-c cmocka 2>/dev/null) $(KLU_SAN)
-KLU_LDLIBS := $(shell pkg-config --libs json-c cmocka 2>/dev/null || echo -ljson-c -lcmocka) -lm
+# The test sources themselves: the tool's flags plus cmocka.
+KL_TEST_CFLAGS = $(KL_CFLAGS) $(shell pkg-config --cflags cmocka)
+KL_TEST_LDLIBS = $(shell pkg-config --libs cmocka) $(KL_LIB_LDLIBS)
 
 .PHONY: check-unit
 check-unit: $(KLU_TESTS)
@@ -24,16 +25,10 @@ check-unit: $(KLU_TESTS)
 	echo "=== check-unit: $$pass test program(s) passed, $$fail failed$${failed:+:$$failed}"; \
 	[ $$fail -eq 0 ]
 
-$(KLU_OUT)/obj/%.o: $(KL_DIR)/%.c
-	@mkdir -p $(@D)
-	@echo "  CC      unit/obj/$*.o"
-	$(Q)gcc $(KLU_CFLAGS) -MMD -MP -c $< -o $@
-
-$(KLU_OUT)/test_%: $(KLU_DIR)/test_%.c $(KLU_PURE_OBJS)
+$(KLU_OUT)/test_%: $(KLU_DIR)/test_%.c $(KL_LIB)
+	$(kl_host_only)
 	@mkdir -p $(@D)
 	@echo "  CC      unit/test_$*"
-	$(Q)gcc $(KLU_CFLAGS) $< $(KLU_PURE_OBJS) $(KLU_LDLIBS) -o $@
+	$(Q)$(KL_CC) $(KL_TEST_CFLAGS) -MMD -MP $< $(KL_EXTRA_LDFLAGS) $(KL_LIB) $(KL_TEST_LDLIBS) -o $@
 
-.SECONDARY: $(KLU_PURE_OBJS)
-
--include $(wildcard $(KLU_OUT)/obj/*.d)
+-include $(wildcard $(KLU_OUT)/*.d)

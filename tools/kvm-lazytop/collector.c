@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * collector.c - the libbpf side of kvm-lazytop: probe each signal of the
  * contract (bpf/README.md) by really loading and attaching it, load the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * collector.h - probing, loading and reading the BPF side (the only file
  * that talks to libbpf).  Fills struct kl_state; never builds JSON.

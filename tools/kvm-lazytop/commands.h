@@ -1,12 +1,8 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * commands.h - entry points the collector (main.c) dispatches to but that
  * live in the exporter files (report/diff/gate, Prometheus, HTTP).
- *
- * commands_weak.c provides __attribute__((weak)) fallbacks for every one of
- * them that print "kvm-lazytop: <feature> not built" on stderr and return
- * KL_EXIT_USAGE (2), so the tool always links; a strong definition in any
- * tools/kvm-lazytop/ source file replaces the fallback at link time.
+ * Every build links all of them (tool.mk): a missing one is a link error.
  *
  * Threading: the collector is single-threaded except for http_serve(),
  * whose server thread(s) call the snapshot callback.
@@ -33,7 +29,7 @@ int cmd_gate(int argc, char **argv);
  * Prometheus text exposition of one snapshot (SNAPSHOT.md).  `-o prom`
  * calls it once at the end of the run with the whole-run snapshot.
  * per_vcpu = --vcpu.  Returns 0, or non-zero on error (then the collector
- * exits 1); the weak fallback returns 2 ("not built").
+ * exits 1).
  */
 int prom_write(FILE *out, struct json_object *snap, bool per_vcpu);
 
@@ -62,7 +58,7 @@ struct kl_http_opts {
  * polling thread) and return immediately.  On success returns 0 and sets
  * *srv; on failure prints ONE line "kvm-lazytop: ..." on stderr and
  * returns an exit code (1 runtime error such as bind failure, 2 bad
- * address).  The weak fallback returns 2 ("not built").
+ * address).
  */
 int http_serve(const struct kl_http_opts *opts, struct kl_http **srv);
 /* Stop the server and free it; after return snapshot() is never called. NULL ok. */

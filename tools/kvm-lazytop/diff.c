@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * diff.c - `kvm-lazytop diff BASE.json NEW.json`: counter deltas (raw and
  * per second), family ratios (share of each reason, in percentage

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * gate.c - `kvm-lazytop gate`: evaluate CI rules over a snapshot (and a
  * baseline snapshot), print a summary, JUnit XML and github-action-benchmark

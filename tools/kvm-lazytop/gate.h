@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * gate.h - CI gate rules over kvm-lazytop snapshots (see gate-rules.7).
  *

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * gate_eval.c - evaluate one gate rule on a snapshot (and a baseline).
  *

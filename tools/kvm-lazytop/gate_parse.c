@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * gate_parse.c - the rule language of `kvm-lazytop gate` (gate-rules.7):
  * tokenizer, parser, predefined shares, and the name checks.  A name the

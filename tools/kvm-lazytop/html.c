@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * html.c - `kvm-lazytop report --html OUT.html A.json [B.json]`: one
  * self-contained page (inline CSS + SVG, no script, no external resource)

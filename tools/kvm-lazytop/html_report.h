@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* html_report.h - self-contained HTML report of 1 or 2 snapshots (html.c). */
 #ifndef KL_HTML_REPORT_H
 #define KL_HTML_REPORT_H

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * http.c - the /metrics exporter (`kvm-lazytop --listen ADDR:PORT`),
  * libmicrohttpd.  Read-only by construction: GET and HEAD of /metrics (and

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * kl_common.h - exit codes, signal table and options shared by every part
  * of the kvm-lazytop collector.  Pure declarations: no BPF, no I/O.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: GPL-2.0-only
 /* kl_escape.c - escaping of untrusted names, see kl_escape.h. */
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * kl_escape.h - make names that come from the observed system (comm,
  * cmdline, thread names, VM names; or a snapshot file given to report or

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * kl_names.c - JSON names of the collector's indices, the signal table and
  * decoders for kernel exit codes.  Pure: no I/O, linked into unit tests.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: GPL-2.0-only
 /* kl_opts.c - argp command line of kvm-lazytop. */
 #include <argp.h>
 #include <errno.h>

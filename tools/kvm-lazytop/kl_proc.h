@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* kl_proc.h - /proc helpers: VM detection, names. */
 #ifndef __KL_PROC_H
 #define __KL_PROC_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * kl_snapshot.h - the ONE place that turns collected state into the JSON
  * snapshot of SNAPSHOT.md (schema KL_SCHEMA_VERSION).  Every renderer

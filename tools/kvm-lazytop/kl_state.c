@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: GPL-2.0-only
 /* kl_state.c - the collected state container, see kl_state.h. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * kl_state.h - the collected state: what the maps held (summed over CPUs,
  * grouped per VM and vCPU) plus probe results and overhead.  Pure data; the

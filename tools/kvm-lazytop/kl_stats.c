@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: GPL-2.0-only
 /* kl_stats.c - histogram percentiles, see kl_stats.h for the rule. */
 #include "kl_stats.h"
 #include "../../bpf/kl_hist.h"

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * kl_stats.h - percentiles over the log-linear histogram of bpf/kl_hist.h.
  *

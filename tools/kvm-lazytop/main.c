@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * main.c - kvm-lazytop: argument handling, target validation, the
  * collection loop and the choice of view.  See kvm-lazytop.8.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * prom.c - Prometheus text (0.0.4) / OpenMetrics 1.0.0 exposition of a
  * kvm-lazytop snapshot.  Used by `-o prom` (node_exporter textfile format)

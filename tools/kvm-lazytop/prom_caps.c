@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * prom_caps.c - drop every capability once the BPF programs are attached
  * (modelled on ebpf_exporter's --capabilities.keep).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * prom_internal.h - Prometheus/OpenMetrics exposition (prom.c) and the
  * /metrics HTTP exporter (http.c), for the collector and the tests.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * render.h - human renderers.  They read ONLY the JSON snapshot
  * (SNAPSHOT.md), so a saved snapshot renders exactly like a live one:

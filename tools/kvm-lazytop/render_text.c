@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: GPL-2.0-only
 /* render_text.c - plain-text view of a JSON snapshot (render.h). */
 #include <inttypes.h>
 #include <math.h>

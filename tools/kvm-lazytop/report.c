@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * report.c - `kvm-lazytop report [--vcpu] FILE.json...` renders saved
  * snapshots with the live text view (render_text), on any architecture;

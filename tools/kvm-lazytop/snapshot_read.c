@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * snapshot_read.c - json-c reader and helpers for kvm-lazytop snapshots.
  * The format is defined in SNAPSHOT.md and snapshot.schema.json.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * snapshot_read.h - reading kvm-lazytop JSON snapshots (SNAPSHOT.md).
  *

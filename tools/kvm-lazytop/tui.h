@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * tui.h - sortable ncurses live view, fed the per-interval JSON snapshot.
  * Built without ncurses (-DKL_NO_TUI, e.g. the static riscv64 binary)
