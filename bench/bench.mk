@@ -20,7 +20,7 @@ BENCH_TRACE_OBJ := $(BENCH_OUT)/kl_trace.bpf.o
 BENCH_TRACE_SKEL := $(BENCH_OUT)/kl_trace.skel.h
 # the collector's own objects (tools/kvm-lazytop/tool.mk), linked into kl-bench
 BENCH_KL_OBJS := $(addprefix $(BUILD)/$(BPF_HOST_ARCH)/kvm-lazytop.obj/,\
-	collector.o kl_state.o kl_snapshot.o kl_stats.o kl_names.o kl_proc.o render_text.o snapshot_read.o)
+	collector.o kl_state.o kl_snapshot.o kl_stats.o kl_names.o kl_proc.o render_text.o snapshot_read.o snap_stats.o)
 BENCH_CFLAGS = -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
 	-I$(BENCH_OUT) -I$(BUILD)/$(BPF_HOST_ARCH) -I$(TOP)/tools/kvm-lazytop -I$(TOP)/bpf \
 	-I$(HOST_LIBBPF_PREFIX)/include $(shell pkg-config --cflags json-c)
@@ -55,7 +55,7 @@ BENCH_GUEST_BIN := $(BUILD)/$(BENCH_GUEST_ARCH)/kl-bench
 ifeq ($(ARCH),$(BENCH_GUEST_ARCH))
 BENCH_X_OUT := $(BUILD)/$(ARCH)/bench
 BENCH_X_KL_OBJS := $(addprefix $(KL_OUT)/,collector.o kl_state.o kl_snapshot.o kl_stats.o kl_names.o \
-	kl_proc.o render_text.o snapshot_read.o)
+	kl_proc.o render_text.o snapshot_read.o snap_stats.o)
 
 $(BENCH_X_OUT)/kl_trace.bpf.o: $(BENCH_DIR)/kl_trace.bpf.c $(TOP)/bpf/kl_core.h
 	$(bpf_check_prefix)

@@ -35,7 +35,7 @@ EXPORTS_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g \
 	-I$(EXPORTS_SRCDIR)
 EXPORTS_LIBS := -ljson-c -lmicrohttpd -lcap -lm
 # Ours, plus the collector's pure renderer (report = render_text).
-EXPORTS_CORE := snapshot_read.c prom.c gate.c gate_parse.c gate_eval.c kl_names.c \
+EXPORTS_CORE := snapshot_read.c snap_stats.c kl_stats.c prom.c gate.c gate_parse.c gate_eval.c kl_names.c \
 	kl_escape.c kl_opts.c
 EXPORTS_ALL := $(EXPORTS_CORE) http.c report.c diff.c html.c prom_caps.c \
 	render_text.c
@@ -125,6 +125,7 @@ check-exports-unit: $(EXPORTS_UNIT) $(EXPORTS_PROM_UNIT)
 check-exports-golden: $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-golden.sh $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-gate-checks.sh $(EXPORTS_KL)
+	@python3 $(EXPORTS_TESTDIR)/check_percentiles.py $(EXPORTS_KL)
 
 check-exports-bad: $(EXPORTS_KL)
 	@echo "  BAD     snapshots with wrong types/values (report, diff, gate, HTML)"

@@ -22,7 +22,7 @@ KL_SRCS := $(sort $(wildcard $(KL_DIR)/*.c))
 KL_OBJS := $(patsubst $(KL_DIR)/%.c,$(KL_OUT)/%.o,$(KL_SRCS))
 
 # Pure logic (no libbpf, no skeleton): also linked into the unit tests.
-KL_PURE := kl_names kl_stats kl_state kl_snapshot kl_opts kl_proc render_text snapshot_read commands_weak kl_escape
+KL_PURE := kl_names kl_stats kl_state kl_snapshot kl_opts kl_proc render_text snapshot_read snap_stats commands_weak kl_escape
 
 KL_WARN := -Wall -Wextra -Werror
 # KL_EXTRA_CFLAGS / KL_EXTRA_LDFLAGS: e.g. -fsanitize=address,undefined
