@@ -44,7 +44,7 @@ EXPORTS_FUZZERS := $(EXPORTS_OUT)/fuzz_rules $(EXPORTS_OUT)/fuzz_snapshot \
 # compiled with -fsanitize=fuzzer (coverage feedback) and ASan/UBSan, so
 # the fuzzers compile these sources themselves, with clang.  The lists
 # name the sources a fuzzer links (a missing one is a link error).
-EXPORTS_FUZZ_SRCS := snapshot_read.c prom.c gate.c gate_parse.c gate_eval.c kl_names.c \
+EXPORTS_FUZZ_SRCS := snapshot_read.c snap_stats.c kl_stats.c prom.c gate.c gate_parse.c gate_eval.c kl_names.c \
 	kl_escape.c kl_opts.c
 # fuzz_readers: the real report/diff/gate/HTML commands on snapshot files
 EXPORTS_READERS := $(EXPORTS_FUZZ_SRCS) report.c diff.c html.c render_text.c
@@ -119,6 +119,7 @@ check-exports-unit: $(EXPORTS_UNIT) $(EXPORTS_PROM_UNIT)
 check-exports-golden: $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-golden.sh $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-gate-checks.sh $(EXPORTS_KL)
+	@python3 $(EXPORTS_TESTDIR)/check_percentiles.py $(EXPORTS_KL)
 
 check-exports-bad: $(EXPORTS_KL)
 	@echo "  BAD     snapshots with wrong types/values (report, diff, gate, HTML)"

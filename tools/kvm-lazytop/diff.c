@@ -190,22 +190,20 @@ static void diff_pkvm(FILE *o, struct json_object *a, struct json_object *b)
 static void hist_line(FILE *o, const char *label, const struct snap_hist *ha,
 		      const struct snap_hist *hb)
 {
-	static const struct { const char *n; double q; } qs[] = {
-		{ "p50", 0.50 }, { "p90", 0.90 }, { "p99", 0.99 }, { "p999", 0.999 },
-	};
 	char b1[32], b2[32], r[32];
 	size_t i;
 
 	fprintf(o, "  %s: count %llu -> %llu\n", label,
 		(unsigned long long)ha->count, (unsigned long long)hb->count);
-	for (i = 0; i < 4; i++) {
-		double x = snap_hist_quantile(ha, qs[i].q), y = snap_hist_quantile(hb, qs[i].q);
+	for (i = 0; i < SNAP_NPCT; i++) {
+		double x = snap_hist_quantile(ha, snap_pcts[i].q);
+		double y = snap_hist_quantile(hb, snap_pcts[i].q);
 
 		if (!isnan(x) && !isnan(y) && x > 0)
 			snprintf(r, sizeof(r), "x%.3f", y / x);
 		else
 			snprintf(r, sizeof(r), "-");
-		fprintf(o, "    %-5s %10s -> %10s  %s\n", qs[i].n,
+		fprintf(o, "    %-5s %10s -> %10s  %s\n", snap_pcts[i].name,
 			snap_fmt_ns(x, b1, sizeof(b1)), snap_fmt_ns(y, b2, sizeof(b2)), r);
 	}
 	{

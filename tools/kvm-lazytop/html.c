@@ -445,16 +445,16 @@ static int section_hists(FILE *o, struct json_object *const *s, size_t n)
 		if (any) {
 			fputs("<table class=\"pct\"><tr><th></th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th></tr>\n", o);
 			for (i = 0; i < n; i++) {
-				char a[32], b[32], c[32], d[32];
+				char v[32];
 
 				if (!has[i])
 					continue;
-				fprintf(o, "<tr><td style=\"color:%s\">%s</td><td>%llu</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-					colors[i], letters[i], (unsigned long long)h[i].count,
-					snap_fmt_ns(snap_hist_quantile(&h[i], .5), a, sizeof(a)),
-					snap_fmt_ns(snap_hist_quantile(&h[i], .9), b, sizeof(b)),
-					snap_fmt_ns(snap_hist_quantile(&h[i], .99), c, sizeof(c)),
-					snap_fmt_ns(snap_hist_quantile(&h[i], .999), d, sizeof(d)));
+				fprintf(o, "<tr><td style=\"color:%s\">%s</td><td>%llu</td>",
+					colors[i], letters[i], (unsigned long long)h[i].count);
+				for (size_t q = 0; q < SNAP_NPCT; q++)
+					fprintf(o, "<td>%s</td>", snap_fmt_ns(snap_hist_quantile(&h[i],
+						snap_pcts[q].q), v, sizeof(v)));
+				fputs("</tr>\n", o);
 			}
 			fputs("</table>\n", o);
 			hist_chart(o, *name, h, has, n);

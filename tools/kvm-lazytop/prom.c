@@ -37,6 +37,7 @@
 
 #include <json-c/json.h>
 
+#include "kl_common.h"
 #include "prom_internal.h"
 #include "snapshot_read.h"
 
@@ -735,117 +736,201 @@ static void emit_fault_latency(struct pctx *c, struct json_object *snap)
 
 static const char *const probe_states[] = { "attached", "missing", "refused" };
 
+/*
+ * The tool's own metrics: one row per family, in exposition order.  A
+ * family is written only when its snapshot member is present (a member of
+ * the wrong type counts as absent, like everywhere in the readers).
+ */
+enum tm_kind {
+	TM_U64,		/* integer member as is */
+	TM_NS_SECONDS,	/* integer ns member, exact decimal seconds */
+	TM_DBL_SECONDS,	/* number ns member, %.17g seconds */
+	TM_ENABLED,	/* string member: 1 when "enabled" */
+	TM_BY_LABEL,	/* object of integers: a sample per key, label lbl */
+};
+
+struct tool_metric {
+	const char *name, *type, *help;
+	const char *obj;	/* member of the snapshot holding key; NULL: top */
+	const char *key;
+	enum tm_kind kind;
+	const char *lbl;	/* TM_BY_LABEL */
+};
+
+static const struct tool_metric tool_metrics[] = {
+	{ P "bpf_run_time_seconds_total", "counter",
+	  "Kernel time spent in all kvm-lazytop BPF programs.",
+	  "overhead", "bpf_run_time_ns", TM_NS_SECONDS, NULL },
+	{ P "bpf_events_total", "counter", "BPF program invocations, all programs.",
+	  "overhead", "bpf_events", TM_U64, NULL },
+	{ P "bpf_stats_enabled", "gauge", "1 when kernel BPF run-time statistics are enabled.",
+	  "overhead", "bpf_stats", TM_ENABLED, NULL },
+	{ P "drops_total", "counter", "Events the BPF programs could not record, by reason.",
+	  "overhead", "drops", TM_BY_LABEL, "reason" },
+	{ P "snapshot_duration_seconds", "gauge", "Time covered by the exposed counters.",
+	  NULL, "duration_ns", TM_DBL_SECONDS, NULL },
+};
+
+/* Per element of overhead.programs[], labelled program= and signal=. */
+static const struct tool_metric prog_metrics[] = {
+	{ P "bpf_program_run_time_seconds_total", "counter",
+	  "Kernel time spent in each BPF program (needs bpf_stats).",
+	  NULL, "run_time_ns", TM_NS_SECONDS, NULL },
+	{ P "bpf_program_runs_total", "counter",
+	  "Invocations of each BPF program (needs bpf_stats).",
+	  NULL, "run_cnt", TM_U64, NULL },
+};
+
+/* build_info labels: label name, snapshot member holding it (NULL: top), key */
+static const char *const build_labels[][3] = {
+	{ "version", "tool", "version" }, { "arch", "host", "arch" },
+	{ "kernel", "host", "kernel" }, { "schema_version", NULL, "schema_version" },
+};
+
+/* Sample of one scalar row from o[m->key] (family header first if fam). */
+static bool tm_sample(struct pctx *c, const struct tool_metric *m,
+		      struct json_object *o, const struct lbl *l, bool fam)
+{
+	const char *s = NULL;
+	char sec[40];
+	uint64_t x = 0;
+	double d = 0;
+
+	switch (m->kind) {
+	case TM_U64:
+	case TM_NS_SECONDS:
+		if (!snap_get_u64(o, m->key, &x))
+			return false;
+		break;
+	case TM_DBL_SECONDS:
+		if (!snap_get_num(o, m->key, &d))
+			return false;
+		break;
+	case TM_ENABLED:
+		s = snap_get_str(o, m->key);
+		if (!s)
+			return false;
+		x = !strcmp(s, "enabled");
+		break;
+	case TM_BY_LABEL:
+		return false;
+	}
+	if (fam)
+		family(c, m->name, m->type, m->help);
+	if (m->kind == TM_NS_SECONDS) {
+		prom_fmt_ns_seconds(x, sec, sizeof(sec));
+		sample_str(c, m->name, l, sec);
+	} else if (m->kind == TM_DBL_SECONDS) {
+		sample_dbl(c, m->name, l, d / 1e9);
+	} else {
+		sample_u64(c, m->name, l, x);
+	}
+	return true;
+}
+
+static void tm_by_label(struct pctx *c, const struct tool_metric *m,
+			struct json_object *o)
+{
+	struct lbl l;
+	uint64_t x;
+
+	if (!snap_get_obj(o, m->key))
+		return;
+	family(c, m->name, m->type, m->help);
+	json_object_object_foreach(snap_get_obj(o, m->key), k, val) {
+		if (!snap_json_u64(val, &x))
+			continue;
+		memset(&l, 0, sizeof(l));
+		lbl_add(&l, m->lbl, k);
+		sample_u64(c, m->name, &l, x);
+	}
+}
+
+static void emit_probe_status(struct pctx *c, struct json_object *probes)
+{
+	struct lbl l;
+
+	family(c, P "probe_status", "gauge",
+	       "1 for the state each BPF signal is in (attached, missing, refused).");
+	json_object_object_foreach(probes, sig, st) {
+		const char *s = json_object_is_type(st, json_type_string) ?
+			json_object_get_string(st) : "";
+
+		for (size_t i = 0; i < KL_ARRAY_SIZE(probe_states); i++) {
+			memset(&l, 0, sizeof(l));
+			lbl_add(&l, "signal", sig);
+			lbl_add(&l, "state", probe_states[i]);
+			sample_u64(c, P "probe_status", &l,
+				   !strncmp(s, probe_states[i], strlen(probe_states[i])));
+		}
+	}
+}
+
+static void emit_unavailable(struct pctx *c, struct json_object *un)
+{
+	struct lbl l;
+
+	family(c, P "metric_unavailable", "gauge",
+	       "1 for each snapshot metric that the attached probes cannot produce.");
+	for (size_t i = 0; i < json_object_array_length(un); i++) {
+		struct json_object *e = json_object_array_get_idx(un, i);
+
+		if (!json_object_is_type(e, json_type_string))
+			continue;
+		memset(&l, 0, sizeof(l));
+		lbl_add(&l, "metric", json_object_get_string(e));
+		sample_u64(c, P "metric_unavailable", &l, 1);
+	}
+}
+
+static void emit_programs(struct pctx *c, struct json_object *progs)
+{
+	struct lbl l;
+
+	for (size_t m = 0; m < KL_ARRAY_SIZE(prog_metrics); m++) {
+		family(c, prog_metrics[m].name, prog_metrics[m].type, prog_metrics[m].help);
+		for (size_t i = 0; i < json_object_array_length(progs); i++) {
+			struct json_object *p = json_object_array_get_idx(progs, i);
+			const char *name = snap_get_str(p, "name"), *sig = snap_get_str(p, "signal");
+
+			memset(&l, 0, sizeof(l));
+			lbl_add(&l, "program", name ? name : "");
+			lbl_add(&l, "signal", sig ? sig : "");
+			tm_sample(c, &prog_metrics[m], p, &l, false);
+		}
+	}
+}
+
 static void emit_tool(struct pctx *c, struct json_object *snap)
 {
-	struct json_object *ov = snap_get_obj(snap, "overhead");
 	struct json_object *probes = snap_get_obj(snap, "probes");
-	struct json_object *progs = snap_get_arr(ov, "programs");
-	struct json_object *tool = snap_get_obj(snap, "tool");
-	struct json_object *host = snap_get_obj(snap, "host");
+	struct json_object *progs = snap_get_arr(snap_get_obj(snap, "overhead"), "programs");
 	struct json_object *un = snap_get_arr(snap, "unavailable");
-	struct lbl none = { .n = 0 }, l;
-	uint64_t x;
-	double d;
-	size_t i;
+	struct lbl none = { .n = 0 }, l = { .n = 0 };
 
 	family(c, P "build_info", "gauge", "kvm-lazytop version and host, value 1.");
-	memset(&l, 0, sizeof(l));
-	lbl_add(&l, "version", snap_get_str(tool, "version") ? snap_get_str(tool, "version") : "");
-	lbl_add(&l, "arch", snap_get_str(host, "arch") ? snap_get_str(host, "arch") : "");
-	lbl_add(&l, "kernel", snap_get_str(host, "kernel") ? snap_get_str(host, "kernel") : "");
-	lbl_add(&l, "schema_version", snap_get_str(snap, "schema_version"));
+	for (size_t i = 0; i < KL_ARRAY_SIZE(build_labels); i++) {
+		struct json_object *o = build_labels[i][1] ?
+			snap_get_obj(snap, build_labels[i][1]) : snap;
+		const char *v = snap_get_str(o, build_labels[i][2]);
+
+		lbl_add(&l, build_labels[i][0], v ? v : "");
+	}
 	sample_u64(c, P "build_info", &l, 1);
+	if (probes)
+		emit_probe_status(c, probes);
+	if (un && json_object_array_length(un))
+		emit_unavailable(c, un);
+	if (progs && json_object_array_length(progs))
+		emit_programs(c, progs);
+	for (size_t i = 0; i < KL_ARRAY_SIZE(tool_metrics); i++) {
+		const struct tool_metric *m = &tool_metrics[i];
+		struct json_object *o = m->obj ? snap_get_obj(snap, m->obj) : snap;
 
-	if (probes) {
-		family(c, P "probe_status", "gauge",
-		       "1 for the state each BPF signal is in (attached, missing, refused).");
-		json_object_object_foreach(probes, sig, st) {
-			const char *s = json_object_is_type(st, json_type_string) ?
-				json_object_get_string(st) : "";
-
-			for (i = 0; i < 3; i++) {
-				memset(&l, 0, sizeof(l));
-				lbl_add(&l, "signal", sig);
-				lbl_add(&l, "state", probe_states[i]);
-				sample_u64(c, P "probe_status", &l,
-					   !strncmp(s, probe_states[i], strlen(probe_states[i])));
-			}
-		}
-	}
-	if (un && json_object_array_length(un)) {
-		family(c, P "metric_unavailable", "gauge",
-		       "1 for each snapshot metric that the attached probes cannot produce.");
-		for (i = 0; i < json_object_array_length(un); i++) {
-			struct json_object *e = json_object_array_get_idx(un, i);
-
-			if (!json_object_is_type(e, json_type_string))
-				continue;
-			memset(&l, 0, sizeof(l));
-			lbl_add(&l, "metric", json_object_get_string(e));
-			sample_u64(c, P "metric_unavailable", &l, 1);
-		}
-	}
-	if (progs && json_object_array_length(progs)) {
-		family(c, P "bpf_program_run_time_seconds_total", "counter",
-		       "Kernel time spent in each BPF program (needs bpf_stats).");
-		for (i = 0; i < json_object_array_length(progs); i++) {
-			struct json_object *p = json_object_array_get_idx(progs, i);
-			char sec[40];
-
-			if (!snap_get_u64(p, "run_time_ns", &x))
-				continue;
-			memset(&l, 0, sizeof(l));
-			lbl_add(&l, "program", snap_get_str(p, "name") ? snap_get_str(p, "name") : "");
-			lbl_add(&l, "signal", snap_get_str(p, "signal") ? snap_get_str(p, "signal") : "");
-			prom_fmt_ns_seconds(x, sec, sizeof(sec));
-			sample_str(c, P "bpf_program_run_time_seconds_total", &l, sec);
-		}
-		family(c, P "bpf_program_runs_total", "counter",
-		       "Invocations of each BPF program (needs bpf_stats).");
-		for (i = 0; i < json_object_array_length(progs); i++) {
-			struct json_object *p = json_object_array_get_idx(progs, i);
-
-			if (!snap_get_u64(p, "run_cnt", &x))
-				continue;
-			memset(&l, 0, sizeof(l));
-			lbl_add(&l, "program", snap_get_str(p, "name") ? snap_get_str(p, "name") : "");
-			lbl_add(&l, "signal", snap_get_str(p, "signal") ? snap_get_str(p, "signal") : "");
-			sample_u64(c, P "bpf_program_runs_total", &l, x);
-		}
-	}
-	if (snap_get_u64(ov, "bpf_run_time_ns", &x)) {
-		char sec[40];
-
-		family(c, P "bpf_run_time_seconds_total", "counter",
-		       "Kernel time spent in all kvm-lazytop BPF programs.");
-		prom_fmt_ns_seconds(x, sec, sizeof(sec));
-		sample_str(c, P "bpf_run_time_seconds_total", &none, sec);
-	}
-	if (snap_get_u64(ov, "bpf_events", &x)) {
-		family(c, P "bpf_events_total", "counter", "BPF program invocations, all programs.");
-		sample_u64(c, P "bpf_events_total", &none, x);
-	}
-	if (snap_get_str(ov, "bpf_stats")) {
-		family(c, P "bpf_stats_enabled", "gauge",
-		       "1 when kernel BPF run-time statistics are enabled.");
-		sample_u64(c, P "bpf_stats_enabled", &none,
-			   !strcmp(snap_get_str(ov, "bpf_stats"), "enabled"));
-	}
-	if (snap_get_obj(ov, "drops")) {
-		family(c, P "drops_total", "counter",
-		       "Events the BPF programs could not record, by reason.");
-		json_object_object_foreach(snap_get_obj(ov, "drops"), k, val) {
-			if (!snap_json_u64(val, &x))
-				continue;
-			memset(&l, 0, sizeof(l));
-			lbl_add(&l, "reason", k);
-			sample_u64(c, P "drops_total", &l, x);
-		}
-	}
-	if (snap_get_num(snap, "duration_ns", &d)) {
-		family(c, P "snapshot_duration_seconds", "gauge",
-		       "Time covered by the exposed counters.");
-		sample_dbl(c, P "snapshot_duration_seconds", &none, d / 1e9);
+		if (m->kind == TM_BY_LABEL)
+			tm_by_label(c, m, o);
+		else
+			tm_sample(c, m, o, &none, true);
 	}
 }
 

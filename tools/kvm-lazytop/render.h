@@ -72,7 +72,5 @@ const char *kl_cell(const struct kl_row *r, enum kl_col col, char *buf, size_t l
 /* Header line / row line (no newline) of the standard column set. */
 void kl_format_header(char *buf, size_t len);
 void kl_format_row(const struct kl_row *r, char *buf, size_t len);
-/* "1.23ms" style duration. */
-const char *kl_fmt_ns(double ns, char *buf, size_t len);
 
 #endif /* __KL_RENDER_H */

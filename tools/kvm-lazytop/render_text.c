@@ -19,7 +19,7 @@ const char *const kl_col_names[KL_COL_NR] = {
 	"FAST%", "TOP-MISS", "F-P50", "F-P99", "VCPU-LOAD",
 };
 
-static const int col_w[KL_COL_NR] = { 7, 16, 5, 9, 8, 8, 9, 6, 17, 7, 7, 0 };
+static const int col_w[KL_COL_NR] = { 7, 16, 5, 9, 8, 8, 9, 6, 17, 8, 8, 0 };
 
 /*
  * Every read goes through the typed accessors of snapshot_read.h: a member
@@ -27,21 +27,6 @@ static const int col_w[KL_COL_NR] = { 7, 16, 5, 9, 8, 8, 9, 6, 17, 7, 7, 0 };
  * validates the whole tree first (snap_load), so there a wrong type is an
  * error before anything is printed; live views render the collector's tree.
  */
-const char *kl_fmt_ns(double ns, char *buf, size_t len)
-{
-	if (isnan(ns))
-		snprintf(buf, len, "-");
-	else if (ns < 1e3)
-		snprintf(buf, len, "%.0fns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.1fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2fs", ns / 1e9);
-	return buf;
-}
-
 static double secs_of(struct json_object *snap)
 {
 	double d = snap_num(snap, "duration_ns");
@@ -145,6 +130,7 @@ static void fill_vm_row(struct kl_row *r, struct json_object *vm, double secs)
 	struct json_object *fl = snap_get_obj(snap_get_obj(vm, "histograms"), "fault_latency_ns");
 	struct json_object *vc = snap_get_arr(vm, "vcpus");
 	const char *comm = snap_get_str(vm, "name");
+	double pct[SNAP_NPCT];
 	uint64_t pid = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -161,8 +147,9 @@ static void fill_vm_row(struct kl_row *r, struct json_object *vm, double secs)
 		if (vcpu_id_of(json_object_array_get_idx(vc, i)) >= 0)
 			r->v[KL_COL_VCPUS]++;
 	fill_counters(r, snap_get_obj(vm, "counters"), secs);
-	r->v[KL_COL_FP50] = fl ? snap_num(fl, "p50") : NAN;
-	r->v[KL_COL_FP99] = fl ? snap_num(fl, "p99") : NAN;
+	snap_json_pcts(fl, pct);		/* from the buckets, SNAPSHOT.md */
+	r->v[KL_COL_FP50] = pct[0];
+	r->v[KL_COL_FP99] = pct[2];
 }
 
 int kl_vm_rows(struct json_object *snap, struct kl_row **rows, size_t *n)
@@ -303,7 +290,7 @@ const char *kl_cell(const struct kl_row *r, enum kl_col col, char *buf, size_t l
 		return r->miss;
 	case KL_COL_FP50:
 	case KL_COL_FP99:
-		return kl_fmt_ns(r->v[col], buf, len);
+		return snap_fmt_ns(r->v[col], buf, len);
 	case KL_COL_LOADS:
 		return r->loads;
 	default:
@@ -345,6 +332,7 @@ static void print_hists(FILE *out, struct json_object *vm)
 {
 	struct json_object *hs = snap_get_obj(vm, "histograms");
 	char a[24], b[24], c[24], d[24], m[24];
+	double p[SNAP_NPCT];
 
 	if (!hs || !json_object_object_length(hs))
 		return;
@@ -354,10 +342,11 @@ static void print_hists(FILE *out, struct json_object *vm)
 		char ek[96];
 
 		kl_escape(ek, sizeof(ek), key);	/* a saved snapshot's keys are input too */
+		snap_json_pcts(h, p);	/* from the buckets: stored pNN are not read */
 		fprintf(out, "    %-22s %10.0f %9s %9s %9s %9s %9s\n", ek, isnan(cnt) ? 0 : cnt,
-			kl_fmt_ns(cnt > 0 ? sum / cnt : NAN, m, sizeof(m)),
-			kl_fmt_ns(snap_num(h, "p50"), a, sizeof(a)), kl_fmt_ns(snap_num(h, "p90"), b, sizeof(b)),
-			kl_fmt_ns(snap_num(h, "p99"), c, sizeof(c)), kl_fmt_ns(snap_num(h, "p999"), d, sizeof(d)));
+			snap_fmt_ns(cnt > 0 ? sum / cnt : NAN, m, sizeof(m)),
+			snap_fmt_ns(p[0], a, sizeof(a)), snap_fmt_ns(p[1], b, sizeof(b)),
+			snap_fmt_ns(p[2], c, sizeof(c)), snap_fmt_ns(p[3], d, sizeof(d)));
 	}
 }
 
@@ -495,7 +484,7 @@ static void print_footer(FILE *out, struct json_object *snap)
 	}
 	fprintf(out, "  overhead: bpf %s, %.0f events, %s/event; collector %.2f%% CPU, RSS %.0f kB (max %.0f kB); drops %.0f\n",
 		bpf_stats ? bpf_stats : "-", isnan(ev) ? 0 : ev,
-		kl_fmt_ns(ev > 0 ? rt / ev : NAN, a, sizeof(a)),
+		snap_fmt_ns(ev > 0 ? rt / ev : NAN, a, sizeof(a)),
 		snap_num(oh, "collector_cpu_pct"), snap_num(oh, "collector_rss_kb"),
 		snap_num(oh, "collector_maxrss_kb"), nd);
 	(void)b;

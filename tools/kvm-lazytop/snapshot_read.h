@@ -3,7 +3,8 @@
  * snapshot_read.h - reading kvm-lazytop JSON snapshots (SNAPSHOT.md).
  *
  * Shared by report, diff, gate, the HTML report and the Prometheus
- * exposition.  Everything here is read-only over a json-c tree; nothing
+ * exposition; the statistics over the histograms read here are in
+ * snap_stats.h.  Everything here is read-only over a json-c tree; nothing
  * depends on the collector or on BPF, so it builds on any architecture.
  */
 #ifndef KL_SNAPSHOT_READ_H
@@ -13,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "snap_stats.h"
 
 struct json_object;
 
@@ -66,38 +69,9 @@ bool snap_json_u64(struct json_object *v, uint64_t *out);
 /* True when "name" is listed in the snapshot's "unavailable" array. */
 bool snap_unavailable(struct json_object *snap, const char *name);
 
-/* Histogram: integer-ns inclusive upper bounds, non-cumulative counts. */
-struct snap_bucket {
-	uint64_t le;		/* UINT64_MAX = +Inf */
-	uint64_t count;
-};
-
-struct snap_hist {
-	uint64_t count;
-	uint64_t sum;		/* ns */
-	size_t n;		/* buckets in use, ascending le, unique */
-	struct snap_bucket *b;
-};
-
 /* 0 ok; -1 (err set) when malformed (unsorted, counts don't add up...). */
 int snap_hist_parse(struct json_object *h, struct snap_hist *out, char *err,
 		    size_t errlen);
-void snap_hist_free(struct snap_hist *h);
-/* Add src into dst (merging buckets); 0 ok, -1 out of memory. */
-int snap_hist_merge(struct snap_hist *dst, const struct snap_hist *src);
-/* Number of samples <= le. */
-uint64_t snap_hist_cum(const struct snap_hist *h, uint64_t le);
-/*
- * Quantile q in [0,1] in ns, SNAPSHOT.md method: rank = ceil(q * count)
- * (at least 1); in the bucket holding that rank, lo + (le - lo) * k / c
- * where k is the rank inside the bucket, c the bucket's count and lo the
- * bucket's inclusive lower bound (kl_hist.h); the open last bucket
- * reports its lower bound.  NAN when the histogram is empty.
- */
-double snap_hist_quantile(const struct snap_hist *h, double q);
-/* Inclusive lower bound of the kl_hist bucket whose upper bound is le. */
-uint64_t snap_bucket_lo(uint64_t le);
-
 /*
  * Aggregation over every VM of a snapshot (gate, diff, HTML).
  * snap_counter_sum: false when no VM has the counter AND the snapshot
@@ -129,21 +103,5 @@ extern const char *const snap_counter_names[];
 extern const char *const snap_hist_names[];
 bool snap_known_counter(const char *name);
 bool snap_known_hist(const char *name);
-
-/* Two-sample statistics over binned data (exact at shared bucket seams). */
-struct snap_cmp {
-	double ks_d;		/* max |F_a - F_b| */
-	double ks_d_plus;	/* max (F_a - F_b): b stochastically larger */
-	double ks_p;		/* asymptotic two-sided p-value of ks_d */
-	double ks_p_plus;	/* one-sided p-value of ks_d_plus */
-	double mw_auc;		/* P(b > a) + P(b == a)/2, tie = same bucket */
-	double mw_z;		/* normal approx., tie-corrected; >0: b larger */
-	double mw_p_plus;	/* one-sided p-value that b is larger */
-};
-void snap_hist_compare(const struct snap_hist *a, const struct snap_hist *b,
-		       struct snap_cmp *out);
-
-/* Human formatting of a ns value ("812ns", "1.25us", "3.10ms", "2.00s"). */
-const char *snap_fmt_ns(double ns, char *buf, size_t len);
 
 #endif /* KL_SNAPSHOT_READ_H */

@@ -50,6 +50,7 @@ void tui_close(struct kl_tui *t)
 
 #include "kl_common.h"
 #include "render.h"
+#include "snap_stats.h"
 
 enum view { V_VMS, V_VCPUS, V_HIST, V_PKVM, V_HELP };
 
@@ -150,7 +151,7 @@ static void draw_footer(struct kl_tui *t)
 	}
 	attron(A_REVERSE);
 	mvprintw(y, 0, " bpf %s: %.0f ev %s/ev | collector %.2f%% CPU RSS %.0f kB | drops %.0f ",
-		 json_object_get_string(get(oh, "bpf_stats")), ev, kl_fmt_ns(ev > 0 ? rt / ev : NAN, a, sizeof(a)),
+		 json_object_get_string(get(oh, "bpf_stats")), ev, snap_fmt_ns(ev > 0 ? rt / ev : NAN, a, sizeof(a)),
 		 json_object_get_double(get(oh, "collector_cpu_pct")),
 		 json_object_get_double(get(oh, "collector_rss_kb")), nd);
 	clrtoeol();
@@ -200,6 +201,7 @@ static void draw_hists(struct kl_tui *t)
 {
 	struct json_object *vm = find_vm(t), *hs = get(vm, "histograms"), *h = NULL, *bk;
 	char a[24], b[24], c[24], d[24];
+	double p[SNAP_NPCT];
 	int y = 2, nh = 0;
 	const char *hname = NULL;
 	double maxc = 0;
@@ -229,12 +231,11 @@ static void draw_hists(struct kl_tui *t)
 			hname = hist_order[i];
 			attron(A_STANDOUT);
 		}
+		snap_json_pcts(x, p);	/* from the buckets, as report/diff/gate */
 		mvprintw(++y, 2, "%-22s %10.0f %9s %9s %9s %9s", hist_order[i],
 			 json_object_get_double(get(x, "count")),
-			 kl_fmt_ns(get(x, "p50") ? json_object_get_double(get(x, "p50")) : NAN, a, sizeof(a)),
-			 kl_fmt_ns(get(x, "p90") ? json_object_get_double(get(x, "p90")) : NAN, b, sizeof(b)),
-			 kl_fmt_ns(get(x, "p99") ? json_object_get_double(get(x, "p99")) : NAN, c, sizeof(c)),
-			 kl_fmt_ns(get(x, "p999") ? json_object_get_double(get(x, "p999")) : NAN, d, sizeof(d)));
+			 snap_fmt_ns(p[0], a, sizeof(a)), snap_fmt_ns(p[1], b, sizeof(b)),
+			 snap_fmt_ns(p[2], c, sizeof(c)), snap_fmt_ns(p[3], d, sizeof(d)));
 		if ((int)k == t->hist_idx)
 			attroff(A_STANDOUT);
 		k++;
@@ -254,7 +255,7 @@ static void draw_hists(struct kl_tui *t)
 		uint64_t le = json_object_get_uint64(get(e, "le"));
 		int w = COLS - 34, bar = maxc > 0 ? (int)(w * cnt / maxc) : 0;
 
-		mvprintw(y, 2, "<= %9s %10.0f ", le == UINT64_MAX ? "+Inf" : kl_fmt_ns((double)le, a, sizeof(a)), cnt);
+		mvprintw(y, 2, "<= %9s %10.0f ", le == UINT64_MAX ? "+Inf" : snap_fmt_ns((double)le, a, sizeof(a)), cnt);
 		for (int j = 0; j < bar && j < w; j++)
 			addch('#');
 	}
