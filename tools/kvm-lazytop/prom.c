@@ -622,37 +622,16 @@ static void hfam_series(struct pctx *c, struct hfam *f, const struct lbl *l,
 	emit_hist(c, f->metric, l, x);
 }
 
-/* A histogram without a breakdown: one series per VM. */
-static void emit_hist_plain(struct pctx *c, struct json_object *snap,
-			    const char *hist, const char *metric,
-			    const char *help)
-{
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	struct hfam f = { metric, help, false };
-	size_t v;
-
-	for (v = 0; vms && v < json_object_array_length(vms); v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v);
-		struct vm_lbl vl;
-		struct lbl l;
-		struct xhist x;
-
-		if (!vm_xhist(vm, hist, &x))
-			continue;
-		vm_labels(vm, &vl, &l);
-		hfam_series(c, &f, &l, &x);
-	}
-}
-
 /*
- * A histogram the collector also splits by reason (histograms_by.<hist>,
- * an exact partition of histograms.<hist>): one series per reason.  The
- * unlabelled total only for a VM whose snapshot has no split, or an empty
- * one (no event yet: an available histogram is exposed, if only as 0).
+ * One histogram family over every VM.  Where the collector also splits the
+ * histogram by reason (histograms_by.<hist>, an exact partition of
+ * histograms.<hist>) there is one series per reason; the unlabelled total
+ * only for a VM whose snapshot has no split, or an empty one (no event yet:
+ * an available histogram is exposed, if only as 0), and for the histograms
+ * that are never split (kvm_run_ns, offcpu_ns).
  */
-static void emit_hist_by_reason(struct pctx *c, struct json_object *snap,
-				const char *hist, const char *metric,
-				const char *help)
+static void emit_hist_vms(struct pctx *c, struct json_object *snap,
+			  const char *hist, const char *metric, const char *help)
 {
 	struct json_object *vms = snap_get_arr(snap, "vms");
 	struct hfam f = { metric, help, false };
@@ -1187,12 +1166,12 @@ int prom_write_ex(FILE *out, struct json_object *snap, const struct prom_opts *o
 	emit_reasons(&c, snap, "exit", P "exit_reasons_total",
 		     "Guest exits by decoded architectural cause.");
 	emit_fault_latency(&c, snap);
-	emit_hist_by_reason(&c, snap, "exit_latency_ns", P "exit_latency_seconds",
+	emit_hist_vms(&c, snap, "exit_latency_ns", P "exit_latency_seconds",
 			    "Guest exit to re-entry time (kvm_exit to kvm_entry), by exit cause.");
-	emit_hist_by_reason(&c, snap, "vcpu_load_ns", P "vcpu_load_seconds",
+	emit_hist_vms(&c, snap, "vcpu_load_ns", P "vcpu_load_seconds",
 			    "kvm_arch_vcpu_load duration, by load reason.");
-	emit_hist_plain(&c, snap, "kvm_run_ns", P "kvm_run_seconds", "KVM_RUN ioctl duration.");
-	emit_hist_plain(&c, snap, "offcpu_ns", P "offcpu_seconds",
+	emit_hist_vms(&c, snap, "kvm_run_ns", P "kvm_run_seconds", "KVM_RUN ioctl duration.");
+	emit_hist_vms(&c, snap, "offcpu_ns", P "offcpu_seconds",
 			"Time vCPU threads spent switched out inside KVM_RUN.");
 	if (o->process)
 		emit_process(&c);
