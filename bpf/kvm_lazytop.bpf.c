@@ -990,72 +990,52 @@ static __always_inline void kl_on_load_end(__u32 tid, __u64 now)
 
 static __always_inline int kl_xlate_load(__u64 kv)
 {
-#define M(n, kl) KL_MAP(kv, enum kvm_riscv_vcpu_load_reason, KVM_RISCV_VCPU_LOAD_##n, kl)
-	M(FAST, KL_LOAD_FAST);
-	M(FIRST_LOAD, KL_LOAD_FIRST_LOAD);
-	M(OTHER_PCPU, KL_LOAD_OTHER_PCPU);
-	M(CSR_DIRTY, KL_LOAD_CSR_DIRTY);
-	M(CPU_RESET, KL_LOAD_CPU_RESET);
-	M(OTHER_VCPU, KL_LOAD_OTHER_VCPU);
+#define M(kv, p, e, ...) \
+	KL_MAP(kv, enum kvm_riscv_vcpu_load_reason, KVM_RISCV_VCPU_LOAD_##e, KL_LOAD_##e);
+	KL_LOAD_REASONS(M, kv)
 #undef M
 	return -1;
 }
 
 static __always_inline int kl_xlate_fault(__u64 kv)
 {
-#define M(n, kl) KL_MAP(kv, enum kvm_riscv_gstage_fault_reason, KVM_RISCV_GSTAGE_FAULT_##n, kl)
-	M(FAST, KL_FAULT_FAST);
-	M(SPURIOUS, KL_FAULT_SPURIOUS);
-	M(NOT_WRITE, KL_FAULT_NOT_WRITE);
-	M(NOT_LOGGING, KL_FAULT_NOT_LOGGING);
-	M(NO_LEAF, KL_FAULT_NO_LEAF);
-	M(HUGE_LEAF, KL_FAULT_HUGE_LEAF);
-	M(NOT_HOST_WRITABLE, KL_FAULT_NOT_HOST_WRITABLE);
-	M(INVAL_RETRY, KL_FAULT_INVAL_RETRY);
-	M(PTE_CHANGED, KL_FAULT_PTE_CHANGED);
-	M(RETRY_LIMIT, KL_FAULT_RETRY_LIMIT);
+#define M(kv, p, e, ...) \
+	KL_MAP(kv, enum kvm_riscv_gstage_fault_reason, KVM_RISCV_GSTAGE_FAULT_##e, KL_FAULT_##e);
+	KL_FAULT_REASONS(M, kv)
 #undef M
 	return -1;
 }
 
 static __always_inline int kl_xlate_pte_op(__u64 kv)
 {
-	KL_MAP(kv, enum kvm_riscv_gstage_pte_op, KVM_RISCV_GSTAGE_PTE_MKWRITE, KL_PTE_OP_MKWRITE);
-	KL_MAP(kv, enum kvm_riscv_gstage_pte_op, KVM_RISCV_GSTAGE_PTE_WRPROTECT, KL_PTE_OP_WRPROTECT);
+#define M(kv, p, e, ...) \
+	KL_MAP(kv, enum kvm_riscv_gstage_pte_op, KVM_RISCV_GSTAGE_PTE_##e, KL_PTE_OP_##e);
+	KL_PTE_OPS(M, kv)
+#undef M
 	return -1;
 }
 
 static __always_inline int kl_xlate_pte_outcome(__u64 kv)
 {
-#define M(n, kl) KL_MAP(kv, enum kvm_riscv_gstage_pte_outcome, KVM_RISCV_GSTAGE_PTE_##n, kl)
-	M(UPDATED, KL_PTE_UPDATED);
-	M(NOOP, KL_PTE_NOOP);
-	M(ABORT_NOT_LEAF, KL_PTE_ABORT_NOT_LEAF);
-	M(ABORT_RETRIES, KL_PTE_ABORT_RETRIES);
+#define M(kv, p, e, ...) \
+	KL_MAP(kv, enum kvm_riscv_gstage_pte_outcome, KVM_RISCV_GSTAGE_PTE_##e, KL_PTE_##e);
+	KL_PTE_OUTCOMES(M, kv)
 #undef M
 	return -1;
 }
 
 static __always_inline int kl_xlate_pkvm_dir(__u64 kv)
 {
-	KL_MAP(kv, enum kvm_pkvm_state_dir, KVM_PKVM_TO_HYP, KL_PKVM_TO_HYP);
-	KL_MAP(kv, enum kvm_pkvm_state_dir, KVM_PKVM_TO_HOST, KL_PKVM_TO_HOST);
+#define M(kv, p, e, ...) KL_MAP(kv, enum kvm_pkvm_state_dir, KVM_PKVM_##e, KL_PKVM_##e);
+	KL_PKVM_DIRS(M, kv)
+#undef M
 	return -1;
 }
 
 static __always_inline int kl_xlate_pkvm_reason(__u64 kv)
 {
-#define M(n) KL_MAP(kv, enum kvm_pkvm_state_reason, KVM_PKVM_##n, KL_PKVM_##n)
-	M(FLUSH_DIRTY);
-	M(SYNC_TRAP);
-	M(SYNC_SERROR);
-	M(SYNC_EXIT);
-	M(SYNC_DEBUG);
-	M(SYNC_PUT);
-	M(SYNC_ADJUST_PC);
-	M(SKIP_HYP_CURRENT);
-	M(SKIP_IRQ);
-	M(SKIP_HOST_CURRENT);
+#define M(kv, p, e, ...) KL_MAP(kv, enum kvm_pkvm_state_reason, KVM_PKVM_##e, KL_PKVM_##e);
+	KL_PKVM_REASONS(M, kv)
 #undef M
 	return -1;
 }
