@@ -1233,6 +1233,26 @@ const struct snap_family *snap_family_of(const char *counter)
 	return NULL;
 }
 
+const struct snap_family *snap_family_named(const char *name)
+{
+	size_t f;
+
+	for (f = 0; f < snap_nfamilies; f++)
+		if (!strcmp(snap_families[f].name, name))
+			return &snap_families[f];
+	return NULL;
+}
+
+bool snap_family_is_fast(const struct snap_family *f, const char *member)
+{
+	const char *const *q;
+
+	for (q = f->fast; *q; q++)
+		if (!strcmp(*q, member))
+			return true;
+	return false;
+}
+
 #define ONE(e, n, req)			n,
 #define GROUP(e, pfx, list, req)	list(MEMBER, pfx)
 #define SYNC_NAME(ctx, n, ...)		n,
