@@ -50,6 +50,10 @@
  * classifies the reason: FAST (the lazy/fast path was taken), SLOW (it
  * was not) or NONE (the family has no fast path).
  *
+ * A list ends with a comment line, so every entry ends with a backslash
+ * and a new one is a one-line diff; lines that mirror a kernel enum keep
+ * the kernel's order.
+ *
  * Userspace expands the same lines into the JSON names (kl_names.c), the
  * snapshot families and the known counter names (snapshot_read.c), the
  * Prometheus descriptors (prom.c) and the fast/slow split every renderer
@@ -63,7 +67,8 @@
 	X(__VA_ARGS__, LOAD, OTHER_PCPU,	"other_pcpu",		SLOW)	\
 	X(__VA_ARGS__, LOAD, CSR_DIRTY,		"csr_dirty",		SLOW)	\
 	X(__VA_ARGS__, LOAD, CPU_RESET,		"cpu_reset",		SLOW)	\
-	X(__VA_ARGS__, LOAD, OTHER_VCPU,	"other_vcpu",		SLOW)
+	X(__VA_ARGS__, LOAD, OTHER_VCPU,	"other_vcpu",		SLOW)	\
+	/* end of KL_LOAD_REASONS */
 
 /* kvm_riscv_gstage_fault path; FAST/SPURIOUS: the fast path handled it. */
 #define KL_FAULT_REASONS(X, ...)						\
@@ -76,18 +81,21 @@
 	X(__VA_ARGS__, FAULT, NOT_HOST_WRITABLE, "not_host_writable",	SLOW)	\
 	X(__VA_ARGS__, FAULT, INVAL_RETRY,	"inval_retry",		SLOW)	\
 	X(__VA_ARGS__, FAULT, PTE_CHANGED,	"pte_changed",		SLOW)	\
-	X(__VA_ARGS__, FAULT, RETRY_LIMIT,	"retry_limit",		SLOW)
+	X(__VA_ARGS__, FAULT, RETRY_LIMIT,	"retry_limit",		SLOW)	\
+	/* end of KL_FAULT_REASONS */
 
 /* kvm_riscv_gstage_pte_update operation and outcome. */
 #define KL_PTE_OPS(X, ...)							\
 	X(__VA_ARGS__, PTE_OP, MKWRITE,		"mkwrite",		NONE)	\
-	X(__VA_ARGS__, PTE_OP, WRPROTECT,	"wrprotect",		NONE)
+	X(__VA_ARGS__, PTE_OP, WRPROTECT,	"wrprotect",		NONE)	\
+	/* end of KL_PTE_OPS */
 
 #define KL_PTE_OUTCOMES(X, ...)							\
 	X(__VA_ARGS__, PTE, UPDATED,		"updated",		FAST)	\
 	X(__VA_ARGS__, PTE, NOOP,		"noop",			SLOW)	\
 	X(__VA_ARGS__, PTE, ABORT_NOT_LEAF,	"abort_not_leaf",	SLOW)	\
-	X(__VA_ARGS__, PTE, ABORT_RETRIES,	"abort_retries",	SLOW)
+	X(__VA_ARGS__, PTE, ABORT_RETRIES,	"abort_retries",	SLOW)	\
+	/* end of KL_PTE_OUTCOMES */
 
 /*
  * arm64 pKVM: direction x reason of the kvm_arm_pkvm_state_sync
@@ -99,7 +107,8 @@
  */
 #define KL_PKVM_DIRS(X, ...)							\
 	X(__VA_ARGS__, PKVM, TO_HYP,		"to_hyp",		NONE)	\
-	X(__VA_ARGS__, PKVM, TO_HOST,		"to_host",		NONE)
+	X(__VA_ARGS__, PKVM, TO_HOST,		"to_host",		NONE)	\
+	/* end of KL_PKVM_DIRS */
 
 #define KL_PKVM_REASONS(X, ...)							\
 	X(__VA_ARGS__, PKVM, FLUSH_DIRTY,	"flush_dirty",	SLOW, TO_HYP)	\
@@ -111,7 +120,8 @@
 	X(__VA_ARGS__, PKVM, SYNC_ADJUST_PC,	"sync_adjust_pc", SLOW, TO_HOST)	\
 	X(__VA_ARGS__, PKVM, SKIP_HYP_CURRENT,	"skip_hyp_current", FAST, TO_HYP)	\
 	X(__VA_ARGS__, PKVM, SKIP_IRQ,		"skip_irq",	FAST, TO_HOST)	\
-	X(__VA_ARGS__, PKVM, SKIP_HOST_CURRENT,	"skip_host_current", FAST, TO_HOST)
+	X(__VA_ARGS__, PKVM, SKIP_HOST_CURRENT,	"skip_host_current", FAST, TO_HOST)	\
+	/* end of KL_PKVM_REASONS */
 
 /*
  * arm64 kvm_guest_fault, decoded from its ESR (hsr) argument: the access
@@ -121,13 +131,15 @@
 #define KL_GF_ACCESSES(X, ...)							\
 	X(__VA_ARGS__, GF, READ,		"read",			NONE)	\
 	X(__VA_ARGS__, GF, WRITE,		"write",		NONE)	\
-	X(__VA_ARGS__, GF, EXEC,		"exec",			NONE)
+	X(__VA_ARGS__, GF, EXEC,		"exec",			NONE)	\
+	/* end of KL_GF_ACCESSES */
 
 #define KL_GF_STATUSES(X, ...)							\
 	X(__VA_ARGS__, GF, TRANSLATION,		"translation",		NONE)	\
 	X(__VA_ARGS__, GF, ACCESS_FLAG,		"access_flag",		NONE)	\
 	X(__VA_ARGS__, GF, PERMISSION,		"permission",		NONE)	\
-	X(__VA_ARGS__, GF, OTHER_STATUS,	"other_status",		NONE)
+	X(__VA_ARGS__, GF, OTHER_STATUS,	"other_status",		NONE)	\
+	/* end of KL_GF_STATUSES */
 
 /*
  * Reload prediction classes, computed from sched_switch on any kernel:
@@ -138,7 +150,8 @@
 #define KL_RELOAD_PREDS(X, ...)							\
 	X(__VA_ARGS__, PRED, SAME_CPU,		"same_cpu",		FAST)	\
 	X(__VA_ARGS__, PRED, MIGRATED,		"migrated",		SLOW)	\
-	X(__VA_ARGS__, PRED, OTHER_VCPU,	"other_vcpu",		SLOW)
+	X(__VA_ARGS__, PRED, OTHER_VCPU,	"other_vcpu",		SLOW)	\
+	/* end of KL_RELOAD_PREDS */
 
 /* Tool health; CLOCK_SKEW: end timestamp before start, dropped sample. */
 #define KL_DROPS(X, ...)							\
@@ -146,7 +159,8 @@
 	X(__VA_ARGS__, D, COUNTER_MAP_FULL,	"counter_map_full",	NONE)	\
 	X(__VA_ARGS__, D, REASON_MAP_FULL,	"reason_map_full",	NONE)	\
 	X(__VA_ARGS__, D, HIST_MAP_FULL,	"hist_map_full",	NONE)	\
-	X(__VA_ARGS__, D, CLOCK_SKEW,		"clock_skew",		NONE)
+	X(__VA_ARGS__, D, CLOCK_SKEW,		"clock_skew",		NONE)	\
+	/* end of KL_DROPS */
 
 /* The enumerator of a list line: KL_<P>_<ENUM>. */
 #define KL_ENUM_ITEM(ctx, P, E, ...)	KL_##P##_##E,
@@ -280,7 +294,8 @@ struct kl_reason_key {
 	X(__VA_ARGS__, H, EXIT,			"exit_latency_ns",	NONE)	\
 	X(__VA_ARGS__, H, VCPU_LOAD,		"vcpu_load_ns",		NONE)	\
 	X(__VA_ARGS__, H, KVM_RUN,		"kvm_run_ns",		NONE)	\
-	X(__VA_ARGS__, H, OFFCPU,		"offcpu_ns",		NONE)
+	X(__VA_ARGS__, H, OFFCPU,		"offcpu_ns",		NONE)	\
+	/* end of KL_HISTS */
 
 enum kl_hist_id {
 	KL_HISTS(KL_ENUM_ITEM, _)
