@@ -15,24 +15,16 @@
 
 static __always_inline int kl_xlate_pkvm_dir(__u64 kv)
 {
-	KL_MAP(kv, enum kvm_pkvm_state_dir, KVM_PKVM_TO_HYP, KL_PKVM_TO_HYP);
-	KL_MAP(kv, enum kvm_pkvm_state_dir, KVM_PKVM_TO_HOST, KL_PKVM_TO_HOST);
+#define M(kv, p, e, ...) KL_MAP(kv, enum kvm_pkvm_state_dir, KVM_PKVM_##e, KL_PKVM_##e);
+	KL_PKVM_DIRS(M, kv)
+#undef M
 	return -1;
 }
 
 static __always_inline int kl_xlate_pkvm_reason(__u64 kv)
 {
-#define M(n) KL_MAP(kv, enum kvm_pkvm_state_reason, KVM_PKVM_##n, KL_PKVM_##n)
-	M(FLUSH_DIRTY);
-	M(SYNC_TRAP);
-	M(SYNC_SERROR);
-	M(SYNC_EXIT);
-	M(SYNC_DEBUG);
-	M(SYNC_PUT);
-	M(SYNC_ADJUST_PC);
-	M(SKIP_HYP_CURRENT);
-	M(SKIP_IRQ);
-	M(SKIP_HOST_CURRENT);
+#define M(kv, p, e, ...) KL_MAP(kv, enum kvm_pkvm_state_reason, KVM_PKVM_##e, KL_PKVM_##e);
+	KL_PKVM_REASONS(M, kv)
 #undef M
 	return -1;
 }

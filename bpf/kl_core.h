@@ -12,6 +12,8 @@
 #include <linux/types.h>
 #include <linux/bpf.h>
 
+#include "kvm_lazytop.h"
+
 #define KL_CORE __attribute__((preserve_access_index))
 
 typedef _Bool bool;
@@ -89,42 +91,27 @@ struct vcpu_svm {
 } KL_CORE;
 
 /*
- * Enums of the kernel series (arch/riscv/kvm/trace.h).  The numeric
- * values below are only our local view: the BPF code always asks the
+ * Enums of the kernel series (arch/riscv/kvm/trace.h), expanded from the
+ * name table of kvm_lazytop.h (its lines keep the kernel's order).  The
+ * numeric values are only our local view: the BPF code always asks the
  * running kernel for the real value with bpf_core_enum_value().
  */
+#define KL_KVM_ENUM_ITEM(kprefix, p, e, ...)	kprefix##e,
+
 enum kvm_riscv_vcpu_load_reason {
-	KVM_RISCV_VCPU_LOAD_FAST,
-	KVM_RISCV_VCPU_LOAD_FIRST_LOAD,
-	KVM_RISCV_VCPU_LOAD_OTHER_PCPU,
-	KVM_RISCV_VCPU_LOAD_CSR_DIRTY,
-	KVM_RISCV_VCPU_LOAD_CPU_RESET,
-	KVM_RISCV_VCPU_LOAD_OTHER_VCPU,
+	KL_LOAD_REASONS(KL_KVM_ENUM_ITEM, KVM_RISCV_VCPU_LOAD_)
 };
 
 enum kvm_riscv_gstage_fault_reason {
-	KVM_RISCV_GSTAGE_FAULT_FAST,
-	KVM_RISCV_GSTAGE_FAULT_SPURIOUS,
-	KVM_RISCV_GSTAGE_FAULT_NOT_WRITE,
-	KVM_RISCV_GSTAGE_FAULT_NOT_LOGGING,
-	KVM_RISCV_GSTAGE_FAULT_NO_LEAF,
-	KVM_RISCV_GSTAGE_FAULT_HUGE_LEAF,
-	KVM_RISCV_GSTAGE_FAULT_NOT_HOST_WRITABLE,
-	KVM_RISCV_GSTAGE_FAULT_INVAL_RETRY,
-	KVM_RISCV_GSTAGE_FAULT_PTE_CHANGED,
-	KVM_RISCV_GSTAGE_FAULT_RETRY_LIMIT,
+	KL_FAULT_REASONS(KL_KVM_ENUM_ITEM, KVM_RISCV_GSTAGE_FAULT_)
 };
 
 enum kvm_riscv_gstage_pte_op {
-	KVM_RISCV_GSTAGE_PTE_MKWRITE,
-	KVM_RISCV_GSTAGE_PTE_WRPROTECT,
+	KL_PTE_OPS(KL_KVM_ENUM_ITEM, KVM_RISCV_GSTAGE_PTE_)
 };
 
 enum kvm_riscv_gstage_pte_outcome {
-	KVM_RISCV_GSTAGE_PTE_UPDATED,
-	KVM_RISCV_GSTAGE_PTE_NOOP,
-	KVM_RISCV_GSTAGE_PTE_ABORT_NOT_LEAF,
-	KVM_RISCV_GSTAGE_PTE_ABORT_RETRIES,
+	KL_PTE_OUTCOMES(KL_KVM_ENUM_ITEM, KVM_RISCV_GSTAGE_PTE_)
 };
 
 /*
@@ -134,21 +121,11 @@ enum kvm_riscv_gstage_pte_outcome {
  * order below is then assumed, see KL_EV().
  */
 enum kvm_pkvm_state_dir {
-	KVM_PKVM_TO_HYP,
-	KVM_PKVM_TO_HOST,
+	KL_PKVM_DIRS(KL_KVM_ENUM_ITEM, KVM_PKVM_)
 };
 
 enum kvm_pkvm_state_reason {
-	KVM_PKVM_FLUSH_DIRTY,
-	KVM_PKVM_SYNC_TRAP,
-	KVM_PKVM_SYNC_SERROR,
-	KVM_PKVM_SYNC_EXIT,
-	KVM_PKVM_SYNC_DEBUG,
-	KVM_PKVM_SYNC_PUT,
-	KVM_PKVM_SYNC_ADJUST_PC,
-	KVM_PKVM_SKIP_HYP_CURRENT,
-	KVM_PKVM_SKIP_IRQ,
-	KVM_PKVM_SKIP_HOST_CURRENT,
+	KL_PKVM_REASONS(KL_KVM_ENUM_ITEM, KVM_PKVM_)
 };
 
 /* Fixed layout of the syscalls:sys_{enter,exit}_* tracepoint records. */

@@ -15,48 +15,36 @@
 
 static __always_inline int kl_xlate_load(__u64 kv)
 {
-#define M(n, kl) KL_MAP(kv, enum kvm_riscv_vcpu_load_reason, KVM_RISCV_VCPU_LOAD_##n, kl)
-	M(FAST, KL_LOAD_FAST);
-	M(FIRST_LOAD, KL_LOAD_FIRST_LOAD);
-	M(OTHER_PCPU, KL_LOAD_OTHER_PCPU);
-	M(CSR_DIRTY, KL_LOAD_CSR_DIRTY);
-	M(CPU_RESET, KL_LOAD_CPU_RESET);
-	M(OTHER_VCPU, KL_LOAD_OTHER_VCPU);
+#define M(kv, p, e, ...) \
+	KL_MAP(kv, enum kvm_riscv_vcpu_load_reason, KVM_RISCV_VCPU_LOAD_##e, KL_LOAD_##e);
+	KL_LOAD_REASONS(M, kv)
 #undef M
 	return -1;
 }
 
 static __always_inline int kl_xlate_fault(__u64 kv)
 {
-#define M(n, kl) KL_MAP(kv, enum kvm_riscv_gstage_fault_reason, KVM_RISCV_GSTAGE_FAULT_##n, kl)
-	M(FAST, KL_FAULT_FAST);
-	M(SPURIOUS, KL_FAULT_SPURIOUS);
-	M(NOT_WRITE, KL_FAULT_NOT_WRITE);
-	M(NOT_LOGGING, KL_FAULT_NOT_LOGGING);
-	M(NO_LEAF, KL_FAULT_NO_LEAF);
-	M(HUGE_LEAF, KL_FAULT_HUGE_LEAF);
-	M(NOT_HOST_WRITABLE, KL_FAULT_NOT_HOST_WRITABLE);
-	M(INVAL_RETRY, KL_FAULT_INVAL_RETRY);
-	M(PTE_CHANGED, KL_FAULT_PTE_CHANGED);
-	M(RETRY_LIMIT, KL_FAULT_RETRY_LIMIT);
+#define M(kv, p, e, ...) \
+	KL_MAP(kv, enum kvm_riscv_gstage_fault_reason, KVM_RISCV_GSTAGE_FAULT_##e, KL_FAULT_##e);
+	KL_FAULT_REASONS(M, kv)
 #undef M
 	return -1;
 }
 
 static __always_inline int kl_xlate_pte_op(__u64 kv)
 {
-	KL_MAP(kv, enum kvm_riscv_gstage_pte_op, KVM_RISCV_GSTAGE_PTE_MKWRITE, KL_PTE_OP_MKWRITE);
-	KL_MAP(kv, enum kvm_riscv_gstage_pte_op, KVM_RISCV_GSTAGE_PTE_WRPROTECT, KL_PTE_OP_WRPROTECT);
+#define M(kv, p, e, ...) \
+	KL_MAP(kv, enum kvm_riscv_gstage_pte_op, KVM_RISCV_GSTAGE_PTE_##e, KL_PTE_OP_##e);
+	KL_PTE_OPS(M, kv)
+#undef M
 	return -1;
 }
 
 static __always_inline int kl_xlate_pte_outcome(__u64 kv)
 {
-#define M(n, kl) KL_MAP(kv, enum kvm_riscv_gstage_pte_outcome, KVM_RISCV_GSTAGE_PTE_##n, kl)
-	M(UPDATED, KL_PTE_UPDATED);
-	M(NOOP, KL_PTE_NOOP);
-	M(ABORT_NOT_LEAF, KL_PTE_ABORT_NOT_LEAF);
-	M(ABORT_RETRIES, KL_PTE_ABORT_RETRIES);
+#define M(kv, p, e, ...) \
+	KL_MAP(kv, enum kvm_riscv_gstage_pte_outcome, KVM_RISCV_GSTAGE_PTE_##e, KL_PTE_##e);
+	KL_PTE_OUTCOMES(M, kv)
 #undef M
 	return -1;
 }

@@ -34,97 +34,187 @@
 #define KL_VCPU_UNKNOWN		(-1)
 
 /*
- * Per-vCPU counters.  The JSON name of each one is in kl_names.c; the
- * per-reason groups follow the order of the kernel series' enums, so
- * KL_C_VCPU_LOAD + reason_index is the counter for that reason.
+ * ---- The name table ------------------------------------------------------
+ *
+ * Every per-reason index of the collector is ONE line of a list below, in
+ * the X-macro style of the kernel's __BPF_FUNC_MAPPER and the tracepoint
+ * EM() lists.  A list expands its item macro X once per line, passing its
+ * own arguments (a context for X, any number of tokens) first:
+ *
+ *	X(ctx..., P, ENUM, "json_name", PATH)
+ *
+ * KL_<P>_<ENUM> is the index (the enums below are expanded from the lists,
+ * in the order of the kernel series' enums, which the BPF side translates
+ * with CO-RE enum relocations of the same ENUM suffix); "json_name" is
+ * the reason's JSON name (a counter "<family prefix><json_name>"); PATH
+ * classifies the reason: FAST (the lazy/fast path was taken), SLOW (it
+ * was not) or NONE (the family has no fast path).
+ *
+ * A list ends with a comment line, so every entry ends with a backslash
+ * and a new one is a one-line diff; lines that mirror a kernel enum keep
+ * the kernel's order.
+ *
+ * Userspace expands the same lines into the JSON names (kl_names.c), the
+ * snapshot families and the known counter names (snapshot_read.c), the
+ * Prometheus descriptors (prom.c) and the fast/slow split every renderer
+ * uses: adding a reason is one line here (and its test).
  */
-enum kl_vcpu_load_reason {
-	KL_LOAD_FAST,
-	KL_LOAD_FIRST_LOAD,
-	KL_LOAD_OTHER_PCPU,
-	KL_LOAD_CSR_DIRTY,
-	KL_LOAD_CPU_RESET,
-	KL_LOAD_OTHER_VCPU,
-	KL_LOAD_NR,
-};
 
-enum kl_gstage_fault_reason {
-	KL_FAULT_FAST,
-	KL_FAULT_SPURIOUS,
-	KL_FAULT_NOT_WRITE,
-	KL_FAULT_NOT_LOGGING,
-	KL_FAULT_NO_LEAF,
-	KL_FAULT_HUGE_LEAF,
-	KL_FAULT_NOT_HOST_WRITABLE,
-	KL_FAULT_INVAL_RETRY,
-	KL_FAULT_PTE_CHANGED,
-	KL_FAULT_RETRY_LIMIT,
-	KL_FAULT_NR,
-};
+/* kvm_riscv_vcpu_load reasons; FAST: the CSR/HGATP reload was skipped. */
+#define KL_LOAD_REASONS(X, ...)						\
+	X(__VA_ARGS__, LOAD, FAST,		"fast",			FAST)	\
+	X(__VA_ARGS__, LOAD, FIRST_LOAD,	"first_load",		SLOW)	\
+	X(__VA_ARGS__, LOAD, OTHER_PCPU,	"other_pcpu",		SLOW)	\
+	X(__VA_ARGS__, LOAD, CSR_DIRTY,		"csr_dirty",		SLOW)	\
+	X(__VA_ARGS__, LOAD, CPU_RESET,		"cpu_reset",		SLOW)	\
+	X(__VA_ARGS__, LOAD, OTHER_VCPU,	"other_vcpu",		SLOW)	\
+	/* end of KL_LOAD_REASONS */
 
-enum kl_pte_op {
-	KL_PTE_OP_MKWRITE,
-	KL_PTE_OP_WRPROTECT,
-	KL_PTE_OP_NR,
-};
+/* kvm_riscv_gstage_fault path; FAST/SPURIOUS: the fast path handled it. */
+#define KL_FAULT_REASONS(X, ...)						\
+	X(__VA_ARGS__, FAULT, FAST,		"fast",			FAST)	\
+	X(__VA_ARGS__, FAULT, SPURIOUS,		"spurious",		FAST)	\
+	X(__VA_ARGS__, FAULT, NOT_WRITE,	"not_write",		SLOW)	\
+	X(__VA_ARGS__, FAULT, NOT_LOGGING,	"not_logging",		SLOW)	\
+	X(__VA_ARGS__, FAULT, NO_LEAF,		"no_leaf",		SLOW)	\
+	X(__VA_ARGS__, FAULT, HUGE_LEAF,	"huge_leaf",		SLOW)	\
+	X(__VA_ARGS__, FAULT, NOT_HOST_WRITABLE, "not_host_writable",	SLOW)	\
+	X(__VA_ARGS__, FAULT, INVAL_RETRY,	"inval_retry",		SLOW)	\
+	X(__VA_ARGS__, FAULT, PTE_CHANGED,	"pte_changed",		SLOW)	\
+	X(__VA_ARGS__, FAULT, RETRY_LIMIT,	"retry_limit",		SLOW)	\
+	/* end of KL_FAULT_REASONS */
 
-enum kl_pte_outcome {
-	KL_PTE_UPDATED,
-	KL_PTE_NOOP,
-	KL_PTE_ABORT_NOT_LEAF,
-	KL_PTE_ABORT_RETRIES,
-	KL_PTE_OUTCOME_NR,
-};
+/* kvm_riscv_gstage_pte_update operation and outcome. */
+#define KL_PTE_OPS(X, ...)							\
+	X(__VA_ARGS__, PTE_OP, MKWRITE,		"mkwrite",		NONE)	\
+	X(__VA_ARGS__, PTE_OP, WRPROTECT,	"wrprotect",		NONE)	\
+	/* end of KL_PTE_OPS */
+
+#define KL_PTE_OUTCOMES(X, ...)							\
+	X(__VA_ARGS__, PTE, UPDATED,		"updated",		FAST)	\
+	X(__VA_ARGS__, PTE, NOOP,		"noop",			SLOW)	\
+	X(__VA_ARGS__, PTE, ABORT_NOT_LEAF,	"abort_not_leaf",	SLOW)	\
+	X(__VA_ARGS__, PTE, ABORT_RETRIES,	"abort_retries",	SLOW)	\
+	/* end of KL_PTE_OUTCOMES */
 
 /*
  * arm64 pKVM: direction x reason of the kvm_arm_pkvm_state_sync
  * tracepoint (kernel/patches/arm64/0003), in the order of the series'
- * enum kvm_pkvm_state_dir / enum kvm_pkvm_state_reason.
+ * enum kvm_pkvm_state_dir / enum kvm_pkvm_state_reason.  A reason line
+ * has one more column: the direction the series emits it in (the other
+ * direction is counted too, but has no JSON counter name).  FAST: the
+ * state copy was skipped (skip_*).
  */
+#define KL_PKVM_DIRS(X, ...)							\
+	X(__VA_ARGS__, PKVM, TO_HYP,		"to_hyp",		NONE)	\
+	X(__VA_ARGS__, PKVM, TO_HOST,		"to_host",		NONE)	\
+	/* end of KL_PKVM_DIRS */
+
+#define KL_PKVM_REASONS(X, ...)							\
+	X(__VA_ARGS__, PKVM, FLUSH_DIRTY,	"flush_dirty",	SLOW, TO_HYP)	\
+	X(__VA_ARGS__, PKVM, SYNC_TRAP,		"sync_trap",	SLOW, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, SYNC_SERROR,	"sync_serror",	SLOW, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, SYNC_EXIT,		"sync_exit",	SLOW, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, SYNC_DEBUG,	"sync_debug",	SLOW, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, SYNC_PUT,		"sync_put",	SLOW, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, SYNC_ADJUST_PC,	"sync_adjust_pc", SLOW, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, SKIP_HYP_CURRENT,	"skip_hyp_current", FAST, TO_HYP)	\
+	X(__VA_ARGS__, PKVM, SKIP_IRQ,		"skip_irq",	FAST, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, SKIP_HOST_CURRENT,	"skip_host_current", FAST, TO_HOST)	\
+	/* end of KL_PKVM_REASONS */
+
+/*
+ * arm64 kvm_guest_fault, decoded from its ESR (hsr) argument: the access
+ * (data abort WnR clear / set, instruction abort) and the fault status
+ * class (FSC 0b0001xx, 0b0010xx, 0b0011xx, any other code).
+ */
+#define KL_GF_ACCESSES(X, ...)							\
+	X(__VA_ARGS__, GF, READ,		"read",			NONE)	\
+	X(__VA_ARGS__, GF, WRITE,		"write",		NONE)	\
+	X(__VA_ARGS__, GF, EXEC,		"exec",			NONE)	\
+	/* end of KL_GF_ACCESSES */
+
+#define KL_GF_STATUSES(X, ...)							\
+	X(__VA_ARGS__, GF, TRANSLATION,		"translation",		NONE)	\
+	X(__VA_ARGS__, GF, ACCESS_FLAG,		"access_flag",		NONE)	\
+	X(__VA_ARGS__, GF, PERMISSION,		"permission",		NONE)	\
+	X(__VA_ARGS__, GF, OTHER_STATUS,	"other_status",		NONE)	\
+	/* end of KL_GF_STATUSES */
+
+/*
+ * Reload prediction classes, computed from sched_switch on any kernel:
+ * SAME_CPU (same CPU, no other vCPU ran here: eligible, FAST), MIGRATED
+ * (the vCPU's state is on another CPU), OTHER_VCPU (another vCPU was
+ * loaded here meanwhile).
+ */
+#define KL_RELOAD_PREDS(X, ...)							\
+	X(__VA_ARGS__, PRED, SAME_CPU,		"same_cpu",		FAST)	\
+	X(__VA_ARGS__, PRED, MIGRATED,		"migrated",		SLOW)	\
+	X(__VA_ARGS__, PRED, OTHER_VCPU,	"other_vcpu",		SLOW)	\
+	/* end of KL_RELOAD_PREDS */
+
+/* Tool health; CLOCK_SKEW: end timestamp before start, dropped sample. */
+#define KL_DROPS(X, ...)							\
+	X(__VA_ARGS__, D, VCPU_MAP_FULL,	"vcpu_map_full",	NONE)	\
+	X(__VA_ARGS__, D, COUNTER_MAP_FULL,	"counter_map_full",	NONE)	\
+	X(__VA_ARGS__, D, REASON_MAP_FULL,	"reason_map_full",	NONE)	\
+	X(__VA_ARGS__, D, HIST_MAP_FULL,	"hist_map_full",	NONE)	\
+	X(__VA_ARGS__, D, CLOCK_SKEW,		"clock_skew",		NONE)	\
+	/* end of KL_DROPS */
+
+/* The enumerator of a list line: KL_<P>_<ENUM>. */
+#define KL_ENUM_ITEM(ctx, P, E, ...)	KL_##P##_##E,
+
+enum kl_vcpu_load_reason {
+	KL_LOAD_REASONS(KL_ENUM_ITEM, _)
+	KL_LOAD_NR,
+};
+
+enum kl_gstage_fault_reason {
+	KL_FAULT_REASONS(KL_ENUM_ITEM, _)
+	KL_FAULT_NR,
+};
+
+enum kl_pte_op {
+	KL_PTE_OPS(KL_ENUM_ITEM, _)
+	KL_PTE_OP_NR,
+};
+
+enum kl_pte_outcome {
+	KL_PTE_OUTCOMES(KL_ENUM_ITEM, _)
+	KL_PTE_OUTCOME_NR,
+};
+
 enum kl_pkvm_dir {
-	KL_PKVM_TO_HYP,		/* entry: host -> hypervisor */
-	KL_PKVM_TO_HOST,	/* exit, vcpu put, adjust_pc: hypervisor -> host */
+	KL_PKVM_DIRS(KL_ENUM_ITEM, _)
 	KL_PKVM_DIR_NR,
 };
 
 enum kl_pkvm_reason {
-	KL_PKVM_FLUSH_DIRTY,
-	KL_PKVM_SYNC_TRAP,
-	KL_PKVM_SYNC_SERROR,
-	KL_PKVM_SYNC_EXIT,
-	KL_PKVM_SYNC_DEBUG,
-	KL_PKVM_SYNC_PUT,
-	KL_PKVM_SYNC_ADJUST_PC,
-	KL_PKVM_SKIP_HYP_CURRENT,
-	KL_PKVM_SKIP_IRQ,
-	KL_PKVM_SKIP_HOST_CURRENT,
+	KL_PKVM_REASONS(KL_ENUM_ITEM, _)
 	KL_PKVM_REASON_NR,
 };
 
-/* arm64 kvm_guest_fault, decoded from its ESR (hsr) argument. */
 enum kl_guest_fault_access {
-	KL_GF_READ,		/* data abort, WnR clear */
-	KL_GF_WRITE,		/* data abort, WnR set */
-	KL_GF_EXEC,		/* instruction abort */
+	KL_GF_ACCESSES(KL_ENUM_ITEM, _)
 	KL_GF_ACCESS_NR,
 };
 
 enum kl_guest_fault_status {
-	KL_GF_TRANSLATION,	/* FSC 0b0001xx */
-	KL_GF_ACCESS_FLAG,	/* FSC 0b0010xx */
-	KL_GF_PERMISSION,	/* FSC 0b0011xx */
-	KL_GF_OTHER_STATUS,	/* any other fault status code */
+	KL_GF_STATUSES(KL_ENUM_ITEM, _)
 	KL_GF_STATUS_NR,
 };
 
-/* Reload prediction classes, computed from sched_switch on any kernel. */
 enum kl_reload_pred {
-	KL_PRED_SAME_CPU,	/* same CPU, no other vCPU ran here: eligible */
-	KL_PRED_MIGRATED,	/* the vCPU's state is on another CPU */
-	KL_PRED_OTHER_VCPU,	/* another vCPU was loaded here meanwhile */
+	KL_RELOAD_PREDS(KL_ENUM_ITEM, _)
 	KL_PRED_NR,
 };
 
+/*
+ * Per-vCPU counters.  Their JSON names and order are kl_names.h's
+ * KL_COUNTER_LAYOUT; the per-reason groups are sized by the lists above,
+ * so KL_C_VCPU_LOAD + reason_index is the counter for that reason.
+ */
 enum kl_counter {
 	KL_C_KVM_RUNS,			/* KVM_RUN ioctls completed */
 	KL_C_USERSPACE_EXITS,		/* kvm_userspace_exit */
@@ -189,15 +279,26 @@ struct kl_reason_key {
 	__u64 code;
 };
 
-/* Histograms. */
+/*
+ * Histograms (same line format; PATH splits fault_latency by fault path):
+ * FAULT store guest-page-fault exit -> entry, FAULT_FAST / FAULT_SLOW the
+ * same for fault path FAST/SPURIOUS / refused; EXIT exit -> entry (sub =
+ * exit code, low 16 bits); VCPU_LOAD kvm_arch_vcpu_load (sub = load
+ * reason or KL_SUB_ALL); KVM_RUN the KVM_RUN ioctl; OFFCPU switch-out ->
+ * switch-in inside KVM_RUN.
+ */
+#define KL_HISTS(X, ...)							\
+	X(__VA_ARGS__, H, FAULT,		"fault_latency_ns",	NONE)	\
+	X(__VA_ARGS__, H, FAULT_FAST,		"fault_latency_fast_ns", FAST)	\
+	X(__VA_ARGS__, H, FAULT_SLOW,		"fault_latency_slow_ns", SLOW)	\
+	X(__VA_ARGS__, H, EXIT,			"exit_latency_ns",	NONE)	\
+	X(__VA_ARGS__, H, VCPU_LOAD,		"vcpu_load_ns",		NONE)	\
+	X(__VA_ARGS__, H, KVM_RUN,		"kvm_run_ns",		NONE)	\
+	X(__VA_ARGS__, H, OFFCPU,		"offcpu_ns",		NONE)	\
+	/* end of KL_HISTS */
+
 enum kl_hist_id {
-	KL_H_FAULT,		/* store guest-page-fault exit -> entry */
-	KL_H_FAULT_FAST,	/* same, fault path FAST/SPURIOUS */
-	KL_H_FAULT_SLOW,	/* same, fault path refused */
-	KL_H_EXIT,		/* exit -> entry, sub = exit code (low 16 bits) */
-	KL_H_VCPU_LOAD,		/* kvm_arch_vcpu_load, sub = load reason or 0xffff */
-	KL_H_KVM_RUN,		/* KVM_RUN ioctl duration */
-	KL_H_OFFCPU,		/* switch-out -> switch-in inside KVM_RUN */
+	KL_HISTS(KL_ENUM_ITEM, _)
 	KL_H_NR,
 };
 
@@ -216,11 +317,7 @@ struct kl_hist {
 
 /* Tool health, per CPU array indexed by enum kl_drop. */
 enum kl_drop {
-	KL_D_VCPU_MAP_FULL,
-	KL_D_COUNTER_MAP_FULL,
-	KL_D_REASON_MAP_FULL,
-	KL_D_HIST_MAP_FULL,
-	KL_D_CLOCK_SKEW,	/* end timestamp before start: dropped sample */
+	KL_DROPS(KL_ENUM_ITEM, _)
 	KL_D_NR,
 };
 

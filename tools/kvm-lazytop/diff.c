@@ -144,15 +144,14 @@ static bool has_pkvm(struct json_object *s)
 static double skip_share(struct json_object *s, const struct snap_family *fam)
 {
 	uint64_t tot = 0, skip = 0, v;
-	const char *const *m, *const *q;
+	const char *const *m;
 
 	for (m = fam->members; *m; m++) {
 		if (!snap_counter_sum(s, *m, &v))
 			return NAN;
 		tot += v;
-		for (q = fam->fast; *q; q++)
-			if (!strcmp(*q, *m))
-				skip += v;
+		if (snap_family_is_fast(fam, *m))
+			skip += v;
 	}
 	return tot ? (double)skip / (double)tot : NAN;
 }

@@ -113,18 +113,14 @@ static void bar_chart(FILE *o, const struct bars *b)
 static bool family_sum(struct json_object *s, const struct snap_family *f,
 		       bool fast_only, uint64_t *out)
 {
-	const char *const *m, *const *q;
+	const char *const *m;
 	uint64_t v;
 
 	*out = 0;
 	for (m = f->members; *m; m++) {
-		bool fast = false;
-
 		if (!snap_counter_sum(s, *m, &v))
 			return false;
-		for (q = f->fast; *q; q++)
-			fast = fast || !strcmp(*q, *m);
-		if (!fast_only || fast)
+		if (!fast_only || snap_family_is_fast(f, *m))
 			*out += v;
 	}
 	return true;
@@ -205,25 +201,17 @@ static void section_family(FILE *o, struct json_object *const *s, size_t n,
 			   const char *id, const char *title, const char *family,
 			   bool slow_only, const char *unavail)
 {
-	const struct snap_family *fam = NULL;
+	const struct snap_family *fam = snap_family_named(family);
 	struct bars b = { .chart = id, .title = title, .nsnap = n };
 	const char *const *m;
 	bool any = false;
-	size_t f, i;
+	size_t i;
 
-	for (f = 0; f < snap_nfamilies; f++)
-		if (!strcmp(snap_families[f].name, family))
-			fam = &snap_families[f];
 	fprintf(o, "<section id=\"%s\"><h2>", id);
 	esc(o, title);
 	fputs("</h2>\n", o);
 	for (m = fam->members; *m; m++) {
-		const char *const *q;
-		bool fast = false;
-
-		for (q = fam->fast; *q; q++)
-			fast = fast || !strcmp(*q, *m);
-		if (slow_only && fast)
+		if (slow_only && snap_family_is_fast(fam, *m))
 			continue;
 		b.label[b.rows] = *m + strlen(fam->prefix);
 		for (i = 0; i < n; i++) {
@@ -252,19 +240,16 @@ static void section_pkvm(FILE *o, struct json_object *const *s, size_t n)
 	struct bars b = { .chart = "pkvm-sync", .title = "pKVM state syncs by direction and reason",
 			  .nsnap = n };
 	bool any = false;
-	size_t f, g, i;
+	size_t f, i;
 
 	fputs("<section id=\"pkvm-sync\"><h2>pKVM state syncs (arm64)</h2>\n"
 	      "<p class=\"note\">kvm_arm_pkvm_state_sync by direction and reason; skip_* = the "
 	      "context copy between host and hypervisor was not needed (their share per direction "
 	      "is in the hit rates).</p>\n", o);
 	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
-		const struct snap_family *fam = NULL;
+		const struct snap_family *fam = snap_family_named(fams[f]);
 		const char *const *m;
 
-		for (g = 0; g < snap_nfamilies; g++)
-			if (!strcmp(snap_families[g].name, fams[f]))
-				fam = &snap_families[g];
 		for (m = fam ? fam->members : NULL; m && *m && b.rows < 64; m++) {
 			b.label[b.rows] = *m + strlen("pkvm_sync_");
 			for (i = 0; i < n; i++) {

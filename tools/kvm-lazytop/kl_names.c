@@ -42,59 +42,37 @@ int kl_signal_by_name(const char *name)
 	return -1;
 }
 
-static const char *const load_reason_names[] = {
-	[KL_LOAD_FAST] = "fast", [KL_LOAD_FIRST_LOAD] = "first_load",
-	[KL_LOAD_OTHER_PCPU] = "other_pcpu", [KL_LOAD_CSR_DIRTY] = "csr_dirty",
-	[KL_LOAD_CPU_RESET] = "cpu_reset", [KL_LOAD_OTHER_VCPU] = "other_vcpu",
-};
+/* The JSON name of each line of a list of bpf/kvm_lazytop.h, by index. */
+#define NAME_ITEM(ctx, p, e, n, ...)	[KL_##p##_##e] = n,
+
+static const char *const load_reason_names[] = { KL_LOAD_REASONS(NAME_ITEM, _) };
 static_assert(KL_ARRAY_SIZE(load_reason_names) == KL_LOAD_NR, "load reasons");
 
-static const char *const fault_reason_names[] = {
-	[KL_FAULT_FAST] = "fast", [KL_FAULT_SPURIOUS] = "spurious",
-	[KL_FAULT_NOT_WRITE] = "not_write", [KL_FAULT_NOT_LOGGING] = "not_logging",
-	[KL_FAULT_NO_LEAF] = "no_leaf", [KL_FAULT_HUGE_LEAF] = "huge_leaf",
-	[KL_FAULT_NOT_HOST_WRITABLE] = "not_host_writable",
-	[KL_FAULT_INVAL_RETRY] = "inval_retry", [KL_FAULT_PTE_CHANGED] = "pte_changed",
-	[KL_FAULT_RETRY_LIMIT] = "retry_limit",
-};
+static const char *const fault_reason_names[] = { KL_FAULT_REASONS(NAME_ITEM, _) };
 static_assert(KL_ARRAY_SIZE(fault_reason_names) == KL_FAULT_NR, "fault reasons");
 
-static const char *const pred_names[] = {
-	[KL_PRED_SAME_CPU] = "same_cpu", [KL_PRED_MIGRATED] = "migrated",
-	[KL_PRED_OTHER_VCPU] = "other_vcpu",
-};
+static const char *const pred_names[] = { KL_RELOAD_PREDS(NAME_ITEM, _) };
 static_assert(KL_ARRAY_SIZE(pred_names) == KL_PRED_NR, "predictions");
 
-static const char *const drop_names[] = {
-	[KL_D_VCPU_MAP_FULL] = "vcpu_map_full", [KL_D_COUNTER_MAP_FULL] = "counter_map_full",
-	[KL_D_REASON_MAP_FULL] = "reason_map_full", [KL_D_HIST_MAP_FULL] = "hist_map_full",
-	[KL_D_CLOCK_SKEW] = "clock_skew",
-};
+static const char *const drop_names[] = { KL_DROPS(NAME_ITEM, _) };
 static_assert(KL_ARRAY_SIZE(drop_names) == KL_D_NR, "drops");
 
-static const char *const pkvm_dir_names[] = {
-	[KL_PKVM_TO_HYP] = "to_hyp", [KL_PKVM_TO_HOST] = "to_host",
-};
+static const char *const pkvm_dir_names[] = { KL_PKVM_DIRS(NAME_ITEM, _) };
 static_assert(KL_ARRAY_SIZE(pkvm_dir_names) == KL_PKVM_DIR_NR, "pKVM directions");
 
-static const char *const pkvm_reason_names[] = {
-	[KL_PKVM_FLUSH_DIRTY] = "flush_dirty", [KL_PKVM_SYNC_TRAP] = "sync_trap",
-	[KL_PKVM_SYNC_SERROR] = "sync_serror", [KL_PKVM_SYNC_EXIT] = "sync_exit",
-	[KL_PKVM_SYNC_DEBUG] = "sync_debug", [KL_PKVM_SYNC_PUT] = "sync_put",
-	[KL_PKVM_SYNC_ADJUST_PC] = "sync_adjust_pc", [KL_PKVM_SKIP_HYP_CURRENT] = "skip_hyp_current",
-	[KL_PKVM_SKIP_IRQ] = "skip_irq", [KL_PKVM_SKIP_HOST_CURRENT] = "skip_host_current",
-};
+static const char *const pkvm_reason_names[] = { KL_PKVM_REASONS(NAME_ITEM, _) };
 static_assert(KL_ARRAY_SIZE(pkvm_reason_names) == KL_PKVM_REASON_NR, "pKVM reasons");
 
-static const char *const gf_access_names[] = {
-	[KL_GF_READ] = "read", [KL_GF_WRITE] = "write", [KL_GF_EXEC] = "exec",
-};
+/* The direction the series emits each pKVM reason in; FAST: a skip_*. */
+#define DIR_ITEM(ctx, p, e, n, path, dir)	[KL_PKVM_##e] = KL_PKVM_##dir,
+static const unsigned char pkvm_reason_dir[] = { KL_PKVM_REASONS(DIR_ITEM, _) };
+#define SKIP_ITEM(ctx, p, e, n, path, dir)	KL_IF_FAST_##path([KL_PKVM_##e] = true,)
+static const bool pkvm_reason_skip[KL_PKVM_REASON_NR] = { KL_PKVM_REASONS(SKIP_ITEM, _) };
+
+static const char *const gf_access_names[] = { KL_GF_ACCESSES(NAME_ITEM, _) };
 static_assert(KL_ARRAY_SIZE(gf_access_names) == KL_GF_ACCESS_NR, "guest fault access");
 
-static const char *const gf_status_names[] = {
-	[KL_GF_TRANSLATION] = "translation", [KL_GF_ACCESS_FLAG] = "access_flag",
-	[KL_GF_PERMISSION] = "permission", [KL_GF_OTHER_STATUS] = "other_status",
-};
+static const char *const gf_status_names[] = { KL_GF_STATUSES(NAME_ITEM, _) };
 static_assert(KL_ARRAY_SIZE(gf_status_names) == KL_GF_STATUS_NR, "guest fault status");
 
 struct counter_desc {
@@ -102,25 +80,12 @@ struct counter_desc {
 	uint32_t requires;
 };
 
-#define LOAD(r, n) [KL_C_VCPU_LOAD + KL_LOAD_##r] = { "vcpu_load_" n, SIG(RISCV_VCPU_LOAD) }
-#define FAULT(r, n) [KL_C_GSTAGE_FAULT + KL_FAULT_##r] = { "gstage_fault_" n, SIG(RISCV_GSTAGE_FAULT) }
-#define PTE(i, n) [i] = { "pte_update_" n, SIG(RISCV_PTE_UPDATE) }
-#define SYNC(d, r) [KL_C_PKVM_SYNC + KL_PKVM_##d * KL_PKVM_REASON_NR + KL_PKVM_##r] = \
-	{ "pkvm_sync_" KL_STR_##d "_" KL_STR_##r, SIG(ARM_PKVM_STATE_SYNC) }
-#define KL_STR_TO_HYP "to_hyp"
-#define KL_STR_TO_HOST "to_host"
-#define KL_STR_FLUSH_DIRTY "flush_dirty"
-#define KL_STR_SYNC_TRAP "sync_trap"
-#define KL_STR_SYNC_SERROR "sync_serror"
-#define KL_STR_SYNC_EXIT "sync_exit"
-#define KL_STR_SYNC_DEBUG "sync_debug"
-#define KL_STR_SYNC_PUT "sync_put"
-#define KL_STR_SYNC_ADJUST_PC "sync_adjust_pc"
-#define KL_STR_SKIP_HYP_CURRENT "skip_hyp_current"
-#define KL_STR_SKIP_IRQ "skip_irq"
-#define KL_STR_SKIP_HOST_CURRENT "skip_host_current"
-#define GFA(a, n) [KL_C_GUEST_FAULT_ACCESS + KL_GF_##a] = { "guest_fault_" n, SIG(ARM_GUEST_FAULT) }
-#define GFS(st, n) [KL_C_GUEST_FAULT_STATUS + KL_GF_##st] = { "guest_fault_" n, SIG(ARM_GUEST_FAULT) }
+#define ONE(e, n, req)			[KL_C_##e] = { n, req },
+#define GROUP(e, pfx, list, req)	list(GROUP_ITEM, e, pfx, req)
+#define GROUP_ITEM(g, pfx, req, p, e, n, ...) [KL_C_##g + KL_##p##_##e] = { pfx n, req },
+#define SYNC(e, req)			KL_PKVM_SYNC_NAMES(SYNC_ITEM, req)
+#define SYNC_ITEM(req, n, path, d, e) \
+	[KL_C_PKVM_SYNC + KL_PKVM_##d * KL_PKVM_REASON_NR + KL_PKVM_##e] = { n, req },
 
 /*
  * Every plain counter, indexed by enum kl_counter (the prediction-vs-actual
@@ -129,37 +94,7 @@ struct counter_desc {
  * (name NULL): they are only reported in "pkvm_state_sync", when seen.
  */
 static const struct counter_desc counter_descs[] = {
-	[KL_C_KVM_RUNS]         = { "kvm_runs", IN_RUN },
-	[KL_C_USERSPACE_EXITS]  = { "userspace_exits", SIG(USERSPACE_EXIT) },
-	[KL_C_DIRTY_PAGES]      = { "dirty_pages", SIG(DIRTY_RING_PUSH) },
-	[KL_C_PREEMPTIONS]      = { "preemptions", SIG(SCHED_SWITCH) | IN_RUN },
-	[KL_C_SCHED_OUT]        = { "sched_out", SIG(SCHED_SWITCH) | IN_RUN },
-	[KL_C_PRED + KL_PRED_SAME_CPU]   = { "reload_pred_same_cpu", SIG(SCHED_SWITCH) | IN_RUN },
-	[KL_C_PRED + KL_PRED_MIGRATED]   = { "reload_pred_migrated", SIG(SCHED_SWITCH) | IN_RUN },
-	[KL_C_PRED + KL_PRED_OTHER_VCPU] = { "reload_pred_other_vcpu", SIG(SCHED_SWITCH) | IN_RUN },
-	[KL_C_EXITS]            = { "exits", SIG(KVM_EXIT) },
-	[KL_C_FAST_PAGE_FAULTS] = { "fast_page_faults", SIG(FAST_PAGE_FAULT) },
-	[KL_C_FPU_LOADS]        = { "fpu_loads", SIG(FPU) },
-	LOAD(FAST, "fast"), LOAD(FIRST_LOAD, "first_load"), LOAD(OTHER_PCPU, "other_pcpu"),
-	LOAD(CSR_DIRTY, "csr_dirty"), LOAD(CPU_RESET, "cpu_reset"), LOAD(OTHER_VCPU, "other_vcpu"),
-	[KL_C_VCPU_PUT]         = { "vcpu_put", SIG(RISCV_VCPU_PUT) },
-	FAULT(FAST, "fast"), FAULT(SPURIOUS, "spurious"), FAULT(NOT_WRITE, "not_write"),
-	FAULT(NOT_LOGGING, "not_logging"), FAULT(NO_LEAF, "no_leaf"), FAULT(HUGE_LEAF, "huge_leaf"),
-	FAULT(NOT_HOST_WRITABLE, "not_host_writable"), FAULT(INVAL_RETRY, "inval_retry"),
-	FAULT(PTE_CHANGED, "pte_changed"), FAULT(RETRY_LIMIT, "retry_limit"),
-	PTE(KL_C_PTE_UPDATE_EVENTS, "events"), PTE(KL_C_PTE_UPDATE_RETRIES, "retries"),
-	PTE(KL_C_PTE_OP + KL_PTE_OP_MKWRITE, "mkwrite"), PTE(KL_C_PTE_OP + KL_PTE_OP_WRPROTECT, "wrprotect"),
-	PTE(KL_C_PTE_OUTCOME + KL_PTE_UPDATED, "updated"), PTE(KL_C_PTE_OUTCOME + KL_PTE_NOOP, "noop"),
-	PTE(KL_C_PTE_OUTCOME + KL_PTE_ABORT_NOT_LEAF, "abort_not_leaf"),
-	PTE(KL_C_PTE_OUTCOME + KL_PTE_ABORT_RETRIES, "abort_retries"),
-	/* the pairs the series emits; the others have no JSON name */
-	SYNC(TO_HYP, FLUSH_DIRTY), SYNC(TO_HYP, SKIP_HYP_CURRENT),
-	SYNC(TO_HOST, SYNC_TRAP), SYNC(TO_HOST, SYNC_SERROR), SYNC(TO_HOST, SYNC_EXIT),
-	SYNC(TO_HOST, SYNC_DEBUG), SYNC(TO_HOST, SYNC_PUT), SYNC(TO_HOST, SYNC_ADJUST_PC),
-	SYNC(TO_HOST, SKIP_IRQ), SYNC(TO_HOST, SKIP_HOST_CURRENT),
-	GFA(READ, "read"), GFA(WRITE, "write"), GFA(EXEC, "exec"),
-	GFS(TRANSLATION, "translation"), GFS(ACCESS_FLAG, "access_flag"),
-	GFS(PERMISSION, "permission"), GFS(OTHER_STATUS, "other_status"),
+	KL_COUNTER_LAYOUT(ONE, GROUP, SYNC)
 };
 static_assert(KL_ARRAY_SIZE(counter_descs) == KL_C_PRED_VS_ACTUAL,
 	      "every counter before the prediction matrix needs a JSON name");
@@ -213,15 +148,12 @@ const char *kl_pkvm_reason_name(unsigned int r)
 
 bool kl_pkvm_reason_is_skip(unsigned int r)
 {
-	return r == KL_PKVM_SKIP_HYP_CURRENT || r == KL_PKVM_SKIP_IRQ || r == KL_PKVM_SKIP_HOST_CURRENT;
+	return r < KL_PKVM_REASON_NR && pkvm_reason_skip[r];
 }
 
 bool kl_pkvm_reason_expected(unsigned int d, unsigned int r)
 {
-	if (d == KL_PKVM_TO_HYP)
-		return r == KL_PKVM_FLUSH_DIRTY || r == KL_PKVM_SKIP_HYP_CURRENT;
-	return d == KL_PKVM_TO_HOST && r < KL_PKVM_REASON_NR &&
-	       r != KL_PKVM_FLUSH_DIRTY && r != KL_PKVM_SKIP_HYP_CURRENT;
+	return r < KL_PKVM_REASON_NR && pkvm_reason_dir[r] == d;
 }
 
 const char *kl_guest_fault_access_name(unsigned int a)
@@ -234,25 +166,27 @@ const char *kl_guest_fault_status_name(unsigned int st)
 	return st < KL_GF_STATUS_NR ? gf_status_names[st] : NULL;
 }
 
-static const struct counter_desc hist_descs[] = {
-	[KL_H_FAULT]      = { "fault_latency_ns", SIG(KVM_EXIT) | SIG(KVM_ENTRY) },
-	[KL_H_FAULT_FAST] = { "fault_latency_fast_ns", SIG(KVM_EXIT) | SIG(KVM_ENTRY) | SIG(RISCV_GSTAGE_FAULT) },
-	[KL_H_FAULT_SLOW] = { "fault_latency_slow_ns", SIG(KVM_EXIT) | SIG(KVM_ENTRY) | SIG(RISCV_GSTAGE_FAULT) },
-	[KL_H_EXIT]       = { "exit_latency_ns", SIG(KVM_EXIT) | SIG(KVM_ENTRY) },
-	[KL_H_VCPU_LOAD]  = { "vcpu_load_ns", SIG(FENTRY_VCPU_LOAD) },
-	[KL_H_KVM_RUN]    = { "kvm_run_ns", IN_RUN },
-	[KL_H_OFFCPU]     = { "offcpu_ns", SIG(SCHED_SWITCH) | IN_RUN },
+static const char *const hist_names[] = { KL_HISTS(NAME_ITEM, _) };
+static_assert(KL_ARRAY_SIZE(hist_names) == KL_H_NR, "histogram names");
+
+static const uint32_t hist_requires[KL_H_NR] = {
+	[KL_H_FAULT]      = SIG(KVM_EXIT) | SIG(KVM_ENTRY),
+	[KL_H_FAULT_FAST] = SIG(KVM_EXIT) | SIG(KVM_ENTRY) | SIG(RISCV_GSTAGE_FAULT),
+	[KL_H_FAULT_SLOW] = SIG(KVM_EXIT) | SIG(KVM_ENTRY) | SIG(RISCV_GSTAGE_FAULT),
+	[KL_H_EXIT]       = SIG(KVM_EXIT) | SIG(KVM_ENTRY),
+	[KL_H_VCPU_LOAD]  = SIG(FENTRY_VCPU_LOAD),
+	[KL_H_KVM_RUN]    = IN_RUN,
+	[KL_H_OFFCPU]     = SIG(SCHED_SWITCH) | IN_RUN,
 };
-static_assert(KL_ARRAY_SIZE(hist_descs) == KL_H_NR, "histogram names");
 
 const char *kl_hist_name(unsigned int h)
 {
-	return h < KL_H_NR ? hist_descs[h].name : NULL;
+	return h < KL_H_NR ? hist_names[h] : NULL;
 }
 
 uint32_t kl_hist_requires(unsigned int h)
 {
-	return h < KL_H_NR ? hist_descs[h].requires : KL_SIG_ALL;
+	return h < KL_H_NR ? hist_requires[h] : KL_SIG_ALL;
 }
 
 /*

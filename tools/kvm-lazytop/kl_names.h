@@ -9,6 +9,69 @@
 
 extern const struct kl_signal_desc kl_signals[KL_SIG_NR];
 
+/*
+ * Expanding the name table of bpf/kvm_lazytop.h.  A list line is
+ * X(ctx..., p, ENUM, "name", PATH[, DIR]); these pick lines by column.
+ *
+ * KL_IF_FAST_<PATH>(...) / KL_IF_SLOW_<PATH>(...): the arguments on a
+ * FAST / SLOW line, nothing otherwise.
+ */
+#define KL_IF_FAST_FAST(...)		__VA_ARGS__
+#define KL_IF_FAST_SLOW(...)
+#define KL_IF_FAST_NONE(...)
+#define KL_IF_SLOW_FAST(...)
+#define KL_IF_SLOW_SLOW(...)		__VA_ARGS__
+#define KL_IF_SLOW_NONE(...)
+/* KL_IF_<D>_<DIR>(...): the arguments when the pKVM directions agree. */
+#define KL_IF_TO_HYP_TO_HYP(...)	__VA_ARGS__
+#define KL_IF_TO_HYP_TO_HOST(...)
+#define KL_IF_TO_HOST_TO_HYP(...)
+#define KL_IF_TO_HOST_TO_HOST(...)	__VA_ARGS__
+/* "to_hyp" / "to_host": the JSON name of pKVM direction D */
+#define KL_DIR_NAME_ITEM(d, p, e, n, ...)	KL_IF_##d##_##e(n)
+#define KL_PKVM_DIR_NAME(d)			KL_PKVM_DIRS(KL_DIR_NAME_ITEM, d)
+/*
+ * KL_PKVM_SYNC_NAMES(X, ...): the JSON counter names of the pKVM direction
+ * x reason pairs the series emits, in counter order (direction-major), as
+ * X(ctx, "pkvm_sync_<dir>_<reason>", PATH, D, REASON).
+ */
+#define KL_SYNC_NAME_(x, d, dn, ctx, p, e, n, path, dir) \
+	KL_IF_##d##_##dir(x(ctx, "pkvm_sync_" dn "_" n, path, d, e))
+#define KL_SYNC_DIR_(x, ctx, p, d, dn, ...) KL_PKVM_REASONS(KL_SYNC_NAME_, x, d, dn, ctx)
+#define KL_PKVM_SYNC_NAMES(x, ctx)	KL_PKVM_DIRS(KL_SYNC_DIR_, x, ctx)
+
+/*
+ * Every plain counter of enum kl_counter (before the prediction-vs-actual
+ * matrix), in enum order; the per-reason groups expand their list:
+ *
+ *	ONE(ENUM, "json_name", requires)	KL_C_<ENUM>
+ *	GROUP(ENUM, "json_prefix", LIST, requires)	KL_C_<ENUM> + line index
+ *	SYNC(ENUM, requires)	the pKVM pairs, KL_PKVM_SYNC_NAMES
+ *
+ * requires is the signal mask the counter needs (SIG() and IN_RUN are
+ * kl_names.c's; the other expansions ignore the column).
+ */
+#define KL_COUNTER_LAYOUT(ONE, GROUP, SYNC)					\
+	ONE(KVM_RUNS,		"kvm_runs",		IN_RUN)				\
+	ONE(USERSPACE_EXITS,	"userspace_exits",	SIG(USERSPACE_EXIT))		\
+	ONE(DIRTY_PAGES,	"dirty_pages",		SIG(DIRTY_RING_PUSH))		\
+	ONE(PREEMPTIONS,	"preemptions",		SIG(SCHED_SWITCH) | IN_RUN)	\
+	ONE(SCHED_OUT,		"sched_out",		SIG(SCHED_SWITCH) | IN_RUN)	\
+	GROUP(PRED,		"reload_pred_",	KL_RELOAD_PREDS, SIG(SCHED_SWITCH) | IN_RUN) \
+	ONE(EXITS,		"exits",		SIG(KVM_EXIT))			\
+	ONE(FAST_PAGE_FAULTS,	"fast_page_faults",	SIG(FAST_PAGE_FAULT))		\
+	ONE(FPU_LOADS,		"fpu_loads",		SIG(FPU))			\
+	GROUP(VCPU_LOAD,	"vcpu_load_",	KL_LOAD_REASONS, SIG(RISCV_VCPU_LOAD))	\
+	ONE(VCPU_PUT,		"vcpu_put",		SIG(RISCV_VCPU_PUT))		\
+	GROUP(GSTAGE_FAULT,	"gstage_fault_", KL_FAULT_REASONS, SIG(RISCV_GSTAGE_FAULT)) \
+	ONE(PTE_UPDATE_EVENTS,	"pte_update_events",	SIG(RISCV_PTE_UPDATE))		\
+	ONE(PTE_UPDATE_RETRIES,	"pte_update_retries",	SIG(RISCV_PTE_UPDATE))		\
+	GROUP(PTE_OP,		"pte_update_",	KL_PTE_OPS, SIG(RISCV_PTE_UPDATE))	\
+	GROUP(PTE_OUTCOME,	"pte_update_",	KL_PTE_OUTCOMES, SIG(RISCV_PTE_UPDATE))	\
+	SYNC(PKVM_SYNC,		SIG(ARM_PKVM_STATE_SYNC))			\
+	GROUP(GUEST_FAULT_ACCESS, "guest_fault_", KL_GF_ACCESSES, SIG(ARM_GUEST_FAULT))	\
+	GROUP(GUEST_FAULT_STATUS, "guest_fault_", KL_GF_STATUSES, SIG(ARM_GUEST_FAULT))
+
 /* JSON counter name for index i, NULL for indices that are not plain
  * counters (the prediction-vs-actual matrix, see kl_pred_name(); the pKVM
  * direction x reason pairs the series never emits, see "pkvm_state_sync"). */

@@ -38,6 +38,7 @@
 #include <json-c/json.h>
 
 #include "kl_common.h"
+#include "kl_names.h"
 #include "prom_internal.h"
 #include "snapshot_read.h"
 
@@ -259,15 +260,25 @@ struct cdesc {
 #define H_LOAD "vCPU loads (kvm_arch_vcpu_load) by reason; path=fast when the CSR reload was skipped."
 #define H_FAULT "G-stage page faults by the MMU path taken (fast/spurious) or why the fast path was refused."
 #define H_PRED "vCPU (re)loads by the reload class predicted from scheduling history."
-/* positional entries end with dir, rkey (NULL, NULL: a plain reason label) */
 #define H_SYNC "arm64 pKVM vCPU context syncs between host and hypervisor (kvm_arm_pkvm_state_sync) by direction and reason; path=fast when the copy was skipped."
-#define SYNC(d, r, p) { "pkvm_sync_" d "_" r, P "pkvm_state_syncs_total", r, p, H_SYNC, d, NULL }
 #define H_PTE_OP "Contended G-stage PTE updates by operation (op label)."
 #define H_PTE_OUT "Contended G-stage PTE updates by outcome (outcome label)."
 #define H_GFA "arm64 stage-2 guest faults handled by the host (kvm_guest_fault) by access."
 #define H_GFS "arm64 stage-2 guest faults handled by the host (kvm_guest_fault) by fault status class."
-#define GFA(a) { "guest_fault_" a, P "guest_faults_total", a, NULL, H_GFA, NULL, "access" }
-#define GFS(st) { "guest_fault_" st, P "guest_faults_by_status_total", st, NULL, H_GFS, NULL, "status" }
+/*
+ * The per-reason rows, one per line of the name table (bpf/kvm_lazytop.h):
+ * CD_PATH adds the path label of the line's PATH, CD_LABEL a reason label
+ * named rkey (NULL: "reason"), CD_SYNC_DIR the pKVM pairs of a direction.
+ */
+#define PATH_FAST "fast"
+#define PATH_SLOW "slow"
+#define CD_PATH(pfx, metric, help, p, e, n, path) \
+	{ pfx n, metric, n, PATH_##path, help, NULL, NULL },
+#define CD_LABEL(pfx, metric, help, rkey, p, e, n, ...) \
+	{ pfx n, metric, n, NULL, help, NULL, rkey },
+#define CD_SYNC(d, dn, p, e, n, path, dir) KL_IF_##d##_##dir( \
+	{ "pkvm_sync_" dn "_" n, P "pkvm_state_syncs_total", n, PATH_##path, H_SYNC, dn, NULL },)
+#define CD_SYNC_DIR(ctx, p, d, dn, ...)	KL_PKVM_REASONS(CD_SYNC, d, dn)
 static const struct cdesc cdescs[] = {
 	{ "kvm_runs", P "kvm_runs_total", NULL, NULL, "KVM_RUN ioctls completed.", NULL, NULL },
 	{ "exits", P "exits_total", NULL, NULL, "Guest exits (kvm_exit).", NULL, NULL },
@@ -278,40 +289,16 @@ static const struct cdesc cdescs[] = {
 	{ "fast_page_faults", P "fast_page_faults_total", NULL, NULL, "x86 kvmmmu fast_page_fault events.", NULL, NULL },
 	{ "fpu_loads", P "fpu_loads_total", NULL, NULL, "Guest FPU loads (kvm_fpu load=1).", NULL, NULL },
 	{ "vcpu_put", P "vcpu_puts_total", NULL, NULL, "vCPU puts (kvm_riscv_vcpu_put).", NULL, NULL },
-	{ "vcpu_load_fast", P "vcpu_loads_total", "fast", "fast", H_LOAD, NULL, NULL },
-	{ "vcpu_load_first_load", P "vcpu_loads_total", "first_load", "slow", H_LOAD, NULL, NULL },
-	{ "vcpu_load_other_pcpu", P "vcpu_loads_total", "other_pcpu", "slow", H_LOAD, NULL, NULL },
-	{ "vcpu_load_csr_dirty", P "vcpu_loads_total", "csr_dirty", "slow", H_LOAD, NULL, NULL },
-	{ "vcpu_load_cpu_reset", P "vcpu_loads_total", "cpu_reset", "slow", H_LOAD, NULL, NULL },
-	{ "vcpu_load_other_vcpu", P "vcpu_loads_total", "other_vcpu", "slow", H_LOAD, NULL, NULL },
-	{ "gstage_fault_fast", P "gstage_faults_total", "fast", "fast", H_FAULT, NULL, NULL },
-	{ "gstage_fault_spurious", P "gstage_faults_total", "spurious", "fast", H_FAULT, NULL, NULL },
-	{ "gstage_fault_not_write", P "gstage_faults_total", "not_write", "slow", H_FAULT, NULL, NULL },
-	{ "gstage_fault_not_logging", P "gstage_faults_total", "not_logging", "slow", H_FAULT, NULL, NULL },
-	{ "gstage_fault_no_leaf", P "gstage_faults_total", "no_leaf", "slow", H_FAULT, NULL, NULL },
-	{ "gstage_fault_huge_leaf", P "gstage_faults_total", "huge_leaf", "slow", H_FAULT, NULL, NULL },
-	{ "gstage_fault_not_host_writable", P "gstage_faults_total", "not_host_writable", "slow", H_FAULT, NULL, NULL },
-	{ "gstage_fault_inval_retry", P "gstage_faults_total", "inval_retry", "slow", H_FAULT, NULL, NULL },
-	{ "gstage_fault_pte_changed", P "gstage_faults_total", "pte_changed", "slow", H_FAULT, NULL, NULL },
-	{ "gstage_fault_retry_limit", P "gstage_faults_total", "retry_limit", "slow", H_FAULT, NULL, NULL },
-	{ "reload_pred_same_cpu", P "reload_predictions_total", "same_cpu", NULL, H_PRED, NULL, NULL },
-	{ "reload_pred_migrated", P "reload_predictions_total", "migrated", NULL, H_PRED, NULL, NULL },
-	{ "reload_pred_other_vcpu", P "reload_predictions_total", "other_vcpu", NULL, H_PRED, NULL, NULL },
+	KL_LOAD_REASONS(CD_PATH, "vcpu_load_", P "vcpu_loads_total", H_LOAD)
+	KL_FAULT_REASONS(CD_PATH, "gstage_fault_", P "gstage_faults_total", H_FAULT)
+	KL_RELOAD_PREDS(CD_LABEL, "reload_pred_", P "reload_predictions_total", H_PRED, NULL)
 	{ "pte_update_events", P "pte_update_events_total", NULL, NULL, "Contended G-stage PTE updates (kvm_riscv_gstage_pte_update).", NULL, NULL },
 	{ "pte_update_retries", P "pte_update_retries_total", NULL, NULL, "cmpxchg retries of contended G-stage PTE updates.", NULL, NULL },
-	{ "pte_update_mkwrite", P "pte_update_ops_total", "mkwrite", NULL, H_PTE_OP, NULL, "op" },
-	{ "pte_update_wrprotect", P "pte_update_ops_total", "wrprotect", NULL, H_PTE_OP, NULL, "op" },
-	{ "pte_update_updated", P "pte_update_outcomes_total", "updated", NULL, H_PTE_OUT, NULL, "outcome" },
-	{ "pte_update_noop", P "pte_update_outcomes_total", "noop", NULL, H_PTE_OUT, NULL, "outcome" },
-	{ "pte_update_abort_not_leaf", P "pte_update_outcomes_total", "abort_not_leaf", NULL, H_PTE_OUT, NULL, "outcome" },
-	{ "pte_update_abort_retries", P "pte_update_outcomes_total", "abort_retries", NULL, H_PTE_OUT, NULL, "outcome" },
-	SYNC("to_hyp", "flush_dirty", "slow"), SYNC("to_hyp", "skip_hyp_current", "fast"),
-	SYNC("to_host", "sync_trap", "slow"), SYNC("to_host", "sync_serror", "slow"),
-	SYNC("to_host", "sync_exit", "slow"), SYNC("to_host", "sync_debug", "slow"),
-	SYNC("to_host", "sync_put", "slow"), SYNC("to_host", "sync_adjust_pc", "slow"),
-	SYNC("to_host", "skip_irq", "fast"), SYNC("to_host", "skip_host_current", "fast"),
-	GFA("read"), GFA("write"), GFA("exec"),
-	GFS("translation"), GFS("access_flag"), GFS("permission"), GFS("other_status"),
+	KL_PTE_OPS(CD_LABEL, "pte_update_", P "pte_update_ops_total", H_PTE_OP, "op")
+	KL_PTE_OUTCOMES(CD_LABEL, "pte_update_", P "pte_update_outcomes_total", H_PTE_OUT, "outcome")
+	KL_PKVM_DIRS(CD_SYNC_DIR, _)
+	KL_GF_ACCESSES(CD_LABEL, "guest_fault_", P "guest_faults_total", H_GFA, "access")
+	KL_GF_STATUSES(CD_LABEL, "guest_fault_", P "guest_faults_by_status_total", H_GFS, "status")
 };
 #define NCDESC (sizeof(cdescs) / sizeof(cdescs[0]))
 

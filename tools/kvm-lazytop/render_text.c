@@ -37,11 +37,11 @@ static double secs_of(struct json_object *snap)
 /* Fill the counter-derived columns of a row from a counters object. */
 static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
 {
-	static const char *const miss_keys[] = {
-		"not_write", "not_logging", "no_leaf", "huge_leaf",
-		"not_host_writable", "inval_retry", "pte_changed", "retry_limit",
-	};
-	double fast, spur, total = 0, best = 0, lsum = 0;
+	/* FAST%: the fast members of gstage_fault; TOP-MISS: its top slow one */
+	const struct snap_family *gf = snap_family_named("gstage_fault");
+	const char *const *m;
+	double fast = 0, total = 0, best = 0, lsum = 0;
+	bool have = false;
 	char key[64];
 
 	r->v[KL_COL_RUNS] = snap_num(c, "kvm_runs") / secs;
@@ -49,25 +49,30 @@ static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
 	r->v[KL_COL_EXITS] = snap_num(c, "exits") / secs;
 	r->v[KL_COL_DIRTY] = snap_num(c, "dirty_pages") / secs;
 
-	fast = snap_num(c, "gstage_fault_fast");
-	spur = snap_num(c, "gstage_fault_spurious");
+	for (m = gf->fast; *m; m++) {
+		double v = snap_num(c, *m);
+
+		have = have || (m == gf->fast && !isnan(v));
+		fast += v;
+	}
 	snprintf(r->miss, sizeof(r->miss), "-");
-	if (!isnan(fast)) {
-		total = fast + spur;
-		for (size_t i = 0; i < KL_ARRAY_SIZE(miss_keys); i++) {
+	if (have) {
+		total = fast;
+		for (m = gf->members; *m; m++) {
 			double v;
 
-			snprintf(key, sizeof(key), "gstage_fault_%s", miss_keys[i]);
-			v = snap_num(c, key);
+			if (snap_family_is_fast(gf, *m))
+				continue;
+			v = snap_num(c, *m);
 			if (isnan(v))
 				continue;
 			total += v;
 			if (v > best) {
 				best = v;
-				snprintf(r->miss, sizeof(r->miss), "%s", miss_keys[i]);
+				snprintf(r->miss, sizeof(r->miss), "%s", *m + strlen(gf->prefix));
 			}
 		}
-		r->v[KL_COL_FAST] = total > 0 ? 100.0 * (fast + spur) / total : NAN;
+		r->v[KL_COL_FAST] = total > 0 ? 100.0 * fast / total : NAN;
 		if (total <= 0)
 			snprintf(r->miss, sizeof(r->miss), "(no faults)");
 	} else {

@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "kl_names.h"
 #include "snapshot_read.h"
 
 #define SNAP_MAX_BUCKETS	4096
@@ -1034,55 +1035,32 @@ int snap_hist_sum_by(struct json_object *snap, const char *name,
 
 /* ---- names ---------------------------------------------------------- */
 
-#define LOAD(x) "vcpu_load_" #x
-#define GF(x) "gstage_fault_" #x
-static const char *const fam_load[] = {
-	LOAD(fast), LOAD(first_load), LOAD(other_pcpu), LOAD(csr_dirty),
-	LOAD(cpu_reset), LOAD(other_vcpu), NULL };
-static const char *const fam_load_fast[] = { LOAD(fast), NULL };
-static const char *const fam_fault[] = {
-	GF(fast), GF(spurious), GF(not_write), GF(not_logging), GF(no_leaf),
-	GF(huge_leaf), GF(not_host_writable), GF(inval_retry), GF(pte_changed),
-	GF(retry_limit), NULL };
-static const char *const fam_fault_fast[] = { GF(fast), GF(spurious), NULL };
-static const char *const fam_pred[] = {
-	"reload_pred_same_cpu", "reload_pred_migrated", "reload_pred_other_vcpu",
-	NULL };
-static const char *const fam_pred_fast[] = { "reload_pred_same_cpu", NULL };
-static const char *const fam_op[] = {
-	"pte_update_mkwrite", "pte_update_wrprotect", NULL };
-static const char *const fam_outcome[] = {
-	"pte_update_updated", "pte_update_noop", "pte_update_abort_not_leaf",
-	"pte_update_abort_retries", NULL };
-static const char *const fam_outcome_fast[] = { "pte_update_updated", NULL };
-static const char *const fam_none[] = { NULL };
-#define SY(d, r) "pkvm_sync_" #d "_" #r
-static const char *const fam_sync_hyp[] = {
-	SY(to_hyp, flush_dirty), SY(to_hyp, skip_hyp_current), NULL };
-static const char *const fam_sync_hyp_skip[] = { SY(to_hyp, skip_hyp_current), NULL };
-static const char *const fam_sync_host[] = {
-	SY(to_host, sync_trap), SY(to_host, sync_serror), SY(to_host, sync_exit),
-	SY(to_host, sync_debug), SY(to_host, sync_put), SY(to_host, sync_adjust_pc),
-	SY(to_host, skip_irq), SY(to_host, skip_host_current), NULL };
-static const char *const fam_sync_host_skip[] = {
-	SY(to_host, skip_irq), SY(to_host, skip_host_current), NULL };
-static const char *const fam_gf_access[] = {
-	"guest_fault_read", "guest_fault_write", "guest_fault_exec", NULL };
-static const char *const fam_gf_status[] = {
-	"guest_fault_translation", "guest_fault_access_flag", "guest_fault_permission",
-	"guest_fault_other_status", NULL };
+/*
+ * The families and the known names, expanded from the name table of
+ * bpf/kvm_lazytop.h and kl_names.h's counter layout.
+ */
+#define MEMBER(pfx, p, e, n, ...)		pfx n,
+#define FAST_MEMBER(pfx, p, e, n, path, ...)	KL_IF_FAST_##path(pfx n,)
+#define FAMILY(name, pfx, list) { name, pfx,					\
+	(const char *const[]){ list(MEMBER, pfx) NULL },			\
+	(const char *const[]){ list(FAST_MEMBER, pfx) NULL } },
+/* arm64 pKVM: one family per direction, the pairs the series emits */
+#define SYNC_MEMBER(d, pfx, p, e, n, path, dir)	KL_IF_##d##_##dir(pfx n,)
+#define SYNC_FAST(d, pfx, p, e, n, path, dir)	KL_IF_##d##_##dir(KL_IF_FAST_##path(pfx n,))
+#define SYNC_FAMILY(ctx, p, d, dn, ...) { "pkvm_sync_" dn, "pkvm_sync_" dn "_",	\
+	(const char *const[]){ KL_PKVM_REASONS(SYNC_MEMBER, d, "pkvm_sync_" dn "_") NULL }, \
+	(const char *const[]){ KL_PKVM_REASONS(SYNC_FAST, d, "pkvm_sync_" dn "_") NULL } },
 
 const struct snap_family snap_families[] = {
-	{ "vcpu_load", "vcpu_load_", fam_load, fam_load_fast },
-	{ "gstage_fault", "gstage_fault_", fam_fault, fam_fault_fast },
-	{ "reload_pred", "reload_pred_", fam_pred, fam_pred_fast },
-	{ "pte_update_op", "pte_update_", fam_op, fam_none },
-	{ "pte_update_outcome", "pte_update_", fam_outcome, fam_outcome_fast },
+	FAMILY("vcpu_load", "vcpu_load_", KL_LOAD_REASONS)
+	FAMILY("gstage_fault", "gstage_fault_", KL_FAULT_REASONS)
+	FAMILY("reload_pred", "reload_pred_", KL_RELOAD_PREDS)
+	FAMILY("pte_update_op", "pte_update_", KL_PTE_OPS)
+	FAMILY("pte_update_outcome", "pte_update_", KL_PTE_OUTCOMES)
 	/* arm64 pKVM: "fast" = the state copy was skipped */
-	{ "pkvm_sync_to_hyp", "pkvm_sync_to_hyp_", fam_sync_hyp, fam_sync_hyp_skip },
-	{ "pkvm_sync_to_host", "pkvm_sync_to_host_", fam_sync_host, fam_sync_host_skip },
-	{ "guest_fault_access", "guest_fault_", fam_gf_access, fam_none },
-	{ "guest_fault_status", "guest_fault_", fam_gf_status, fam_none },
+	KL_PKVM_DIRS(SYNC_FAMILY, _)
+	FAMILY("guest_fault_access", "guest_fault_", KL_GF_ACCESSES)
+	FAMILY("guest_fault_status", "guest_fault_", KL_GF_STATUSES)
 };
 const size_t snap_nfamilies = sizeof(snap_families) / sizeof(snap_families[0]);
 
@@ -1098,32 +1076,36 @@ const struct snap_family *snap_family_of(const char *counter)
 	return NULL;
 }
 
+const struct snap_family *snap_family_named(const char *name)
+{
+	size_t f;
+
+	for (f = 0; f < snap_nfamilies; f++)
+		if (!strcmp(snap_families[f].name, name))
+			return &snap_families[f];
+	return NULL;
+}
+
+bool snap_family_is_fast(const struct snap_family *f, const char *member)
+{
+	const char *const *q;
+
+	for (q = f->fast; *q; q++)
+		if (!strcmp(*q, member))
+			return true;
+	return false;
+}
+
+#define ONE(e, n, req)			n,
+#define GROUP(e, pfx, list, req)	list(MEMBER, pfx)
+#define SYNC_NAME(ctx, n, ...)		n,
+#define SYNC(e, req)			KL_PKVM_SYNC_NAMES(SYNC_NAME, _)
 const char *const snap_counter_names[] = {
-	"kvm_runs", "userspace_exits", "dirty_pages", "preemptions", "sched_out",
-	"reload_pred_same_cpu", "reload_pred_migrated", "reload_pred_other_vcpu",
-	"exits", "fast_page_faults", "fpu_loads",
-	LOAD(fast), LOAD(first_load), LOAD(other_pcpu), LOAD(csr_dirty),
-	LOAD(cpu_reset), LOAD(other_vcpu), "vcpu_put",
-	GF(fast), GF(spurious), GF(not_write), GF(not_logging), GF(no_leaf),
-	GF(huge_leaf), GF(not_host_writable), GF(inval_retry), GF(pte_changed),
-	GF(retry_limit),
-	"pte_update_events", "pte_update_retries", "pte_update_mkwrite",
-	"pte_update_wrprotect", "pte_update_updated", "pte_update_noop",
-	"pte_update_abort_not_leaf", "pte_update_abort_retries",
-	SY(to_hyp, flush_dirty), SY(to_hyp, skip_hyp_current),
-	SY(to_host, sync_trap), SY(to_host, sync_serror), SY(to_host, sync_exit),
-	SY(to_host, sync_debug), SY(to_host, sync_put), SY(to_host, sync_adjust_pc),
-	SY(to_host, skip_irq), SY(to_host, skip_host_current),
-	"guest_fault_read", "guest_fault_write", "guest_fault_exec",
-	"guest_fault_translation", "guest_fault_access_flag", "guest_fault_permission",
-	"guest_fault_other_status",
+	KL_COUNTER_LAYOUT(ONE, GROUP, SYNC)
 	NULL,
 };
 
-const char *const snap_hist_names[] = {
-	"fault_latency_ns", "fault_latency_fast_ns", "fault_latency_slow_ns",
-	"exit_latency_ns", "vcpu_load_ns", "kvm_run_ns", "offcpu_ns", NULL,
-};
+const char *const snap_hist_names[] = { KL_HISTS(MEMBER, ) NULL };
 
 bool snap_known_counter(const char *name)
 {

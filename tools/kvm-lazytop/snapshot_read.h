@@ -97,6 +97,10 @@ struct snap_family {
 extern const struct snap_family snap_families[];
 extern const size_t snap_nfamilies;
 const struct snap_family *snap_family_of(const char *counter);
+/* The family called name ("gstage_fault", ...), NULL if none. */
+const struct snap_family *snap_family_named(const char *name);
+/* Is member counted as the family's fast path (PATH FAST in the table)? */
+bool snap_family_is_fast(const struct snap_family *f, const char *member);
 
 /* Known counter and histogram names of schema 1.x (NULL terminated). */
 extern const char *const snap_counter_names[];
