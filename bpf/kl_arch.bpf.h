@@ -20,14 +20,6 @@ int BPF_PROG(kl_kvm_exit, struct kvm_cpu_trap *trap)
 		       bpf_ktime_get_ns());
 	return 0;
 }
-
-SEC("raw_tp/kvm_entry")
-int BPF_PROG(kl_kvm_entry, struct kvm_vcpu *vcpu)
-{
-	KL_PROLOGUE();
-	kl_on_kvm_entry(tid, tgid, vcpu, KL_VCPU_UNKNOWN, bpf_ktime_get_ns());
-	return 0;
-}
 #elif defined(__TARGET_ARCH_arm64)
 SEC("raw_tp/kvm_exit")
 int BPF_PROG(kl_kvm_exit, int ret, unsigned int esr_ec)
@@ -64,7 +56,12 @@ int BPF_PROG(kl_kvm_exit, struct kvm_vcpu *vcpu, __u32 isa)
 		       bpf_ktime_get_ns());
 	return 0;
 }
+#else
+#error "kvm_lazytop.bpf.c: build with -D__TARGET_ARCH_x86, _riscv or _arm64"
+#endif
 
+#if defined(__TARGET_ARCH_riscv) || defined(__TARGET_ARCH_x86)
+/* riscv and x86 kvm_entry(vcpu): the same program */
 SEC("raw_tp/kvm_entry")
 int BPF_PROG(kl_kvm_entry, struct kvm_vcpu *vcpu)
 {
@@ -72,8 +69,6 @@ int BPF_PROG(kl_kvm_entry, struct kvm_vcpu *vcpu)
 	kl_on_kvm_entry(tid, tgid, vcpu, KL_VCPU_UNKNOWN, bpf_ktime_get_ns());
 	return 0;
 }
-#else
-#error "kvm_lazytop.bpf.c: build with -D__TARGET_ARCH_x86, _riscv or _arm64"
 #endif
 
 #endif /* __KL_ARCH_BPF_H */

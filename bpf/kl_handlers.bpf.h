@@ -149,14 +149,10 @@ static __always_inline void kl_on_kvm_exit(__u32 tid, __u32 tgid,
 					   const struct kvm_vcpu *vcpu, __s32 hint,
 					   __u64 code, __u64 now)
 {
-	struct kl_cur *c = kl_cur_vcpu(tid);
-	struct kl_vcpu_state *st = NULL;
+	struct kl_vcpu_state *st;
+	struct kl_cur *c = kl_cur_identify(tid, tgid, vcpu, hint, &st);
 	struct kl_pending_exit *x;
 
-	if (!c) {
-		st = kl_identify(tid, tgid, vcpu, hint);
-		c = kl_cur_vcpu(tid);	/* identification may have filled cur */
-	}
 	if (!kl_hot_add(kl_exit_slot(c, st), KL_HOT_EXITS, 1))
 		kl_count(tgid, kl_exit_vcpu_id(c, st, vcpu, hint), KL_C_EXITS);
 	kl_reason(tgid, KL_R_EXIT, code);
@@ -172,16 +168,12 @@ static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
 					    const struct kvm_vcpu *vcpu, __s32 hint,
 					    __u64 now)
 {
-	struct kl_cur *c = kl_cur_vcpu(tid);
-	struct kl_vcpu_state *st = NULL;
+	struct kl_vcpu_state *st;
+	struct kl_cur *c = kl_cur_identify(tid, tgid, vcpu, hint, &st);
 	struct kl_pending_exit *x;
 	__u64 start, code;
 	__u32 path;
 
-	if (!c) {
-		st = kl_identify(tid, tgid, vcpu, hint);
-		c = kl_cur_vcpu(tid);	/* identification may have filled cur */
-	}
 	x = kl_exit_of(c, st);
 	if (!x || !x->start_ns)
 		return;

@@ -389,6 +389,23 @@ kl_identify(__u32 tid, __u32 tgid, const struct kvm_vcpu *vcpu, __s32 hint)
 	return st;
 }
 
+/*
+ * The per-CPU cache entry of thread tid; when the cache describes another
+ * thread, identify tid (*st: its state, else NULL), which may fill it.
+ */
+static __always_inline struct kl_cur *
+kl_cur_identify(__u32 tid, __u32 tgid, const struct kvm_vcpu *vcpu, __s32 hint,
+		struct kl_vcpu_state **st)
+{
+	struct kl_cur *c = kl_cur_vcpu(tid);
+
+	*st = NULL;
+	if (c)
+		return c;
+	*st = kl_identify(tid, tgid, vcpu, hint);
+	return kl_cur_vcpu(tid);
+}
+
 /* ------------------------------------------------------------------ */
 /* current CPU                                                         */
 

@@ -93,14 +93,10 @@ static __always_inline void kl_on_gstage_fault(__u32 tid, __u32 tgid,
 					       const struct kvm_vcpu *vcpu, __s32 hint,
 					       int reason)
 {
-	struct kl_cur *c = kl_cur_vcpu(tid);
-	struct kl_vcpu_state *st = NULL;
+	struct kl_vcpu_state *st;
+	struct kl_cur *c = kl_cur_identify(tid, tgid, vcpu, hint, &st);
 	struct kl_pending_exit *x;
 
-	if (!c) {
-		st = kl_identify(tid, tgid, vcpu, hint);
-		c = kl_cur_vcpu(tid);	/* identification may have filled cur */
-	}
 	if (reason < 0 || reason >= KL_FAULT_NR)
 		return;
 	if (reason != KL_FAULT_FAST || !kl_hot_add(kl_exit_slot(c, st), KL_HOT_GSTAGE_FAST, 1))

@@ -10,25 +10,25 @@
 #ifndef __KL_TEST_BPF_H
 #define __KL_TEST_BPF_H
 
-#define KL_TEST_PROLOGUE(tgid)					\
+/*
+ * KL_TEST_PROG(name, call, args...): program name(args) makes the handler
+ * call for a tgid the filter accepts, then returns 0.
+ */
+#define KL_TEST_PROG(name, call, args...)			\
+SEC("?raw_tp")							\
+int BPF_PROG(name, args)					\
+{								\
 	if (kl_reject(tgid))					\
-		return 0
-
-SEC("?raw_tp")
-int BPF_PROG(kl_test_run_enter, __u32 tid, __u32 tgid, __s32 cpu, __s32 vcpu_id, __u64 now)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_run_enter(tid, tgid, cpu, now, -1, vcpu_id);
-	return 0;
+		return 0;					\
+	call;							\
+	return 0;						\
 }
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_run_exit, __u32 tid, __u32 tgid, __s32 cpu, __u64 now)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_run_exit(tid, cpu, now);
-	return 0;
-}
+KL_TEST_PROG(kl_test_run_enter, kl_on_run_enter(tid, tgid, cpu, now, -1, vcpu_id),
+	     __u32 tid, __u32 tgid, __s32 cpu, __s32 vcpu_id, __u64 now)
+
+KL_TEST_PROG(kl_test_run_exit, kl_on_run_exit(tid, cpu, now),
+	     __u32 tid, __u32 tgid, __s32 cpu, __u64 now)
 
 SEC("?raw_tp")
 int BPF_PROG(kl_test_sched_switch, __s32 cpu, __u64 now, __u32 prev_tid, __u32 prev_tgid,
@@ -54,83 +54,39 @@ int BPF_PROG(kl_test_sched_switch_live, __s32 cpu, __u64 now, __u32 prev_tid, __
 	return 0;
 }
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_vcpu_load, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 reason)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_vcpu_load(tid, tgid, NULL, vcpu_id, kl_xlate_load(reason));
-	return 0;
-}
+KL_TEST_PROG(kl_test_vcpu_load, kl_on_vcpu_load(tid, tgid, NULL, vcpu_id, kl_xlate_load(reason)),
+	     __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 reason)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_vcpu_put, __u32 tid, __u32 tgid, __s32 vcpu_id)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_vcpu_put(tid, tgid, NULL, vcpu_id);
-	return 0;
-}
+KL_TEST_PROG(kl_test_vcpu_put, kl_on_vcpu_put(tid, tgid, NULL, vcpu_id),
+	     __u32 tid, __u32 tgid, __s32 vcpu_id)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_gstage_fault, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 reason)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_gstage_fault(tid, tgid, NULL, vcpu_id, kl_xlate_fault(reason));
-	return 0;
-}
+KL_TEST_PROG(kl_test_gstage_fault,
+	     kl_on_gstage_fault(tid, tgid, NULL, vcpu_id, kl_xlate_fault(reason)),
+	     __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 reason)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_pte_update, __u32 tid, __u32 tgid, __u64 op, __u32 retries,
-	     __u64 outcome)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_pte_update(tid, tgid, kl_xlate_pte_op(op), retries,
-			 kl_xlate_pte_outcome(outcome));
-	return 0;
-}
+KL_TEST_PROG(kl_test_pte_update,
+	     kl_on_pte_update(tid, tgid, kl_xlate_pte_op(op), retries,
+			      kl_xlate_pte_outcome(outcome)),
+	     __u32 tid, __u32 tgid, __u64 op, __u32 retries, __u64 outcome)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_kvm_exit, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 code, __u64 now)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_kvm_exit(tid, tgid, NULL, vcpu_id, code, now);
-	return 0;
-}
+KL_TEST_PROG(kl_test_kvm_exit, kl_on_kvm_exit(tid, tgid, NULL, vcpu_id, code, now),
+	     __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 code, __u64 now)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_kvm_entry, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 now)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_kvm_entry(tid, tgid, NULL, vcpu_id, now);
-	return 0;
-}
+KL_TEST_PROG(kl_test_kvm_entry, kl_on_kvm_entry(tid, tgid, NULL, vcpu_id, now),
+	     __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 now)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_arm64_exit, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 ret,
-	     __u64 esr_ec, __u64 now)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_kvm_exit(tid, tgid, NULL, vcpu_id, kl_arm64_exit_code(ret, esr_ec), now);
-	return 0;
-}
+KL_TEST_PROG(kl_test_arm64_exit,
+	     kl_on_kvm_exit(tid, tgid, NULL, vcpu_id, kl_arm64_exit_code(ret, esr_ec), now),
+	     __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 ret, __u64 esr_ec, __u64 now)
 
 /* dir, reason: the kernel's enum values (contract order on this host) */
-SEC("?raw_tp")
-int BPF_PROG(kl_test_pkvm_sync, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 dir,
-	     __u64 reason, __s32 exit_code)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_pkvm_sync(tid, tgid, NULL, vcpu_id, kl_xlate_pkvm_dir(dir),
-			kl_xlate_pkvm_reason(reason), exit_code);
-	return 0;
-}
+KL_TEST_PROG(kl_test_pkvm_sync,
+	     kl_on_pkvm_sync(tid, tgid, NULL, vcpu_id, kl_xlate_pkvm_dir(dir),
+			     kl_xlate_pkvm_reason(reason), exit_code),
+	     __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 dir, __u64 reason, __s32 exit_code)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_guest_fault, __u32 tid, __u32 tgid, __u64 esr)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_guest_fault(tid, tgid, esr);
-	return 0;
-}
+KL_TEST_PROG(kl_test_guest_fault, kl_on_guest_fault(tid, tgid, esr),
+	     __u32 tid, __u32 tgid, __u64 esr)
 
 /* Returns the CPU the production programs see (kl_cur_cpu) + 1. */
 SEC("?raw_tp")
@@ -139,68 +95,28 @@ int BPF_PROG(kl_test_cur_cpu)
 	return kl_cur_cpu() + 1;
 }
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_userspace_exit, __u32 tid, __u32 tgid, __u32 reason)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_userspace_exit(tid, tgid, reason);
-	return 0;
-}
+KL_TEST_PROG(kl_test_userspace_exit, kl_on_userspace_exit(tid, tgid, reason),
+	     __u32 tid, __u32 tgid, __u32 reason)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_dirty_ring_push, __u32 tid, __u32 tgid)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_dirty_ring_push(tid, tgid, NULL);
-	return 0;
-}
+KL_TEST_PROG(kl_test_dirty_ring_push, kl_on_dirty_ring_push(tid, tgid, NULL),
+	     __u32 tid, __u32 tgid)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_fpu, __u32 tid, __u32 tgid, int load)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_fpu(tid, tgid, load);
-	return 0;
-}
+KL_TEST_PROG(kl_test_fpu, kl_on_fpu(tid, tgid, load),
+	     __u32 tid, __u32 tgid, int load)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_fast_page_fault, __u32 tid, __u32 tgid)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_fast_page_fault(tid, tgid);
-	return 0;
-}
+KL_TEST_PROG(kl_test_fast_page_fault, kl_on_fast_page_fault(tid, tgid),
+	     __u32 tid, __u32 tgid)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_process_exit, __u32 tid, __u32 tgid)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_process_exit(tid);
-	return 0;
-}
+KL_TEST_PROG(kl_test_process_exit, kl_on_process_exit(tid),
+	     __u32 tid, __u32 tgid)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_load_begin, __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 now)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_load_begin(tid, tgid, NULL, vcpu_id, now);
-	return 0;
-}
+KL_TEST_PROG(kl_test_load_begin, kl_on_load_begin(tid, tgid, NULL, vcpu_id, now),
+	     __u32 tid, __u32 tgid, __s32 vcpu_id, __u64 now)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_load_end, __u32 tid, __u32 tgid, __u64 now)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_on_load_end(tid, now);
-	return 0;
-}
+KL_TEST_PROG(kl_test_load_end, kl_on_load_end(tid, now),
+	     __u32 tid, __u32 tgid, __u64 now)
 
-SEC("?raw_tp")
-int BPF_PROG(kl_test_hist, __u32 tgid, __u32 hist, __u32 sub, __u64 value)
-{
-	KL_TEST_PROLOGUE(tgid);
-	kl_hist_add(tgid, hist, sub, value);
-	return 0;
-}
+KL_TEST_PROG(kl_test_hist, kl_hist_add(tgid, hist, sub, value),
+	     __u32 tgid, __u32 hist, __u32 sub, __u64 value)
 
 #endif /* __KL_TEST_BPF_H */
