@@ -515,27 +515,13 @@ static uint64_t cputime_ns(void)
 	return (uint64_t)ts.tv_sec * KL_NSEC_PER_SEC + ts.tv_nsec;
 }
 
-int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid, int verbose)
+/* Open the skeleton, keep the programs of the signals in mask, load it. */
+static int load_programs(struct kl_collector *c, const struct kl_state *st, uint32_t mask)
 {
-	uint32_t mask = kl_state_attached(st), alt = 0;
+	uint32_t alt = 0;
 	char why[160] = "";
 	int err;
 
-	memset(c, 0, sizeof(*c));
-	c->stats_fd = -1;
-	c->verbose = verbose;
-	c->target_tgid = target_tgid;
-	/* KL_NO_BATCH=1 forces the get_next_key path (tests, old kernels). */
-	c->batch_broken = getenv("KL_NO_BATCH") && *getenv("KL_NO_BATCH") == '1';
-	c->ncpus = libbpf_num_possible_cpus();
-	if (c->ncpus < 1) {
-		fprintf(stderr, KL_TOOL_NAME ": cannot count possible CPUs: %s\n", strerror(-c->ncpus));
-		return KL_EXIT_ERROR;
-	}
-	if (!mask) {
-		fprintf(stderr, KL_TOOL_NAME ": no usable signal on this kernel (see --probe)\n");
-		return KL_EXIT_NO_KERNEL;
-	}
 	c->skel = kl_skel__open();
 	if (!c->skel) {
 		fprintf(stderr, KL_TOOL_NAME ": opening the BPF object failed: %s\n", strerror(errno));
@@ -554,55 +540,91 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 		return KL_EXIT_ERROR;
 	}
 	size_maps(c->skel->obj, false);
-	c->skel->rodata->target_tgid = target_tgid;
+	c->skel->rodata->target_tgid = c->target_tgid;
 	c->skel->rodata->have_series = !!(mask & (KL_SIG_BIT(KL_SIG_RISCV_VCPU_LOAD) |
 						  KL_SIG_BIT(KL_SIG_RISCV_GSTAGE_FAULT)));
 	c->skel->rodata->have_fentry = !!(mask & KL_SIG_BIT(KL_SIG_FENTRY_VCPU_LOAD));
 	err = kl_skel__load(c->skel);
 	if (err) {
 		fprintf(stderr, KL_TOOL_NAME ": loading the BPF programs failed: %s (%s)%s\n",
-			strerror(-err), errname(-err), verbose >= 2 ? "" : "; -vv shows the libbpf log");
+			strerror(-err), errname(-err),
+			c->verbose >= 2 ? "" : "; -vv shows the libbpf log");
 		return -err == EPERM ? KL_EXIT_PRIVILEGE : KL_EXIT_ERROR;
 	}
+	return KL_EXIT_OK;
+}
 
-	/* Run-time stats before attach so that every run is counted. */
+/* Run-time stats before attach so that every run is counted. */
+static void enable_run_time_stats(struct kl_collector *c, struct kl_state *st)
+{
 	c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (c->stats_fd < 0) {
 		st->oh.stats_enabled = false;
 		snprintf(st->oh.stats_reason, sizeof(st->oh.stats_reason), "%s (%s)%s",
 			 strerror(-c->stats_fd), errname(-c->stats_fd),
 			 c->stats_fd == -EPERM ? ": needs CAP_SYS_ADMIN" : "");
-		VLOG(verbose, "BPF_ENABLE_STATS failed: %s\n", st->oh.stats_reason);
+		VLOG(c->verbose, "BPF_ENABLE_STATS failed: %s\n", st->oh.stats_reason);
 		c->stats_fd = -1;
 	} else {
 		st->oh.stats_enabled = true;
 	}
+}
+
+/*
+ * Attach every program of signal s; on a refusal detach the ones already
+ * attached and mark the probe refused.  Returns whether s is attached.
+ */
+static bool attach_signal(struct kl_collector *c, struct kl_probe *pr, int s)
+{
+	for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(c->skel->obj,
+									 sig_prog(s, i, pr->alt));
+		int err;
+
+		c->links[s][i] = bpf_program__attach(p);
+		if (!c->links[s][i]) {
+			err = errno;
+			pr->status = KL_PROBE_REFUSED;
+			snprintf(pr->reason, sizeof(pr->reason), "attach: %s (%s)", strerror(err), errname(err));
+			for (int j = 0; j < i; j++) {
+				bpf_link__destroy(c->links[s][j]);
+				c->links[s][j] = NULL;
+			}
+			break;
+		}
+	}
+	return pr->status == KL_PROBE_ATTACHED;
+}
+
+int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid, int verbose)
+{
+	uint32_t mask = kl_state_attached(st);
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->stats_fd = -1;
+	c->verbose = verbose;
+	c->target_tgid = target_tgid;
+	/* KL_NO_BATCH=1 forces the get_next_key path (tests, old kernels). */
+	c->batch_broken = getenv("KL_NO_BATCH") && *getenv("KL_NO_BATCH") == '1';
+	c->ncpus = libbpf_num_possible_cpus();
+	if (c->ncpus < 1) {
+		fprintf(stderr, KL_TOOL_NAME ": cannot count possible CPUs: %s\n", strerror(-c->ncpus));
+		return KL_EXIT_ERROR;
+	}
+	if (!mask) {
+		fprintf(stderr, KL_TOOL_NAME ": no usable signal on this kernel (see --probe)\n");
+		return KL_EXIT_NO_KERNEL;
+	}
+	err = load_programs(c, st, mask);
+	if (err)
+		return err;
+	enable_run_time_stats(c, st);
 
 	mask = 0;
-	for (int s = 0; s < KL_SIG_NR; s++) {
-		struct kl_probe *pr = &st->probes[s];
-
-		if (pr->status != KL_PROBE_ATTACHED)
-			continue;
-		for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
-			struct bpf_program *p = bpf_object__find_program_by_name(c->skel->obj,
-										 sig_prog(s, i, pr->alt));
-
-			c->links[s][i] = bpf_program__attach(p);
-			if (!c->links[s][i]) {
-				err = errno;
-				pr->status = KL_PROBE_REFUSED;
-				snprintf(pr->reason, sizeof(pr->reason), "attach: %s (%s)", strerror(err), errname(err));
-				for (int j = 0; j < i; j++) {
-					bpf_link__destroy(c->links[s][j]);
-					c->links[s][j] = NULL;
-				}
-				break;
-			}
-		}
-		if (pr->status == KL_PROBE_ATTACHED)
+	for (int s = 0; s < KL_SIG_NR; s++)
+		if (st->probes[s].status == KL_PROBE_ATTACHED && attach_signal(c, &st->probes[s], s))
 			mask |= KL_SIG_BIT(s);
-	}
 	c->process_exit = !!(mask & KL_SIG_BIT(KL_SIG_PROCESS_EXIT));
 	if (!mask) {
 		fprintf(stderr, KL_TOOL_NAME ": no signal could be attached (see --probe)\n");
