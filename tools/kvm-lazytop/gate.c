@@ -209,6 +209,134 @@ static char *read_file(const char *path, size_t max, size_t *len, char *err,
 	return buf;
 }
 
+/* Read and parse the rules file; false (after the error line) if bad. */
+static bool load_rules(const char *path, struct gate_rules *rules)
+{
+	char err[512], *buf;
+	size_t len;
+
+	buf = read_file(path, GATE_MAX_INPUT, &len, err, sizeof(err));
+	if (!buf) {
+		fprintf(stderr, GATE_ERR "%s\n", err);
+		return false;
+	}
+	if (gate_parse(buf, len, rules, err, sizeof(err))) {
+		fprintf(stderr, GATE_ERR "%s:%s\n", path, err);
+		free(buf);
+		return false;
+	}
+	free(buf);
+	return true;
+}
+
+/* The snapshot and, if the rules need one or it was given, the baseline. */
+static bool load_snapshots(const struct gate_args *a, const struct gate_rules *rules,
+			   struct json_object **snap, struct json_object **base)
+{
+	char err[512];
+
+	*snap = snap_load(a->snapshot, err, sizeof(err));
+	if (!*snap) {
+		fprintf(stderr, KL_ERR_PREFIX "%s\n", err);
+		return false;
+	}
+	if (gate_needs_baseline(rules) && !a->baseline) {
+		fprintf(stderr, GATE_ERR "%s has rules against 'baseline' but no --baseline was given\n",
+			a->rules);
+		return false;
+	}
+	if (a->baseline) {
+		*base = snap_load(a->baseline, err, sizeof(err));
+		if (!*base) {
+			fprintf(stderr, KL_ERR_PREFIX "%s\n", err);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Evaluate every rule; false (after the error line) on bad input. */
+static bool eval_rules(const struct gate_args *a, const struct gate_rules *rules,
+		       struct json_object *snap, struct json_object *base,
+		       struct gate_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < rules->n; i++) {
+		if (!gate_eval(&rules->r[i], snap, base, &res[i]))
+			continue;
+		if (res[i].bad_src == GATE_BAD_RULE)
+			fprintf(stderr, GATE_ERR "%s:%d: %s\n", a->rules, rules->r[i].line,
+				res[i].msg);
+		else
+			fprintf(stderr, GATE_ERR "%s: %s\n",
+				res[i].bad_src == GATE_BAD_BASELINE ? a->baseline : a->snapshot,
+				res[i].msg);
+		return false;
+	}
+	return true;
+}
+
+/* One result on stdout: status line, then its numbers and message. */
+static void print_result(const struct gate_args *a, const struct gate_rule *rule,
+			 const struct gate_result *r)
+{
+	static const char *const st[] = { "PASS", "FAIL", "SKIP" };
+
+	printf("%s  %s:%d  %s\n", st[r->status], a->rules, rule->line, rule->text);
+	if (!isnan(r->value)) {
+		printf("      value %.6g %s", r->value, r->unit);
+		if (rule->vs_baseline)
+			printf(", baseline %.6g", r->base_value);
+		printf(", bound %.6g", r->bound);
+		if (r->samples != UINT64_MAX)
+			printf(", samples %llu", (unsigned long long)r->samples);
+		putchar('\n');
+	}
+	if (*r->msg)
+		printf("      %s\n", r->msg);
+}
+
+/* Print the results and the summary line; returns the number failed. */
+static size_t print_results(const struct gate_args *a, const struct gate_rules *rules,
+			    const struct gate_result *res)
+{
+	size_t i, npass = 0, nfail = 0, nskip = 0;
+
+	for (i = 0; i < rules->n; i++) {
+		const struct gate_result *r = &res[i];
+
+		npass += r->status == GATE_PASS;
+		nfail += r->status == GATE_FAIL;
+		nskip += r->status == GATE_SKIP;
+		if (a->quiet && r->status == GATE_PASS)
+			continue;
+		print_result(a, &rules->r[i], r);
+	}
+	printf("gate: %zu rules: %zu passed, %zu failed, %zu skipped\n", rules->n,
+	       npass, nfail, nskip);
+	return nfail;
+}
+
+/* --junit, --bench and --bench-bigger files; false (after the error line) if one fails. */
+static bool write_reports(const struct gate_args *a, const struct gate_rules *rules,
+			  const struct gate_result *res)
+{
+	if (a->junit && write_junit(a->junit, rules, res, a->snapshot)) {
+		fprintf(stderr, GATE_ERR "cannot write %s: %s\n", a->junit, strerror(errno));
+		return false;
+	}
+	if (a->bench && write_bench(a->bench, rules, res, false)) {
+		fprintf(stderr, GATE_ERR "cannot write %s\n", a->bench);
+		return false;
+	}
+	if (a->bench_bigger && write_bench(a->bench_bigger, rules, res, true)) {
+		fprintf(stderr, GATE_ERR "cannot write %s\n", a->bench_bigger);
+		return false;
+	}
+	return true;
+}
+
 int cmd_gate(int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -221,96 +349,28 @@ int cmd_gate(int argc, char **argv)
 	struct gate_args a = { 0 };
 	struct gate_rules rules = { 0 };
 	struct gate_result *res = NULL;
-	size_t i, len, npass = 0, nfail = 0, nskip = 0;
-	char err[512], *buf;
+	size_t nfail;
 	int rc = GATE_EXIT_BAD_INPUT;
 
 	argp_err_exit_status = GATE_EXIT_BAD_INPUT;
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return GATE_EXIT_BAD_INPUT;
-	buf = read_file(a.rules, GATE_MAX_INPUT, &len, err, sizeof(err));
-	if (!buf) {
-		fprintf(stderr, GATE_ERR "%s\n", err);
+	if (!load_rules(a.rules, &rules))
 		return GATE_EXIT_BAD_INPUT;
-	}
-	if (gate_parse(buf, len, &rules, err, sizeof(err))) {
-		fprintf(stderr, GATE_ERR "%s:%s\n", a.rules, err);
-		free(buf);
-		return GATE_EXIT_BAD_INPUT;
-	}
-	free(buf);
 	if (!rules.n) {
 		fprintf(stderr, GATE_ERR "%s: no rules\n", a.rules);
 		goto out;
 	}
-	snap = snap_load(a.snapshot, err, sizeof(err));
-	if (!snap) {
-		fprintf(stderr, KL_ERR_PREFIX "%s\n", err);
+	if (!load_snapshots(&a, &rules, &snap, &base))
 		goto out;
-	}
-	if (gate_needs_baseline(&rules) && !a.baseline) {
-		fprintf(stderr, GATE_ERR "%s has rules against 'baseline' but no --baseline was given\n",
-			a.rules);
-		goto out;
-	}
-	if (a.baseline) {
-		base = snap_load(a.baseline, err, sizeof(err));
-		if (!base) {
-			fprintf(stderr, KL_ERR_PREFIX "%s\n", err);
-			goto out;
-		}
-	}
 	res = calloc(rules.n, sizeof(*res));
 	if (!res)
 		goto out;
-	for (i = 0; i < rules.n; i++) {
-		if (gate_eval(&rules.r[i], snap, base, &res[i])) {
-			if (res[i].bad_src == GATE_BAD_RULE)
-				fprintf(stderr, GATE_ERR "%s:%d: %s\n", a.rules, rules.r[i].line,
-					res[i].msg);
-			else
-				fprintf(stderr, GATE_ERR "%s: %s\n",
-					res[i].bad_src == GATE_BAD_BASELINE ? a.baseline : a.snapshot,
-					res[i].msg);
-			goto out;
-		}
-	}
-	for (i = 0; i < rules.n; i++) {
-		const struct gate_result *r = &res[i];
-		static const char *const st[] = { "PASS", "FAIL", "SKIP" };
-
-		npass += r->status == GATE_PASS;
-		nfail += r->status == GATE_FAIL;
-		nskip += r->status == GATE_SKIP;
-		if (a.quiet && r->status == GATE_PASS)
-			continue;
-		printf("%s  %s:%d  %s\n", st[r->status], a.rules, rules.r[i].line, rules.r[i].text);
-		if (!isnan(r->value)) {
-			printf("      value %.6g %s", r->value, r->unit);
-			if (rules.r[i].vs_baseline)
-				printf(", baseline %.6g", r->base_value);
-			printf(", bound %.6g", r->bound);
-			if (r->samples != UINT64_MAX)
-				printf(", samples %llu", (unsigned long long)r->samples);
-			putchar('\n');
-		}
-		if (*r->msg)
-			printf("      %s\n", r->msg);
-	}
-	printf("gate: %zu rules: %zu passed, %zu failed, %zu skipped\n", rules.n,
-	       npass, nfail, nskip);
-	if (a.junit && write_junit(a.junit, &rules, res, a.snapshot)) {
-		fprintf(stderr, GATE_ERR "cannot write %s: %s\n", a.junit, strerror(errno));
+	if (!eval_rules(&a, &rules, snap, base, res))
 		goto out;
-	}
-	if (a.bench && write_bench(a.bench, &rules, res, false)) {
-		fprintf(stderr, GATE_ERR "cannot write %s\n", a.bench);
+	nfail = print_results(&a, &rules, res);
+	if (!write_reports(&a, &rules, res))
 		goto out;
-	}
-	if (a.bench_bigger && write_bench(a.bench_bigger, &rules, res, true)) {
-		fprintf(stderr, GATE_ERR "cannot write %s\n", a.bench_bigger);
-		goto out;
-	}
 	rc = nfail ? GATE_EXIT_FAIL : GATE_EXIT_PASS;
 out:
 	free(res);
