@@ -516,12 +516,133 @@ static void not_measured(const struct gate_rule *r, enum tv rv,
 	}
 }
 
+/*
+ * The rule's value in the baseline into bv, and the bound from it.
+ * Returns -1 on bad input, 1 when the baseline measured nothing (res
+ * is final), 0 to go on.
+ */
+static int eval_baseline(const struct gate_rule *r, struct json_object *base,
+			 struct tval *bv, struct gate_result *res)
+{
+	enum tv rv;
+
+	if (!base) {
+		snprintf(res->msg, sizeof(res->msg), "rule compares with baseline but no --baseline given");
+		res->bad_src = GATE_BAD_RULE;
+		return -1;
+	}
+	rv = eval_lhs(r, base, bv, res->msg, sizeof(res->msg));
+	if (rv == TV_BAD || rv == TV_BAD_RULE) {
+		res->bad_src = rv == TV_BAD ? GATE_BAD_BASELINE : GATE_BAD_RULE;
+		return -1;
+	}
+	if (rv != TV_OK) {
+		char tmp[sizeof(res->msg)];
+
+		snprintf(tmp, sizeof(tmp), "%s", res->msg);
+		snprintf(res->msg, sizeof(res->msg), "baseline: %.380s", tmp);
+		not_measured(r, rv, res);
+		return 1;
+	}
+	res->base_value = bv->v;
+	res->base_samples = bv->samples;
+	res->bound = r->factor * bv->v;
+	return 0;
+}
+
+/* Fewer samples than min_samples, or an undefined value: a failure. */
+static bool unjudgeable(const struct gate_rule *r, struct gate_result *res)
+{
+	if (res->samples < r->min_samples ||
+	    (r->vs_baseline && res->base_samples < r->min_samples)) {
+		res->status = GATE_FAIL;
+		if (!r->vs_baseline) {
+			snprintf(res->msg, sizeof(res->msg),
+				 "insufficient samples: %llu < min_samples %llu",
+				 (unsigned long long)res->samples,
+				 (unsigned long long)r->min_samples);
+		} else {
+			snprintf(res->msg, sizeof(res->msg),
+				 "insufficient samples: %llu (baseline %llu) < min_samples %llu",
+				 (unsigned long long)res->samples,
+				 (unsigned long long)res->base_samples,
+				 (unsigned long long)r->min_samples);
+		}
+		return true;
+	}
+	if (isnan(res->value) || isnan(res->bound)) {
+		res->status = GATE_FAIL;
+		snprintf(res->msg, sizeof(res->msg), "%s is undefined (no samples or zero denominator)",
+			 isnan(res->value) ? "value" : "baseline value");
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Does the new distribution differ from the baseline in the direction
+ * the rule forbids?  One-sided two-sample KS on the bucketed data (exact
+ * at the shared bucket seams), with the Mann-Whitney statistic reported
+ * alongside.  ok: the plain comparison; returns the verdict.
+ */
+static bool judge_shift(const struct gate_rule *r, const struct tval *nv,
+			const struct tval *bv, bool ok, struct gate_result *res)
+{
+	bool upper = r->op == GOP_LE || r->op == GOP_LT;
+	double p;
+
+	res->has_cmp = true;
+	if (upper)
+		snap_hist_compare(&bv->h, &nv->h, &res->cmp);
+	else
+		snap_hist_compare(&nv->h, &bv->h, &res->cmp);
+	p = res->cmp.ks_p_plus;
+	if (!ok && p >= r->alpha) {
+		ok = true;
+		snprintf(res->msg, sizeof(res->msg),
+			 "bound exceeded but the shift is not significant (one-sided KS D=%.4f p=%.3g >= alpha %.3g; Mann-Whitney AUC=%.3f z=%.2f)",
+			 res->cmp.ks_d_plus, p, r->alpha, res->cmp.mw_auc,
+			 res->cmp.mw_z);
+	} else if (!ok) {
+		snprintf(res->msg, sizeof(res->msg),
+			 "%.6g %s %.6g (%.4g x baseline %.6g) is false and the distribution shifted (one-sided KS D=%.4f p=%.3g < alpha %.3g; Mann-Whitney AUC=%.3f z=%.2f)",
+			 res->value, gate_op_str(r->op), res->bound, r->factor,
+			 res->base_value, res->cmp.ks_d_plus, p, r->alpha,
+			 res->cmp.mw_auc, res->cmp.mw_z);
+	} else {
+		snprintf(res->msg, sizeof(res->msg),
+			 "within bound (KS D+=%.4f p=%.3g; Mann-Whitney AUC=%.3f)",
+			 res->cmp.ks_d_plus, p, res->cmp.mw_auc);
+	}
+	return ok;
+}
+
+/* Compare value with bound; res->status and, unless it passes, res->msg. */
+static void judge(const struct gate_rule *r, const struct tval *nv,
+		  const struct tval *bv, struct gate_result *res)
+{
+	bool ok = compare(res->value, r->op, res->bound);
+
+	if (r->vs_baseline && nv->is_hist && bv->is_hist &&
+	    (r->op == GOP_LE || r->op == GOP_LT || r->op == GOP_GE || r->op == GOP_GT)) {
+		ok = judge_shift(r, nv, bv, ok, res);
+	} else if (!ok) {
+		if (r->vs_baseline)
+			snprintf(res->msg, sizeof(res->msg), "%.6g %s %.6g (%.4g x baseline %.6g) is false",
+				 res->value, gate_op_str(r->op), res->bound, r->factor, res->base_value);
+		else
+			snprintf(res->msg, sizeof(res->msg), "%.6g %s %.6g is false",
+				 res->value, gate_op_str(r->op), res->bound);
+	}
+	res->status = ok ? GATE_PASS : GATE_FAIL;
+}
+
 int gate_eval(const struct gate_rule *r, struct json_object *snap,
 	      struct json_object *base, struct gate_result *res)
 {
 	struct tval nv, bv;
 	enum tv rv;
-	bool ok;
+	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&bv, 0, sizeof(bv));
@@ -539,100 +660,16 @@ int gate_eval(const struct gate_rule *r, struct json_object *snap,
 	res->value = nv.v;
 	res->samples = nv.samples;
 	if (r->vs_baseline) {
-		if (!base) {
-			snprintf(res->msg, sizeof(res->msg), "rule compares with baseline but no --baseline given");
-			res->bad_src = GATE_BAD_RULE;
+		ret = eval_baseline(r, base, &bv, res);
+		if (ret) {
 			snap_hist_free(&nv.h);
-			return -1;
+			return ret < 0 ? -1 : 0;
 		}
-		rv = eval_lhs(r, base, &bv, res->msg, sizeof(res->msg));
-		if (rv == TV_BAD || rv == TV_BAD_RULE) {
-			res->bad_src = rv == TV_BAD ? GATE_BAD_BASELINE : GATE_BAD_RULE;
-			snap_hist_free(&nv.h);
-			return -1;
-		}
-		if (rv != TV_OK) {
-			char tmp[sizeof(res->msg)];
-
-			snprintf(tmp, sizeof(tmp), "%s", res->msg);
-			snprintf(res->msg, sizeof(res->msg), "baseline: %.380s", tmp);
-			not_measured(r, rv, res);
-			snap_hist_free(&nv.h);
-			return 0;
-		}
-		res->base_value = bv.v;
-		res->base_samples = bv.samples;
-		res->bound = r->factor * bv.v;
 	} else {
 		res->bound = r->factor;
 	}
-
-	if (res->samples < r->min_samples ||
-	    (r->vs_baseline && res->base_samples < r->min_samples)) {
-		res->status = GATE_FAIL;
-		if (!r->vs_baseline) {
-			snprintf(res->msg, sizeof(res->msg),
-				 "insufficient samples: %llu < min_samples %llu",
-				 (unsigned long long)res->samples,
-				 (unsigned long long)r->min_samples);
-		} else {
-			snprintf(res->msg, sizeof(res->msg),
-				 "insufficient samples: %llu (baseline %llu) < min_samples %llu",
-				 (unsigned long long)res->samples,
-				 (unsigned long long)res->base_samples,
-				 (unsigned long long)r->min_samples);
-		}
-		goto out;
-	}
-	if (isnan(res->value) || isnan(res->bound)) {
-		res->status = GATE_FAIL;
-		snprintf(res->msg, sizeof(res->msg), "%s is undefined (no samples or zero denominator)",
-			 isnan(res->value) ? "value" : "baseline value");
-		goto out;
-	}
-	ok = compare(res->value, r->op, res->bound);
-	if (r->vs_baseline && nv.is_hist && bv.is_hist &&
-	    (r->op == GOP_LE || r->op == GOP_LT || r->op == GOP_GE || r->op == GOP_GT)) {
-		bool upper = r->op == GOP_LE || r->op == GOP_LT;
-		double p;
-
-		/* Does the new distribution differ from the baseline in the
-		 * direction the rule forbids?  One-sided two-sample KS on the
-		 * bucketed data (exact at the shared bucket seams), with the
-		 * Mann-Whitney statistic reported alongside. */
-		res->has_cmp = true;
-		if (upper)
-			snap_hist_compare(&bv.h, &nv.h, &res->cmp);
-		else
-			snap_hist_compare(&nv.h, &bv.h, &res->cmp);
-		p = res->cmp.ks_p_plus;
-		if (!ok && p >= r->alpha) {
-			ok = true;
-			snprintf(res->msg, sizeof(res->msg),
-				 "bound exceeded but the shift is not significant (one-sided KS D=%.4f p=%.3g >= alpha %.3g; Mann-Whitney AUC=%.3f z=%.2f)",
-				 res->cmp.ks_d_plus, p, r->alpha, res->cmp.mw_auc,
-				 res->cmp.mw_z);
-		} else if (!ok) {
-			snprintf(res->msg, sizeof(res->msg),
-				 "%.6g %s %.6g (%.4g x baseline %.6g) is false and the distribution shifted (one-sided KS D=%.4f p=%.3g < alpha %.3g; Mann-Whitney AUC=%.3f z=%.2f)",
-				 res->value, gate_op_str(r->op), res->bound, r->factor,
-				 res->base_value, res->cmp.ks_d_plus, p, r->alpha,
-				 res->cmp.mw_auc, res->cmp.mw_z);
-		} else {
-			snprintf(res->msg, sizeof(res->msg),
-				 "within bound (KS D+=%.4f p=%.3g; Mann-Whitney AUC=%.3f)",
-				 res->cmp.ks_d_plus, p, res->cmp.mw_auc);
-		}
-	} else if (!ok) {
-		if (r->vs_baseline)
-			snprintf(res->msg, sizeof(res->msg), "%.6g %s %.6g (%.4g x baseline %.6g) is false",
-				 res->value, gate_op_str(r->op), res->bound, r->factor, res->base_value);
-		else
-			snprintf(res->msg, sizeof(res->msg), "%.6g %s %.6g is false",
-				 res->value, gate_op_str(r->op), res->bound);
-	}
-	res->status = ok ? GATE_PASS : GATE_FAIL;
-out:
+	if (!unjudgeable(r, res))
+		judge(r, &nv, &bv, res);
 	snap_hist_free(&nv.h);
 	snap_hist_free(&bv.h);
 	return 0;
