@@ -412,64 +412,52 @@ static int parse_reason(const char *tok, struct gate_term *t, char *err,
 	return 0;
 }
 
-static int parse_term(const char *tok, struct gate_term *t, char *err,
-		      size_t errlen)
+/* tok is HIST.STAT (dot: its first '.'): a histogram statistic. */
+static int parse_hist_term(const char *tok, const char *dot, struct gate_term *t,
+			   char *err, size_t errlen)
+{
+	const char *st = dot + 1;
+	const char *names[128];
+	char sug[200];
+	size_t n;
+
+	snprintf(t->name, sizeof(t->name), "%.*s", (int)(dot - tok), tok);
+	if (snap_known_counter(t->name)) {
+		gate_seterr(err, errlen, "'%s' is a counter, it has no '.%s' (statistics are for histograms)",
+		       t->name, st);
+		return -1;
+	}
+	if (!snap_known_hist(t->name)) {
+		n = top_names(names, 128);
+		gate_suggest(t->name, names, n, sug, sizeof(sug));
+		gate_seterr(err, errlen, "unknown histogram '%s'%s", t->name,
+		       *sug ? sug : " (see gate-rules(7) for the histograms)");
+		return -1;
+	}
+	t->kind = GT_HIST;
+	if (!strcmp(st, "count"))
+		t->hstat = GH_COUNT;
+	else if (!strcmp(st, "sum"))
+		t->hstat = GH_SUM;
+	else if (!strcmp(st, "mean"))
+		t->hstat = GH_MEAN;
+	else if (parse_quantile(st, &t->q))
+		t->hstat = GH_QUANTILE;
+	else {
+		gate_seterr(err, errlen, "unknown histogram statistic '%s' (count, sum, mean, pNN)", st);
+		return -1;
+	}
+	return 0;
+}
+
+/* tok is a counter name or a glob over counter names. */
+static int parse_counter_term(const char *tok, struct gate_term *t, char *err,
+			      size_t errlen)
 {
 	const char *names[128];
 	char sug[200];
-	const char *dot;
 	size_t n;
 
-	memset(t, 0, sizeof(*t));
-	if (!ident_start((unsigned char)*tok)) {
-		gate_seterr(err, errlen, "expected a metric, got '%s'", tok);
-		return -1;
-	}
-	if (!strncmp(tok, "overhead.", 9))
-		return parse_overhead(tok, t, err, errlen);
-	if (!strncmp(tok, "reasons.", 8))
-		return parse_reason(tok, t, err, errlen);
-	if (!strcmp(tok, "prediction.agreement")) {
-		t->kind = GT_AGREEMENT;
-		snprintf(t->name, sizeof(t->name), "%s", tok);
-		return 0;
-	}
-	if (!strncmp(tok, "share.", 6)) {
-		gate_seterr(err, errlen, "'%s' is a whole left-hand side: it cannot be divided or added", tok);
-		return -1;
-	}
-	dot = strchr(tok, '.');
-	if (dot && !is_glob(tok)) {
-		const char *st = dot + 1;
-
-		snprintf(t->name, sizeof(t->name), "%.*s", (int)(dot - tok), tok);
-		if (snap_known_counter(t->name)) {
-			gate_seterr(err, errlen, "'%s' is a counter, it has no '.%s' (statistics are for histograms)",
-			       t->name, st);
-			return -1;
-		}
-		if (!snap_known_hist(t->name)) {
-			n = top_names(names, 128);
-			gate_suggest(t->name, names, n, sug, sizeof(sug));
-			gate_seterr(err, errlen, "unknown histogram '%s'%s", t->name,
-			       *sug ? sug : " (see gate-rules(7) for the histograms)");
-			return -1;
-		}
-		t->kind = GT_HIST;
-		if (!strcmp(st, "count"))
-			t->hstat = GH_COUNT;
-		else if (!strcmp(st, "sum"))
-			t->hstat = GH_SUM;
-		else if (!strcmp(st, "mean"))
-			t->hstat = GH_MEAN;
-		else if (parse_quantile(st, &t->q))
-			t->hstat = GH_QUANTILE;
-		else {
-			gate_seterr(err, errlen, "unknown histogram statistic '%s' (count, sum, mean, pNN)", st);
-			return -1;
-		}
-		return 0;
-	}
 	t->kind = GT_COUNTER;
 	snprintf(t->name, sizeof(t->name), "%s", tok);
 	if (is_glob(tok)) {
@@ -501,6 +489,35 @@ static int parse_term(const char *tok, struct gate_term *t, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+static int parse_term(const char *tok, struct gate_term *t, char *err,
+		      size_t errlen)
+{
+	const char *dot;
+
+	memset(t, 0, sizeof(*t));
+	if (!ident_start((unsigned char)*tok)) {
+		gate_seterr(err, errlen, "expected a metric, got '%s'", tok);
+		return -1;
+	}
+	if (!strncmp(tok, "overhead.", 9))
+		return parse_overhead(tok, t, err, errlen);
+	if (!strncmp(tok, "reasons.", 8))
+		return parse_reason(tok, t, err, errlen);
+	if (!strcmp(tok, "prediction.agreement")) {
+		t->kind = GT_AGREEMENT;
+		snprintf(t->name, sizeof(t->name), "%s", tok);
+		return 0;
+	}
+	if (!strncmp(tok, "share.", 6)) {
+		gate_seterr(err, errlen, "'%s' is a whole left-hand side: it cannot be divided or added", tok);
+		return -1;
+	}
+	dot = strchr(tok, '.');
+	if (dot && !is_glob(tok))
+		return parse_hist_term(tok, dot, t, err, errlen);
+	return parse_counter_term(tok, t, err, errlen);
 }
 
 /* ---- rules -------------------------------------------------------------- */
@@ -682,13 +699,125 @@ static int parse_optional(struct pstate *ps, struct gate_rule *r)
 	}
 }
 
+/* lhs: share.X | SIDE [/ SIDE | ratio] */
+static int parse_lhs(struct pstate *ps, struct gate_rule *r)
+{
+	const struct toks *t = ps->t;
+
+	if (!strncmp(t->s[0], "share.", 6)) {
+		if (parse_share(t->s[0], r, ps->err, ps->errlen))
+			return -1;
+		ps->i = 1;
+		return 0;
+	}
+	if (parse_side(ps, &r->num))
+		return -1;
+	if (!strcmp(peek(ps), "/")) {
+		ps->i++;
+		if (ps->i >= t->n) {
+			gate_seterr(ps->err, ps->errlen, "expected a metric after '/'");
+			return -1;
+		}
+		if (parse_side(ps, &r->den))
+			return -1;
+		r->has_den = true;
+	} else if (!strcmp(peek(ps), "ratio")) {
+		ps->i++;
+		if (parse_family(r, ps->err, ps->errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* OP rhs, rhs: NUM | NUM * baseline | baseline [* NUM] */
+static int parse_rhs(struct pstate *ps, struct gate_rule *r)
+{
+	const struct toks *t = ps->t;
+
+	if (ps->i >= t->n || !parse_op(t->s[ps->i], &r->op)) {
+		gate_seterr(ps->err, ps->errlen,
+			    "expected a comparison (<, <=, >, >=, ==, !=) after the metric%s%s%s",
+			    ps->i < t->n ? ", got '" : "", ps->i < t->n ? t->s[ps->i] : "",
+			    ps->i < t->n ? "'" : "");
+		return -1;
+	}
+	ps->i++;
+	if (ps->i >= t->n) {
+		gate_seterr(ps->err, ps->errlen, "expected a value after the comparison");
+		return -1;
+	}
+	if (!strcmp(t->s[ps->i], "baseline")) {
+		r->vs_baseline = true;
+		r->factor = 1;
+		ps->i++;
+		if (!strcmp(peek(ps), "*")) {
+			if (ps->i + 1 >= t->n || !parse_num(t->s[ps->i + 1], &r->factor)) {
+				gate_seterr(ps->err, ps->errlen, "expected a number after 'baseline *'");
+				return -1;
+			}
+			ps->i += 2;
+		}
+	} else if (parse_num(t->s[ps->i], &r->factor)) {
+		ps->i++;
+		if (!strcmp(peek(ps), "*")) {
+			if (ps->i + 1 >= t->n || strcmp(t->s[ps->i + 1], "baseline")) {
+				gate_seterr(ps->err, ps->errlen, "expected 'baseline' after '*'");
+				return -1;
+			}
+			r->vs_baseline = true;
+			ps->i += 2;
+		}
+	} else {
+		gate_seterr(ps->err, ps->errlen, "expected a number or 'baseline', got '%s'",
+			    t->s[ps->i]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The clauses after the rhs: min_samples N, alpha X, optional[(...)]. */
+static int parse_clauses(struct pstate *ps, struct gate_rule *r)
+{
+	static const char *const clauses[] = { "min_samples", "alpha", "optional", NULL };
+	const struct toks *t = ps->t;
+	char sug[200];
+
+	while (ps->i < t->n) {
+		const char *c = t->s[ps->i];
+
+		if (!strcmp(c, "min_samples")) {
+			if (ps->i + 1 >= t->n || !parse_u64(t->s[ps->i + 1], &r->min_samples)) {
+				gate_seterr(ps->err, ps->errlen, "min_samples needs a non-negative integer");
+				return -1;
+			}
+			ps->i += 2;
+		} else if (!strcmp(c, "alpha")) {
+			if (ps->i + 1 >= t->n || !parse_num(t->s[ps->i + 1], &r->alpha) ||
+			    r->alpha <= 0 || r->alpha >= 1) {
+				gate_seterr(ps->err, ps->errlen, "alpha needs a number in (0, 1)");
+				return -1;
+			}
+			ps->i += 2;
+		} else if (!strcmp(c, "optional")) {
+			ps->i++;
+			if (parse_optional(ps, r))
+				return -1;
+		} else {
+			gate_suggest(c, clauses, 3, sug, sizeof(sug));
+			gate_seterr(ps->err, ps->errlen,
+				    "unexpected '%s'%s (clauses: min_samples N, alpha X, optional[(unavailable,no_events)])",
+				    c, sug);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int parse_rule(const char *line, struct gate_rule *r, char *err,
 		      size_t errlen)
 {
 	struct toks t;
 	struct pstate ps = { &t, 0, err, errlen };
-	const char *clauses[] = { "min_samples", "alpha", "optional", NULL };
-	char sug[200];
 
 	if (tokenize(line, &t, err, errlen))
 		return -1;
@@ -698,92 +827,8 @@ static int parse_rule(const char *line, struct gate_rule *r, char *err,
 		gate_seterr(err, errlen, "expected 'METRIC OP VALUE'");
 		return -1;
 	}
-	if (!strncmp(t.s[0], "share.", 6)) {
-		if (parse_share(t.s[0], r, err, errlen))
-			return -1;
-		ps.i = 1;
-	} else {
-		if (parse_side(&ps, &r->num))
-			return -1;
-		if (!strcmp(peek(&ps), "/")) {
-			ps.i++;
-			if (ps.i >= t.n) {
-				gate_seterr(err, errlen, "expected a metric after '/'");
-				return -1;
-			}
-			if (parse_side(&ps, &r->den))
-				return -1;
-			r->has_den = true;
-		} else if (!strcmp(peek(&ps), "ratio")) {
-			ps.i++;
-			if (parse_family(r, err, errlen))
-				return -1;
-		}
-	}
-	if (ps.i >= t.n || !parse_op(t.s[ps.i], &r->op)) {
-		gate_seterr(err, errlen, "expected a comparison (<, <=, >, >=, ==, !=) after the metric%s%s%s",
-		       ps.i < t.n ? ", got '" : "", ps.i < t.n ? t.s[ps.i] : "",
-		       ps.i < t.n ? "'" : "");
+	if (parse_lhs(&ps, r) || parse_rhs(&ps, r) || parse_clauses(&ps, r))
 		return -1;
-	}
-	ps.i++;
-	/* rhs: NUM | NUM * baseline | baseline [* NUM] */
-	if (ps.i >= t.n) {
-		gate_seterr(err, errlen, "expected a value after the comparison");
-		return -1;
-	}
-	if (!strcmp(t.s[ps.i], "baseline")) {
-		r->vs_baseline = true;
-		r->factor = 1;
-		ps.i++;
-		if (!strcmp(peek(&ps), "*")) {
-			if (ps.i + 1 >= t.n || !parse_num(t.s[ps.i + 1], &r->factor)) {
-				gate_seterr(err, errlen, "expected a number after 'baseline *'");
-				return -1;
-			}
-			ps.i += 2;
-		}
-	} else if (parse_num(t.s[ps.i], &r->factor)) {
-		ps.i++;
-		if (!strcmp(peek(&ps), "*")) {
-			if (ps.i + 1 >= t.n || strcmp(t.s[ps.i + 1], "baseline")) {
-				gate_seterr(err, errlen, "expected 'baseline' after '*'");
-				return -1;
-			}
-			r->vs_baseline = true;
-			ps.i += 2;
-		}
-	} else {
-		gate_seterr(err, errlen, "expected a number or 'baseline', got '%s'", t.s[ps.i]);
-		return -1;
-	}
-	while (ps.i < t.n) {
-		const char *c = t.s[ps.i];
-
-		if (!strcmp(c, "min_samples")) {
-			if (ps.i + 1 >= t.n || !parse_u64(t.s[ps.i + 1], &r->min_samples)) {
-				gate_seterr(err, errlen, "min_samples needs a non-negative integer");
-				return -1;
-			}
-			ps.i += 2;
-		} else if (!strcmp(c, "alpha")) {
-			if (ps.i + 1 >= t.n || !parse_num(t.s[ps.i + 1], &r->alpha) ||
-			    r->alpha <= 0 || r->alpha >= 1) {
-				gate_seterr(err, errlen, "alpha needs a number in (0, 1)");
-				return -1;
-			}
-			ps.i += 2;
-		} else if (!strcmp(c, "optional")) {
-			ps.i++;
-			if (parse_optional(&ps, r))
-				return -1;
-		} else {
-			gate_suggest(c, clauses, 3, sug, sizeof(sug));
-			gate_seterr(err, errlen, "unexpected '%s'%s (clauses: min_samples N, alpha X, optional[(unavailable,no_events)])",
-			       c, sug);
-			return -1;
-		}
-	}
 	return 0;
 }
 
