@@ -142,6 +142,86 @@ int kl_parse_duration(const char *s, uint64_t *ns)
 	return -EINVAL;
 }
 
+/* -o FORMAT */
+static error_t parse_output(struct argp_state *state, struct kl_opts *o, const char *arg)
+{
+	if (!strcmp(arg, "table"))
+		o->output = KL_OUT_TABLE;
+	else if (!strcmp(arg, "json"))
+		o->output = KL_OUT_JSON;
+	else if (!strcmp(arg, "prom"))
+		o->output = KL_OUT_PROM;
+	else if (!strcmp(arg, "ndjson"))
+		o->output = KL_OUT_NDJSON;
+	else
+		return fail(state, "unknown output format '%s' (table, json, ndjson, prom)", arg);
+	o->output_set = true;
+	return 0;
+}
+
+/* --listen ADDR:PORT */
+static error_t parse_listen(struct argp_state *state, struct kl_opts *o, char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	char *end;
+	long port;
+
+	if (!colon)	/* ":PORT" = loopback (http.c) */
+		return fail(state, "--listen wants ADDR:PORT or :PORT, got '%s'", arg);
+	port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || port < 1 || port > 65535)
+		return fail(state, "invalid port in --listen '%s'", arg);
+	o->listen = arg;
+	return 0;
+}
+
+/* The non-option arguments: a subcommand, or a command after "--". */
+static error_t parse_args(struct argp_state *state, struct kl_opts *o)
+{
+	char **rest = state->argv + state->next;
+
+	if (state->quoted && state->next >= state->quoted) {
+		/* after "--": the command to start */
+		o->cmd = rest;
+	} else if (is_subcommand(rest[0])) {
+		if (other_than_verbose(o))
+			return fail(state, "only -v may precede the subcommand '%s'", rest[0]);
+		o->sub_argv = rest;
+		o->sub_argc = state->argc - state->next;
+	} else {
+		return fail(state, "unexpected argument '%s' (a command to start goes after --)",
+			    rest[0]);
+	}
+	state->next = state->argc;
+	return 0;
+}
+
+/* Options that exclude each other, checked once all are parsed. */
+static error_t check_conflicts(struct argp_state *state, const struct kl_opts *o)
+{
+	if (o->sub_argc)
+		return 0;
+	if (state->quoted && !o->cmd)
+		return fail(state, "-- without a COMMAND");
+	if (o->cmd) {
+		if (o->target != KL_TARGET_ALL)
+			return fail(state, "-p/-n and -- COMMAND are mutually exclusive");
+		if (o->duration_ns)
+			return fail(state, "-d and -- COMMAND are mutually exclusive "
+				    "(the run lasts until COMMAND exits)");
+		if (o->probe)
+			return fail(state, "--probe takes no COMMAND");
+		return 0;
+	}
+	if (o->until_exit && o->duration_ns)
+		return fail(state, "-d and --until-exit are mutually exclusive");
+	if (o->until_exit && o->target == KL_TARGET_ALL)
+		return fail(state, "--until-exit needs a target VM (-p or -n)");
+	if (o->probe && (o->duration_ns || o->until_exit || o->listen))
+		return fail(state, "--probe takes no -d/--until-exit/--listen");
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct parse_ctx *ctx = state->input;
@@ -178,18 +258,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->until_exit = true;
 		break;
 	case 'o':
-		if (!strcmp(arg, "table"))
-			o->output = KL_OUT_TABLE;
-		else if (!strcmp(arg, "json"))
-			o->output = KL_OUT_JSON;
-		else if (!strcmp(arg, "prom"))
-			o->output = KL_OUT_PROM;
-		else if (!strcmp(arg, "ndjson"))
-			o->output = KL_OUT_NDJSON;
-		else
-			return fail(state, "unknown output format '%s' (table, json, ndjson, prom)", arg);
-		o->output_set = true;
-		break;
+		return parse_output(state, o, arg);
 	case 'O':
 		if (!*arg)
 			return fail(state, "empty --output-file name");
@@ -204,19 +273,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_VCPU:
 		o->per_vcpu = true;
 		break;
-	case OPT_LISTEN: {
-		const char *colon = strrchr(arg, ':');
-		char *end;
-		long port;
-
-		if (!colon)	/* ":PORT" = loopback (http.c) */
-			return fail(state, "--listen wants ADDR:PORT or :PORT, got '%s'", arg);
-		port = strtol(colon + 1, &end, 10);
-		if (!colon[1] || *end || port < 1 || port > 65535)
-			return fail(state, "invalid port in --listen '%s'", arg);
-		o->listen = arg;
-		break;
-	}
+	case OPT_LISTEN:
+		return parse_listen(state, o, arg);
 	case OPT_HELP:
 	case OPT_HELP_ALT:
 		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, (char *)KL_TOOL_NAME);
@@ -230,50 +288,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		/* not taken here: argp passes the rest as ARGP_KEY_ARGS */
 		return ARGP_ERR_UNKNOWN;
-	case ARGP_KEY_ARGS: {
-		char **rest = state->argv + state->next;
-
-		if (state->quoted && state->next >= state->quoted) {
-			/* after "--": the command to start */
-			o->cmd = rest;
-		} else if (is_subcommand(rest[0])) {
-			if (other_than_verbose(o))
-				return fail(state, "only -v may precede the subcommand '%s'", rest[0]);
-			o->sub_argv = rest;
-			o->sub_argc = state->argc - state->next;
-		} else {
-			return fail(state, "unexpected argument '%s' (a command to start goes after --)",
-				    rest[0]);
-		}
-		state->next = state->argc;
-		break;
-	}
+	case ARGP_KEY_ARGS:
+		return parse_args(state, o);
 	case ARGP_KEY_ERROR:
 		if (!ctx->failed && state->next > 0 && state->next <= state->argc)
 			ctx->bad = state->argv[state->next - 1];
 		break;
 	case ARGP_KEY_END:
-		if (o->sub_argc)
-			break;
-		if (state->quoted && !o->cmd)
-			return fail(state, "-- without a COMMAND");
-		if (o->cmd) {
-			if (o->target != KL_TARGET_ALL)
-				return fail(state, "-p/-n and -- COMMAND are mutually exclusive");
-			if (o->duration_ns)
-				return fail(state, "-d and -- COMMAND are mutually exclusive "
-					    "(the run lasts until COMMAND exits)");
-			if (o->probe)
-				return fail(state, "--probe takes no COMMAND");
-			break;
-		}
-		if (o->until_exit && o->duration_ns)
-			return fail(state, "-d and --until-exit are mutually exclusive");
-		if (o->until_exit && o->target == KL_TARGET_ALL)
-			return fail(state, "--until-exit needs a target VM (-p or -n)");
-		if (o->probe && (o->duration_ns || o->until_exit || o->listen))
-			return fail(state, "--probe takes no -d/--until-exit/--listen");
-		break;
+		return check_conflicts(state, o);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
