@@ -244,22 +244,16 @@ struct json_object *kl_pkvm_sync_json(const uint64_t *c)
 	return o;
 }
 
-static struct json_object *vm_json(const struct kl_state *st, const struct kl_vm *vm, uint32_t attached)
+/*
+ * vcpus[]: identified vCPU threads only.  Events of threads not (yet)
+ * identified (row vcpu_id -1) and rows whose thread was never seen
+ * (tid 0: vcpus map full) count in the VM's counters only.
+ */
+static struct json_object *vcpus_json(const struct kl_state *st, const struct kl_vm *vm,
+				      uint32_t attached)
 {
-	struct json_object *o = json_object_new_object(), *vcpus, *hs, *by;
-	char buf[32];
+	struct json_object *vcpus = json_object_new_array();
 
-	ADD(o, "pid", U64(vm->pid));
-	ADD(o, "comm", json_object_new_string(vm->comm));
-	ADD(o, "name", json_object_new_string(vm->name[0] ? vm->name : vm->comm));
-	ADD(o, "exited", json_object_new_boolean(vm->exited));
-
-	/*
-	 * vcpus[]: identified vCPU threads only.  Events of threads not (yet)
-	 * identified (row vcpu_id -1) and rows whose thread was never seen
-	 * (tid 0: vcpus map full) count in the VM's counters only.
-	 */
-	vcpus = json_object_new_array();
 	for (size_t i = 0; i < vm->nr_vcpus; i++) {
 		const struct kl_vcpu_row *r = &vm->vcpus[i];
 		struct json_object *v;
@@ -273,36 +267,82 @@ static struct json_object *vm_json(const struct kl_state *st, const struct kl_vm
 			counters_json(r->c, attached));
 		json_object_array_add(vcpus, v);
 	}
-	ADD(o, "vcpus", vcpus);
-	ADD(o, "counters", counters_json(vm->c, attached));
+	return vcpus;
+}
 
-	{
-		struct json_object *rs = json_object_new_object(), *ue = NULL, *ex = NULL;
+/* reasons: the VM's exit and userspace-exit counts by decoded reason. */
+static struct json_object *reasons_json(const struct kl_state *st, const struct kl_vm *vm,
+					uint32_t attached)
+{
+	struct json_object *rs = json_object_new_object(), *ue = NULL, *ex = NULL;
+	char buf[32];
 
-		if (have(attached, KL_SIG_BIT(KL_SIG_USERSPACE_EXIT)))
-			ue = json_object_new_object();
-		if (have(attached, KL_SIG_BIT(KL_SIG_KVM_EXIT)))
-			ex = json_object_new_object();
-		for (size_t i = 0; i < vm->nr_reasons; i++) {
-			const struct kl_reason_cnt *r = &vm->reasons[i];
-			struct json_object *dst = r->kind == KL_R_USERSPACE_EXIT ? ue :
-						  r->kind == KL_R_EXIT ? ex : NULL;
-			const char *n;
+	if (have(attached, KL_SIG_BIT(KL_SIG_USERSPACE_EXIT)))
+		ue = json_object_new_object();
+	if (have(attached, KL_SIG_BIT(KL_SIG_KVM_EXIT)))
+		ex = json_object_new_object();
+	for (size_t i = 0; i < vm->nr_reasons; i++) {
+		const struct kl_reason_cnt *r = &vm->reasons[i];
+		struct json_object *dst = r->kind == KL_R_USERSPACE_EXIT ? ue :
+					  r->kind == KL_R_EXIT ? ex : NULL;
+		const char *n;
 
-			if (!dst || !r->count)
-				continue;
-			n = r->kind == KL_R_USERSPACE_EXIT ?
-				kl_userspace_exit_name(r->code, buf, sizeof(buf)) :
-				kl_exit_cause_name(st->arch, r->code, buf, sizeof(buf));
-			ADD(dst, n, U64(r->count));
-		}
-		if (ue)
-			ADD(rs, "userspace_exit", ue);
-		if (ex)
-			ADD(rs, "exit", ex);
-		ADD(o, "reasons", rs);
+		if (!dst || !r->count)
+			continue;
+		n = r->kind == KL_R_USERSPACE_EXIT ?
+			kl_userspace_exit_name(r->code, buf, sizeof(buf)) :
+			kl_exit_cause_name(st->arch, r->code, buf, sizeof(buf));
+		ADD(dst, n, U64(r->count));
 	}
+	if (ue)
+		ADD(rs, "userspace_exit", ue);
+	if (ex)
+		ADD(rs, "exit", ex);
+	return rs;
+}
 
+/*
+ * Histogram h of the VM, summed over its sub-keys, into hs; for the
+ * split histograms (exit, vcpu_load) also one per sub-key into by.
+ */
+static void vm_hist_json(const struct kl_state *st, const struct kl_vm *vm, unsigned int h,
+			 struct json_object *hs, struct json_object *by)
+{
+	struct json_object *split = NULL;
+	struct kl_hist_data tmp;
+	char buf[32];
+
+	memset(&tmp, 0, sizeof(tmp));
+	if (h == KL_H_EXIT || h == KL_H_VCPU_LOAD)
+		split = json_object_new_object();
+	for (size_t i = 0; i < vm->nr_hists; i++) {
+		const struct kl_hist_data *d = &vm->hists[i];
+
+		if (d->hist != h)
+			continue;
+		for (int b = 0; b < KL_HIST_BUCKETS; b++)
+			tmp.b[b] += d->b[b];
+		tmp.sum += d->sum;
+		if (split && kl_hist_count(d->b, KL_HIST_BUCKETS))
+			ADD(split, hist_sub_name(st, h, d->sub, buf, sizeof(buf)),
+			    kl_hist_json(d->b, d->sum));
+	}
+	ADD(hs, kl_hist_name(h), kl_hist_json(tmp.b, tmp.sum));
+	if (split)
+		ADD(by, kl_hist_name(h), split);
+}
+
+static struct json_object *vm_json(const struct kl_state *st, const struct kl_vm *vm, uint32_t attached)
+{
+	struct json_object *o = json_object_new_object(), *hs, *by;
+
+	ADD(o, "pid", U64(vm->pid));
+	ADD(o, "comm", json_object_new_string(vm->comm));
+	ADD(o, "name", json_object_new_string(vm->name[0] ? vm->name : vm->comm));
+	ADD(o, "exited", json_object_new_boolean(vm->exited));
+	ADD(o, "vcpus", vcpus_json(st, vm, attached));
+	ADD(o, "counters", counters_json(vm->c, attached));
+	ADD(o, "reasons", reasons_json(st, vm, attached));
 	if (pred_available(attached))
 		ADD(o, "prediction", prediction_json(vm->c));
 	if (pkvm_available(attached))
@@ -310,31 +350,9 @@ static struct json_object *vm_json(const struct kl_state *st, const struct kl_vm
 
 	hs = json_object_new_object();
 	by = json_object_new_object();
-	for (unsigned int h = 0; h < KL_H_NR; h++) {
-		struct json_object *split = NULL;
-		struct kl_hist_data tmp;
-
-		if (!hist_available(h, attached, st->arch))
-			continue;
-		memset(&tmp, 0, sizeof(tmp));
-		if (h == KL_H_EXIT || h == KL_H_VCPU_LOAD)
-			split = json_object_new_object();
-		for (size_t i = 0; i < vm->nr_hists; i++) {
-			const struct kl_hist_data *d = &vm->hists[i];
-
-			if (d->hist != h)
-				continue;
-			for (int b = 0; b < KL_HIST_BUCKETS; b++)
-				tmp.b[b] += d->b[b];
-			tmp.sum += d->sum;
-			if (split && kl_hist_count(d->b, KL_HIST_BUCKETS))
-				ADD(split, hist_sub_name(st, h, d->sub, buf, sizeof(buf)),
-				    kl_hist_json(d->b, d->sum));
-		}
-		ADD(hs, kl_hist_name(h), kl_hist_json(tmp.b, tmp.sum));
-		if (split)
-			ADD(by, kl_hist_name(h), split);
-	}
+	for (unsigned int h = 0; h < KL_H_NR; h++)
+		if (hist_available(h, attached, st->arch))
+			vm_hist_json(st, vm, h, hs, by);
 	ADD(o, "histograms", hs);
 	ADD(o, "histograms_by", by);
 	return o;
