@@ -627,42 +627,40 @@ static int write_final(struct run *r, struct json_object *final)
 	}
 }
 
-static int run(struct kl_opts *o, struct kl_state *st, FILE *out)
+/* Start COMMAND if any, load and attach the programs, keep prev in step. */
+static int attach(struct run *r)
 {
-	struct run r = { .o = o, .pidfd = -1, .out = out, .go_fd = -1, .err_fd = -1 };
-	struct json_object *final = NULL;
-	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
-	sigset_t stop_sigs;
+	struct kl_opts *o = r->o;
 	int rc;
 
-	pthread_mutex_init(&r.pub.lock, NULL);
-	sigprocmask(SIG_SETMASK, NULL, &r.oldmask);
-	r.cur = *st;	/* takes over probes and metadata */
-	kl_state_init(&r.prev);
 	if (o->cmd) {
 		/* before the load: the programs filter on COMMAND's PID */
-		rc = spawn_command(&r);
+		rc = spawn_command(r);
 		if (rc)
-			goto cleanup;
-		o->pid = (uint32_t)r.child;
-		r.cur.target_pid = o->pid;
+			return rc;
+		o->pid = (uint32_t)r->child;
+		r->cur.target_pid = o->pid;
 	}
-	rc = kl_collector_open(&r.col, &r.cur, o->target != KL_TARGET_ALL ? o->pid : 0, o->verbose);
+	rc = kl_collector_open(&r->col, &r->cur, o->target != KL_TARGET_ALL ? o->pid : 0, o->verbose);
 	if (rc)
-		goto cleanup;
+		return rc;
 	/* per-vCPU counters only when a view shows them (decided below for the TUI) */
-	r.col.want_vcpu_counters = o->per_vcpu || o->output != KL_OUT_TABLE || o->listen;
+	r->col.want_vcpu_counters = o->per_vcpu || o->output != KL_OUT_TABLE || o->listen;
 	/* tick() swaps cur and prev: prev starts with the same metadata */
-	if (kl_state_copy(&r.prev, &r.cur)) {
-		rc = KL_EXIT_ERROR;
-		goto cleanup;
-	}
+	if (kl_state_copy(&r->prev, &r->cur))
+		return KL_EXIT_ERROR;
 	/* load-time buffers (BTF, ELF, verifier logs) go back to the system */
 	malloc_trim(0);
-	if (!o->listen && caps_drop_after_attach()) {
-		rc = KL_EXIT_ERROR;
-		goto cleanup;
-	}
+	if (!o->listen && caps_drop_after_attach())
+		return KL_EXIT_ERROR;
+	return KL_EXIT_OK;
+}
+
+/* SIGINT, SIGTERM, SIGHUP end the run: blocked but for the waits. */
+static void block_stop_signals(struct run *r)
+{
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+	sigset_t stop_sigs;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -671,72 +669,79 @@ static int run(struct kl_opts *o, struct kl_state *st, FILE *out)
 	sigaddset(&stop_sigs, SIGINT);
 	sigaddset(&stop_sigs, SIGTERM);
 	sigaddset(&stop_sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stop_sigs, &r.oldmask);
-	if (o->target != KL_TARGET_ALL) {
-		r.pidfd = (int)syscall(SYS_pidfd_open, (pid_t)o->pid, 0);
-		if (r.pidfd < 0 && o->verbose)
-			fprintf(stderr, KL_TOOL_NAME ": pidfd_open: %s; polling kill(pid, 0)\n", strerror(errno));
-		if (!target_alive(&r)) {
-			r.target_gone = true;
-		}
-	}
+	sigprocmask(SIG_BLOCK, &stop_sigs, &r->oldmask);
+}
+
+/* A pidfd on the target VM, or kill(pid, 0) polling without one. */
+static void watch_target(struct run *r)
+{
+	const struct kl_opts *o = r->o;
+
+	if (o->target == KL_TARGET_ALL)
+		return;
+	r->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)o->pid, 0);
+	if (r->pidfd < 0 && o->verbose)
+		fprintf(stderr, KL_TOOL_NAME ": pidfd_open: %s; polling kill(pid, 0)\n", strerror(errno));
+	if (!target_alive(r))
+		r->target_gone = true;
+}
+
+/* The HTTP endpoint (--listen) and the terminal UI. */
+static int start_views(struct run *r, FILE *out)
+{
+	const struct kl_opts *o = r->o;
+	int rc;
+
 	if (o->listen) {
-		struct kl_http_opts ho = { .addr = o->listen, .snapshot = publisher_get, .ctx = &r.pub,
+		struct kl_http_opts ho = { .addr = o->listen, .snapshot = publisher_get, .ctx = &r->pub,
 					   .per_vcpu = o->per_vcpu, .verbose = o->verbose };
 
-		rc = http_serve(&ho, &r.http);
+		rc = http_serve(&ho, &r->http);
 		if (rc)
-			goto cleanup;
-		if (caps_drop_after_attach()) {
-			rc = KL_EXIT_ERROR;
-			goto cleanup;
-		}
+			return rc;
+		if (caps_drop_after_attach())
+			return KL_EXIT_ERROR;
 	}
 	/* no TUI when the output is a file or when COMMAND shares the terminal */
 	if (o->output == KL_OUT_TABLE && !o->cmd && out == stdout && isatty(STDOUT_FILENO) &&
-	    isatty(STDIN_FILENO) && tui_open(&r.tui) && o->verbose)
+	    isatty(STDIN_FILENO) && tui_open(&r->tui) && o->verbose)
 		fprintf(stderr, KL_TOOL_NAME ": no terminal UI, printing text\n");
-	if (r.tui)	/* the vCPU drill-down reads per-vCPU counters */
-		r.col.want_vcpu_counters = true;
+	if (r->tui)	/* the vCPU drill-down reads per-vCPU counters */
+		r->col.want_vcpu_counters = true;
+	return KL_EXIT_OK;
+}
 
-	r.start_mono = r.last_mono = now_ns(CLOCK_MONOTONIC);
-	r.start_real = now_ns(CLOCK_REALTIME);
-	if (r.child) {
-		rc = release_command(&r);
+/* Let COMMAND run, then the interval loop until the run ends. */
+static int measure(struct run *r)
+{
+	int rc;
+
+	r->start_mono = r->last_mono = now_ns(CLOCK_MONOTONIC);
+	r->start_real = now_ns(CLOCK_REALTIME);
+	if (r->child) {
+		rc = release_command(r);
 		if (rc)
-			goto cleanup;
-		kl_collector_refresh_meta(&r.col, o->pid);	/* comm after exec */
-		r.target_gone = false;
+			return rc;
+		kl_collector_refresh_meta(&r->col, r->o->pid);	/* comm after exec */
+		r->target_gone = false;
 	}
-	if (!r.target_gone) {
-		rc = loop(&r);
-		if (rc)
-			goto cleanup;
-	}
+	if (!r->target_gone)
+		return loop(r);
+	return KL_EXIT_OK;
+}
 
-	/* Final read: nothing the maps hold is lost, even if the VM is gone. */
-	rc = tick(&r, o->output == KL_OUT_NDJSON);
-	if (rc)
-		goto cleanup;
-	if (r.tui) {
-		tui_close(r.tui);
-		r.tui = NULL;
-	}
-	if (!r.target_gone && o->target != KL_TARGET_ALL && !target_alive(&r))
-		r.target_gone = true;
-	final = make_snapshot(&r, true, now_ns(CLOCK_MONOTONIC));
-	if (!final) {
-		rc = KL_EXIT_ERROR;
-		goto cleanup;
-	}
-	rc = write_final(&r, final);
-	if (r.child) {
-		int status = wait_command(&r);
+/* The exit status once the final snapshot is written (rc: its status). */
+static int end_status(struct run *r, int rc)
+{
+	const struct kl_opts *o = r->o;
 
-		warn_no_vm(&r);
+	if (r->child) {
+		int status = wait_command(r);
+
+		warn_no_vm(r);
 		if (!rc)
 			rc = status;	/* kvm-lazytop's own errors win */
-	} else if (!rc && r.target_gone) {
+	} else if (!rc && r->target_gone) {
 		if (o->until_exit) {
 			if (o->verbose)
 				fprintf(stderr, KL_TOOL_NAME ": target %u exited\n", o->pid);
@@ -746,25 +751,77 @@ static int run(struct kl_opts *o, struct kl_state *st, FILE *out)
 			rc = KL_EXIT_TARGET_GONE;
 		}
 	}
-cleanup:
-	if (r.tui)
-		tui_close(r.tui);
-	if (r.child && r.go_fd >= 0) {
-		abort_command(&r);
-	} else if (r.child) {
-		/* kvm-lazytop failed while COMMAND runs: it is not killed, wait for it */
-		fprintf(stderr, KL_TOOL_NAME ": waiting for COMMAND (pid %d) to exit\n", (int)r.child);
-		wait_command(&r);
+	return rc;
+}
+
+/* Final read: nothing the maps hold is lost, even if the VM is gone. */
+static int finish(struct run *r, struct json_object **final)
+{
+	const struct kl_opts *o = r->o;
+	int rc;
+
+	rc = tick(r, o->output == KL_OUT_NDJSON);
+	if (rc)
+		return rc;
+	if (r->tui) {
+		tui_close(r->tui);
+		r->tui = NULL;
 	}
-	http_stop(r.http);
-	if (r.pidfd >= 0)
-		close(r.pidfd);
+	if (!r->target_gone && o->target != KL_TARGET_ALL && !target_alive(r))
+		r->target_gone = true;
+	*final = make_snapshot(r, true, now_ns(CLOCK_MONOTONIC));
+	if (!*final)
+		return KL_EXIT_ERROR;
+	return end_status(r, write_final(r, *final));
+}
+
+/* Undo what attach() and start_views() set up; COMMAND is never orphaned. */
+static void teardown(struct run *r)
+{
+	if (r->tui)
+		tui_close(r->tui);
+	if (r->child && r->go_fd >= 0) {
+		abort_command(r);
+	} else if (r->child) {
+		/* kvm-lazytop failed while COMMAND runs: it is not killed, wait for it */
+		fprintf(stderr, KL_TOOL_NAME ": waiting for COMMAND (pid %d) to exit\n", (int)r->child);
+		wait_command(r);
+	}
+	http_stop(r->http);
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	json_object_put(r->pub.latest);
+	kl_collector_close(&r->col);
+	kl_state_free(&r->cur);
+	kl_state_free(&r->prev);
+	pthread_mutex_destroy(&r->pub.lock);
+}
+
+static int run(struct kl_opts *o, struct kl_state *st, FILE *out)
+{
+	struct run r = { .o = o, .pidfd = -1, .out = out, .go_fd = -1, .err_fd = -1 };
+	struct json_object *final = NULL;
+	int rc;
+
+	pthread_mutex_init(&r.pub.lock, NULL);
+	sigprocmask(SIG_SETMASK, NULL, &r.oldmask);
+	r.cur = *st;	/* takes over probes and metadata */
+	kl_state_init(&r.prev);
+	rc = attach(&r);
+	if (rc)
+		goto cleanup;
+	block_stop_signals(&r);
+	watch_target(&r);
+	rc = start_views(&r, out);
+	if (rc)
+		goto cleanup;
+	rc = measure(&r);
+	if (rc)
+		goto cleanup;
+	rc = finish(&r, &final);
+cleanup:
+	teardown(&r);
 	json_object_put(final);
-	json_object_put(r.pub.latest);
-	kl_collector_close(&r.col);
-	kl_state_free(&r.cur);
-	kl_state_free(&r.prev);
-	pthread_mutex_destroy(&r.pub.lock);
 	kl_state_init(st);	/* ownership moved to r.cur */
 	return rc;
 }
