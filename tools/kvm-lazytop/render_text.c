@@ -34,20 +34,13 @@ static double secs_of(struct json_object *snap)
 	return isnan(d) || d <= 0 ? NAN : d / 1e9;
 }
 
-/* Fill the counter-derived columns of a row from a counters object. */
-static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
+/* FAST%: the fast members of gstage_fault; TOP-MISS: its top slow one. */
+static void fill_fault_cols(struct kl_row *r, struct json_object *c)
 {
-	/* FAST%: the fast members of gstage_fault; TOP-MISS: its top slow one */
 	const struct snap_family *gf = snap_family_named("gstage_fault");
 	const char *const *m;
-	double fast = 0, total = 0, best = 0, lsum = 0;
+	double fast = 0, total = 0, best = 0;
 	bool have = false;
-	char key[64];
-
-	r->v[KL_COL_RUNS] = snap_num(c, "kvm_runs") / secs;
-	r->v[KL_COL_UEXITS] = snap_num(c, "userspace_exits") / secs;
-	r->v[KL_COL_EXITS] = snap_num(c, "exits") / secs;
-	r->v[KL_COL_DIRTY] = snap_num(c, "dirty_pages") / secs;
 
 	for (m = gf->fast; *m; m++) {
 		double v = snap_num(c, *m);
@@ -56,70 +49,92 @@ static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
 		fast += v;
 	}
 	snprintf(r->miss, sizeof(r->miss), "-");
-	if (have) {
-		total = fast;
-		for (m = gf->members; *m; m++) {
-			double v;
-
-			if (snap_family_is_fast(gf, *m))
-				continue;
-			v = snap_num(c, *m);
-			if (isnan(v))
-				continue;
-			total += v;
-			if (v > best) {
-				best = v;
-				snprintf(r->miss, sizeof(r->miss), "%s", *m + strlen(gf->prefix));
-			}
-		}
-		r->v[KL_COL_FAST] = total > 0 ? 100.0 * fast / total : NAN;
-		if (total <= 0)
-			snprintf(r->miss, sizeof(r->miss), "(no faults)");
-	} else {
+	if (!have) {
 		r->v[KL_COL_FAST] = NAN;
+		return;
 	}
+	total = fast;
+	for (m = gf->members; *m; m++) {
+		double v;
+
+		if (snap_family_is_fast(gf, *m))
+			continue;
+		v = snap_num(c, *m);
+		if (isnan(v))
+			continue;
+		total += v;
+		if (v > best) {
+			best = v;
+			snprintf(r->miss, sizeof(r->miss), "%s", *m + strlen(gf->prefix));
+		}
+	}
+	r->v[KL_COL_FAST] = total > 0 ? 100.0 * fast / total : NAN;
+	if (total <= 0)
+		snprintf(r->miss, sizeof(r->miss), "(no faults)");
+}
+
+/* VCPU-LOAD from the vcpu_load reason mix (series): rate and top two. */
+static void fill_load_mix(struct kl_row *r, struct json_object *c, double secs)
+{
+	double v[KL_LOAD_NR], lsum = 0;
+	int top[2] = { -1, -1 };
+	char key[64];
+
+	for (int i = 0; i < KL_LOAD_NR; i++) {
+		snprintf(key, sizeof(key), "vcpu_load_%s", kl_load_reason_name(i));
+		v[i] = snap_num(c, key);
+		if (isnan(v[i]))
+			v[i] = 0;
+		lsum += v[i];
+		if (top[0] < 0 || v[i] > v[top[0]]) {
+			top[1] = top[0];
+			top[0] = i;
+		} else if (top[1] < 0 || v[i] > v[top[1]]) {
+			top[1] = i;
+		}
+	}
+	r->v[KL_COL_LOADS] = lsum / secs;
+	if (lsum > 0)
+		snprintf(r->loads, sizeof(r->loads), "%s %.0f%% %s %.0f%%",
+			 kl_load_reason_name(top[0]), 100 * v[top[0]] / lsum,
+			 kl_load_reason_name(top[1]), 100 * v[top[1]] / lsum);
+	else
+		snprintf(r->loads, sizeof(r->loads), "(no loads)");
+}
+
+/* VCPU-LOAD from the sched_switch reload prediction. */
+static void fill_load_pred(struct kl_row *r, struct json_object *c, double secs)
+{
+	double s = snap_num(c, "reload_pred_same_cpu"), m = snap_num(c, "reload_pred_migrated"),
+	       o = snap_num(c, "reload_pred_other_vcpu");
+	double lsum = s + m + o;
+
+	r->v[KL_COL_LOADS] = lsum / secs;
+	if (lsum > 0)
+		snprintf(r->loads, sizeof(r->loads), "pred same %.0f%% mig %.0f%% oth %.0f%%",
+			 100 * s / lsum, 100 * m / lsum, 100 * o / lsum);
+	else
+		snprintf(r->loads, sizeof(r->loads), "pred (no reloads)");
+}
+
+/* Fill the counter-derived columns of a row from a counters object. */
+static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
+{
+	r->v[KL_COL_RUNS] = snap_num(c, "kvm_runs") / secs;
+	r->v[KL_COL_UEXITS] = snap_num(c, "userspace_exits") / secs;
+	r->v[KL_COL_EXITS] = snap_num(c, "exits") / secs;
+	r->v[KL_COL_DIRTY] = snap_num(c, "dirty_pages") / secs;
+	fill_fault_cols(r, c);
 
 	/* vcpu_load reason mix (series); else the sched_switch prediction. */
 	r->loads[0] = 0;
 	r->v[KL_COL_LOADS] = NAN;
-	if (!isnan(snap_num(c, "vcpu_load_fast"))) {
-		double v[KL_LOAD_NR];
-		int top[2] = { -1, -1 };
-
-		for (int i = 0; i < KL_LOAD_NR; i++) {
-			snprintf(key, sizeof(key), "vcpu_load_%s", kl_load_reason_name(i));
-			v[i] = snap_num(c, key);
-			if (isnan(v[i]))
-				v[i] = 0;
-			lsum += v[i];
-			if (top[0] < 0 || v[i] > v[top[0]]) {
-				top[1] = top[0];
-				top[0] = i;
-			} else if (top[1] < 0 || v[i] > v[top[1]]) {
-				top[1] = i;
-			}
-		}
-		r->v[KL_COL_LOADS] = lsum / secs;
-		if (lsum > 0)
-			snprintf(r->loads, sizeof(r->loads), "%s %.0f%% %s %.0f%%",
-				 kl_load_reason_name(top[0]), 100 * v[top[0]] / lsum,
-				 kl_load_reason_name(top[1]), 100 * v[top[1]] / lsum);
-		else
-			snprintf(r->loads, sizeof(r->loads), "(no loads)");
-	} else if (!isnan(snap_num(c, "reload_pred_same_cpu"))) {
-		double s = snap_num(c, "reload_pred_same_cpu"), m = snap_num(c, "reload_pred_migrated"),
-		       o = snap_num(c, "reload_pred_other_vcpu");
-
-		lsum = s + m + o;
-		r->v[KL_COL_LOADS] = lsum / secs;
-		if (lsum > 0)
-			snprintf(r->loads, sizeof(r->loads), "pred same %.0f%% mig %.0f%% oth %.0f%%",
-				 100 * s / lsum, 100 * m / lsum, 100 * o / lsum);
-		else
-			snprintf(r->loads, sizeof(r->loads), "pred (no reloads)");
-	} else {
+	if (!isnan(snap_num(c, "vcpu_load_fast")))
+		fill_load_mix(r, c, secs);
+	else if (!isnan(snap_num(c, "reload_pred_same_cpu")))
+		fill_load_pred(r, c, secs);
+	else
 		snprintf(r->loads, sizeof(r->loads), "-");
-	}
 }
 
 /* vcpu_id of a vcpus[] entry; -1 (not identified) when absent. */
