@@ -197,6 +197,41 @@ static void section_hit_rates(FILE *o, struct json_object *const *s, size_t n)
 	fputs("</section>\n", o);
 }
 
+/*
+ * Add a row labelled label: counter name summed over each snapshot's VMs
+ * (NaN where a snapshot lacks it).  Returns whether any snapshot has it.
+ */
+static bool add_counter_row(struct bars *b, struct json_object *const *s, const char *name,
+			    const char *label)
+{
+	bool any = false;
+	size_t i;
+
+	b->label[b->rows] = label;
+	for (i = 0; i < b->nsnap; i++) {
+		uint64_t v;
+
+		b->v[b->rows][i] = NAN;
+		if (snap_counter_sum(s[i], name, &v)) {
+			b->v[b->rows][i] = (double)v;
+			any = true;
+		}
+	}
+	b->rows++;
+	return any;
+}
+
+/* The chart and the section's end; without data (!any) the note instead. */
+static void end_counter_section(FILE *o, struct bars *b, bool any, const char *unavail)
+{
+	if (!any) {
+		b->rows = 0;
+		unavailable_note(o, unavail);
+	}
+	bar_chart(o, b);
+	fputs("</section>\n", o);
+}
+
 static void section_family(FILE *o, struct json_object *const *s, size_t n,
 			   const char *id, const char *title, const char *family,
 			   bool slow_only, const char *unavail)
@@ -205,7 +240,6 @@ static void section_family(FILE *o, struct json_object *const *s, size_t n,
 	struct bars b = { .chart = id, .title = title, .nsnap = n };
 	const char *const *m;
 	bool any = false;
-	size_t i;
 
 	fprintf(o, "<section id=\"%s\"><h2>", id);
 	esc(o, title);
@@ -213,24 +247,10 @@ static void section_family(FILE *o, struct json_object *const *s, size_t n,
 	for (m = fam->members; *m; m++) {
 		if (slow_only && snap_family_is_fast(fam, *m))
 			continue;
-		b.label[b.rows] = *m + strlen(fam->prefix);
-		for (i = 0; i < n; i++) {
-			uint64_t v;
-
-			b.v[b.rows][i] = NAN;
-			if (snap_counter_sum(s[i], *m, &v)) {
-				b.v[b.rows][i] = (double)v;
-				any = true;
-			}
-		}
-		b.rows++;
+		if (add_counter_row(&b, s, *m, *m + strlen(fam->prefix)))
+			any = true;
 	}
-	if (!any) {
-		b.rows = 0;
-		unavailable_note(o, unavail);
-	}
-	bar_chart(o, &b);
-	fputs("</section>\n", o);
+	end_counter_section(o, &b, any, unavail);
 }
 
 /* arm64 pKVM state syncs: both direction families in one chart. */
@@ -240,7 +260,7 @@ static void section_pkvm(FILE *o, struct json_object *const *s, size_t n)
 	struct bars b = { .chart = "pkvm-sync", .title = "pKVM state syncs by direction and reason",
 			  .nsnap = n };
 	bool any = false;
-	size_t f, i;
+	size_t f;
 
 	fputs("<section id=\"pkvm-sync\"><h2>pKVM state syncs (arm64)</h2>\n"
 	      "<p class=\"note\">kvm_arm_pkvm_state_sync by direction and reason; skip_* = the "
@@ -250,26 +270,12 @@ static void section_pkvm(FILE *o, struct json_object *const *s, size_t n)
 		const struct snap_family *fam = snap_family_named(fams[f]);
 		const char *const *m;
 
-		for (m = fam ? fam->members : NULL; m && *m && b.rows < 64; m++) {
-			b.label[b.rows] = *m + strlen("pkvm_sync_");
-			for (i = 0; i < n; i++) {
-				uint64_t v;
-
-				b.v[b.rows][i] = NAN;
-				if (snap_counter_sum(s[i], *m, &v)) {
-					b.v[b.rows][i] = (double)v;
-					any = true;
-				}
-			}
-			b.rows++;
-		}
+		for (m = fam ? fam->members : NULL; m && *m && b.rows < 64; m++)
+			if (add_counter_row(&b, s, *m, *m + strlen("pkvm_sync_")))
+				any = true;
 	}
-	if (!any) {
-		b.rows = 0;
-		unavailable_note(o, "unavailable: kvm_arm_pkvm_state_sync is not attached in these snapshots");
-	}
-	bar_chart(o, &b);
-	fputs("</section>\n", o);
+	end_counter_section(o, &b, any,
+			    "unavailable: kvm_arm_pkvm_state_sync is not attached in these snapshots");
 }
 
 static void section_reasons(FILE *o, struct json_object *const *s, size_t n,
