@@ -166,6 +166,21 @@ struct lbl {
 	int n;
 };
 
+/* The family's header before its first sample only (*done: written). */
+static void family_once(struct pctx *c, bool *done, const char *name, const char *type,
+			const char *help)
+{
+	if (*done)
+		return;
+	family(c, name, type, help);
+	*done = true;
+}
+
+/* vm: each element of the snapshot's vms[] in turn (none without one). */
+#define for_each_vm(vms, v, vm)						\
+	for ((v) = 0; (vms) && (v) < json_object_array_length(vms) &&	\
+		      ((vm) = json_object_array_get_idx((vms), (v)), true); (v)++)
+
 static void lbl_add(struct lbl *l, const char *k, const char *v)
 {
 	if (l->n < 10 && v) {
@@ -369,12 +384,11 @@ static size_t vcpu_ids(struct json_object *vcpus, int64_t *ids, size_t max)
 static void emit_counter_family(struct pctx *c, struct json_object *snap,
 				const char *metric, bool per_vcpu)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
+	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	bool header = false;
 	size_t v, i;
 
-	for (v = 0; vms && v < json_object_array_length(vms); v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v);
+	for_each_vm(vms, v, vm) {
 		struct json_object *cnt = snap_get_obj(vm, "counters");
 		struct json_object *vcpus = snap_get_arr(vm, "vcpus");
 		struct vm_lbl vl;
@@ -392,10 +406,7 @@ static void emit_counter_family(struct pctx *c, struct json_object *snap,
 				continue;
 			if (!snap_get_u64(cnt, d->counter, &x))
 				continue;	/* unavailable: omitted */
-			if (!header) {
-				family(c, metric, "counter", d->help);
-				header = true;
-			}
+			family_once(c, &header, metric, "counter", d->help);
 			if (!per_vcpu || !nids) {
 				struct lbl l = base;
 
@@ -470,12 +481,11 @@ static void emit_unknown_counters(struct pctx *c, struct json_object *snap)
 static void emit_reasons(struct pctx *c, struct json_object *snap,
 			 const char *kind, const char *metric, const char *help)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
+	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	bool header = false;
 	size_t v;
 
-	for (v = 0; vms && v < json_object_array_length(vms); v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v);
+	for_each_vm(vms, v, vm) {
 		struct json_object *r = snap_get_obj(snap_get_obj(vm, "reasons"), kind);
 		struct vm_lbl vl;
 		struct lbl base;
@@ -483,10 +493,7 @@ static void emit_reasons(struct pctx *c, struct json_object *snap,
 		if (!r)
 			continue;
 		vm_labels(vm, &vl, &base);
-		if (!header) {
-			family(c, metric, "counter", help);
-			header = true;
-		}
+		family_once(c, &header, metric, "counter", help);
 		json_object_object_foreach(r, key, val) {
 			struct lbl l = base;
 			uint64_t x;
@@ -620,12 +627,11 @@ static void hfam_series(struct pctx *c, struct hfam *f, const struct lbl *l,
 static void emit_hist_vms(struct pctx *c, struct json_object *snap,
 			  const char *hist, const char *metric, const char *help)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
+	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	struct hfam f = { metric, help, false };
 	size_t v;
 
-	for (v = 0; vms && v < json_object_array_length(vms); v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v);
+	for_each_vm(vms, v, vm) {
 		struct json_object *by = snap_get_obj(snap_get_obj(vm, "histograms_by"), hist);
 		struct vm_lbl vl;
 		struct lbl base;
@@ -664,14 +670,13 @@ static void emit_fault_latency(struct pctx *c, struct json_object *snap)
 {
 	static const char *const paths[] = { "fast", "slow" };
 	static const char *const hists[] = { "fault_latency_fast_ns", "fault_latency_slow_ns" };
-	struct json_object *vms = snap_get_arr(snap, "vms");
+	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	struct hfam f = { P "fault_latency_seconds",
 			  "Store guest-page-fault exit to re-entry time, by MMU path (fast, slow, unknown).",
 			  false };
 	size_t v, i;
 
-	for (v = 0; vms && v < json_object_array_length(vms); v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v);
+	for_each_vm(vms, v, vm) {
 		struct xhist all, part;
 		bool have_all;
 		struct vm_lbl vl;
@@ -966,12 +971,11 @@ static void emit_vm_info(struct pctx *c, struct json_object *snap)
 static void emit_pkvm_skip(struct pctx *c, struct json_object *snap)
 {
 	static const char *const dirs[] = { "to_hyp", "to_host" };
-	struct json_object *vms = snap_get_arr(snap, "vms");
+	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	bool header = false;
 	size_t v, i;
 
-	for (v = 0; vms && v < json_object_array_length(vms); v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v);
+	for_each_vm(vms, v, vm) {
 		struct json_object *ps = snap_get_obj(vm, "pkvm_state_sync");
 		struct vm_lbl vl;
 		struct lbl base;
@@ -987,11 +991,8 @@ static void emit_pkvm_skip(struct pctx *c, struct json_object *snap)
 			/* exact, from the counts (skip_share is rounded) */
 			if (!snap_get_u64(o, "events", &ev) || !snap_get_u64(o, "skipped", &sk) || !ev)
 				continue;	/* no event in that direction */
-			if (!header) {
-				family(c, P "pkvm_state_sync_skip_ratio", "gauge",
-				       "Share of arm64 pKVM state sync decisions of a direction that skipped the copy (skip_* reasons).");
-				header = true;
-			}
+			family_once(c, &header, P "pkvm_state_sync_skip_ratio", "gauge",
+				    "Share of arm64 pKVM state sync decisions of a direction that skipped the copy (skip_* reasons).");
 			lbl_add(&l, "dir", dirs[i]);
 			sample_dbl(c, P "pkvm_state_sync_skip_ratio", &l, (double)sk / (double)ev);
 		}
