@@ -172,21 +172,30 @@ static void fill_vm_row(struct kl_row *r, struct json_object *vm, double secs)
 	r->v[KL_COL_FP99] = pct[2];
 }
 
+/*
+ * One zeroed row per element of arr (*nr of them; *rows stays NULL when
+ * there is none).  Returns -1 without arr or memory.
+ */
+static int alloc_rows(struct json_object *arr, struct kl_row **rows, size_t *nr)
+{
+	*rows = NULL;
+	if (!arr)
+		return -1;
+	*nr = json_object_array_length(arr);
+	if (!*nr)
+		return 0;
+	*rows = calloc(*nr, sizeof(**rows));
+	return *rows ? 0 : -1;
+}
+
 int kl_vm_rows(struct json_object *snap, struct kl_row **rows, size_t *n)
 {
 	struct json_object *vms = snap_get_arr(snap, "vms");
 	double secs = secs_of(snap);
 	size_t nr;
 
-	*rows = NULL;
 	*n = 0;
-	if (!vms)
-		return -1;
-	nr = json_object_array_length(vms);
-	if (!nr)
-		return 0;
-	*rows = calloc(nr, sizeof(**rows));
-	if (!*rows)
+	if (alloc_rows(vms, rows, &nr))
 		return -1;
 	for (size_t i = 0; i < nr; i++)
 		fill_vm_row(&(*rows)[i], json_object_array_get_idx(vms, i), secs);
@@ -201,15 +210,8 @@ int kl_vcpu_rows(struct json_object *snap, struct json_object *vm, struct kl_row
 	uint64_t pid = 0, tid;
 	size_t nr;
 
-	*rows = NULL;
 	*n = 0;
-	if (!vc)
-		return -1;
-	nr = json_object_array_length(vc);
-	if (!nr)
-		return 0;
-	*rows = calloc(nr, sizeof(**rows));
-	if (!*rows)
+	if (alloc_rows(vc, rows, &nr))
 		return -1;
 	for (size_t i = 0; i < nr; i++) {
 		struct json_object *v = json_object_array_get_idx(vc, i);

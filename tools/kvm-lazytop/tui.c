@@ -197,6 +197,18 @@ static const char *const hist_order[] = {
 	"vcpu_load_ns", "kvm_run_ns", "offcpu_ns",
 };
 
+/* The title line of a view of the selected VM; false when it is gone. */
+static bool vm_title(struct kl_tui *t, struct json_object *vm, const char *view)
+{
+	if (!vm) {
+		mvprintw(2, 2, "VM %u not in this interval", t->sel_pid);
+		return false;
+	}
+	mvprintw(1, 0, "VM %u %s -- %s", t->sel_pid, json_object_get_string(get(vm, "name")),
+		 view);
+	return true;
+}
+
 static void draw_hists(struct kl_tui *t)
 {
 	struct json_object *vm = find_vm(t), *hs = get(vm, "histograms"), *h = NULL, *bk;
@@ -206,12 +218,8 @@ static void draw_hists(struct kl_tui *t)
 	const char *hname = NULL;
 	double maxc = 0;
 
-	if (!vm) {
-		mvprintw(2, 2, "VM %u not in this interval", t->sel_pid);
+	if (!vm_title(t, vm, "histograms (Tab: next, Left: back)"))
 		return;
-	}
-	mvprintw(1, 0, "VM %u %s -- histograms (Tab: next, Left: back)", t->sel_pid,
-		 json_object_get_string(get(vm, "name")));
 	for (size_t i = 0; i < KL_ARRAY_SIZE(hist_order); i++)
 		if (get(hs, hist_order[i]))
 			nh++;
@@ -270,12 +278,8 @@ static void draw_pkvm(struct kl_tui *t)
 	FILE *f;
 	int y = 3;
 
-	if (!vm) {
-		mvprintw(2, 2, "VM %u not in this interval", t->sel_pid);
+	if (!vm_title(t, vm, "pKVM state sync (Left: back)"))
 		return;
-	}
-	mvprintw(1, 0, "VM %u %s -- pKVM state sync (Left: back)", t->sel_pid,
-		 json_object_get_string(get(vm, "name")));
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return;
