@@ -37,7 +37,17 @@ if [ -f "$out/.complete" ]; then
 	echo "$out"
 	exit 0
 fi
-mkdir -p "$CACHE/logs"
+mkdir -p "$CACHE/logs" "$CACHE/locks"
+# One build at a time: make test's background prefetch and check-arm64 (or
+# two clones on one machine) share the work tree below, which a second
+# build would delete under the first.
+exec 9>"$CACHE/locks/arm64-selftests.lock"
+flock 9
+if [ -f "$out/.complete" ]; then	# built while we waited for the lock
+	stage CACHED "$out"
+	echo "$out"
+	exit 0
+fi
 log=$CACHE/logs/arm64-selftests.log
 : >"$log"
 work=$CACHE/arm64/selftests-work
