@@ -3,9 +3,10 @@
 # tests/e2e/demo/demo.mk - the riscv64 demo, its end-to-end checks and the
 # kernel benchmark (included by the top Makefile).
 #
-#   make demo                        deps, kernels, tools, `dirty` on base and
-#                                    patched, side-by-side summary, JSON/HTML/
-#                                    text reports under build/demo/
+#   make demo                        deps, kernels, tools, DEMO_REPS paired
+#                                    runs (tool detached / attached) on base
+#                                    and patched, kernel and tool effect apart,
+#                                    JSON/HTML/text reports under build/demo/
 #   make demo-dirty VARIANT=base|patched    one `dirty` run, live text view
 #   make demo-reload VARIANT=base|patched   lz_reload: FAST, OTHER_VCPU,
 #                                    OTHER_PCPU, CSR_DIRTY on purpose
@@ -44,19 +45,27 @@ demo-prereqs: deps
 	@$(call demo_stage,riscv64 workloads)
 	@$(TOP)/tests/workloads/riscv/build.sh >/dev/null
 
+# make demo: per kernel, one boot with DEMO_REPS interleaved pairs of runs,
+# kvm-lazytop detached and attached (run-scenario.sh paired), so the
+# kernel's effect is measured without the observer and the observer's
+# effect is shown apart; the patched boot ends with an unmeasured run
+# that shows the live text view.
+DEMO_REPS ?= 3
 demo: demo-prereqs
 	@set -e; mkdir -p $(DEMO_OUT); t0=$$(date +%s); \
 	for v in base patched; do \
-		$(call demo_stage,dirty on $$v: dirty_log_perf_test $(DEMO_DIRTY_ARGS) + kvm-lazytop (live view below)); \
-		$(DEMO_RUN) dirty $$v $(DEMO_OUT)/dirty-$$v --live --dirty-args "$(DEMO_DIRTY_ARGS)"; \
-		cp $(DEMO_OUT)/dirty-$$v/lazytop-vmm.stdout $(DEMO_OUT)/$$v.json; \
+		live=; [ $$v = patched ] && live=--live; \
+		$(call demo_stage,$$v: $(DEMO_REPS) x (dirty_log_perf_test $(DEMO_DIRTY_ARGS) detached + attached)$${live:+ + live view}); \
+		$(DEMO_RUN) paired $$v $(DEMO_OUT)/paired-$$v --reps $(DEMO_REPS) $$live \
+			--dirty-args "$(DEMO_DIRTY_ARGS)"; \
+		cp $(DEMO_OUT)/paired-$$v/lazytop-vmm-$(DEMO_REPS).stdout $(DEMO_OUT)/$$v.json; \
 	done; \
 	$(call demo_stage,reports); \
 	$(BUILD)/$(HOST_ARCH)/kvm-lazytop report --html $(DEMO_OUT)/report.html \
 		$(DEMO_OUT)/base.json $(DEMO_OUT)/patched.json >/dev/null; \
 	{ for v in base patched; do echo "==== $$v"; \
 		$(BUILD)/$(HOST_ARCH)/kvm-lazytop report $(DEMO_OUT)/$$v.json; done; } >$(DEMO_OUT)/report.txt; \
-	$(DEMO_PY) summary $(DEMO_OUT)/dirty-base $(DEMO_OUT)/dirty-patched >$(DEMO_OUT)/summary.txt; \
+	$(DEMO_PY) paired $(DEMO_OUT)/paired-base $(DEMO_OUT)/paired-patched >$(DEMO_OUT)/summary.txt; \
 	echo; echo "kvm-lazytop demo: dirty_log_perf_test $(DEMO_DIRTY_ARGS), base vs patched"; \
 	cat $(DEMO_OUT)/summary.txt; echo; \
 	echo "JSON: $(DEMO_OUT)/base.json $(DEMO_OUT)/patched.json"; \

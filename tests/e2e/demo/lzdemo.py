@@ -4,6 +4,9 @@
 assertions, from result directories written by run-scenario.sh.
 
   lzdemo.py summary BASE_DIR PATCHED_DIR          side-by-side table (stdout)
+  lzdemo.py paired BASE_DIR PATCHED_DIR           make demo: kernel effect (tool
+                                                 detached) and tool effect, from
+                                                 run-scenario.sh paired dirs
   lzdemo.py check --dirty-patched D --dirty-base D --reload-patched D
                   --filter-patched D [--reload-base D]
   lzdemo.py perf FILE                            dirty_log_perf_test figures (JSON)
@@ -184,6 +187,134 @@ def summary(base_dir, patched_dir, out=sys.stdout):
         b, q = mean(bp[key]), mean(pp[key])
         if b and q:
             print("patched/base %-22s %.2fx" % (what, q / b), file=out)
+
+
+# ------------------------------------------------------- paired (make demo)
+
+# Write faults the fast path is meant for: on a write-protected 4K leaf
+# while dirty logging is on.  The rest are listed apart: populate faults
+# (logging off, or no leaf yet), reads, and huge leaves.
+WP_FAULTS = ["fast", "spurious", "not_host_writable", "inval_retry", "pte_changed",
+             "retry_limit"]
+OTHER_FAULTS = ["not_logging", "no_leaf", "not_write", "huge_leaf"]
+
+# The tool's own programs that run inside each latency window (upper bound:
+# each program's whole ns/event, where only part of it is inside).
+WINDOW_PROGS = {
+    "fault_latency_fast_ns": ("kvm_exit", "kvm_riscv_gstage_fault", "kvm_entry"),
+    "fault_latency_slow_ns": ("kvm_exit", "kvm_riscv_gstage_fault", "kvm_entry"),
+    "vcpu_load_ns": ("fentry_vcpu_load", "kvm_riscv_vcpu_load"),
+}
+
+
+def reps_of(d):
+    out = []
+    r = 1
+    while os.path.exists(os.path.join(d, "plain-%d.stdout" % r)):
+        out.append(r)
+        r += 1
+    return out
+
+
+def arm(d, name, r):
+    p = perf(read(os.path.join(d, "%s-%d.stdout" % (name, r))))
+    return mean(p["dirty_after_first_s"]), mean(p["clear_after_first_s"]), mean(p["populate_s"])
+
+
+def spread(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "-"
+    return "%.2fx [%.2f..%.2f]" % (statistics.fmean(xs), min(xs), max(xs))
+
+
+def window_cost(snap, hname):
+    """us/event of the tool's programs inside the window of histogram hname."""
+    if not snap:
+        return None
+    sigs = WINDOW_PROGS.get(hname, ())
+    tot = 0.0
+    for pr in snap.get("overhead", {}).get("programs", []):
+        if pr.get("signal") in sigs and pr.get("run_cnt"):
+            tot += pr.get("ns_per_event", 0.0)
+    return tot
+
+
+def paired(base_dir, patched_dir, out=sys.stdout):
+    sides = {"base": base_dir, "patched": patched_dir}
+    reps = {k: reps_of(d) for k, d in sides.items()}
+    if not reps["base"] or reps["base"] != reps["patched"]:
+        print("lzdemo.py: paired runs missing or unequal: base %s, patched %s"
+              % (reps["base"], reps["patched"]), file=sys.stderr)
+        return 1
+    rs = reps["base"]
+    fig = {}
+    for k, d in sides.items():
+        fig[k] = {a: [arm(d, a, r) for r in rs] for a in ("plain", "vmm")}
+        for a in ("plain", "vmm"):
+            if any(x[0] is None for x in fig[k][a]):
+                print("lzdemo.py: %s: a %s run printed no dirty memory time (see %s)"
+                      % (k, a, d), file=sys.stderr)
+                return 1
+    w = lambda *c: print("  %-32s %-28s %-28s %s" % c, file=out)
+    print("Kernel effect, kvm-lazytop DETACHED (%d interleaved runs per kernel; "
+          "mean [min..max] of the per-run ratios)" % len(rs), file=out)
+    w("", "base", "patched", "patched/base")
+    for i, what in ((0, "dirty memory time / iter (2..N)"), (1, "clear dirty log time / iter"),
+                    (2, "populate time")):
+        b = [x[i] for x in fig["base"]["plain"]]
+        q = [x[i] for x in fig["patched"]["plain"]]
+        ratios = [y / x if x and y else None for x, y in zip(b, q)]
+        w(what, fmt_s(mean(b)), fmt_s(mean(q)), spread(ratios))
+    print("\nTool effect, dirty memory time ATTACHED / DETACHED (same boot, paired runs)", file=out)
+    w("", "base", "patched", "")
+    tool = {}
+    for k in sides:
+        tool[k] = spread([v[0] / p[0] for p, v in zip(fig[k]["plain"], fig[k]["vmm"])])
+    w("slowdown with kvm-lazytop attached", tool["base"], tool["patched"], "")
+    b = [x[0] for x in fig["base"]["vmm"]]
+    q = [x[0] for x in fig["patched"]["vmm"]]
+    w("patched/base as seen attached", "", "", spread([y / x for x, y in zip(b, q)]))
+
+    snaps = {k: snapshot(d, "lazytop-vmm-%d" % rs[-1]) for k, d in sides.items()}
+    vms = {k: vm_of(s) for k, s in snaps.items()}
+    print("\nFast path (kvm-lazytop attached, run %d)" % rs[-1], file=out)
+    w("", "base", "patched", "")
+
+    def cell(k, fn):
+        cc = (vms[k] or {}).get("counters", {})
+        if "gstage_fault_fast" not in cc:
+            return "n/a (no tracepoint)"
+        return fn(cc)
+
+    def share(cc):
+        tot = sum(cc.get("gstage_fault_" + r, 0) for r in WP_FAULTS)
+        return "%.1f%% (%d/%d)" % (100.0 * cc["gstage_fault_fast"] / tot, cc["gstage_fault_fast"],
+                                   tot) if tot else "no such faults"
+    print("  FAST = share of the write faults on write-protected 4K leaves under dirty logging;\n"
+          "  populate faults (logging off, no leaf yet), reads and huge leaves are listed apart",
+          file=out)
+    w("FAST share", cell("base", share), cell("patched", share), "")
+    for r in WP_FAULTS[1:] + OTHER_FAULTS:
+        label = ("  apart: " if r in OTHER_FAULTS else
+                 "  also fast: " if r == "spurious" else "  not fast: ") + r
+        w(label, cell("base", lambda c: str(c.get("gstage_fault_" + r, 0))),
+          cell("patched", lambda c: str(c.get("gstage_fault_" + r, 0))), "")
+
+    print("\nLatency p50 / p99; tool = the tool's own programs inside that window, "
+          "per event (upper bound)", file=out)
+    w("", "base", "patched", "")
+    for hname, label in (("fault_latency_fast_ns", "G-stage fault, fast path"),
+                         ("fault_latency_slow_ns", "G-stage fault, slow path"),
+                         ("vcpu_load_ns", "vcpu_load")):
+        cells = []
+        for k in sides:
+            unav = set((snaps[k] or {}).get("unavailable", []))
+            c = window_cost(snaps[k], hname)
+            h = hist_str(vms[k], hname, unav)
+            cells.append(h.replace(" (n=", "; tool %s (n=" % fmt_ns(c)) if c else h)
+        w(label, cells[0], cells[1], "")
+    return 0
 
 
 # ---------------------------------------------------------------- checks
@@ -378,6 +509,8 @@ def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "summary":
         summary(sys.argv[2], sys.argv[3])
         return 0
+    if len(sys.argv) == 4 and sys.argv[1] == "paired":
+        return paired(sys.argv[2], sys.argv[3])
     if len(sys.argv) == 3 and sys.argv[1] == "perf":
         print(json.dumps(perf(read(sys.argv[2])), indent=1))
         return 0

@@ -4,9 +4,9 @@
 # Boot one demo/e2e scenario on a riscv64 kernel variant with kvm-lazytop
 # inside, results in OUTDIR (run-qemu.sh layout + scenario.scn).
 #
-# usage: run-scenario.sh dirty|reload|filter|plain|custom base|patched OUTDIR
+# usage: run-scenario.sh dirty|reload|filter|plain|paired|custom base|patched OUTDIR
 #                        [--live] [--dirty-args "ARGS"] [--timeout S] [--jit 0|1]
-#                        [--body FILE] [--extra PATH]...
+#                        [--reps N] [--body FILE] [--extra PATH]...
 #
 #   dirty   dirty_log_perf_test (default -v 2 -b 64M -i 5 -m 0) gated so that
 #           kvm-lazytop -p PID --until-exit -o json is attached before the
@@ -17,6 +17,12 @@
 #   reload  lz_reload fast, other-vcpu, other-pcpu, csr-dirty, one after
 #           the other, each with its own kvm-lazytop -o json
 #   plain   dirty_log_perf_test alone (no kvm-lazytop, no tracing)
+#   paired  --reps N (default 3) pairs of dirty_log_perf_test runs in one
+#           boot, one with kvm-lazytop detached (plain-R) and one gated
+#           with kvm-lazytop -o json attached (vmm-R, lazytop-vmm-R),
+#           interleaved ABBA so drift hits both arms alike; no tracefs
+#           events.  --live adds a last, unmeasured run (show) with the
+#           live text view (make demo).
 #   filter  like dirty, plus a second dirty_log_perf_test running at the
 #           same time (not gated, not targeted)
 #   custom  the scenario lines of --body FILE (after the common preamble:
@@ -39,7 +45,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 ks=$top/kernel/scripts
 scn=${1:?scenario}; variant=${2:?variant}; out=${3:?outdir}; shift 3
-live= timeout=900 jit=${LZ_BPF_JIT:-1} body=
+live= timeout=900 jit=${LZ_BPF_JIT:-1} body= reps=3
 extras=()
 dargs="-v 2 -b 64M -i 5 -m 0"
 while [ $# -gt 0 ]; do
@@ -49,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--jit) jit=$2; shift 2 ;;
 	--body) body=$2; shift 2 ;;
+	--reps) reps=$2; shift 2 ;;
 	--extra) extras+=("$2"); shift 2 ;;
 	*) echo "run-scenario.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -118,6 +125,28 @@ gated() {
 	custom)
 		[ -f "$body" ] || { echo "run-scenario.sh: custom needs --body FILE" >&2; exit 2; }
 		cat "$body"
+		;;
+	paired)
+		[[ "$reps" =~ ^[1-9][0-9]*$ ]] || { echo "run-scenario.sh: --reps wants a positive count, not '$reps'" >&2; exit 2; }
+		for r in $(seq 1 "$reps"); do
+			arms="plain vmm"
+			[ $((r % 2)) -eq 0 ] && arms="vmm plain"
+			for a in $arms; do
+				if [ "$a" = plain ]; then
+					echo "run --name plain-$r --timeout $timeout -- /bin/dirty_log_perf_test $dargs"
+				else
+					gated "vmm-$r" /bin/dirty_log_perf_test $dargs
+					echo "wait vmm-$r"; echo "wait lazytop-vmm-$r"
+				fi
+			done
+		done
+		if [ -n "$live" ]; then
+			# gated like the measured runs, so the view covers the whole VM
+			echo "run --bg show --timeout $timeout -- lz_util gate --vm --wait %results%/live.stderr 'signal(s), ' --timeout 300 -- /bin/dirty_log_perf_test $dargs"
+			echo "sleep 1000"
+			echo "run --bg live --timeout $timeout -- lz_util live lazytop-live -- kvm-lazytop -v -p %pid:show% -i 1 --until-exit"
+			echo "wait show"; echo "wait live"
+		fi
 		;;
 	plain)
 		# timing only (bench-kernel): no kvm-lazytop, no tracing
