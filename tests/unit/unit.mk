@@ -6,7 +6,8 @@
 # linker takes the ones it uses, never collector.o), so nothing of the
 # tool is compiled again here.
 #
-#   make check-unit   build and run tests/unit/test_*.c, print a summary
+#   make check-unit   build and run tests/unit/test_*.c and the make demo
+#                     summary's tests (tests/e2e/demo/test_lzdemo.py)
 
 KLU_DIR := $(TOP)/tests/unit
 KLU_OUT := $(BUILD)/unit
@@ -22,6 +23,9 @@ check-unit: $(KLU_TESTS)
 		echo "=== $$(basename $$t)"; \
 		if $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); failed="$$failed $$(basename $$t)"; fi; \
 	done; \
+	echo "=== test_lzdemo.py (make demo summary)"; \
+	if python3 $(TOP)/tests/e2e/demo/test_lzdemo.py; then pass=$$((pass+1)); \
+	else fail=$$((fail+1)); failed="$$failed test_lzdemo.py"; fi; \
 	echo "=== check-unit: $$pass test program(s) passed, $$fail failed$${failed:+:$$failed}"; \
 	[ $$fail -eq 0 ]
 
