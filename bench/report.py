@@ -18,7 +18,12 @@ import sys
 HOT = ["kvm_dirty_ring_push", "kvm_fpu", "sched_switch"]
 ARM_NAMES = {"none": "no tool", "floor": "empty BPF (floor)", "kl": "kvm-lazytop", "kl_all": "kvm-lazytop (all VMs)",
              "bt": "bpftrace script", "perf": "perf stat -e 'kvm:*'"}
-TARGETS = {"kl_vs_floor": 2.0, "kl_vs_bpftrace": 0.5, "slowdown_pct": 2.0, "cpu_pct": 1.0,
+# Issue 11's targets: host hooks <= 1.5x the empty program and <= 0.5x
+# bpftrace, host workload slowdown <= 1%; guest hooks <= 2x the empty
+# program, guest dirty_log_perf_test slowdown <= the empty programs' + 10
+# points; one interval <= 10 ms at 1024 VMs x 64 vCPUs.
+TARGETS = {"kl_vs_floor": 1.5, "guest_kl_vs_floor": 2.0, "kl_vs_bpftrace": 0.5, "slowdown_pct": 1.0,
+           "guest_slowdown_points_over_floor": 10.0, "cpu_pct": 1.0,
            "rss_kb": 16 * 1024, "scale_ms_1024": 10.0, "precision_rel_err": 0.125}
 # riscv64 guest (parts 1b/2b): the series' tracepoints first, then the generic KVM ones
 GUEST_HOOKS = ["kvm_riscv_gstage_fault", "kvm_riscv_vcpu_load", "kvm_exit", "kvm_entry"]
@@ -99,7 +104,8 @@ def part1(recs):
             m_kl, m_ot = row[me]["ns_per_event"], row[other]["ns_per_event"]
             tgt = TARGETS["kl_vs_floor" if other == "floor" else key]
             row[key] = {"median_of_rep_ratios": med(rs), "ratio_of_medians":
-                        (m_kl / m_ot) if m_kl and m_ot else None, "per_rep": rs, "target": tgt}
+                        (m_kl / m_ot) if m_kl and m_ot else None, "per_rep": rs, "spread": spread(rs),
+                        "target": tgt}
             rr = row[key]["median_of_rep_ratios"]
             row[key]["met"] = None if rr is None else rr <= tgt
         hooks.append(row)
@@ -146,6 +152,7 @@ def part2(recs):
                "ratio_to_none_median_of_reps": ratio,
                "ratio_to_none_of_medians": (m / mb) if m and mb else None,
                "slowdown_pct": None if ratio is None else (1 - ratio) * 100,
+               "per_rep_ratio": rs, "spread": spread(rs),
                "wall_ratio_to_none": med(wr)}
         if a == "kl":
             row["target_slowdown_pct"] = TARGETS["slowdown_pct"]
@@ -249,7 +256,7 @@ def guest_bpf_cost(recs):
     if not recs:
         return None
     out = {"metric": "run_time_ns / run_cnt per program (BPF_STATS_RUN_TIME) over one dirty_log_perf_test run",
-           "target_kl_vs_floor": TARGETS["kl_vs_floor"], "jit": {}}
+           "target_kl_vs_floor": TARGETS["guest_kl_vs_floor"], "jit": {}}
     for jit, kl, fl in ((1, "kl", "floor"), (0, "kl0", "floor0")):
         runs = {a: {r["rep"]: r for r in recs if r["arm"] == a} for a in (kl, fl)}
         if not runs[kl] or not runs[fl]:
@@ -283,7 +290,7 @@ def guest_bpf_cost(recs):
                                   "ratio_of_medians": (m_kl / m_fl) if m_kl and m_fl else None,
                                   "extra_ns_per_event": (m_kl - m_fl) if m_kl is not None and m_fl is not None else None}
             rr = row["kl_vs_floor"]["median_of_rep_ratios"]
-            row["kl_vs_floor"]["met"] = None if rr is None else rr <= TARGETS["kl_vs_floor"]
+            row["kl_vs_floor"]["met"] = None if rr is None else rr <= TARGETS["guest_kl_vs_floor"]
             rows.append(row)
         allp = {}
         for r in runs[kl].values():
@@ -325,7 +332,8 @@ def guest_slowdown(recs, args):
         t.setdefault(r["arm"], {})[r["rep"]] = r["dirty_mean_s"]
     base = t.get("none", {})
     out = {"metric": "dirty_log_perf_test 'dirty memory time' per iteration (mean of the iterations after "
-           "the first), per run", "reps": len(base), "target_slowdown_pct": TARGETS["slowdown_pct"],
+           "the first), per run", "reps": len(base),
+           "target_points_over_floor": TARGETS["guest_slowdown_points_over_floor"],
            "dirty_pages_per_iteration": pages, "rows": []}
     for a in [a for a in GUEST_ARMS if a in t]:
         d = t[a]
@@ -339,9 +347,14 @@ def guest_slowdown(recs, args):
                "extra_us_per_dirty_page": med([(d[k] - base[k]) / pages * 1e6 for k in sorted(d)
                                                if k in base and base[k] and d[k] is not None]) if pages else None,
                "per_run_iterations_s": {str(r["rep"]): r["dirty_s"] for r in recs if r["arm"] == a}}
-        if a == "kl":
-            row["met"] = None if ratio is None else (ratio - 1) * 100 <= TARGETS["slowdown_pct"]
         out["rows"].append(row)
+    # kvm-lazytop's slowdown against the empty programs' slowdown, in points
+    sl = {r["arm"]: r["slowdown_pct"] for r in out["rows"]}
+    for r in out["rows"]:
+        if r["arm"] == "kl":
+            over = None if sl.get("kl") is None or sl.get("floor") is None else sl["kl"] - sl["floor"]
+            r["points_over_floor"] = over
+            r["met"] = None if over is None else over <= TARGETS["guest_slowdown_points_over_floor"]
     return out
 
 
@@ -394,14 +407,19 @@ def tables(rep):
         L.append(f"1. BPF run time per event (BPF_STATS_RUN_TIME, median of {p1['reps']} interleaved runs, "
                  f"workload {env['workload']['vcpus']} vCPUs x {env['workload']['pages']} pages x "
                  f"{env['workload']['rounds']} rounds)")
-        L.append("| event | empty floor ns | kvm-lazytop -p ns | kvm-lazytop all VMs ns | bpftrace ns | kl/floor (target <= 2) | kl all/floor | kl/bpftrace (target <= 0.5) |")
+        L.append(f"| event | empty floor ns | kvm-lazytop -p ns | kvm-lazytop all VMs ns | bpftrace ns | "
+                 f"kl/floor (target <= {TARGETS['kl_vs_floor']}) [per-rep min..max] | kl all/floor | "
+                 f"kl/bpftrace (target <= {TARGETS['kl_vs_bpftrace']}) [per-rep min..max] |")
         L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for h in p1["hot_events"]:
             def r(k):
                 x = h.get(k)
                 if not x or x["median_of_rep_ratios"] is None:
                     return "-"
-                return f"{x['median_of_rep_ratios']:.2f}x {verdict(x['met'])}"
+                sp = x.get("spread")
+                rng = f" [{sp['min']:.2f}..{sp['max']:.2f}]" if sp else ""
+                met = f" {verdict(x['met'])}" if "met" in x else ""
+                return f"{x['median_of_rep_ratios']:.2f}x{rng}{met}"
             L.append(f"| {h['hook']} | {fmt(h.get('floor', {}).get('ns_per_event'))} | "
                      f"{fmt(h.get('kl', {}).get('ns_per_event'))} | {fmt(h.get('kl_all', {}).get('ns_per_event'))} | "
                      f"{fmt(h.get('bt', {}).get('ns_per_event'))} | "
@@ -428,7 +446,7 @@ def tables(rep):
             L.append("")
             L.append(f"JIT {'on (production)' if jit == '1' else 'off (interpreter)'}, median of {j['reps']} "
                      f"repetitions{'' if j['jited'] == (jit == '1') else ' (WARNING: jited flag disagrees)'}")
-            L.append("| hook | empty floor ns | kvm-lazytop ns | extra ns | kl/floor (target <= 2) | "
+            L.append(f"| hook | empty floor ns | kvm-lazytop ns | extra ns | kl/floor (target <= {TARGETS['guest_kl_vs_floor']}) | "
                      "per-rep kl/floor min..max | events/run floor / kl | kl xlated insns |")
             L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
             for h in j["hooks"]:
@@ -451,13 +469,15 @@ def tables(rep):
     if p2:
         L.append("")
         L.append(f"2. Workload slowdown ({p2['metric']}; {p2['reps']} interleaved runs per arm)")
-        L.append("| arm | median pages/CPU-s | ratio to no tool | slowdown | wall-clock ratio |")
-        L.append("|---|---:|---:|---:|---:|")
+        L.append("| arm | median pages/CPU-s | ratio to no tool | per-rep ratio min..max | slowdown | wall-clock ratio |")
+        L.append("|---|---:|---:|---:|---:|---:|")
         for r in p2["rows"]:
-            v = f" (target <= 2%: {verdict(r['met'])})" if "met" in r else ""
+            v = f" (target <= {TARGETS['slowdown_pct']:g}%: {verdict(r['met'])})" if "met" in r else ""
+            sp = r.get("spread")
             L.append(f"| {ARM_NAMES[r['arm']]} | {fmt(r['median_pages_per_cpu_s'], 0)} | "
-                     f"{fmt(r['ratio_to_none_median_of_reps'], 4)} | {fmt(r['slowdown_pct'], 2, '%')}{v} | "
-                     f"{fmt(r['wall_ratio_to_none'], 4)} |")
+                     f"{fmt(r['ratio_to_none_median_of_reps'], 4)} | "
+                     f"{'-' if not sp else '%.4f..%.4f' % (sp['min'], sp['max'])} | "
+                     f"{fmt(r['slowdown_pct'], 2, '%')}{v} | {fmt(r['wall_ratio_to_none'], 4)} |")
     g2 = rep.get("guest_slowdown")
     if g2:
         L.append("")
@@ -467,7 +487,8 @@ def tables(rep):
                  f"extra us per dirty page ({g2['dirty_pages_per_iteration']}/iter) |")
         L.append("|---|---:|---:|---:|---:|---:|---:|")
         for r in g2["rows"]:
-            v = f" (target <= 2%: {verdict(r['met'])})" if "met" in r else ""
+            v = (f" ({fmt(r['points_over_floor'], 1)} points over the empty programs, target <= "
+                 f"{TARGETS['guest_slowdown_points_over_floor']:g}: {verdict(r['met'])})" if "met" in r else "")
             sp = r["spread"]
             L.append(f"| {GUEST_ARMS[r['arm']]} | {fmt(r['median_dirty_s'], 4)} | "
                      f"{fmt(r['ratio_to_none_median_of_reps'], 4)} | {fmt(r['slowdown_pct'], 2, '%')}{v} | "
@@ -531,10 +552,30 @@ def tables(rep):
                          f"{fmt(x['kvm_lazytop'])} | {fmt(x['rel_err_kvm_lazytop'] and x['rel_err_kvm_lazytop'] * 100, 2, '%')} | "
                          f"{fmt(x['trace_through_hist'])} | "
                          f"{fmt(x['rel_err_quantization'] and x['rel_err_quantization'] * 100, 2, '%')} |")
+    failed = rep.get("failed_runs") or []
+    L.append("")
+    if failed:
+        L.append(f"FAILED RUNS ({len(failed)}; each was retried once; the figures above lack them):")
+        for f in failed:
+            L.append(f"  part {f['part']} arm {ARM_NAMES.get(f['arm'], f['arm'])} repetition {f['rep']}: {f['error']}")
+    else:
+        L.append("failed runs: none")
     return L
 
 
+def drop_run(path, arm, rep):
+    """Remove the records of one (arm, repetition) a failed try left behind."""
+    recs = load_jsonl(path)
+    with open(path, "w") as f:
+        for r in recs:
+            if not (r["arm"] == arm and r["rep"] == rep):
+                f.write(json.dumps(r) + "\n")
+    return 0
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--drop-run":
+        return drop_run(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     ap = argparse.ArgumentParser()
     ap.add_argument("--raw", required=True)
     ap.add_argument("--out", required=True)
@@ -553,7 +594,8 @@ def main():
                                    os.path.join(a.raw, "p3-rss-startup.txt")),
            "scale": part4(load_json(os.path.join(a.raw, "scale.json"))),
            "scale_without_vcpus_map": part4(load_json(os.path.join(a.raw, "scale-notids.json"))),
-           "precision": None}
+           "precision": None,
+           "failed_runs": load_jsonl(os.path.join(a.raw, "failed.jsonl"))}
     res = None
     if os.path.exists(os.path.join(a.raw, "prec-result.txt")):
         res = open(os.path.join(a.raw, "prec-result.txt")).read().strip()

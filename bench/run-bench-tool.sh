@@ -15,7 +15,7 @@
 # the same events run one after the other, never concurrently, in the
 # order A B C A B C ...; every figure reported is a ratio or a median
 # between arms of this one invocation.
-set -euo pipefail
+set -Eeuo pipefail
 # One compound command: bash parses it whole, so editing this file while a
 # (long) run goes on cannot derail that run.
 {
@@ -97,6 +97,10 @@ trap cleanup EXIT
 
 say() { echo "  BENCH   [$((SECONDS - T_START))s] $*"; }
 die() { echo "run-bench-tool.sh: $*" >&2; exit 1; }
+# Every stop says why: a command that fails outside a condition names
+# itself (set -E: also inside functions and subshells).
+ERR_TRAP='echo "run-bench-tool.sh: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2'
+trap "$ERR_TRAP" ERR
 
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 ulimit -l unlimited 2>/dev/null || true
@@ -273,6 +277,36 @@ EOF
 	say "$part $arm #$rep: $(tail -1 "$RAW/$part.jsonl" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%d pages, vCPU CPU %.3f s (%d threads), wall %.2f s, %d progs" % (r["dirty_pages"], r["vcpu_cpu_s"], r["vcpu_threads"], r["wall_s"], len(r["progs"])))')"
 }
 
+# run_arm PART ARM REP: one_run in a subshell, so a failed run cannot take
+# the benchmark down: it is retried once, then recorded in raw/failed.jsonl
+# (report.py lists it under the tables) and the benchmark goes on.
+run_arm() {
+	local try rc why log="$RUN/$1-$2-$3.fail"
+	for try in 1 2; do
+		# the ERR trap is re-armed inside: a failed try is reported below
+		set +e
+		trap - ERR
+		(
+			set -e
+			trap "$ERR_TRAP" ERR
+			BG=()
+			trap cleanup EXIT
+			one_run "$@"
+		) 2>"$log"
+		rc=$?
+		set -e
+		trap "$ERR_TRAP" ERR
+		[ $rc -eq 0 ] && return 0
+		why=$(grep -v '^[[:space:]]*$' "$log" | tail -1 || true)
+		why=${why:-exit $rc, no message}
+		say "$1 $2 #$3 FAILED (try $try of 2): $why"
+		# drop a record a failed try may have written
+		[ -f "$RAW/$1.jsonl" ] && python3 "$TOP/bench/report.py" --drop-run "$RAW/$1.jsonl" "$2" "$3"
+	done
+	python3 -c 'import json, sys; print(json.dumps({"part": sys.argv[1], "arm": sys.argv[2],
+		"rep": int(sys.argv[3]), "error": sys.argv[4]}))' "$1" "$2" "$3" "$why" >>"$RAW/failed.jsonl"
+}
+
 # ------------------------------------------------------------ environment
 
 BT_OK=1
@@ -316,7 +350,7 @@ for _ in $(seq 50); do grep -q enabled "$RUN/stats-hold.out" && break; sleep 0.1
 grep -q enabled "$RUN/stats-hold.out" || die "BPF_ENABLE_STATS failed: $(cat "$RUN/stats-hold.out")"
 : >"$RAW/p1.jsonl"
 for rep in $(seq "$P1_REPS"); do
-	for arm in "${ARMS1[@]}"; do one_run p1 "$arm" "$rep"; done
+	for arm in "${ARMS1[@]}"; do run_arm p1 "$arm" "$rep"; done
 done
 stop "$SH" TERM
 
@@ -328,7 +362,7 @@ ARMS2=(none kl)
 say "part 2: workload slowdown, arms ${ARMS2[*]} x $P2_REPS, interleaved"
 : >"$RAW/p2.jsonl"
 for rep in $(seq "$P2_REPS"); do
-	for arm in "${ARMS2[@]}"; do one_run p2 "$arm" "$rep"; done
+	for arm in "${ARMS2[@]}"; do run_arm p2 "$arm" "$rep"; done
 done
 
 # ------------------------------------------------------------ part 3: collector cost
