@@ -34,6 +34,11 @@ void kl_snap_free(struct kl_snap *s)
 	kl_snap_init(s);
 }
 
+double kl_snap_cpu_pct(const struct kl_snap *s)
+{
+	return s->duration_ns ? 100.0 * (double)s->oh.cpu_ns / (double)s->duration_ns : 0;
+}
+
 bool kl_snap_unavailable(const struct kl_snap *s, const char *name)
 {
 	for (size_t i = 0; i < s->nr_unavail; i++)

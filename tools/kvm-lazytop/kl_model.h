@@ -107,8 +107,7 @@ struct kl_snap_overhead {
 	size_t nr_progs;
 	uint64_t bpf_run_time_ns, bpf_events;
 	char bpf_stats[160];
-	uint64_t cpu_ns, rss_kb, maxrss_kb;
-	double cpu_pct;
+	uint64_t cpu_ns, rss_kb, maxrss_kb;	/* collector_cpu_pct: kl_snap_cpu_pct() */
 	bool has_drop[KL_D_NR];
 	uint64_t drops[KL_D_NR];
 };
@@ -172,6 +171,8 @@ int kl_snap_read(struct kl_snap *s, struct json_object *tree, char *err, size_t 
 /* snap_load() + kl_snap_read(): a file into a model (err "FILE: ..."). */
 int kl_snap_load(struct kl_snap *s, const char *path, char *err, size_t errlen);
 
+/* collector_cpu_pct: collector CPU time over the covered duration, in %. */
+double kl_snap_cpu_pct(const struct kl_snap *s);
 /* Is name listed in s->unavail? */
 bool kl_snap_unavailable(const struct kl_snap *s, const char *name);
 /* Counter index of a plain counter's JSON name, -1 if unknown. */

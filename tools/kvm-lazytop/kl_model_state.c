@@ -70,6 +70,7 @@ static int add_unavailable(void *ctx, const char *name)
 	if (!p)
 		return -ENOMEM;
 	s->unavail = p;
+	memset(s->unavail[s->nr_unavail], 0, sizeof(*s->unavail));
 	snprintf(s->unavail[s->nr_unavail++], sizeof(*s->unavail), "%s", name);
 	return 0;
 }
@@ -82,16 +83,22 @@ static void counters_from(struct kl_snap_counters *out, const uint64_t *c, uint3
 			kl_snap_set(out, i, c[i]);
 }
 
-/* The pKVM pairs and the prediction matrix, when their signals are attached. */
+/*
+ * The pKVM pairs and the prediction matrix, when their signals are
+ * attached.  A pKVM reason the series does not emit in a direction is
+ * listed only when it was seen (a newer kernel).
+ */
 static void derived_from(struct kl_snap_vm *m, const uint64_t *c, uint32_t attached)
 {
 	unsigned int i;
 
-	if (pkvm_available(attached)) {
-		for (i = 0; i < KL_PKVM_DIR_NR * KL_PKVM_REASON_NR; i++)
-			kl_snap_set(&m->c, KL_C_PKVM_SYNC + i, c[KL_C_PKVM_SYNC + i]);
-		for (i = 0; i < KL_PKVM_DIR_NR; i++)
-			m->has_pkvm[i] = true;
+	for (unsigned int d = 0; pkvm_available(attached) && d < KL_PKVM_DIR_NR; d++) {
+		m->has_pkvm[d] = true;
+		for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
+			i = KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR + r;
+			if (kl_pkvm_reason_expected(d, r) || c[i])
+				kl_snap_set(&m->c, i, c[i]);
+		}
 	}
 	m->has_pred = pred_available(attached);
 	for (i = 0; m->has_pred && i < KL_PRED_NR * KL_LOAD_NR; i++)
@@ -131,6 +138,7 @@ static int push_count(struct kl_snap_counts *r, const char *name, uint64_t n)
 	if (!p)
 		return -ENOMEM;
 	r->v = p;
+	memset(&r->v[r->nr], 0, sizeof(r->v[0]));
 	snprintf(r->v[r->nr].name, sizeof(r->v[0].name), "%s", name);
 	r->v[r->nr++].count = n;
 	return 0;
@@ -263,7 +271,7 @@ void kl_snap_probes_from(struct kl_snap *s, const struct kl_state *st)
 			continue;
 		s->has_pe[i] = true;
 		s->pe_null[i] = !st->oh.stats_enabled;
-		for (size_t p = 0; p < st->oh.nr_progs; p++)
+		for (size_t p = 0; !s->pe_null[i] && p < st->oh.nr_progs; p++)
 			if (st->oh.progs[p].signal == i)
 				s->pe[i] += st->oh.progs[p].run_cnt;
 	}
@@ -296,7 +304,6 @@ static int overhead_from(struct kl_snap *s, const struct kl_state *st)
 		snprintf(o->bpf_stats, sizeof(o->bpf_stats), "unavailable: %s",
 			 oh->stats_reason[0] ? oh->stats_reason : "unknown");
 	o->cpu_ns = oh->cpu_ns;
-	o->cpu_pct = st->duration_ns ? 100.0 * (double)oh->cpu_ns / (double)st->duration_ns : 0;
 	o->rss_kb = oh->rss_kb;
 	o->maxrss_kb = oh->maxrss_kb;
 	for (int d = 0; d < KL_D_NR; d++) {

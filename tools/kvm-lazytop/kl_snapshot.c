@@ -178,10 +178,10 @@ static struct json_object *prediction_json(const uint64_t *c)
  * reasons the series emits in this direction are always listed; any
  * other (a newer kernel) only when it was seen.
  */
-static struct json_object *pkvm_dir_json(const uint64_t *c, unsigned int d)
+static struct json_object *pkvm_dir_json(const struct kl_snap_counters *c, unsigned int d)
 {
 	struct json_object *o = json_object_new_object(), *rs = json_object_new_object();
-	const uint64_t *row = c + KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR;
+	const uint64_t *row = c->c + KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR;
 	uint64_t total = 0, skip = 0;
 
 	for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
@@ -192,7 +192,7 @@ static struct json_object *pkvm_dir_json(const uint64_t *c, unsigned int d)
 	for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
 		struct json_object *e;
 
-		if (!kl_pkvm_reason_expected(d, r) && !row[r])
+		if (!kl_snap_has(c, KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR + r))
 			continue;
 		e = json_object_new_object();
 		ADD(e, "count", U64(row[r]));
@@ -287,7 +287,7 @@ static struct json_object *vm_json(const struct kl_snap_vm *vm)
 			continue;
 		if (!ps)
 			ps = json_object_new_object();
-		ADD(ps, kl_pkvm_dir_name(d), pkvm_dir_json(vm->c.c, d));
+		ADD(ps, kl_pkvm_dir_name(d), pkvm_dir_json(&vm->c, d));
 	}
 	if (ps)
 		ADD(o, "pkvm_state_sync", ps);
@@ -313,8 +313,9 @@ static struct json_object *progs_json(const struct kl_snap_overhead *oh)
 	return progs;
 }
 
-static struct json_object *overhead_json(const struct kl_snap_overhead *oh)
+static struct json_object *overhead_json(const struct kl_snap *s)
 {
+	const struct kl_snap_overhead *oh = &s->oh;
 	struct json_object *o = json_object_new_object(), *drops = json_object_new_object();
 
 	ADD(o, "programs", progs_json(oh));
@@ -322,7 +323,7 @@ static struct json_object *overhead_json(const struct kl_snap_overhead *oh)
 	ADD(o, "bpf_events", U64(oh->bpf_events));
 	ADD(o, "bpf_stats", STR(oh->bpf_stats));
 	ADD(o, "collector_cpu_ns", U64(oh->cpu_ns));
-	ADD(o, "collector_cpu_pct", kl_json_double(oh->cpu_pct, 2));
+	ADD(o, "collector_cpu_pct", kl_json_double(kl_snap_cpu_pct(s), 2));
 	ADD(o, "collector_rss_kb", U64(oh->rss_kb));
 	ADD(o, "collector_maxrss_kb", U64(oh->maxrss_kb));
 	for (int d = 0; d < KL_D_NR; d++)
@@ -374,7 +375,7 @@ struct json_object *kl_snap_json(const struct kl_snap *s)
 		json_object_array_add(a, STR(s->unavail[i]));
 	ADD(o, "unavailable", a);
 	if (s->oh.present)
-		ADD(o, "overhead", overhead_json(&s->oh));
+		ADD(o, "overhead", overhead_json(s));
 	a = json_object_new_array();
 	for (size_t i = 0; i < s->nr_vms; i++)
 		json_object_array_add(a, vm_json(&s->vms[i]));
