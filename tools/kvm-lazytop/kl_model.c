@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* kl_model.c - the typed snapshot (kl_model.h): lifetime and look-ups. */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +34,16 @@ void kl_snap_free(struct kl_snap *s)
 	free(s->unavail);
 	free(s->oh.progs);
 	kl_snap_init(s);
+}
+
+double kl_snap_share(uint64_t n, uint64_t total)
+{
+	char buf[32];
+
+	if (!total)
+		return NAN;
+	snprintf(buf, sizeof(buf), "%.4f", (double)n / (double)total);
+	return strtod(buf, NULL);
 }
 
 double kl_snap_cpu_pct(const struct kl_snap *s)

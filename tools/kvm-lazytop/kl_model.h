@@ -171,6 +171,11 @@ int kl_snap_read(struct kl_snap *s, struct json_object *tree, char *err, size_t 
 /* snap_load() + kl_snap_read(): a file into a model (err "FILE: ..."). */
 int kl_snap_load(struct kl_snap *s, const char *path, char *err, size_t errlen);
 
+/*
+ * A share (pKVM reasons, skip_share, the prediction agreement) as the
+ * snapshot stores it: n / total with 4 decimals; NAN when total is 0.
+ */
+double kl_snap_share(uint64_t n, uint64_t total);
 /* collector_cpu_pct: collector CPU time over the covered duration, in %. */
 double kl_snap_cpu_pct(const struct kl_snap *s);
 /* Is name listed in s->unavail? */

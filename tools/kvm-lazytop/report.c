@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * report.c - `kvm-lazytop report [--vcpu] FILE.json...` renders saved
- * snapshots with the live text view (render_text), on any architecture;
+ * snapshots with the live text view (render_text, from the typed snapshot
+ * the JSON reader makes of each file), on any architecture;
  * `kvm-lazytop report --html OUT.html A.json [B.json]` writes the HTML
  * comparison page (html.c).  Exit 0, 2 on bad input, 1 on write errors.
  */
@@ -15,6 +16,7 @@
 #include "html_report.h"
 #include "kl_opts.h"
 #include "kl_common.h"
+#include "kl_model.h"
 #include "render.h"
 #include "snapshot_read.h"
 
@@ -58,6 +60,80 @@ static error_t report_parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/* --html: the JSON trees of the files, one page (html.c). */
+static int report_html(const struct report_args *a)
+{
+	struct json_object *snaps[16] = { 0 };
+	char err[512];
+	size_t i;
+	FILE *f;
+	int rc = 0;
+
+	for (i = 0; i < a->n; i++) {
+		snaps[i] = snap_load(a->files[i], err, sizeof(err));
+		if (!snaps[i]) {
+			fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
+			rc = 2;
+			goto out;
+		}
+	}
+	f = fopen(a->html, "w");
+	if (!f) {
+		fprintf(stderr, KL_TOOL_NAME ": %s: %s\n", a->html, strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	if (html_write(f, snaps, a->files, a->n)) {
+		fprintf(stderr, KL_TOOL_NAME ": cannot render %s\n", a->html);
+		rc = 1;
+	}
+	if (fclose(f) && !rc) {
+		fprintf(stderr, KL_TOOL_NAME ": %s: %s\n", a->html, strerror(errno));
+		rc = 1;
+	}
+out:
+	for (i = 0; i < a->n; i++)
+		json_object_put(snaps[i]);
+	return rc;
+}
+
+/* Text: every file read into the model first (a bad one prints nothing), then rendered. */
+static int report_text(const struct report_args *a)
+{
+	struct kl_snap snaps[16];
+	char err[512];
+	size_t i, nr = 0;
+	int rc = 0;
+
+	for (i = 0; i < a->n; i++, nr++) {
+		if (kl_snap_load(&snaps[i], a->files[i], err, sizeof(err))) {
+			fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
+			rc = 2;
+			goto out;
+		}
+	}
+	for (i = 0; i < a->n; i++) {
+		struct render_opts o = {
+			.per_vcpu = a->per_vcpu, .histograms = true, .reasons = true,
+			.overhead = true, .title = a->n > 1 ? a->files[i] : NULL,
+		};
+
+		if (i)
+			putchar('\n');
+		if (render_text(stdout, &snaps[i], &o)) {
+			fprintf(stderr, KL_TOOL_NAME ": %s: out of memory\n", a->files[i]);
+			rc = 1;
+			goto out;
+		}
+	}
+	if (fflush(stdout))
+		rc = 1;
+out:
+	for (i = 0; i < nr; i++)
+		kl_snap_free(&snaps[i]);
+	return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -65,59 +141,10 @@ int cmd_report(int argc, char **argv)
 		"Render saved kvm-lazytop snapshots as text, or as one HTML page.\v"
 		"Exit status: 0, 1 write error, 2 bad input.", kl_sub_children, NULL, NULL
 	};
-	struct json_object *snaps[16] = { 0 };
 	struct report_args a = { 0 };
-	char err[512];
-	size_t i;
-	int rc = 0;
 
 	argp_err_exit_status = 2;
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	for (i = 0; i < a.n; i++) {
-		snaps[i] = snap_load(a.files[i], err, sizeof(err));
-		if (!snaps[i]) {
-			fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
-			rc = 2;
-			goto out;
-		}
-	}
-	if (a.html) {
-		FILE *f = fopen(a.html, "w");
-
-		if (!f) {
-			fprintf(stderr, KL_TOOL_NAME ": %s: %s\n", a.html, strerror(errno));
-			rc = 1;
-			goto out;
-		}
-		if (html_write(f, snaps, a.files, a.n)) {
-			fprintf(stderr, KL_TOOL_NAME ": cannot render %s\n", a.html);
-			rc = 1;
-		}
-		if (fclose(f) && !rc) {
-			fprintf(stderr, KL_TOOL_NAME ": %s: %s\n", a.html, strerror(errno));
-			rc = 1;
-		}
-		goto out;
-	}
-	for (i = 0; i < a.n; i++) {
-		struct render_opts o = {
-			.per_vcpu = a.per_vcpu, .histograms = true, .reasons = true,
-			.overhead = true, .title = a.n > 1 ? a.files[i] : NULL,
-		};
-
-		if (i)
-			putchar('\n');
-		if (render_text(stdout, snaps[i], &o)) {
-			fprintf(stderr, KL_TOOL_NAME ": %s: not a snapshot\n", a.files[i]);
-			rc = 2;
-			goto out;
-		}
-	}
-	if (fflush(stdout))
-		rc = 1;
-out:
-	for (i = 0; i < a.n; i++)
-		json_object_put(snaps[i]);
-	return rc;
+	return a.html ? report_html(&a) : report_text(&a);
 }
