@@ -48,7 +48,12 @@ double kl_snap_share(uint64_t n, uint64_t total)
 
 double kl_snap_cpu_pct(const struct kl_snap *s)
 {
-	return s->duration_ns ? 100.0 * (double)s->oh.cpu_ns / (double)s->duration_ns : 0;
+	char buf[48];
+
+	/* the value the snapshot stores: 2 decimals */
+	snprintf(buf, sizeof(buf), "%.2f",
+		 s->duration_ns ? 100.0 * (double)s->oh.cpu_ns / (double)s->duration_ns : 0);
+	return strtod(buf, NULL);
 }
 
 bool kl_snap_unavailable(const struct kl_snap *s, const char *name)
@@ -68,6 +73,55 @@ int kl_snap_counter_index(const char *name)
 			return (int)i;
 	}
 	return -1;
+}
+
+bool kl_snap_counter_sum(const struct kl_snap *s, unsigned int i, uint64_t *out)
+{
+	bool found = false;
+
+	*out = 0;
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		if (!kl_snap_has(&s->vms[v].c, i))
+			continue;
+		*out += s->vms[v].c.c[i];
+		found = true;
+	}
+	/* No VM at all: a counter that is not unavailable reads as 0. */
+	return found || (!s->nr_vms && !(kl_counter_name(i) && kl_snap_unavailable(s, kl_counter_name(i))));
+}
+
+bool kl_snap_counter_sum_name(const struct kl_snap *s, const char *name, uint64_t *out)
+{
+	int i = kl_snap_counter_index(name);
+
+	*out = 0;
+	return i >= 0 && kl_snap_counter_sum(s, (unsigned int)i, out);
+}
+
+int kl_snap_hist_sum(const struct kl_snap *s, unsigned int h, struct snap_hist *out)
+{
+	int found = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		if (!s->vms[v].has_hist[h])
+			continue;
+		if (snap_hist_merge(out, &s->vms[v].hist[h])) {
+			snap_hist_free(out);
+			return -1;
+		}
+		found = 1;
+	}
+	return found;
+}
+
+bool kl_snap_has_pkvm(const struct kl_snap *s)
+{
+	for (size_t v = 0; v < s->nr_vms; v++)
+		for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++)
+			if (s->vms[v].has_pkvm[d])
+				return true;
+	return false;
 }
 
 bool kl_snap_count_get(const struct kl_snap_counts *r, const char *name, uint64_t *out)

@@ -176,7 +176,8 @@ int kl_snap_load(struct kl_snap *s, const char *path, char *err, size_t errlen);
  * snapshot stores it: n / total with 4 decimals; NAN when total is 0.
  */
 double kl_snap_share(uint64_t n, uint64_t total);
-/* collector_cpu_pct: collector CPU time over the covered duration, in %. */
+/* collector_cpu_pct: collector CPU time over the covered duration, in %
+ * with 2 decimals, as the snapshot stores it. */
 double kl_snap_cpu_pct(const struct kl_snap *s);
 /* Is name listed in s->unavail? */
 bool kl_snap_unavailable(const struct kl_snap *s, const char *name);
@@ -184,5 +185,18 @@ bool kl_snap_unavailable(const struct kl_snap *s, const char *name);
 int kl_snap_counter_index(const char *name);
 /* Count of name in a reasons list, false when absent. */
 bool kl_snap_count_get(const struct kl_snap_counts *r, const char *name, uint64_t *out);
+
+/*
+ * Aggregation over every VM (diff, HTML, gate).  kl_snap_counter_sum:
+ * counter i (a plain counter's JSON name for the _name form) summed; false
+ * when no VM has it, except that a snapshot without VMs reads 0 for a
+ * counter it does not list as unavailable.
+ */
+bool kl_snap_counter_sum(const struct kl_snap *s, unsigned int i, uint64_t *out);
+bool kl_snap_counter_sum_name(const struct kl_snap *s, const char *name, uint64_t *out);
+/* Histogram h of every VM merged: 1 found, 0 absent, -1 out of memory. */
+int kl_snap_hist_sum(const struct kl_snap *s, unsigned int h, struct snap_hist *out);
+/* Does any VM have a pkvm_state_sync object? */
+bool kl_snap_has_pkvm(const struct kl_snap *s);
 
 #endif /* __KL_MODEL_H */
