@@ -115,6 +115,26 @@ int kl_snap_hist_sum(const struct kl_snap *s, unsigned int h, struct snap_hist *
 	return found;
 }
 
+void kl_snap_pred_totals(const struct kl_snap_counters *c, uint64_t *ok, uint64_t *total)
+{
+	static const int agree[KL_PRED_NR] = {
+		[KL_PRED_SAME_CPU] = KL_LOAD_FAST,
+		[KL_PRED_MIGRATED] = KL_LOAD_OTHER_PCPU,
+		[KL_PRED_OTHER_VCPU] = KL_LOAD_OTHER_VCPU,
+	};
+
+	*ok = *total = 0;
+	for (int p = 0; p < KL_PRED_NR; p++) {
+		for (int a = 0; a < KL_LOAD_NR; a++) {
+			uint64_t n = c->c[KL_C_PRED_VS_ACTUAL + p * KL_LOAD_NR + a];
+
+			*total += n;
+			if (a == agree[p])
+				*ok += n;
+		}
+	}
+}
+
 bool kl_snap_has_pkvm(const struct kl_snap *s)
 {
 	for (size_t v = 0; v < s->nr_vms; v++)

@@ -196,6 +196,12 @@ bool kl_snap_counter_sum(const struct kl_snap *s, unsigned int i, uint64_t *out)
 bool kl_snap_counter_sum_name(const struct kl_snap *s, const char *name, uint64_t *out);
 /* Histogram h of every VM merged: 1 found, 0 absent, -1 out of memory. */
 int kl_snap_hist_sum(const struct kl_snap *s, unsigned int h, struct snap_hist *out);
+/*
+ * Prediction vs actual of counters c: loads compared and those where the
+ * sched_switch prediction agreed (same_cpu/fast, migrated/other_pcpu,
+ * other_vcpu/other_vcpu).
+ */
+void kl_snap_pred_totals(const struct kl_snap_counters *c, uint64_t *ok, uint64_t *total);
 /* Does any VM have a pkvm_state_sync object? */
 bool kl_snap_has_pkvm(const struct kl_snap *s);
 

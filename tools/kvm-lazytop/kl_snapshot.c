@@ -143,27 +143,17 @@ static struct json_object *share_json(uint64_t n, uint64_t total)
 	return total ? kl_json_double((double)n / (double)total, 4) : NULL;
 }
 
-static struct json_object *prediction_json(const uint64_t *c)
+static struct json_object *prediction_json(const struct kl_snap_counters *c)
 {
-	static const int agree[KL_PRED_NR] = {
-		[KL_PRED_SAME_CPU] = KL_LOAD_FAST,
-		[KL_PRED_MIGRATED] = KL_LOAD_OTHER_PCPU,
-		[KL_PRED_OTHER_VCPU] = KL_LOAD_OTHER_VCPU,
-	};
 	struct json_object *o = json_object_new_object(), *m = json_object_new_object();
-	uint64_t total = 0, ok = 0;
+	uint64_t total, ok;
 
+	kl_snap_pred_totals(c, &ok, &total);
 	for (int p = 0; p < KL_PRED_NR; p++) {
 		struct json_object *row = json_object_new_object();
 
-		for (int a = 0; a < KL_LOAD_NR; a++) {
-			uint64_t n = c[KL_C_PRED_VS_ACTUAL + p * KL_LOAD_NR + a];
-
-			ADD(row, kl_load_reason_name(a), U64(n));
-			total += n;
-			if (a == agree[p])
-				ok += n;
-		}
+		for (int a = 0; a < KL_LOAD_NR; a++)
+			ADD(row, kl_load_reason_name(a), U64(c->c[KL_C_PRED_VS_ACTUAL + p * KL_LOAD_NR + a]));
 		ADD(m, kl_pred_name(p), row);
 	}
 	ADD(o, "agreement", share_json(ok, total));
@@ -281,7 +271,7 @@ static struct json_object *vm_json(const struct kl_snap_vm *vm)
 	if (vm->has_reasons)
 		ADD(o, "reasons", reasons_json(vm));
 	if (vm->has_pred)
-		ADD(o, "prediction", prediction_json(vm->c.c));
+		ADD(o, "prediction", prediction_json(&vm->c));
 	for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++) {
 		if (!vm->has_pkvm[d])
 			continue;

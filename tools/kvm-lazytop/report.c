@@ -10,15 +10,12 @@
 #include <errno.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "commands.h"
 #include "html_report.h"
 #include "kl_opts.h"
 #include "kl_common.h"
 #include "kl_model.h"
 #include "render.h"
-#include "snapshot_read.h"
 
 struct report_args {
 	const char *html;
@@ -60,28 +57,15 @@ static error_t report_parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* --html: the JSON trees of the files, one page (html.c). */
-static int report_html(const struct report_args *a)
+/* --html: one page comparing the snapshots (html.c). */
+static int report_html(const struct report_args *a, const struct kl_snap *snaps)
 {
-	struct json_object *snaps[16] = { 0 };
-	char err[512];
-	size_t i;
-	FILE *f;
+	FILE *f = fopen(a->html, "w");
 	int rc = 0;
 
-	for (i = 0; i < a->n; i++) {
-		snaps[i] = snap_load(a->files[i], err, sizeof(err));
-		if (!snaps[i]) {
-			fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
-			rc = 2;
-			goto out;
-		}
-	}
-	f = fopen(a->html, "w");
 	if (!f) {
 		fprintf(stderr, KL_TOOL_NAME ": %s: %s\n", a->html, strerror(errno));
-		rc = 1;
-		goto out;
+		return 1;
 	}
 	if (html_write(f, snaps, a->files, a->n)) {
 		fprintf(stderr, KL_TOOL_NAME ": cannot render %s\n", a->html);
@@ -91,28 +75,13 @@ static int report_html(const struct report_args *a)
 		fprintf(stderr, KL_TOOL_NAME ": %s: %s\n", a->html, strerror(errno));
 		rc = 1;
 	}
-out:
-	for (i = 0; i < a->n; i++)
-		json_object_put(snaps[i]);
 	return rc;
 }
 
-/* Text: every file read into the model first (a bad one prints nothing), then rendered. */
-static int report_text(const struct report_args *a)
+/* Text: the live view of each snapshot. */
+static int report_text(const struct report_args *a, const struct kl_snap *snaps)
 {
-	struct kl_snap snaps[16];
-	char err[512];
-	size_t i, nr = 0;
-	int rc = 0;
-
-	for (i = 0; i < a->n; i++, nr++) {
-		if (kl_snap_load(&snaps[i], a->files[i], err, sizeof(err))) {
-			fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
-			rc = 2;
-			goto out;
-		}
-	}
-	for (i = 0; i < a->n; i++) {
+	for (size_t i = 0; i < a->n; i++) {
 		struct render_opts o = {
 			.per_vcpu = a->per_vcpu, .histograms = true, .reasons = true,
 			.overhead = true, .title = a->n > 1 ? a->files[i] : NULL,
@@ -122,16 +91,10 @@ static int report_text(const struct report_args *a)
 			putchar('\n');
 		if (render_text(stdout, &snaps[i], &o)) {
 			fprintf(stderr, KL_TOOL_NAME ": %s: out of memory\n", a->files[i]);
-			rc = 1;
-			goto out;
+			return 1;
 		}
 	}
-	if (fflush(stdout))
-		rc = 1;
-out:
-	for (i = 0; i < nr; i++)
-		kl_snap_free(&snaps[i]);
-	return rc;
+	return fflush(stdout) ? 1 : 0;
 }
 
 int cmd_report(int argc, char **argv)
@@ -142,9 +105,25 @@ int cmd_report(int argc, char **argv)
 		"Exit status: 0, 1 write error, 2 bad input.", kl_sub_children, NULL, NULL
 	};
 	struct report_args a = { 0 };
+	struct kl_snap snaps[16];
+	char err[512];
+	size_t i, nr;
+	int rc = 0;
 
 	argp_err_exit_status = 2;
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	return a.html ? report_html(&a) : report_text(&a);
+	/* every file through the JSON reader first: a bad one prints nothing */
+	for (nr = 0; nr < a.n; nr++) {
+		if (kl_snap_load(&snaps[nr], a.files[nr], err, sizeof(err))) {
+			fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
+			rc = 2;
+			break;
+		}
+	}
+	if (!rc)
+		rc = a.html ? report_html(&a, snaps) : report_text(&a, snaps);
+	for (i = 0; i < nr; i++)
+		kl_snap_free(&snaps[i]);
+	return rc;
 }
