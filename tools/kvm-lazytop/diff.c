@@ -236,62 +236,26 @@ static int diff_hists(FILE *o, const struct kl_snap *a, const struct kl_snap *b)
 	return 0;
 }
 
-/* The reason lists of one kind (0 userspace_exit, 1 exit) of a VM. */
-static const struct kl_snap_counts *reasons_of(const struct kl_snap_vm *vm, int kind)
-{
-	return kind ? &vm->ex : &vm->ue;
-}
-
-/* Add the reason names of s not yet in set (first-seen order). 0 or -1. */
-static int reason_keys(const struct kl_snap *s, int kind, struct kl_snap_counts *set)
-{
-	uint64_t x;
-
-	for (size_t i = 0; i < s->nr_vms; i++) {
-		const struct kl_snap_counts *r = reasons_of(&s->vms[i], kind);
-
-		for (size_t j = 0; j < r->nr; j++) {
-			struct kl_snap_count *p;
-
-			if (kl_snap_count_get(set, r->v[j].name, &x))
-				continue;
-			p = realloc(set->v, (set->nr + 1) * sizeof(*p));
-			if (!p)
-				return -1;
-			set->v = p;
-			set->v[set->nr++] = r->v[j];
-		}
-	}
-	return 0;
-}
-
-static uint64_t reason_sum(const struct kl_snap *s, int kind, const char *key)
-{
-	uint64_t sum = 0, x;
-
-	for (size_t i = 0; i < s->nr_vms; i++)
-		if (kl_snap_count_get(reasons_of(&s->vms[i], kind), key, &x))
-			sum += x;
-	return sum;
-}
-
 static void diff_reasons(FILE *o, const struct kl_snap *a, const struct kl_snap *b)
 {
 	static const char *const kinds[] = { "userspace_exit", "exit" };
 
 	for (int k = 0; k < 2; k++) {
+		const struct kl_snap both[2] = { *a, *b };
 		struct kl_snap_counts set = { 0 };
 
-		if (reason_keys(a, k, &set) || reason_keys(b, k, &set))
+		if (kl_snap_reason_keys(both, 2, k, &set))
 			fprintf(o, "\nREASONS %s: out of memory\n", kinds[k]);
 		else if (set.nr)
 			fprintf(o, "\nREASONS %s%*s%14s %14s %9s\n", kinds[k],
 				(int)(33 - strlen(kinds[k])), "", "BASE", "NEW", "CHANGE");
 		for (size_t j = 0; j < set.nr; j++) {
 			const char *key = set.v[j].name;
-			uint64_t x = reason_sum(a, k, key), y = reason_sum(b, k, key);
+			uint64_t x, y;
 			char c[32], ek[96];
 
+			kl_snap_reason_sum(a, k, key, &x);
+			kl_snap_reason_sum(b, k, key, &y);
 			pct(c, sizeof(c), (double)x, (double)y);
 			kl_escape(ek, sizeof(ek), key);	/* keys of the input files */
 			fprintf(o, "  %-38s %14llu %14llu %9s\n", ek,

@@ -278,47 +278,12 @@ static void section_pkvm(FILE *o, const struct kl_snap *s, size_t n)
 			    "unavailable: kvm_arm_pkvm_state_sync is not attached in these snapshots");
 }
 
-/* The reason names of one kind (0 userspace_exit, 1 exit) in every VM, first-seen order. */
-static int reason_keys(const struct kl_snap *s, size_t n, int kind, struct kl_snap_counts *keys)
-{
-	uint64_t x;
-
-	for (size_t i = 0; i < n; i++) {
-		for (size_t v = 0; v < s[i].nr_vms; v++) {
-			const struct kl_snap_counts *r = kind ? &s[i].vms[v].ex : &s[i].vms[v].ue;
-
-			for (size_t j = 0; j < r->nr; j++) {
-				struct kl_snap_count *p;
-
-				if (kl_snap_count_get(keys, r->v[j].name, &x))
-					continue;
-				p = realloc(keys->v, (keys->nr + 1) * sizeof(*p));
-				if (!p)
-					return -1;
-				keys->v = p;
-				keys->v[keys->nr++] = r->v[j];
-			}
-		}
-	}
-	return 0;
-}
-
 /* Reason key summed over the VMs of s; NAN when no VM has the reasons object. */
 static double reason_total(const struct kl_snap *s, int kind, const char *key)
 {
-	bool has = false;
-	uint64_t sum = 0, x;
+	uint64_t sum;
 
-	for (size_t v = 0; v < s->nr_vms; v++) {
-		const struct kl_snap_counts *r = kind ? &s->vms[v].ex : &s->vms[v].ue;
-
-		if (!r->present)
-			continue;
-		has = true;
-		if (kl_snap_count_get(r, key, &x))
-			sum += x;
-	}
-	return has ? (double)sum : NAN;
+	return kl_snap_reason_sum(s, kind, key, &sum) ? (double)sum : NAN;
 }
 
 static void section_reasons(FILE *o, const struct kl_snap *s, size_t n,
@@ -330,7 +295,7 @@ static void section_reasons(FILE *o, const struct kl_snap *s, size_t n,
 	fprintf(o, "<section id=\"%s\"><h2>", id);
 	esc(o, title);
 	fputs("</h2>\n", o);
-	if (reason_keys(s, n, kind, &keys))
+	if (kl_snap_reason_keys(s, n, kind, &keys))
 		keys.nr = 0;
 	for (size_t k = 0; k < keys.nr && b.rows < 64; k++) {
 		b.label[b.rows] = keys.v[k].name;

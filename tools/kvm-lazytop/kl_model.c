@@ -144,6 +144,62 @@ bool kl_snap_has_pkvm(const struct kl_snap *s)
 	return false;
 }
 
+void *kl_snap_push(void *v, size_t *nr, size_t size)
+{
+	void **arr = v;
+	char *p = realloc(*arr, (*nr + 1) * size);
+
+	if (!p)
+		return NULL;
+	*arr = p;
+	memset(p + *nr * size, 0, size);
+	return p + (*nr)++ * size;
+}
+
+const struct kl_snap_counts *kl_snap_vm_reasons(const struct kl_snap_vm *vm, int kind)
+{
+	return kind ? &vm->ex : &vm->ue;
+}
+
+int kl_snap_reason_keys(const struct kl_snap *s, size_t n, int kind, struct kl_snap_counts *keys)
+{
+	uint64_t x;
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t v = 0; v < s[i].nr_vms; v++) {
+			const struct kl_snap_counts *r = kl_snap_vm_reasons(&s[i].vms[v], kind);
+
+			for (size_t j = 0; j < r->nr; j++) {
+				struct kl_snap_count *p;
+
+				if (kl_snap_count_get(keys, r->v[j].name, &x))
+					continue;
+				p = kl_snap_push(&keys->v, &keys->nr, sizeof(*p));
+				if (!p)
+					return -1;
+				*p = r->v[j];
+			}
+		}
+	}
+	return 0;
+}
+
+bool kl_snap_reason_sum(const struct kl_snap *s, int kind, const char *key, uint64_t *sum)
+{
+	bool has = false;
+	uint64_t x;
+
+	*sum = 0;
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_counts *r = kl_snap_vm_reasons(&s->vms[v], kind);
+
+		has = has || r->present;
+		if (kl_snap_count_get(r, key, &x))
+			*sum += x;
+	}
+	return has;
+}
+
 bool kl_snap_count_get(const struct kl_snap_counts *r, const char *name, uint64_t *out)
 {
 	for (size_t i = 0; i < r->nr; i++) {

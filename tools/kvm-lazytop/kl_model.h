@@ -185,6 +185,21 @@ bool kl_snap_unavailable(const struct kl_snap *s, const char *name);
 int kl_snap_counter_index(const char *name);
 /* Count of name in a reasons list, false when absent. */
 bool kl_snap_count_get(const struct kl_snap_counts *r, const char *name, uint64_t *out);
+/*
+ * Append one zeroed element of size bytes to the array *v of *nr; the new
+ * element, or NULL without memory (the array is then unchanged).
+ */
+void *kl_snap_push(void *v, size_t *nr, size_t size);
+/* The reason list of one kind of a VM: 0 userspace_exit, 1 exit. */
+const struct kl_snap_counts *kl_snap_vm_reasons(const struct kl_snap_vm *vm, int kind);
+/*
+ * Every reason name of one kind in the VMs of the n snapshots s[], in
+ * first-seen order, appended to keys (counts are the first ones seen).
+ * 0, or -1 without memory.
+ */
+int kl_snap_reason_keys(const struct kl_snap *s, size_t n, int kind, struct kl_snap_counts *keys);
+/* Reason key of one kind summed over the VMs; false when no VM has the list. */
+bool kl_snap_reason_sum(const struct kl_snap *s, int kind, const char *key, uint64_t *sum);
 
 /*
  * Aggregation over every VM (diff, HTML, gate).  kl_snap_counter_sum:

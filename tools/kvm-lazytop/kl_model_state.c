@@ -65,13 +65,11 @@ int kl_snap_each_unavailable(uint32_t attached, const char *arch,
 static int add_unavailable(void *ctx, const char *name)
 {
 	struct kl_snap *s = ctx;
-	void *p = realloc(s->unavail, (s->nr_unavail + 1) * sizeof(*s->unavail));
+	char *p = kl_snap_push(&s->unavail, &s->nr_unavail, sizeof(*s->unavail));
 
 	if (!p)
 		return -ENOMEM;
-	s->unavail = p;
-	memset(s->unavail[s->nr_unavail], 0, sizeof(*s->unavail));
-	snprintf(s->unavail[s->nr_unavail++], sizeof(*s->unavail), "%s", name);
+	snprintf(p, sizeof(*s->unavail), "%s", name);
 	return 0;
 }
 
@@ -133,14 +131,12 @@ static int vcpus_from(struct kl_snap_vm *m, const struct kl_state *st, const str
 
 static int push_count(struct kl_snap_counts *r, const char *name, uint64_t n)
 {
-	void *p = realloc(r->v, (r->nr + 1) * sizeof(*r->v));
+	struct kl_snap_count *p = kl_snap_push(&r->v, &r->nr, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
-	r->v = p;
-	memset(&r->v[r->nr], 0, sizeof(r->v[0]));
-	snprintf(r->v[r->nr].name, sizeof(r->v[0].name), "%s", name);
-	r->v[r->nr++].count = n;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->count = n;
 	return 0;
 }
 
@@ -202,14 +198,12 @@ static const char *hist_sub_name(const struct kl_state *st, unsigned int h,
 
 static int push_by(struct kl_snap_hist_by *by, const char *name, const struct kl_hist_data *d)
 {
-	void *p = realloc(by->v, (by->nr + 1) * sizeof(*by->v));
+	struct kl_snap_named_hist *p = kl_snap_push(&by->v, &by->nr, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
-	by->v = p;
-	memset(&by->v[by->nr], 0, sizeof(by->v[0]));
-	snprintf(by->v[by->nr].name, sizeof(by->v[0].name), "%s", name);
-	return kl_snap_hist_from(&by->v[by->nr++].h, d->b, d->sum);
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	return kl_snap_hist_from(&p->h, d->b, d->sum);
 }
 
 /*
