@@ -19,7 +19,7 @@
  *   kl-bench scale [-v VCPUS] [-r REPS] [-b BUDGET_S] N...
  *                                    JSON: one collection interval of the collector's
  *                                    own code (kl_collector_read, kl_state_delta,
- *                                    kl_snapshot_build, render_text, rows, copy) over
+ *                                    kl_snap_from_state, render_text, rows, copy) over
  *                                    maps filled with N VMs x VCPUS vCPUs
  *
  * Every "attached"/"enabled" readiness line goes to stdout, flushed.
@@ -45,6 +45,7 @@
 
 #include "collector.h"
 #include "kl_hist.h"
+#include "kl_model.h"
 #include "kl_snapshot.h"
 #include "kl_state.h"
 #include "kl_stats.h"
@@ -732,6 +733,7 @@ static int scale_interval(struct kl_collector *c, struct kl_state *cur, struct k
 {
 	struct render_opts ro = { .reasons = true, .overhead = true };
 	struct json_object *snap;
+	struct kl_snap model;
 	struct kl_state d;
 	struct kl_row *rows = NULL;
 	size_t nrows = 0;
@@ -749,32 +751,36 @@ static int scale_interval(struct kl_collector *c, struct kl_state *cur, struct k
 		return -1;
 	d.duration_ns = 1000000000ULL;
 	t1 = mono_ns(); ms[ST_DELTA] = (t1 - t0) / 1e6; t0 = t1;
-	snap = kl_snapshot_build(&d);
-	if (!snap)
+	/* main.c tick(): the typed snapshot the live views render */
+	if (kl_snap_from_state(&model, &d))
 		return -1;
 	t1 = mono_ns(); ms[ST_SNAPSHOT] = (t1 - t0) / 1e6; t0 = t1;
-	/* the percentile math alone (it is part of snapshot_build) */
+	/* the percentile math alone (the renderers and the JSON writer do it) */
 	for (size_t i = 0; i < d.nr_vms; i++)
 		for (size_t h = 0; h < d.vms[i].nr_hists; h++)
 			for (unsigned int q = 0; q < 4; q++)
 				acc += kl_hist_percentile(d.vms[i].hists[h].b, KL_HIST_BUCKETS,
 							  (unsigned int[]){ 500, 900, 990, 999 }[q]);
 	t1 = mono_ns(); ms[ST_PCT] = (t1 - t0) / 1e6; t0 = t1;
-	render_text(devnull, snap, &ro);
+	render_text(devnull, &model, &ro);
 	fflush(devnull);
 	t1 = mono_ns(); ms[ST_TEXT] = (t1 - t0) / 1e6; t0 = t1;
 	/* what the ncurses view does per refresh, minus the curses calls */
-	if (!kl_vm_rows(snap, &rows, &nrows)) {
+	if (!kl_vm_rows(&model, &rows, &nrows)) {
 		kl_rows_sort(rows, nrows, KL_COL_DIRTY);
 		for (size_t i = 0; i < nrows; i++)
 			kl_format_row(&rows[i], line, sizeof(line));
 		free(rows);
 	}
 	t1 = mono_ns(); ms[ST_ROWS] = (t1 - t0) / 1e6; t0 = t1;
-	/* what --listen / -o json pay on top: serialization */
+	/* what --listen / -o json pay on top: the writer and serialization */
+	snap = kl_snap_json(&model);
+	if (!snap)
+		return -1;
 	acc += strlen(json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN));
 	t1 = mono_ns(); ms[ST_JSON] = (t1 - t0) / 1e6; t0 = t1;
 	json_object_put(snap);
+	kl_snap_free(&model);
 	kl_state_free(&d);
 	return acc == 42 ? 1 : 0;	/* keep acc alive */
 }
@@ -926,8 +932,9 @@ static int cmd_scale(int argc, char **argv)
 	}
 	json_object_object_add(out, "stage_note", json_object_new_string(
 		"interval_ms = state_swap + read_maps + delta + snapshot_build + render_text (main.c tick, "
-		"table output); percentiles_only is included in snapshot_build; tui_rows and json_serialize "
-		"are extra costs of the ncurses view and --listen/-o json"));
+		"table output; snapshot_build = state -> typed snapshot, no JSON); percentiles_only is the "
+		"percentile math alone (the renderers do it from the buckets); tui_rows and json_serialize "
+		"(the JSON writer + serialization) are extra costs of the ncurses view and --listen/-o json"));
 	json_object_object_add(out, "points", pts);
 	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
 	json_object_put(out);

@@ -45,7 +45,7 @@ EXPORTS_FUZZERS := $(EXPORTS_OUT)/fuzz_rules $(EXPORTS_OUT)/fuzz_snapshot \
 # the fuzzers compile these sources themselves, with clang.  The lists
 # name the sources a fuzzer links (a missing one is a link error).
 EXPORTS_FUZZ_SRCS := snapshot_read.c snap_stats.c kl_stats.c prom.c gate.c gate_parse.c gate_eval.c kl_names.c \
-	kl_escape.c kl_opts.c
+	kl_escape.c kl_opts.c kl_model.c kl_snap_read.c
 # fuzz_readers: the real report/diff/gate/HTML commands on snapshot files
 EXPORTS_READERS := $(EXPORTS_FUZZ_SRCS) report.c diff.c html.c render_text.c
 EXPORTS_HDRS := $(wildcard $(EXPORTS_SRCDIR)/*.h) $(TOP)/bpf/kvm_lazytop.h

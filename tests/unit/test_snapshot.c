@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "kl_model.h"
 #include "kl_names.h"
 #include "kl_snapshot.h"
 #include "kl_state.h"
@@ -38,6 +39,34 @@ static struct json_object *path(struct json_object *o, const char *p)
 		o = v;
 	}
 	return o;
+}
+
+/* render_text() of a JSON snapshot, read into the model by the JSON reader. */
+static int render_json(FILE *f, struct json_object *j, const struct render_opts *ro)
+{
+	struct kl_snap m;
+	char err[256];
+	int rc;
+
+	if (kl_snap_read(&m, j, err, sizeof(err)))
+		return -1;
+	rc = render_text(f, &m, ro);
+	kl_snap_free(&m);
+	return rc;
+}
+
+/* render_pkvm_sync() of the first VM of a JSON snapshot. */
+static int render_pkvm_json(FILE *f, struct json_object *j, bool per_vcpu)
+{
+	struct kl_snap m;
+	char err[256];
+	int rc;
+
+	assert_int_equal(kl_snap_read(&m, j, err, sizeof(err)), 0);
+	assert_true(m.nr_vms > 0);
+	rc = render_pkvm_sync(f, &m.vms[0], per_vcpu, "");
+	kl_snap_free(&m);
+	return rc;
 }
 
 static int64_t ival(struct json_object *o, const char *p)
@@ -402,7 +431,7 @@ static void test_render_pkvm(void **state)
 	synth_arm64(&st);
 	j = kl_snapshot_build(&st);
 	f = open_memstream(&buf, &len);
-	assert_int_equal(render_text(f, j, &ro), 0);
+	assert_int_equal(render_json(f, j, &ro), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "pKVM state sync"));
 	assert_non_null(strstr(buf, "    pKVM state sync               count    share\n"));
@@ -421,7 +450,7 @@ static void test_render_pkvm(void **state)
 	buf = NULL;
 	/* the table alone, as the ncurses view draws it; absent on x86 */
 	f = open_memstream(&buf, &len);
-	assert_int_equal(render_pkvm_sync(f, path(j, "vms.0"), false, ""), 1);
+	assert_int_equal(render_pkvm_json(f, j, false), 1);
 	fclose(f);
 	assert_non_null(strstr(buf, "pKVM state sync"));
 	assert_null(strstr(buf, "vcpu 0:"));
@@ -432,8 +461,8 @@ static void test_render_pkvm(void **state)
 	j = kl_snapshot_build(&st);
 	buf = NULL;
 	f = open_memstream(&buf, &len);
-	assert_int_equal(render_pkvm_sync(f, path(j, "vms.0"), true, ""), 0);
-	assert_int_equal(render_text(f, j, &ro), 0);
+	assert_int_equal(render_pkvm_json(f, j, true), 0);
+	assert_int_equal(render_json(f, j, &ro), 0);
 	fclose(f);
 	assert_null(strstr(buf, "pKVM"));
 	free(buf);
@@ -484,7 +513,7 @@ static void test_render_text(void **state)
 	synth(&st, "x86_64");
 	j = kl_snapshot_build(&st);
 	f = open_memstream(&buf, &len);
-	assert_int_equal(render_text(f, j, &ro), 0);
+	assert_int_equal(render_json(f, j, &ro), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "guest1"));
 	assert_non_null(strstr(buf, "250.0"));		/* 500 dirty pages / 2 s */
@@ -499,13 +528,13 @@ static void test_render_text(void **state)
 	{
 		struct json_object *arr = json_object_new_array();
 
-		assert_int_equal(render_text(f, arr, NULL), -1);
+		assert_int_equal(render_json(f, arr, NULL), -1);
 		json_object_put(arr);
 	}
 	{
 		struct json_object *empty = json_object_new_object();
 
-		assert_int_equal(render_text(f, empty, NULL), -1);	/* no "vms" */
+		assert_int_equal(render_json(f, empty, NULL), -1);	/* no "vms" */
 		json_object_put(empty);
 	}
 	fclose(f);

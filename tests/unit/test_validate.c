@@ -17,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "kl_model.h"
 #include "kl_snapshot.h"
 #include "kl_state.h"
 #include "render.h"
@@ -84,8 +85,13 @@ static char *render(struct json_object *j)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
+	struct kl_snap m;
+	char err[256];
+
 	assert_non_null(f);
-	assert_int_equal(render_text(f, j, &ro), 0);
+	assert_int_equal(kl_snap_read(&m, j, err, sizeof(err)), 0);
+	assert_int_equal(render_text(f, &m, &ro), 0);
+	kl_snap_free(&m);
 	fclose(f);
 	return buf;
 }

@@ -4,17 +4,18 @@
  * per second), family ratios (share of each reason, in percentage
  * points), histogram percentile shifts with a two-sample KS and
  * Mann-Whitney comparison, exit reasons and tool overhead.  Counters are
- * summed over every VM of each snapshot.  Exit 0, or 2 on bad input.
+ * summed over every VM of each snapshot; both files are read into the
+ * typed snapshot (kl_model.h) first.  Exit 0, or 2 on bad input.
  */
 #include <argp.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "commands.h"
 #include "kl_escape.h"
+#include "kl_model.h"
+#include "kl_names.h"
 #include "kl_opts.h"
 #include "kl_common.h"
 #include "snapshot_read.h"
@@ -24,11 +25,9 @@ struct diff_args {
 	bool all;	/* also unchanged counters */
 };
 
-static double secs(struct json_object *s)
+static double secs(const struct kl_snap *s)
 {
-	double d;
-
-	return snap_get_num(s, "duration_ns", &d) && d > 0 ? d / 1e9 : NAN;
+	return s->has_duration && s->duration_ns ? s->duration_ns / 1e9 : NAN;
 }
 
 static void pct(char *buf, size_t len, double a, double b)
@@ -41,7 +40,7 @@ static void pct(char *buf, size_t len, double a, double b)
 		snprintf(buf, len, "%+.1f%%", (b - a) / a * 100);
 }
 
-static void diff_counters(FILE *o, struct json_object *a, struct json_object *b,
+static void diff_counters(FILE *o, const struct kl_snap *a, const struct kl_snap *b,
 			  bool all)
 {
 	double sa = secs(a), sb = secs(b);
@@ -52,7 +51,7 @@ static void diff_counters(FILE *o, struct json_object *a, struct json_object *b,
 		"BASE", "NEW", "DELTA", "CHANGE", "BASE/s", "NEW/s");
 	for (n = snap_counter_names; *n; n++) {
 		uint64_t va = 0, vb = 0;
-		bool ha = snap_counter_sum(a, *n, &va), hb = snap_counter_sum(b, *n, &vb);
+		bool ha = kl_snap_counter_sum_name(a, *n, &va), hb = kl_snap_counter_sum_name(b, *n, &vb);
 		char c[32], ra[24] = "-", rb[24] = "-";
 
 		if (!ha && !hb)
@@ -86,7 +85,7 @@ static void diff_counters(FILE *o, struct json_object *a, struct json_object *b,
 		fprintf(o, "  (no counter changed; --all shows every counter)\n");
 }
 
-static void diff_ratios(FILE *o, struct json_object *a, struct json_object *b)
+static void diff_ratios(FILE *o, const struct kl_snap *a, const struct kl_snap *b)
 {
 	size_t f;
 
@@ -99,9 +98,9 @@ static void diff_ratios(FILE *o, struct json_object *a, struct json_object *b)
 		const char *const *m;
 
 		for (m = fam->members; *m; m++) {
-			ha = ha && snap_counter_sum(a, *m, &v);
+			ha = ha && kl_snap_counter_sum_name(a, *m, &v);
 			ta += ha ? v : 0;
-			hb = hb && snap_counter_sum(b, *m, &v);
+			hb = hb && kl_snap_counter_sum_name(b, *m, &v);
 			tb += hb ? v : 0;
 		}
 		if (!ha && !hb)
@@ -111,8 +110,8 @@ static void diff_ratios(FILE *o, struct json_object *a, struct json_object *b)
 			double ra = NAN, rb = NAN;
 			char name[64], sa[16] = "-", sb[16] = "-", sh[16] = "-";
 
-			snap_counter_sum(a, *m, &va);
-			snap_counter_sum(b, *m, &vb);
+			kl_snap_counter_sum_name(a, *m, &va);
+			kl_snap_counter_sum_name(b, *m, &vb);
 			if (ha && ta) {
 				ra = (double)va / (double)ta;
 				snprintf(sa, sizeof(sa), "%.4f", ra);
@@ -129,25 +128,14 @@ static void diff_ratios(FILE *o, struct json_object *a, struct json_object *b)
 	}
 }
 
-static bool has_pkvm(struct json_object *s)
-{
-	struct json_object *vms = snap_get_arr(s, "vms");
-	size_t i;
-
-	for (i = 0; vms && i < json_object_array_length(vms); i++)
-		if (snap_get_obj(json_object_array_get_idx(vms, i), "pkvm_state_sync"))
-			return true;
-	return false;
-}
-
 /* skip_* / all events of a pKVM sync direction family, NAN if none. */
-static double skip_share(struct json_object *s, const struct snap_family *fam)
+static double skip_share(const struct kl_snap *s, const struct snap_family *fam)
 {
 	uint64_t tot = 0, skip = 0, v;
 	const char *const *m;
 
 	for (m = fam->members; *m; m++) {
-		if (!snap_counter_sum(s, *m, &v))
+		if (!kl_snap_counter_sum_name(s, *m, &v))
 			return NAN;
 		tot += v;
 		if (snap_family_is_fast(fam, *m))
@@ -157,12 +145,12 @@ static double skip_share(struct json_object *s, const struct snap_family *fam)
 }
 
 /* arm64 pKVM: the skip share of each direction (only when a snapshot has it). */
-static void diff_pkvm(FILE *o, struct json_object *a, struct json_object *b)
+static void diff_pkvm(FILE *o, const struct kl_snap *a, const struct kl_snap *b)
 {
 	static const char *const dirs[] = { "pkvm_sync_to_hyp", "pkvm_sync_to_host" };
 	size_t d, f;
 
-	if (!has_pkvm(a) && !has_pkvm(b))
+	if (!kl_snap_has_pkvm(a) && !kl_snap_has_pkvm(b))
 		return;
 	fprintf(o, "\nPKVM STATE SYNC skip share (skip_* / all syncs)%*s%10s %10s %10s\n", 1, "",
 		"BASE", "NEW", "SHIFT");
@@ -173,8 +161,8 @@ static void diff_pkvm(FILE *o, struct json_object *a, struct json_object *b)
 
 			if (strcmp(snap_families[f].name, dirs[d]))
 				continue;
-			x = has_pkvm(a) ? skip_share(a, &snap_families[f]) : NAN;
-			y = has_pkvm(b) ? skip_share(b, &snap_families[f]) : NAN;
+			x = kl_snap_has_pkvm(a) ? skip_share(a, &snap_families[f]) : NAN;
+			y = kl_snap_has_pkvm(b) ? skip_share(b, &snap_families[f]) : NAN;
 			if (!isnan(x))
 				snprintf(sa, sizeof(sa), "%.4f", x);
 			if (!isnan(y))
@@ -221,122 +209,98 @@ static void hist_line(FILE *o, const char *label, const struct snap_hist *ha,
 	}
 }
 
-static int diff_hists(FILE *o, struct json_object *a, struct json_object *b)
+static int diff_hists(FILE *o, const struct kl_snap *a, const struct kl_snap *b)
 {
-	const char *const *n;
-
 	fprintf(o, "\nHISTOGRAMS (percentile shifts, NEW/BASE)\n");
-	for (n = snap_hist_names; *n; n++) {
+	for (unsigned int h = 0; h < KL_H_NR; h++) {
+		const char *n = kl_hist_name(h);
 		struct snap_hist ha, hb;
-		char err[200];
 		int ra, rb;
 
-		ra = snap_hist_sum(a, *n, &ha, err, sizeof(err));
-		if (ra < 0) {
-			fprintf(stderr, KL_TOOL_NAME ": diff: base: %s\n", err);
-			return -1;
-		}
-		rb = snap_hist_sum(b, *n, &hb, err, sizeof(err));
+		ra = kl_snap_hist_sum(a, h, &ha);
+		rb = ra < 0 ? -1 : kl_snap_hist_sum(b, h, &hb);
 		if (rb < 0) {
-			fprintf(stderr, KL_TOOL_NAME ": diff: new: %s\n", err);
+			fprintf(stderr, KL_TOOL_NAME ": diff: out of memory\n");
 			snap_hist_free(&ha);
 			return -1;
 		}
 		if (ra == 0 && rb == 0) {
-			if (snap_unavailable(a, *n) || snap_unavailable(b, *n))
-				fprintf(o, "  %s: unavailable\n", *n);
+			if (kl_snap_unavailable(a, n) || kl_snap_unavailable(b, n))
+				fprintf(o, "  %s: unavailable\n", n);
 			continue;
 		}
-		hist_line(o, *n, &ha, &hb);
+		hist_line(o, n, &ha, &hb);
 		snap_hist_free(&ha);
 		snap_hist_free(&hb);
 	}
 	return 0;
 }
 
-static void reason_keys(struct json_object *s, const char *kind,
-			struct json_object *set)
-{
-	struct json_object *vms = snap_get_arr(s, "vms");
-	size_t i;
-
-	for (i = 0; vms && i < json_object_array_length(vms); i++) {
-		struct json_object *r = snap_get_obj(snap_get_obj(
-			json_object_array_get_idx(vms, i), "reasons"), kind);
-
-		if (!r)
-			continue;
-		json_object_object_foreach(r, k, v) {
-			(void)v;
-			json_object_object_add(set, k, NULL);
-		}
-	}
-}
-
-static uint64_t reason_sum(struct json_object *s, const char *kind, const char *key)
-{
-	struct json_object *vms = snap_get_arr(s, "vms");
-	uint64_t sum = 0, x;
-	size_t i;
-
-	for (i = 0; vms && i < json_object_array_length(vms); i++)
-		if (snap_get_u64(snap_get_obj(snap_get_obj(json_object_array_get_idx(vms, i),
-							   "reasons"), kind), key, &x))
-			sum += x;
-	return sum;
-}
-
-static void diff_reasons(FILE *o, struct json_object *a, struct json_object *b)
+static void diff_reasons(FILE *o, const struct kl_snap *a, const struct kl_snap *b)
 {
 	static const char *const kinds[] = { "userspace_exit", "exit" };
-	size_t k;
 
-	for (k = 0; k < 2; k++) {
-		struct json_object *set = json_object_new_object();
+	for (int k = 0; k < 2; k++) {
+		const struct kl_snap both[2] = { *a, *b };
+		struct kl_snap_counts set = { 0 };
 
-		reason_keys(a, kinds[k], set);
-		reason_keys(b, kinds[k], set);
-		if (json_object_object_length(set)) {
+		if (kl_snap_reason_keys(both, 2, k, &set))
+			fprintf(o, "\nREASONS %s: out of memory\n", kinds[k]);
+		else if (set.nr)
 			fprintf(o, "\nREASONS %s%*s%14s %14s %9s\n", kinds[k],
 				(int)(33 - strlen(kinds[k])), "", "BASE", "NEW", "CHANGE");
-			json_object_object_foreach(set, key, v) {
-				uint64_t x = reason_sum(a, kinds[k], key), y = reason_sum(b, kinds[k], key);
-				char c[32], ek[96];
+		for (size_t j = 0; j < set.nr; j++) {
+			const char *key = set.v[j].name;
+			uint64_t x, y;
+			char c[32], ek[96];
 
-				(void)v;
-				pct(c, sizeof(c), (double)x, (double)y);
-				kl_escape(ek, sizeof(ek), key);	/* keys of the input files */
-				fprintf(o, "  %-38s %14llu %14llu %9s\n", ek,
-					(unsigned long long)x, (unsigned long long)y, c);
-			}
+			kl_snap_reason_sum(a, k, key, &x);
+			kl_snap_reason_sum(b, k, key, &y);
+			pct(c, sizeof(c), (double)x, (double)y);
+			kl_escape(ek, sizeof(ek), key);	/* keys of the input files */
+			fprintf(o, "  %-38s %14llu %14llu %9s\n", ek,
+				(unsigned long long)x, (unsigned long long)y, c);
 		}
-		json_object_put(set);
+		free(set.v);
 	}
 }
 
-static void diff_overhead(FILE *o, struct json_object *a, struct json_object *b)
+/* The overhead values diff compares, NAN without an overhead object. */
+static void overhead_vals(const struct kl_snap *s, double v[6])
 {
-	static const char *const keys[] = {
+	const struct kl_snap_overhead *oh = &s->oh;
+
+	v[0] = (double)oh->bpf_run_time_ns;
+	v[1] = (double)oh->bpf_events;
+	v[2] = (double)oh->cpu_ns;
+	v[3] = kl_snap_cpu_pct(s);
+	v[4] = (double)oh->rss_kb;
+	v[5] = (double)oh->maxrss_kb;
+	for (int i = 0; !oh->present && i < 6; i++)
+		v[i] = NAN;
+}
+
+static void diff_overhead(FILE *o, const struct kl_snap *a, const struct kl_snap *b)
+{
+	static const char *const keys[6] = {
 		"bpf_run_time_ns", "bpf_events", "collector_cpu_ns", "collector_cpu_pct",
 		"collector_rss_kb", "collector_maxrss_kb",
 	};
-	struct json_object *oa = snap_get_obj(a, "overhead"), *ob = snap_get_obj(b, "overhead");
-	size_t i;
+	double va[6], vb[6];
 
-	if (!oa && !ob)
+	if (!a->oh.present && !b->oh.present)
 		return;
+	overhead_vals(a, va);
+	overhead_vals(b, vb);
 	fprintf(o, "\nOVERHEAD%*s%14s %14s %9s\n", 32, "", "BASE", "NEW", "CHANGE");
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		double x = NAN, y = NAN;
+	for (size_t i = 0; i < 6; i++) {
 		char c[32] = "-";
 
-		snap_get_num(oa, keys[i], &x);
-		snap_get_num(ob, keys[i], &y);
-		if (isnan(x) && isnan(y))
+		if (isnan(va[i]) && isnan(vb[i]))
 			continue;
-		if (!isnan(x) && !isnan(y))
-			pct(c, sizeof(c), x, y);
-		fprintf(o, "  %-38s %14.6g %14.6g %9s\n", keys[i], x, y, c);
+		if (!isnan(va[i]) && !isnan(vb[i]))
+			pct(c, sizeof(c), va[i], vb[i]);
+		fprintf(o, "  %-38s %14.6g %14.6g %9s\n", keys[i], va[i], vb[i], c);
 	}
 }
 
@@ -378,22 +342,20 @@ int cmd_diff(int argc, char **argv)
 		kl_sub_children, NULL, NULL
 	};
 	struct diff_args a = { 0 };
-	struct json_object *sa, *sb;
+	struct kl_snap sa, sb;
 	char err[512], b1[32], b2[32];
 	int rc = 0;
 
 	argp_err_exit_status = 2;
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	sa = snap_load(a.base, err, sizeof(err));
-	if (!sa) {
+	if (kl_snap_load(&sa, a.base, err, sizeof(err))) {
 		fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
 		return 2;
 	}
-	sb = snap_load(a.new, err, sizeof(err));
-	if (!sb) {
+	if (kl_snap_load(&sb, a.new, err, sizeof(err))) {
 		fprintf(stderr, KL_TOOL_NAME ": %s\n", err);
-		json_object_put(sa);
+		kl_snap_free(&sa);
 		return 2;
 	}
 	printf("kvm-lazytop diff: BASE ");
@@ -401,16 +363,16 @@ int cmd_diff(int argc, char **argv)
 	printf(" -> NEW ");
 	kl_fputs_escaped(a.new, stdout);
 	printf("\n");
-	printf("duration: %s -> %s\n", snap_fmt_ns(secs(sa) * 1e9, b1, sizeof(b1)),
-	       snap_fmt_ns(secs(sb) * 1e9, b2, sizeof(b2)));
-	diff_counters(stdout, sa, sb, a.all);
-	diff_ratios(stdout, sa, sb);
-	diff_pkvm(stdout, sa, sb);
-	if (diff_hists(stdout, sa, sb))
+	printf("duration: %s -> %s\n", snap_fmt_ns(secs(&sa) * 1e9, b1, sizeof(b1)),
+	       snap_fmt_ns(secs(&sb) * 1e9, b2, sizeof(b2)));
+	diff_counters(stdout, &sa, &sb, a.all);
+	diff_ratios(stdout, &sa, &sb);
+	diff_pkvm(stdout, &sa, &sb);
+	if (diff_hists(stdout, &sa, &sb))
 		rc = 2;
-	diff_reasons(stdout, sa, sb);
-	diff_overhead(stdout, sa, sb);
-	json_object_put(sa);
-	json_object_put(sb);
+	diff_reasons(stdout, &sa, &sb);
+	diff_overhead(stdout, &sa, &sb);
+	kl_snap_free(&sa);
+	kl_snap_free(&sb);
 	return rc;
 }

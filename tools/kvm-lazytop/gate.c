@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "gate.h"
+#include "kl_model.h"
 #include "kl_opts.h"
 
 #define GATE_ERR "kvm-lazytop: gate: "
@@ -231,12 +232,11 @@ static bool load_rules(const char *path, struct gate_rules *rules)
 
 /* The snapshot and, if the rules need one or it was given, the baseline. */
 static bool load_snapshots(const struct gate_args *a, const struct gate_rules *rules,
-			   struct json_object **snap, struct json_object **base)
+			   struct kl_snap *snap, struct kl_snap **base)
 {
 	char err[512];
 
-	*snap = snap_load(a->snapshot, err, sizeof(err));
-	if (!*snap) {
+	if (kl_snap_load(snap, a->snapshot, err, sizeof(err))) {
 		fprintf(stderr, KL_ERR_PREFIX "%s\n", err);
 		return false;
 	}
@@ -246,8 +246,7 @@ static bool load_snapshots(const struct gate_args *a, const struct gate_rules *r
 		return false;
 	}
 	if (a->baseline) {
-		*base = snap_load(a->baseline, err, sizeof(err));
-		if (!*base) {
+		if (kl_snap_load(*base, a->baseline, err, sizeof(err))) {
 			fprintf(stderr, KL_ERR_PREFIX "%s\n", err);
 			return false;
 		}
@@ -257,7 +256,7 @@ static bool load_snapshots(const struct gate_args *a, const struct gate_rules *r
 
 /* Evaluate every rule; false (after the error line) on bad input. */
 static bool eval_rules(const struct gate_args *a, const struct gate_rules *rules,
-		       struct json_object *snap, struct json_object *base,
+		       const struct kl_snap *snap, const struct kl_snap *base,
 		       struct gate_result *res)
 {
 	size_t i;
@@ -345,13 +344,15 @@ int cmd_gate(int argc, char **argv)
 		"Exit status: 0 every rule holds, 1 a rule failed, 2 bad input. "
 		"Rule syntax: gate-rules(7).", kl_sub_children, NULL, NULL
 	};
-	struct json_object *snap = NULL, *base = NULL;
+	struct kl_snap snap, base_snap, *base = &base_snap;
 	struct gate_args a = { 0 };
 	struct gate_rules rules = { 0 };
 	struct gate_result *res = NULL;
 	size_t nfail;
 	int rc = GATE_EXIT_BAD_INPUT;
 
+	kl_snap_init(&snap);
+	kl_snap_init(&base_snap);
 	argp_err_exit_status = GATE_EXIT_BAD_INPUT;
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return GATE_EXIT_BAD_INPUT;
@@ -363,10 +364,12 @@ int cmd_gate(int argc, char **argv)
 	}
 	if (!load_snapshots(&a, &rules, &snap, &base))
 		goto out;
+	if (!a.baseline)
+		base = NULL;
 	res = calloc(rules.n, sizeof(*res));
 	if (!res)
 		goto out;
-	if (!eval_rules(&a, &rules, snap, base, res))
+	if (!eval_rules(&a, &rules, &snap, base, res))
 		goto out;
 	nfail = print_results(&a, &rules, res);
 	if (!write_reports(&a, &rules, res))
@@ -375,7 +378,7 @@ int cmd_gate(int argc, char **argv)
 out:
 	free(res);
 	gate_rules_free(&rules);
-	json_object_put(snap);
-	json_object_put(base);
+	kl_snap_free(&snap);
+	kl_snap_free(&base_snap);
 	return rc;
 }

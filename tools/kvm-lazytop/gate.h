@@ -17,7 +17,7 @@
 
 #include "snapshot_read.h"
 
-struct json_object;
+struct kl_snap;
 
 #define GATE_NAME_MAX	96
 #define GATE_TEXT_MAX	512
@@ -118,8 +118,8 @@ bool gate_needs_baseline(const struct gate_rules *rules);
  * input (msg set, "path: expected X, got Y" for a wrongly typed
  * snapshot; bad_src says which input is at fault).
  */
-int gate_eval(const struct gate_rule *rule, struct json_object *snap,
-	      struct json_object *base, struct gate_result *res);
+int gate_eval(const struct gate_rule *rule, const struct kl_snap *snap,
+	      const struct kl_snap *base, struct gate_result *res);
 const char *gate_op_str(enum gate_op op);
 
 /* Signals (KL_SIG_BIT mask) a term's data comes from; 0 = none (overhead). */

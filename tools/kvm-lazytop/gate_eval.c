@@ -2,9 +2,9 @@
 /*
  * gate_eval.c - evaluate one gate rule on a snapshot (and a baseline).
  *
- * Every value is read with its type checked: a wrongly typed field is bad
- * input ("vms[0].histograms.kvm_run_ns: expected object, got int"), never
- * a missing or empty metric.  Each signal is in one of three states:
+ * The snapshot is a typed one (kl_model.h): the JSON reader already
+ * rejected a wrongly typed field as bad input ("vms[0].histograms.
+ * kvm_run_ns: expected object, got int").  Each signal is in one of three states:
  * unavailable (listed in "unavailable"), attached with no events
  * (probe_events 0, or no VM at all), or measured; the first two fail a
  * rule unless its optional(...) clause names them.
@@ -14,9 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "gate.h"
+#include "kl_model.h"
 #include "kl_names.h"
 
 /* Ordered by precedence when terms disagree. */
@@ -29,11 +28,6 @@ struct tval {
 	struct snap_hist h;	/* when is_hist */
 	char why[300];
 };
-
-static const char *jtype(struct json_object *v)
-{
-	return json_type_to_name(json_object_get_type(v));
-}
 
 static bool is_glob(const char *s)
 {
@@ -73,102 +67,63 @@ uint32_t gate_term_signals(const struct gate_term *t)
 	return m & KL_SIG_ALL;
 }
 
-/* vms[i].key: the object, NULL when absent; TV_BAD when not an object. */
-static enum tv vm_obj(struct json_object *vm, size_t i, const char *key,
-		      struct json_object **out, char *why, size_t wl)
-{
-	struct json_object *v;
-
-	*out = NULL;
-	if (!json_object_object_get_ex(vm, key, &v))
-		return TV_OK;
-	if (!json_object_is_type(v, json_type_object)) {
-		gate_seterr(why, wl, "vms[%zu].%s: expected object, got %s", i, key, jtype(v));
-		return TV_BAD;
-	}
-	*out = v;
-	return TV_OK;
-}
-
 /*
  * "probe_events" (schema 1.1): a signal of mask with 0 events means the
- * term measured nothing.  Absent key or null = not counted (unknown).
+ * term measured nothing.  Absent or null = not counted (unknown).
  */
-static enum tv check_events(struct json_object *snap, uint32_t mask, char *why,
-			    size_t wl)
+static enum tv check_events(const struct kl_snap *snap, uint32_t mask, char *why, size_t wl)
 {
-	struct json_object *pe, *v;
-	int s;
-
-	if (!json_object_object_get_ex(snap, "probe_events", &pe))
-		return TV_OK;
-	if (!json_object_is_type(pe, json_type_object)) {
-		gate_seterr(why, wl, "probe_events: expected object, got %s", jtype(pe));
-		return TV_BAD;
-	}
-	for (s = 0; s < KL_SIG_NR; s++) {
-		uint64_t n;
-
-		if (!(mask & KL_SIG_BIT(s)) ||
-		    !json_object_object_get_ex(pe, kl_signals[s].name, &v) ||
-		    json_object_is_type(v, json_type_null))
+	for (int s = 0; snap->has_probe_events && s < KL_SIG_NR; s++) {
+		if (!(mask & KL_SIG_BIT(s)) || !snap->has_pe[s] || snap->pe_null[s] || snap->pe[s])
 			continue;
-		if (!snap_json_u64(v, &n)) {
-			gate_seterr(why, wl, "probe_events.%s: expected non-negative integer or null, got %s",
-			       kl_signals[s].name, jtype(v));
-			return TV_BAD;
-		}
-		if (!n) {
-			gate_seterr(why, wl, "no events: probe %s is attached but never fired (probe_events.%s = 0)",
-			       kl_signals[s].name, kl_signals[s].name);
-			return TV_NO_EVENTS;
-		}
+		gate_seterr(why, wl, "no events: probe %s is attached but never fired (probe_events.%s = 0)",
+			    kl_signals[s].name, kl_signals[s].name);
+		return TV_NO_EVENTS;
 	}
 	return TV_OK;
 }
 
-static enum tv counter_sum(struct json_object *snap, const char *pat,
-			   struct tval *out)
+/* One counter over every VM into *total; found = a VM has it. */
+static enum tv counter_add(const struct kl_snap *snap, unsigned int c, uint64_t *total,
+			   bool *found, struct tval *out)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	size_t nvm = vms ? json_object_array_length(vms) : 0;
+	*found = false;
+	for (size_t i = 0; i < snap->nr_vms; i++) {
+		uint64_t x;
+
+		if (!kl_snap_has(&snap->vms[i].c, c))
+			continue;
+		x = snap->vms[i].c.c[c];
+		if (*total + x < *total) {
+			gate_seterr(out->why, sizeof(out->why), "vms[%zu].counters.%s: sum overflows", i,
+				    kl_counter_name(c));
+			return TV_BAD;
+		}
+		*total += x;
+		*found = true;
+	}
+	return TV_OK;
+}
+
+static enum tv counter_sum(const struct kl_snap *snap, const char *pat, struct tval *out)
+{
 	const char *const *p;
 	uint64_t total = 0;
 
 	for (p = snap_counter_names; *p; p++) {
+		int c = kl_snap_counter_index(*p);
 		bool found = false;
-		size_t i;
 
 		if (!name_matches(pat, *p))
 			continue;
-		if (snap_unavailable(snap, *p)) {
+		if (kl_snap_unavailable(snap, *p)) {
 			gate_seterr(out->why, sizeof(out->why),
 			       "unavailable: counter %s (its probe is not attached on this kernel)", *p);
 			return TV_UNAVAILABLE;
 		}
-		for (i = 0; i < nvm; i++) {
-			struct json_object *vm = json_object_array_get_idx(vms, i), *c, *v;
-			uint64_t x;
-
-			if (vm_obj(vm, i, "counters", &c, out->why, sizeof(out->why)))
-				return TV_BAD;
-			if (!c || !json_object_object_get_ex(c, *p, &v))
-				continue;
-			if (!snap_json_u64(v, &x)) {
-				gate_seterr(out->why, sizeof(out->why),
-				       "vms[%zu].counters.%s: expected non-negative integer, got %s%s",
-				       i, *p, json_object_is_type(v, json_type_int) ? "negative " : "",
-				       jtype(v));
-				return TV_BAD;
-			}
-			if (total + x < total) {
-				gate_seterr(out->why, sizeof(out->why), "vms[%zu].counters.%s: sum overflows", i, *p);
-				return TV_BAD;
-			}
-			total += x;
-			found = true;
-		}
-		if (!found && nvm) {
+		if (c >= 0 && counter_add(snap, (unsigned int)c, &total, &found, out))
+			return TV_BAD;
+		if (!found && snap->nr_vms) {
 			gate_seterr(out->why, sizeof(out->why),
 			       "unavailable: counter %s is not in this snapshot (and not listed in \"unavailable\")",
 			       *p);
@@ -180,45 +135,24 @@ static enum tv counter_sum(struct json_object *snap, const char *pat,
 	return TV_OK;
 }
 
-static enum tv hist_sum(struct json_object *snap, const struct gate_term *t,
-			struct tval *out)
+static enum tv hist_sum(const struct kl_snap *snap, const struct gate_term *t, struct tval *out)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	size_t nvm = vms ? json_object_array_length(vms) : 0, i;
-	bool found = false;
+	unsigned int h;
+	int found;
 
-	if (snap_unavailable(snap, t->name)) {
+	if (kl_snap_unavailable(snap, t->name)) {
 		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: histogram %s (its probes are not attached on this kernel)", t->name);
 		return TV_UNAVAILABLE;
 	}
-	for (i = 0; i < nvm; i++) {
-		struct json_object *vm = json_object_array_get_idx(vms, i), *hs, *h;
-		struct snap_hist one;
-		char e[200];
-
-		if (vm_obj(vm, i, "histograms", &hs, out->why, sizeof(out->why)))
-			goto bad;
-		if (!hs || !json_object_object_get_ex(hs, t->name, &h))
-			continue;
-		if (!json_object_is_type(h, json_type_object)) {
-			gate_seterr(out->why, sizeof(out->why), "vms[%zu].histograms.%s: expected object, got %s",
-			       i, t->name, jtype(h));
-			goto bad;
-		}
-		if (snap_hist_parse(h, &one, e, sizeof(e))) {
-			gate_seterr(out->why, sizeof(out->why), "vms[%zu].histograms.%s: %s", i, t->name, e);
-			goto bad;
-		}
-		if (snap_hist_merge(&out->h, &one)) {
-			snap_hist_free(&one);
-			gate_seterr(out->why, sizeof(out->why), "out of memory");
-			goto bad;
-		}
-		snap_hist_free(&one);
-		found = true;
+	for (h = 0; h < KL_H_NR && strcmp(kl_hist_name(h), t->name); h++)
+		;
+	found = h < KL_H_NR ? kl_snap_hist_sum(snap, h, &out->h) : 0;
+	if (found < 0) {
+		gate_seterr(out->why, sizeof(out->why), "out of memory");
+		return TV_BAD;
 	}
-	if (!found && nvm) {
+	if (!found && snap->nr_vms) {
 		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: histogram %s is not in this snapshot (and not listed in \"unavailable\")",
 		       t->name);
@@ -233,93 +167,73 @@ static enum tv hist_sum(struct json_object *snap, const struct gate_term *t,
 	case GH_QUANTILE: out->v = snap_hist_quantile(&out->h, t->q); break;
 	}
 	return TV_OK;
-bad:
-	snap_hist_free(&out->h);
-	return TV_BAD;
 }
 
-static enum tv overhead_val(struct json_object *snap, const struct gate_term *t,
-			    struct tval *out)
+/* overhead.<key> / overhead.drops.<sub> of the snapshot; false when absent. */
+static bool overhead_get(const struct kl_snap *snap, const struct gate_term *t, double *v)
 {
-	struct json_object *ov, *v;
-	const char *key = *t->sub ? t->sub : t->name;
-	char path[2 * GATE_NAME_MAX + 16];
+	const struct kl_snap_overhead *oh = &snap->oh;
+	const struct { const char *key; double v; } keys[] = {
+		{ "bpf_run_time_ns", (double)oh->bpf_run_time_ns }, { "bpf_events", (double)oh->bpf_events },
+		{ "collector_cpu_ns", (double)oh->cpu_ns }, { "collector_cpu_pct", kl_snap_cpu_pct(snap) },
+		{ "collector_rss_kb", (double)oh->rss_kb }, { "collector_maxrss_kb", (double)oh->maxrss_kb },
+	};
 
-	snprintf(path, sizeof(path), "overhead.%s%s%s", t->name, *t->sub ? "." : "", t->sub);
-	if (!json_object_object_get_ex(snap, "overhead", &ov))
-		goto missing;
-	if (!json_object_is_type(ov, json_type_object)) {
-		gate_seterr(out->why, sizeof(out->why), "overhead: expected object, got %s", jtype(ov));
-		return TV_BAD;
-	}
-	if (*t->sub) {
-		if (!json_object_object_get_ex(ov, "drops", &ov))
-			goto missing;
-		if (!json_object_is_type(ov, json_type_object)) {
-			gate_seterr(out->why, sizeof(out->why), "overhead.drops: expected object, got %s",
-			       jtype(ov));
-			return TV_BAD;
+	if (!oh->present)
+		return false;
+	for (int d = 0; *t->sub && d < KL_D_NR; d++) {
+		if (oh->has_drop[d] && !strcmp(kl_drop_name(d), t->sub)) {
+			*v = (double)oh->drops[d];
+			return true;
 		}
 	}
-	if (!json_object_object_get_ex(ov, key, &v))
-		goto missing;
-	if (!snap_get_num(ov, key, &out->v)) {
-		gate_seterr(out->why, sizeof(out->why), "%s: expected number, got %s", path, jtype(v));
-		return TV_BAD;
+	for (size_t i = 0; !*t->sub && i < KL_ARRAY_SIZE(keys); i++) {
+		if (!strcmp(keys[i].key, t->name)) {
+			*v = keys[i].v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static enum tv overhead_val(const struct kl_snap *snap, const struct gate_term *t,
+			    struct tval *out)
+{
+	if (!overhead_get(snap, t, &out->v)) {
+		gate_seterr(out->why, sizeof(out->why), "unavailable: overhead.%s%s%s is not in this snapshot",
+			    t->name, *t->sub ? "." : "", t->sub);
+		return TV_UNAVAILABLE;
 	}
 	out->samples = UINT64_MAX;
 	return TV_OK;
-missing:
-	gate_seterr(out->why, sizeof(out->why), "unavailable: %s is not in this snapshot", path);
-	return TV_UNAVAILABLE;
 }
 
-static enum tv reason_sum(struct json_object *snap, const struct gate_term *t,
+static enum tv reason_sum(const struct kl_snap *snap, const struct gate_term *t,
 			  struct tval *out)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	size_t nvm = vms ? json_object_array_length(vms) : 0, i;
-	const char *arch = snap_get_str(snap_get_obj(snap, "host"), "arch");
+	bool exit = !strcmp(t->name, "exit"), any = false;
 	char un[GATE_NAME_MAX + 16];
-	uint64_t sum = 0;
-	bool any = false;
+	uint64_t sum = 0, x;
 
 	snprintf(un, sizeof(un), "reasons.%s", t->name);
-	if (snap_unavailable(snap, un)) {
+	if (kl_snap_unavailable(snap, un)) {
 		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: %s (its probe is not attached on this kernel)", un);
 		return TV_UNAVAILABLE;
 	}
-	if (arch && !gate_reason_known(t->name, t->sub, arch)) {
+	if (snap->arch[0] && !gate_reason_known(t->name, t->sub, snap->arch)) {
 		gate_seterr(out->why, sizeof(out->why), "%s.%s is not a %s reason on %s", un, t->sub,
-		       t->name, arch);
+		       t->name, snap->arch);
 		return TV_BAD_RULE;
 	}
-	for (i = 0; i < nvm; i++) {
-		struct json_object *vm = json_object_array_get_idx(vms, i), *rs, *k, *v;
-		uint64_t x;
+	for (size_t i = 0; i < snap->nr_vms; i++) {
+		const struct kl_snap_counts *r = exit ? &snap->vms[i].ex : &snap->vms[i].ue;
 
-		if (vm_obj(vm, i, "reasons", &rs, out->why, sizeof(out->why)))
-			return TV_BAD;
-		if (!rs || !json_object_object_get_ex(rs, t->name, &k))
-			continue;
-		if (!json_object_is_type(k, json_type_object)) {
-			gate_seterr(out->why, sizeof(out->why), "vms[%zu].reasons.%s: expected object, got %s",
-			       i, t->name, jtype(k));
-			return TV_BAD;
-		}
-		any = true;
-		if (!json_object_object_get_ex(k, t->sub, &v))
-			continue;	/* only reasons seen are listed */
-		if (!snap_json_u64(v, &x)) {
-			gate_seterr(out->why, sizeof(out->why),
-			       "vms[%zu].reasons.%s.%s: expected non-negative integer, got %s",
-			       i, t->name, t->sub, jtype(v));
-			return TV_BAD;
-		}
-		sum += x;
+		any = any || r->present;
+		if (kl_snap_count_get(r, t->sub, &x))	/* only reasons seen are listed */
+			sum += x;
 	}
-	if (!any && nvm) {
+	if (!any && snap->nr_vms) {
 		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: %s is not in this snapshot (and not listed in \"unavailable\")", un);
 		return TV_UNAVAILABLE;
@@ -329,52 +243,30 @@ static enum tv reason_sum(struct json_object *snap, const struct gate_term *t,
 	return TV_OK;
 }
 
-static enum tv agreement(struct json_object *snap, struct tval *out)
+/* The agreement as the snapshot stores it, weighted by each VM's loads compared. */
+static enum tv agreement(const struct kl_snap *snap, struct tval *out)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	size_t nvm = vms ? json_object_array_length(vms) : 0, i;
 	double num = 0;
 	uint64_t den = 0;
 	bool any = false;
 
-	if (snap_unavailable(snap, "prediction")) {
+	if (kl_snap_unavailable(snap, "prediction")) {
 		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: prediction (its probes are not attached on this kernel)");
 		return TV_UNAVAILABLE;
 	}
-	for (i = 0; i < nvm; i++) {
-		struct json_object *p, *a = NULL, *n = NULL;
-		double av = 0;
-		uint64_t nv;
+	for (size_t i = 0; i < snap->nr_vms; i++) {
+		uint64_t ok, n;
 
-		if (vm_obj(json_object_array_get_idx(vms, i), i, "prediction", &p, out->why,
-			   sizeof(out->why)))
-			return TV_BAD;
-		if (!p)
+		if (!snap->vms[i].has_pred)
 			continue;
 		any = true;
-		json_object_object_get_ex(p, "agreement", &a);
-		json_object_object_get_ex(p, "loads_compared", &n);
-		if (!snap_json_u64(n, &nv)) {
-			gate_seterr(out->why, sizeof(out->why),
-			       "vms[%zu].prediction.loads_compared: expected non-negative integer, got %s",
-			       i, jtype(n));
-			return TV_BAD;
-		}
-		if (nv && !snap_get_num(p, "agreement", &av)) {
-			gate_seterr(out->why, sizeof(out->why),
-			       "vms[%zu].prediction.agreement: expected number, got %s", i, jtype(a));
-			return TV_BAD;
-		}
-		if (nv && (av < 0 || av > 1)) {
-			gate_seterr(out->why, sizeof(out->why),
-			       "vms[%zu].prediction.agreement: expected number in [0, 1], got %g", i, av);
-			return TV_BAD;
-		}
-		num += av * (double)nv;
-		den += nv;
+		kl_snap_pred_totals(&snap->vms[i].c, &ok, &n);
+		if (n)
+			num += kl_snap_share(ok, n) * (double)n;
+		den += n;
 	}
-	if (!any && nvm) {
+	if (!any && snap->nr_vms) {
 		gate_seterr(out->why, sizeof(out->why),
 		       "unavailable: prediction is not in this snapshot (and not listed in \"unavailable\")");
 		return TV_UNAVAILABLE;
@@ -384,10 +276,9 @@ static enum tv agreement(struct json_object *snap, struct tval *out)
 	return TV_OK;
 }
 
-static enum tv eval_term(const struct gate_term *t, struct json_object *snap,
+static enum tv eval_term(const struct gate_term *t, const struct kl_snap *snap,
 			 struct tval *out)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
 	enum tv r = TV_BAD;
 
 	memset(out, 0, sizeof(*out));
@@ -400,7 +291,7 @@ static enum tv eval_term(const struct gate_term *t, struct json_object *snap,
 	}
 	if (r != TV_OK)
 		return r;
-	if (!vms || !json_object_array_length(vms)) {
+	if (!snap->nr_vms) {
 		gate_seterr(out->why, sizeof(out->why), "no events: the snapshot has no VM");
 		r = TV_NO_EVENTS;
 	} else {
@@ -412,7 +303,7 @@ static enum tv eval_term(const struct gate_term *t, struct json_object *snap,
 }
 
 /* sum of an expression's terms; keeps the histogram of a lone term. */
-static enum tv eval_expr(const struct gate_expr *e, struct json_object *snap,
+static enum tv eval_expr(const struct gate_expr *e, const struct kl_snap *snap,
 			 struct tval *out)
 {
 	enum tv worst = TV_OK;
@@ -441,7 +332,7 @@ static enum tv eval_expr(const struct gate_expr *e, struct json_object *snap,
 }
 
 /* lhs of a rule on one snapshot. */
-static enum tv eval_lhs(const struct gate_rule *r, struct json_object *snap,
+static enum tv eval_lhs(const struct gate_rule *r, const struct kl_snap *snap,
 			struct tval *out, char *why, size_t wl)
 {
 	struct tval d;
@@ -521,7 +412,7 @@ static void not_measured(const struct gate_rule *r, enum tv rv,
  * Returns -1 on bad input, 1 when the baseline measured nothing (res
  * is final), 0 to go on.
  */
-static int eval_baseline(const struct gate_rule *r, struct json_object *base,
+static int eval_baseline(const struct gate_rule *r, const struct kl_snap *base,
 			 struct tval *bv, struct gate_result *res)
 {
 	enum tv rv;
@@ -637,8 +528,8 @@ static void judge(const struct gate_rule *r, const struct tval *nv,
 	res->status = ok ? GATE_PASS : GATE_FAIL;
 }
 
-int gate_eval(const struct gate_rule *r, struct json_object *snap,
-	      struct json_object *base, struct gate_result *res)
+int gate_eval(const struct gate_rule *r, const struct kl_snap *snap,
+	      const struct kl_snap *base, struct gate_result *res)
 {
 	struct tval nv, bv;
 	enum tv rv;

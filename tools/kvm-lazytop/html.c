@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "html_report.h"
+#include "kl_model.h"
+#include "kl_names.h"
 #include "snapshot_read.h"
 
 static const char *const colors[HTML_MAX_SNAPS] = { "#1f77b4", "#e6550d" };
@@ -110,7 +110,7 @@ static void bar_chart(FILE *o, const struct bars *b)
 	fputs("</svg>\n", o);
 }
 
-static bool family_sum(struct json_object *s, const struct snap_family *f,
+static bool family_sum(const struct kl_snap *s, const struct snap_family *f,
 		       bool fast_only, uint64_t *out)
 {
 	const char *const *m;
@@ -118,7 +118,7 @@ static bool family_sum(struct json_object *s, const struct snap_family *f,
 
 	*out = 0;
 	for (m = f->members; *m; m++) {
-		if (!snap_counter_sum(s, *m, &v))
+		if (!kl_snap_counter_sum_name(s, *m, &v))
 			return false;
 		if (!fast_only || snap_family_is_fast(f, *m))
 			*out += v;
@@ -133,7 +133,7 @@ static void unavailable_note(FILE *o, const char *what)
 	fputs("</p>\n", o);
 }
 
-static void section_hit_rates(FILE *o, struct json_object *const *s, size_t n)
+static void section_hit_rates(FILE *o, const struct kl_snap *s, size_t n)
 {
 	struct bars b = { .chart = "hit-rates", .title = "Fast-path hit rates",
 			  .nsnap = n, .ratio = true };
@@ -155,7 +155,7 @@ static void section_hit_rates(FILE *o, struct json_object *const *s, size_t n)
 			uint64_t fast, tot;
 
 			b.v[b.rows][i] = NAN;
-			if (family_sum(s[i], fam, true, &fast) && family_sum(s[i], fam, false, &tot) && tot) {
+			if (family_sum(&s[i], fam, true, &fast) && family_sum(&s[i], fam, false, &tot) && tot) {
 				b.v[b.rows][i] = (double)fast / (double)tot;
 				any = true;
 			}
@@ -168,18 +168,18 @@ static void section_hit_rates(FILE *o, struct json_object *const *s, size_t n)
 
 		b.label[b.rows] = "prediction_agreement";
 		for (i = 0; i < n; i++) {
-			struct json_object *vms = snap_get_arr(s[i], "vms");
-			double num = 0, den = 0, a;
-			uint64_t c;
-			size_t v;
+			double num = 0, den = 0;
 
 			b.v[b.rows][i] = NAN;
-			for (v = 0; vms && v < json_object_array_length(vms); v++) {
-				struct json_object *p = snap_get_obj(json_object_array_get_idx(vms, v),
-								     "prediction");
+			for (size_t v = 0; v < s[i].nr_vms; v++) {
+				uint64_t ok, c;
 
-				if (snap_get_num(p, "agreement", &a) && snap_get_u64(p, "loads_compared", &c)) {
-					num += a * (double)c;
+				if (!s[i].vms[v].has_pred)
+					continue;
+				/* the agreement as stored, weighted by the loads compared */
+				kl_snap_pred_totals(&s[i].vms[v].c, &ok, &c);
+				if (c) {
+					num += kl_snap_share(ok, c) * (double)c;
 					den += (double)c;
 				}
 			}
@@ -201,7 +201,7 @@ static void section_hit_rates(FILE *o, struct json_object *const *s, size_t n)
  * Add a row labelled label: counter name summed over each snapshot's VMs
  * (NaN where a snapshot lacks it).  Returns whether any snapshot has it.
  */
-static bool add_counter_row(struct bars *b, struct json_object *const *s, const char *name,
+static bool add_counter_row(struct bars *b, const struct kl_snap *s, const char *name,
 			    const char *label)
 {
 	bool any = false;
@@ -212,7 +212,7 @@ static bool add_counter_row(struct bars *b, struct json_object *const *s, const 
 		uint64_t v;
 
 		b->v[b->rows][i] = NAN;
-		if (snap_counter_sum(s[i], name, &v)) {
+		if (kl_snap_counter_sum_name(&s[i], name, &v)) {
 			b->v[b->rows][i] = (double)v;
 			any = true;
 		}
@@ -232,7 +232,7 @@ static void end_counter_section(FILE *o, struct bars *b, bool any, const char *u
 	fputs("</section>\n", o);
 }
 
-static void section_family(FILE *o, struct json_object *const *s, size_t n,
+static void section_family(FILE *o, const struct kl_snap *s, size_t n,
 			   const char *id, const char *title, const char *family,
 			   bool slow_only, const char *unavail)
 {
@@ -254,7 +254,7 @@ static void section_family(FILE *o, struct json_object *const *s, size_t n,
 }
 
 /* arm64 pKVM state syncs: both direction families in one chart. */
-static void section_pkvm(FILE *o, struct json_object *const *s, size_t n)
+static void section_pkvm(FILE *o, const struct kl_snap *s, size_t n)
 {
 	static const char *const fams[] = { "pkvm_sync_to_hyp", "pkvm_sync_to_host" };
 	struct bars b = { .chart = "pkvm-sync", .title = "pKVM state syncs by direction and reason",
@@ -278,60 +278,35 @@ static void section_pkvm(FILE *o, struct json_object *const *s, size_t n)
 			    "unavailable: kvm_arm_pkvm_state_sync is not attached in these snapshots");
 }
 
-static void section_reasons(FILE *o, struct json_object *const *s, size_t n,
-			    const char *kind, const char *id, const char *title)
+/* Reason key summed over the VMs of s; NAN when no VM has the reasons object. */
+static double reason_total(const struct kl_snap *s, int kind, const char *key)
+{
+	uint64_t sum;
+
+	return kl_snap_reason_sum(s, kind, key, &sum) ? (double)sum : NAN;
+}
+
+static void section_reasons(FILE *o, const struct kl_snap *s, size_t n,
+			    int kind, const char *id, const char *title)
 {
 	struct bars b = { .chart = id, .title = title, .nsnap = n };
-	struct json_object *keys = json_object_new_object();
-	size_t i, v;
+	struct kl_snap_counts keys = { 0 };
 
-	for (i = 0; i < n; i++) {
-		struct json_object *vms = snap_get_arr(s[i], "vms");
-
-		for (v = 0; vms && v < json_object_array_length(vms); v++) {
-			struct json_object *r = snap_get_obj(snap_get_obj(
-				json_object_array_get_idx(vms, v), "reasons"), kind);
-
-			if (!r)
-				continue;
-			json_object_object_foreach(r, k, val) {
-				(void)val;
-				if (!json_object_object_get_ex(keys, k, NULL))
-					json_object_object_add(keys, k, json_object_new_int(0));
-			}
-		}
-	}
 	fprintf(o, "<section id=\"%s\"><h2>", id);
 	esc(o, title);
 	fputs("</h2>\n", o);
-	json_object_object_foreach(keys, key, unused) {
-		(void)unused;
-		if (b.rows >= 64)
-			break;
-		b.label[b.rows] = key;
-		for (i = 0; i < n; i++) {
-			struct json_object *vms = snap_get_arr(s[i], "vms");
-			bool has = false;
-			uint64_t sum = 0, x;
-
-			for (v = 0; vms && v < json_object_array_length(vms); v++) {
-				struct json_object *r = snap_get_obj(snap_get_obj(
-					json_object_array_get_idx(vms, v), "reasons"), kind);
-
-				if (r) {
-					has = true;
-					if (snap_get_u64(r, key, &x))
-						sum += x;
-				}
-			}
-			b.v[b.rows][i] = has ? (double)sum : NAN;
-		}
+	if (kl_snap_reason_keys(s, n, kind, &keys))
+		keys.nr = 0;
+	for (size_t k = 0; k < keys.nr && b.rows < 64; k++) {
+		b.label[b.rows] = keys.v[k].name;
+		for (size_t i = 0; i < n; i++)
+			b.v[b.rows][i] = reason_total(&s[i], kind, keys.v[k].name);
 		b.rows++;
 	}
 	if (!b.rows)
 		unavailable_note(o, "No reasons recorded in these snapshots.");
 	bar_chart(o, &b);
-	json_object_put(keys);
+	free(keys.v);
 	fputs("</section>\n", o);
 }
 
@@ -407,32 +382,30 @@ static void hist_chart(FILE *o, const char *name, struct snap_hist *h,
 	fputs("</svg>\n", o);
 }
 
-static int section_hists(FILE *o, struct json_object *const *s, size_t n)
+static int section_hists(FILE *o, const struct kl_snap *s, size_t n)
 {
-	const char *const *name;
-
 	fputs("<section id=\"latency\"><h2>Latency histograms</h2>\n"
 	      "<p class=\"note\">Share of samples per bucket (log scale), snapshots overlaid.</p>\n", o);
-	for (name = snap_hist_names; *name; name++) {
+	for (unsigned int hi = 0; hi < KL_H_NR; hi++) {
+		const char *name = kl_hist_name(hi);
 		struct snap_hist h[HTML_MAX_SNAPS];
 		bool has[HTML_MAX_SNAPS] = { false }, any = false, unav = false;
-		char err[200];
 		size_t i;
 
 		for (i = 0; i < n; i++) {
-			int r = snap_hist_sum(s[i], *name, &h[i], err, sizeof(err));
+			int r = kl_snap_hist_sum(&s[i], hi, &h[i]);
 
 			if (r < 0) {
-				fprintf(stderr, "report: %s\n", err);
+				fprintf(stderr, "report: out of memory\n");
 				while (i--)
 					snap_hist_free(&h[i]);
 				return -1;
 			}
 			has[i] = r > 0;
 			any = any || (r > 0 && h[i].count);
-			unav = unav || snap_unavailable(s[i], *name);
+			unav = unav || kl_snap_unavailable(&s[i], name);
 		}
-		fprintf(o, "<h3>%s</h3>\n", *name);
+		fprintf(o, "<h3>%s</h3>\n", name);
 		if (any) {
 			fputs("<table class=\"pct\"><tr><th></th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th></tr>\n", o);
 			for (i = 0; i < n; i++) {
@@ -448,7 +421,7 @@ static int section_hists(FILE *o, struct json_object *const *s, size_t n)
 				fputs("</tr>\n", o);
 			}
 			fputs("</table>\n", o);
-			hist_chart(o, *name, h, has, n);
+			hist_chart(o, name, h, has, n);
 		} else {
 			unavailable_note(o, unav ? "unavailable: the probes this histogram needs are not attached"
 					      : "no samples");
@@ -461,7 +434,7 @@ static int section_hists(FILE *o, struct json_object *const *s, size_t n)
 	return 0;
 }
 
-static void header(FILE *o, struct json_object *const *s, const char *const *names,
+static void header(FILE *o, const struct kl_snap *s, const char *const *names,
 		   size_t n)
 {
 	size_t i;
@@ -479,46 +452,41 @@ static void header(FILE *o, struct json_object *const *s, const char *const *nam
 	      ".swatch{display:inline-block;width:12px;height:12px;margin-right:4px}\n"
 	      "</style></head><body>\n<h1>kvm-lazytop report</h1>\n<ul class=\"legend\">\n", o);
 	for (i = 0; i < n; i++) {
-		struct json_object *host = snap_get_obj(s[i], "host");
-		double d = NAN;
+		double d = s[i].has_duration ? (double)s[i].duration_ns : NAN;
 
-		snap_get_num(s[i], "duration_ns", &d);
 		fprintf(o, "<li><span class=\"swatch\" style=\"background:%s\"></span><b>%s</b>: ",
 			colors[i], letters[i]);
 		esc(o, names[i]);
 		fputs(" &mdash; ", o);
-		esc(o, snap_get_str(host, "hostname") ? snap_get_str(host, "hostname") : "?");
+		esc(o, s[i].hostname[0] ? s[i].hostname : "?");
 		fputs(", ", o);
-		esc(o, snap_get_str(host, "arch") ? snap_get_str(host, "arch") : "?");
+		esc(o, s[i].arch[0] ? s[i].arch : "?");
 		fputs(", kernel ", o);
-		esc(o, snap_get_str(host, "kernel") ? snap_get_str(host, "kernel") : "?");
-		fprintf(o, ", %.2f s, %zu VM(s)</li>\n", d / 1e9,
-			snap_get_arr(s[i], "vms") ? json_object_array_length(snap_get_arr(s[i], "vms")) : 0);
+		esc(o, s[i].kernel[0] ? s[i].kernel : "?");
+		fprintf(o, ", %.2f s, %zu VM(s)</li>\n", d / 1e9, s[i].nr_vms);
 	}
 	fputs("</ul>\n", o);
 }
 
-static void unavailable_list(FILE *o, struct json_object *const *s, size_t n)
+static void unavailable_list(FILE *o, const struct kl_snap *s, size_t n)
 {
 	size_t i, j;
 
 	fputs("<section id=\"unavailable\"><h2>Unavailable on the measured host</h2>\n<ul>\n", o);
 	for (i = 0; i < n; i++) {
-		struct json_object *u = snap_get_arr(s[i], "unavailable");
-
 		fprintf(o, "<li>%s: ", letters[i]);
-		for (j = 0; u && j < json_object_array_length(u); j++) {
+		for (j = 0; j < s[i].nr_unavail; j++) {
 			fputs(j ? ", " : "", o);
-			esc(o, json_object_get_string(json_object_array_get_idx(u, j)));
+			esc(o, s[i].unavail[j]);
 		}
-		if (!u || !json_object_array_length(u))
+		if (!s[i].nr_unavail)
 			fputs("(none)", o);
 		fputs("</li>\n", o);
 	}
 	fputs("</ul></section>\n", o);
 }
 
-int html_write(FILE *o, struct json_object *const *snaps,
+int html_write(FILE *o, const struct kl_snap *snaps,
 	       const char *const *names, size_t n)
 {
 	if (n < 1 || n > HTML_MAX_SNAPS)
@@ -533,8 +501,8 @@ int html_write(FILE *o, struct json_object *const *snaps,
 	section_family(o, snaps, n, "vcpu-load", "vcpu_load reasons", "vcpu_load", false,
 		       "unavailable: kvm_riscv_vcpu_load is not attached in these snapshots");
 	section_pkvm(o, snaps, n);
-	section_reasons(o, snaps, n, "userspace_exit", "userspace-exits", "Exits to the VMM by reason");
-	section_reasons(o, snaps, n, "exit", "exit-reasons", "Guest exits by cause");
+	section_reasons(o, snaps, n, 0, "userspace-exits", "Exits to the VMM by reason");
+	section_reasons(o, snaps, n, 1, "exit-reasons", "Guest exits by cause");
 	unavailable_list(o, snaps, n);
 	fputs("<footer class=\"note\">Generated by kvm-lazytop report --html.</footer>\n</body></html>\n", o);
 	return ferror(o) ? -1 : 0;

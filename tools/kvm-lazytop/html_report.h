@@ -6,12 +6,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
-struct json_object;
+struct kl_snap;
 
 #define HTML_MAX_SNAPS	2
 
-/* snaps[0] is "A", snaps[1] (optional) "B". 0 ok, -1 error. */
-int html_write(FILE *out, struct json_object *const *snaps,
+/* snaps[0] is "A", snaps[1] (optional) "B" (typed snapshots, kl_model.h). 0 ok, -1 error. */
+int html_write(FILE *out, const struct kl_snap *snaps,
 	       const char *const *names, size_t n);
 
 #endif /* KL_HTML_REPORT_H */

@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* kl_snapshot.c - collected state -> JSON snapshot (SNAPSHOT.md). Pure. */
+/*
+ * kl_snapshot.c - the ONE JSON writer: typed snapshot (kl_model.h) -> the
+ * JSON text of SNAPSHOT.md.  Derived members (shares, agreement, pKVM
+ * events and skips, percentiles) are computed here from the counts.
+ * Pure.
+ */
 #include <stdio.h>
 #include <string.h>
 
+#include "kl_model.h"
 #include "kl_names.h"
 #include "kl_snapshot.h"
-#include "kl_stats.h"
-#include "../../bpf/kl_hist.h"
+#include "kl_state.h"
 
 #define ADD(o, k, v) json_object_object_add(o, k, v)
 #define U64(v) json_object_new_uint64(v)
+#define STR(v) json_object_new_string(v)
 
 struct json_object *kl_json_double(double v, int decimals)
 {
@@ -34,163 +40,101 @@ const char *kl_probe_text(const struct kl_probe *p, char *buf, size_t len)
 	}
 }
 
+static struct json_object *probes_json(const struct kl_snap *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (int i = 0; o && i < KL_SIG_NR; i++)
+		if (s->has_probe[i])
+			ADD(o, kl_signals[i].name, STR(s->probe[i]));
+	return o;
+}
+
+static struct json_object *probe_events_json(const struct kl_snap *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (int i = 0; o && i < KL_SIG_NR; i++)
+		if (s->has_pe[i])
+			ADD(o, kl_signals[i].name, s->pe_null[i] ? NULL : U64(s->pe[i]));
+	return o;
+}
+
 struct json_object *kl_probes_json(const struct kl_state *st)
 {
-	struct json_object *o = json_object_new_object();
-	char buf[200];
+	struct kl_snap s;
 
-	if (!o)
-		return NULL;
-	for (int i = 0; i < KL_SIG_NR; i++)
-		ADD(o, kl_signals[i].name,
-		    json_object_new_string(kl_probe_text(&st->probes[i], buf, sizeof(buf))));
-	return o;
+	kl_snap_init(&s);
+	kl_snap_probes_from(&s, st);
+	return probes_json(&s);
 }
 
-/*
- * Events per attached probe: the BPF run count of its programs (every
- * invocation, before any VM filter), or null when the kernel does not
- * count runs (BPF stats unavailable).  0 = attached but never fired.
- */
 struct json_object *kl_probe_events_json(const struct kl_state *st)
 {
-	struct json_object *o = json_object_new_object();
+	struct kl_snap s;
 
-	if (!o)
-		return NULL;
-	for (int s = 0; s < KL_SIG_NR; s++) {
-		uint64_t n = 0;
-
-		if (st->probes[s].status != KL_PROBE_ATTACHED)
-			continue;
-		for (size_t i = 0; i < st->oh.nr_progs; i++)
-			if (st->oh.progs[i].signal == s)
-				n += st->oh.progs[i].run_cnt;
-		ADD(o, kl_signals[s].name, st->oh.stats_enabled ? U64(n) : NULL);
-	}
-	return o;
+	kl_snap_init(&s);
+	kl_snap_probes_from(&s, st);
+	return probe_events_json(&s);
 }
 
-static bool have(uint32_t attached, uint32_t req)
+static int add_name(void *ctx, const char *name)
 {
-	return (attached & req) == req;
-}
-
-static bool hist_available(unsigned int h, uint32_t attached, const char *arch)
-{
-	return have(attached, kl_hist_requires(h)) && kl_hist_arch_ok(h, arch);
-}
-
-static bool pred_available(uint32_t attached)
-{
-	return have(attached, kl_counter_requires(KL_C_PRED_VS_ACTUAL));
-}
-
-static bool pkvm_available(uint32_t attached)
-{
-	return have(attached, KL_SIG_BIT(KL_SIG_ARM_PKVM_STATE_SYNC));
+	return json_object_array_add(ctx, STR(name));
 }
 
 struct json_object *kl_unavailable_json(uint32_t attached, const char *arch)
 {
 	struct json_object *a = json_object_new_array();
 
-	if (!a)
-		return NULL;
-	for (unsigned int i = 0; i < KL_C_PRED_VS_ACTUAL; i++)
-		if (kl_counter_name(i) && !have(attached, kl_counter_requires(i)))
-			json_object_array_add(a, json_object_new_string(kl_counter_name(i)));
-	for (unsigned int h = 0; h < KL_H_NR; h++)
-		if (!hist_available(h, attached, arch))
-			json_object_array_add(a, json_object_new_string(kl_hist_name(h)));
-	if (!have(attached, KL_SIG_BIT(KL_SIG_USERSPACE_EXIT)))
-		json_object_array_add(a, json_object_new_string("reasons.userspace_exit"));
-	if (!have(attached, KL_SIG_BIT(KL_SIG_KVM_EXIT)))
-		json_object_array_add(a, json_object_new_string("reasons.exit"));
-	if (!pred_available(attached))
-		json_object_array_add(a, json_object_new_string("prediction"));
-	if (!pkvm_available(attached))
-		json_object_array_add(a, json_object_new_string("pkvm_state_sync"));
+	if (a)
+		kl_snap_each_unavailable(attached, arch, add_name, a);
 	return a;
 }
 
-struct json_object *kl_hist_json(const uint64_t *b, uint64_t sum)
+/* One histogram object: unit, count, sum, p50..p999, buckets. */
+static struct json_object *hist_json(const struct snap_hist *h)
 {
-	static const struct { const char *key; unsigned int q; } qs[] = {
-		{ "p50", 500 }, { "p90", 900 }, { "p99", 990 }, { "p999", 999 },
-	};
 	struct json_object *o = json_object_new_object(), *bk;
-	uint64_t count = kl_hist_count(b, KL_HIST_BUCKETS);
 
 	if (!o)
 		return NULL;
-	ADD(o, "unit", json_object_new_string("ns"));
-	ADD(o, "count", U64(count));
-	ADD(o, "sum", U64(sum));
-	for (size_t i = 0; i < KL_ARRAY_SIZE(qs); i++)
-		ADD(o, qs[i].key, count ? U64(kl_hist_percentile(b, KL_HIST_BUCKETS, qs[i].q)) : NULL);
+	ADD(o, "unit", STR("ns"));
+	ADD(o, "count", U64(h->count));
+	ADD(o, "sum", U64(h->sum));
+	for (size_t i = 0; i < SNAP_NPCT; i++)
+		ADD(o, snap_pcts[i].name,
+		    h->count ? U64((uint64_t)snap_hist_quantile(h, snap_pcts[i].q)) : NULL);
 	bk = json_object_new_array();
-	for (unsigned int i = 0; i < KL_HIST_BUCKETS; i++) {
-		struct json_object *e;
+	for (size_t i = 0; i < h->n; i++) {
+		struct json_object *e = json_object_new_object();
 
-		if (!b[i])
-			continue;
-		e = json_object_new_object();
-		ADD(e, "le", U64(kl_hist_bucket_le(i)));
-		ADD(e, "count", U64(b[i]));
+		ADD(e, "le", U64(h->b[i].le));
+		ADD(e, "count", U64(h->b[i].count));
 		json_object_array_add(bk, e);
 	}
 	ADD(o, "buckets", bk);
 	return o;
 }
 
-static struct json_object *counters_json(const uint64_t *c, uint32_t attached)
+struct json_object *kl_hist_json(const uint64_t *b, uint64_t sum)
+{
+	struct snap_hist h = { 0 };
+	struct json_object *o = NULL;
+
+	if (!kl_snap_hist_from(&h, b, sum))
+		o = hist_json(&h);
+	snap_hist_free(&h);
+	return o;
+}
+
+static struct json_object *counters_json(const struct kl_snap_counters *c)
 {
 	struct json_object *o = json_object_new_object();
 
 	for (unsigned int i = 0; i < KL_C_PRED_VS_ACTUAL; i++)
-		if (kl_counter_name(i) && have(attached, kl_counter_requires(i)))
-			ADD(o, kl_counter_name(i), U64(c[i]));
-	return o;
-}
-
-static const char *hist_sub_name(const struct kl_state *st, unsigned int h,
-				 uint16_t sub, char *buf, size_t len)
-{
-	if (h == KL_H_VCPU_LOAD) {
-		const char *n = kl_load_reason_name(sub);
-
-		return n ? n : "unknown";
-	}
-	return kl_exit_cause_name(st->arch, sub, buf, len);
-}
-
-static struct json_object *prediction_json(const uint64_t *c)
-{
-	static const int agree[KL_PRED_NR] = {
-		[KL_PRED_SAME_CPU] = KL_LOAD_FAST,
-		[KL_PRED_MIGRATED] = KL_LOAD_OTHER_PCPU,
-		[KL_PRED_OTHER_VCPU] = KL_LOAD_OTHER_VCPU,
-	};
-	struct json_object *o = json_object_new_object(), *m = json_object_new_object();
-	uint64_t total = 0, ok = 0;
-
-	for (int p = 0; p < KL_PRED_NR; p++) {
-		struct json_object *row = json_object_new_object();
-
-		for (int a = 0; a < KL_LOAD_NR; a++) {
-			uint64_t n = c[KL_C_PRED_VS_ACTUAL + p * KL_LOAD_NR + a];
-
-			ADD(row, kl_load_reason_name(a), U64(n));
-			total += n;
-			if (a == agree[p])
-				ok += n;
-		}
-		ADD(m, kl_pred_name(p), row);
-	}
-	ADD(o, "agreement", total ? kl_json_double((double)ok / (double)total, 4) : NULL);
-	ADD(o, "loads_compared", U64(total));
-	ADD(o, "matrix", m);
+		if (kl_snap_has(c, i) && kl_counter_name(i))
+			ADD(o, kl_counter_name(i), U64(c->c[i]));
 	return o;
 }
 
@@ -199,16 +143,35 @@ static struct json_object *share_json(uint64_t n, uint64_t total)
 	return total ? kl_json_double((double)n / (double)total, 4) : NULL;
 }
 
+static struct json_object *prediction_json(const struct kl_snap_counters *c)
+{
+	struct json_object *o = json_object_new_object(), *m = json_object_new_object();
+	uint64_t total, ok;
+
+	kl_snap_pred_totals(c, &ok, &total);
+	for (int p = 0; p < KL_PRED_NR; p++) {
+		struct json_object *row = json_object_new_object();
+
+		for (int a = 0; a < KL_LOAD_NR; a++)
+			ADD(row, kl_load_reason_name(a), U64(c->c[KL_C_PRED_VS_ACTUAL + p * KL_LOAD_NR + a]));
+		ADD(m, kl_pred_name(p), row);
+	}
+	ADD(o, "agreement", share_json(ok, total));
+	ADD(o, "loads_compared", U64(total));
+	ADD(o, "matrix", m);
+	return o;
+}
+
 /*
  * pKVM state syncs of one direction: events, skipped (skip_* reasons),
  * skip_share, and per reason its count and share of the direction.  The
  * reasons the series emits in this direction are always listed; any
  * other (a newer kernel) only when it was seen.
  */
-static struct json_object *pkvm_dir_json(const uint64_t *c, unsigned int d)
+static struct json_object *pkvm_dir_json(const struct kl_snap_counters *c, unsigned int d)
 {
 	struct json_object *o = json_object_new_object(), *rs = json_object_new_object();
-	const uint64_t *row = c + KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR;
+	const uint64_t *row = c->c + KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR;
 	uint64_t total = 0, skip = 0;
 
 	for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
@@ -219,7 +182,7 @@ static struct json_object *pkvm_dir_json(const uint64_t *c, unsigned int d)
 	for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
 		struct json_object *e;
 
-		if (!kl_pkvm_reason_expected(d, r) && !row[r])
+		if (!kl_snap_has(c, KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR + r))
 			continue;
 		e = json_object_new_object();
 		ADD(e, "count", U64(row[r]));
@@ -233,209 +196,190 @@ static struct json_object *pkvm_dir_json(const uint64_t *c, unsigned int d)
 	return o;
 }
 
-struct json_object *kl_pkvm_sync_json(const uint64_t *c)
-{
-	struct json_object *o = json_object_new_object();
-
-	if (!o)
-		return NULL;
-	for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++)
-		ADD(o, kl_pkvm_dir_name(d), pkvm_dir_json(c, d));
-	return o;
-}
-
-/*
- * vcpus[]: identified vCPU threads only.  Events of threads not (yet)
- * identified (row vcpu_id -1) and rows whose thread was never seen
- * (tid 0: vcpus map full) count in the VM's counters only.
- */
-static struct json_object *vcpus_json(const struct kl_state *st, const struct kl_vm *vm,
-				      uint32_t attached)
+static struct json_object *vcpus_json(const struct kl_snap_vm *vm)
 {
 	struct json_object *vcpus = json_object_new_array();
 
 	for (size_t i = 0; i < vm->nr_vcpus; i++) {
-		const struct kl_vcpu_row *r = &vm->vcpus[i];
-		struct json_object *v;
+		const struct kl_snap_vcpu *r = &vm->vcpus[i];
+		struct json_object *v = json_object_new_object();
 
-		if (r->vcpu_id < 0 || !r->tid)
-			continue;
-		v = json_object_new_object();
 		ADD(v, "vcpu_id", json_object_new_int(r->vcpu_id));
 		ADD(v, "tid", U64(r->tid));
-		ADD(v, "counters", st->no_vcpu_counters ? json_object_new_object() :
-			counters_json(r->c, attached));
+		ADD(v, "counters", counters_json(&r->c));
 		json_object_array_add(vcpus, v);
 	}
 	return vcpus;
 }
 
-/* reasons: the VM's exit and userspace-exit counts by decoded reason. */
-static struct json_object *reasons_json(const struct kl_state *st, const struct kl_vm *vm,
-					uint32_t attached)
+static struct json_object *counts_json(const struct kl_snap_counts *r)
 {
-	struct json_object *rs = json_object_new_object(), *ue = NULL, *ex = NULL;
-	char buf[32];
+	struct json_object *o = json_object_new_object();
 
-	if (have(attached, KL_SIG_BIT(KL_SIG_USERSPACE_EXIT)))
-		ue = json_object_new_object();
-	if (have(attached, KL_SIG_BIT(KL_SIG_KVM_EXIT)))
-		ex = json_object_new_object();
-	for (size_t i = 0; i < vm->nr_reasons; i++) {
-		const struct kl_reason_cnt *r = &vm->reasons[i];
-		struct json_object *dst = r->kind == KL_R_USERSPACE_EXIT ? ue :
-					  r->kind == KL_R_EXIT ? ex : NULL;
-		const char *n;
-
-		if (!dst || !r->count)
-			continue;
-		n = r->kind == KL_R_USERSPACE_EXIT ?
-			kl_userspace_exit_name(r->code, buf, sizeof(buf)) :
-			kl_exit_cause_name(st->arch, r->code, buf, sizeof(buf));
-		ADD(dst, n, U64(r->count));
-	}
-	if (ue)
-		ADD(rs, "userspace_exit", ue);
-	if (ex)
-		ADD(rs, "exit", ex);
-	return rs;
-}
-
-/*
- * Histogram h of the VM, summed over its sub-keys, into hs; for the
- * split histograms (exit, vcpu_load) also one per sub-key into by.
- */
-static void vm_hist_json(const struct kl_state *st, const struct kl_vm *vm, unsigned int h,
-			 struct json_object *hs, struct json_object *by)
-{
-	struct json_object *split = NULL;
-	struct kl_hist_data tmp;
-	char buf[32];
-
-	memset(&tmp, 0, sizeof(tmp));
-	if (h == KL_H_EXIT || h == KL_H_VCPU_LOAD)
-		split = json_object_new_object();
-	for (size_t i = 0; i < vm->nr_hists; i++) {
-		const struct kl_hist_data *d = &vm->hists[i];
-
-		if (d->hist != h)
-			continue;
-		for (int b = 0; b < KL_HIST_BUCKETS; b++)
-			tmp.b[b] += d->b[b];
-		tmp.sum += d->sum;
-		if (split && kl_hist_count(d->b, KL_HIST_BUCKETS))
-			ADD(split, hist_sub_name(st, h, d->sub, buf, sizeof(buf)),
-			    kl_hist_json(d->b, d->sum));
-	}
-	ADD(hs, kl_hist_name(h), kl_hist_json(tmp.b, tmp.sum));
-	if (split)
-		ADD(by, kl_hist_name(h), split);
-}
-
-static struct json_object *vm_json(const struct kl_state *st, const struct kl_vm *vm, uint32_t attached)
-{
-	struct json_object *o = json_object_new_object(), *hs, *by;
-
-	ADD(o, "pid", U64(vm->pid));
-	ADD(o, "comm", json_object_new_string(vm->comm));
-	ADD(o, "name", json_object_new_string(vm->name[0] ? vm->name : vm->comm));
-	ADD(o, "exited", json_object_new_boolean(vm->exited));
-	ADD(o, "vcpus", vcpus_json(st, vm, attached));
-	ADD(o, "counters", counters_json(vm->c, attached));
-	ADD(o, "reasons", reasons_json(st, vm, attached));
-	if (pred_available(attached))
-		ADD(o, "prediction", prediction_json(vm->c));
-	if (pkvm_available(attached))
-		ADD(o, "pkvm_state_sync", kl_pkvm_sync_json(vm->c));
-
-	hs = json_object_new_object();
-	by = json_object_new_object();
-	for (unsigned int h = 0; h < KL_H_NR; h++)
-		if (hist_available(h, attached, st->arch))
-			vm_hist_json(st, vm, h, hs, by);
-	ADD(o, "histograms", hs);
-	ADD(o, "histograms_by", by);
+	for (size_t i = 0; i < r->nr; i++)
+		ADD(o, r->v[i].name, U64(r->v[i].count));
 	return o;
 }
 
-static struct json_object *overhead_json(const struct kl_state *st)
+static struct json_object *reasons_json(const struct kl_snap_vm *vm)
 {
-	const struct kl_overhead *oh = &st->oh;
-	struct json_object *o = json_object_new_object(), *progs, *drops;
-	uint64_t rt = 0, ev = 0;
-	char buf[160];
+	struct json_object *rs = json_object_new_object();
 
-	progs = json_object_new_array();
+	if (vm->ue.present)
+		ADD(rs, "userspace_exit", counts_json(&vm->ue));
+	if (vm->ex.present)
+		ADD(rs, "exit", counts_json(&vm->ex));
+	return rs;
+}
+
+static void hists_json(const struct kl_snap_vm *vm, struct json_object *o)
+{
+	struct json_object *hs = json_object_new_object(), *by = json_object_new_object();
+
+	for (unsigned int h = 0; h < KL_H_NR; h++) {
+		struct json_object *split;
+
+		if (vm->has_hist[h])
+			ADD(hs, kl_hist_name(h), hist_json(&vm->hist[h]));
+		if (!vm->by[h].present)
+			continue;
+		split = json_object_new_object();
+		for (size_t i = 0; i < vm->by[h].nr; i++)
+			ADD(split, vm->by[h].v[i].name, hist_json(&vm->by[h].v[i].h));
+		ADD(by, kl_hist_name(h), split);
+	}
+	if (vm->has_hists)
+		ADD(o, "histograms", hs);
+	else
+		json_object_put(hs);
+	if (vm->has_by)
+		ADD(o, "histograms_by", by);
+	else
+		json_object_put(by);
+}
+
+static struct json_object *vm_json(const struct kl_snap_vm *vm)
+{
+	struct json_object *o = json_object_new_object(), *ps = NULL;
+
+	ADD(o, "pid", U64(vm->pid));
+	ADD(o, "comm", STR(vm->comm));
+	ADD(o, "name", STR(vm->name));
+	ADD(o, "exited", json_object_new_boolean(vm->exited));
+	ADD(o, "vcpus", vcpus_json(vm));
+	ADD(o, "counters", counters_json(&vm->c));
+	if (vm->has_reasons)
+		ADD(o, "reasons", reasons_json(vm));
+	if (vm->has_pred)
+		ADD(o, "prediction", prediction_json(&vm->c));
+	for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++) {
+		if (!vm->has_pkvm[d])
+			continue;
+		if (!ps)
+			ps = json_object_new_object();
+		ADD(ps, kl_pkvm_dir_name(d), pkvm_dir_json(&vm->c, d));
+	}
+	if (ps)
+		ADD(o, "pkvm_state_sync", ps);
+	hists_json(vm, o);
+	return o;
+}
+
+static struct json_object *progs_json(const struct kl_snap_overhead *oh)
+{
+	struct json_object *progs = json_object_new_array();
+
 	for (size_t i = 0; i < oh->nr_progs; i++) {
-		const struct kl_prog_stat *p = &oh->progs[i];
+		const struct kl_snap_prog *p = &oh->progs[i];
 		struct json_object *e = json_object_new_object();
 
-		ADD(e, "name", json_object_new_string(p->name));
-		ADD(e, "signal", json_object_new_string(p->signal >= 0 && p->signal < KL_SIG_NR ?
-							kl_signals[p->signal].name : "?"));
+		ADD(e, "name", STR(p->name));
+		ADD(e, "signal", STR(p->signal));
 		ADD(e, "run_cnt", U64(p->run_cnt));
 		ADD(e, "run_time_ns", U64(p->run_time_ns));
 		ADD(e, "ns_per_event", kl_json_double(p->run_cnt ? (double)p->run_time_ns / p->run_cnt : 0, 1));
 		json_object_array_add(progs, e);
-		rt += p->run_time_ns;
-		ev += p->run_cnt;
 	}
-	ADD(o, "programs", progs);
-	ADD(o, "bpf_run_time_ns", U64(rt));
-	ADD(o, "bpf_events", U64(ev));
-	if (oh->stats_enabled)
-		snprintf(buf, sizeof(buf), "enabled");
-	else
-		snprintf(buf, sizeof(buf), "unavailable: %s", oh->stats_reason[0] ? oh->stats_reason : "unknown");
-	ADD(o, "bpf_stats", json_object_new_string(buf));
+	return progs;
+}
+
+static struct json_object *overhead_json(const struct kl_snap *s)
+{
+	const struct kl_snap_overhead *oh = &s->oh;
+	struct json_object *o = json_object_new_object(), *drops = json_object_new_object();
+
+	ADD(o, "programs", progs_json(oh));
+	ADD(o, "bpf_run_time_ns", U64(oh->bpf_run_time_ns));
+	ADD(o, "bpf_events", U64(oh->bpf_events));
+	ADD(o, "bpf_stats", STR(oh->bpf_stats));
 	ADD(o, "collector_cpu_ns", U64(oh->cpu_ns));
-	ADD(o, "collector_cpu_pct", kl_json_double(st->duration_ns ?
-		100.0 * (double)oh->cpu_ns / (double)st->duration_ns : 0, 2));
+	ADD(o, "collector_cpu_pct", kl_json_double(kl_snap_cpu_pct(s), 2));
 	ADD(o, "collector_rss_kb", U64(oh->rss_kb));
 	ADD(o, "collector_maxrss_kb", U64(oh->maxrss_kb));
-	drops = json_object_new_object();
 	for (int d = 0; d < KL_D_NR; d++)
-		ADD(drops, kl_drop_name(d), U64(oh->drops[d]));
+		if (oh->has_drop[d])
+			ADD(drops, kl_drop_name(d), U64(oh->drops[d]));
 	ADD(o, "drops", drops);
+	return o;
+}
+
+static void meta_json(const struct kl_snap *s, struct json_object *o)
+{
+	struct json_object *t = json_object_new_object();
+
+	ADD(t, "name", STR(s->tool_name));
+	ADD(t, "version", STR(s->tool_version));
+	ADD(o, "tool", t);
+	t = json_object_new_object();
+	ADD(t, "kernel", STR(s->kernel));
+	ADD(t, "arch", STR(s->arch));
+	ADD(t, "hostname", STR(s->hostname));
+	ADD(t, "ncpus", json_object_new_int(s->ncpus));
+	ADD(o, "host", t);
+	ADD(o, "start_time_ns", U64(s->start_time_ns));
+	ADD(o, "duration_ns", U64(s->duration_ns));
+	ADD(o, "interval_ns", U64(s->interval_ns));
+	t = json_object_new_object();
+	if (s->target == KL_TARGET_PID)
+		ADD(t, "pid", U64(s->target_pid));
+	else if (s->target == KL_TARGET_NAME)
+		ADD(t, "name", STR(s->target_name));
+	else
+		ADD(t, "all", json_object_new_boolean(1));
+	ADD(o, "target", t);
+}
+
+struct json_object *kl_snap_json(const struct kl_snap *s)
+{
+	struct json_object *o = json_object_new_object(), *a;
+
+	if (!o)
+		return NULL;
+	ADD(o, "schema_version", STR(s->schema_version));
+	meta_json(s, o);
+	ADD(o, "probes", probes_json(s));
+	if (s->has_probe_events)
+		ADD(o, "probe_events", probe_events_json(s));
+	a = json_object_new_array();
+	for (size_t i = 0; i < s->nr_unavail; i++)
+		json_object_array_add(a, STR(s->unavail[i]));
+	ADD(o, "unavailable", a);
+	if (s->oh.present)
+		ADD(o, "overhead", overhead_json(s));
+	a = json_object_new_array();
+	for (size_t i = 0; i < s->nr_vms; i++)
+		json_object_array_add(a, vm_json(&s->vms[i]));
+	ADD(o, "vms", a);
 	return o;
 }
 
 struct json_object *kl_snapshot_build(const struct kl_state *st)
 {
-	uint32_t attached = kl_state_attached(st);
-	struct json_object *o = json_object_new_object(), *t, *vms;
+	struct json_object *o = NULL;
+	struct kl_snap s;
 
-	if (!o)
-		return NULL;
-	ADD(o, "schema_version", json_object_new_string(KL_SCHEMA_VERSION));
-	t = json_object_new_object();
-	ADD(t, "name", json_object_new_string(KL_TOOL_NAME));
-	ADD(t, "version", json_object_new_string(KL_TOOL_VERSION));
-	ADD(o, "tool", t);
-	t = json_object_new_object();
-	ADD(t, "kernel", json_object_new_string(st->kernel));
-	ADD(t, "arch", json_object_new_string(st->arch));
-	ADD(t, "hostname", json_object_new_string(st->hostname));
-	ADD(t, "ncpus", json_object_new_int(st->ncpus));
-	ADD(o, "host", t);
-	ADD(o, "start_time_ns", U64(st->start_time_ns));
-	ADD(o, "duration_ns", U64(st->duration_ns));
-	ADD(o, "interval_ns", U64(st->interval_ns));
-	t = json_object_new_object();
-	if (st->target == KL_TARGET_PID)
-		ADD(t, "pid", U64(st->target_pid));
-	else if (st->target == KL_TARGET_NAME)
-		ADD(t, "name", json_object_new_string(st->target_name));
-	else
-		ADD(t, "all", json_object_new_boolean(1));
-	ADD(o, "target", t);
-	ADD(o, "probes", kl_probes_json(st));
-	ADD(o, "probe_events", kl_probe_events_json(st));
-	ADD(o, "unavailable", kl_unavailable_json(attached, st->arch));
-	ADD(o, "overhead", overhead_json(st));
-	vms = json_object_new_array();
-	for (size_t i = 0; i < st->nr_vms; i++)
-		json_object_array_add(vms, vm_json(st, &st->vms[i], attached));
-	ADD(o, "vms", vms);
+	if (!kl_snap_from_state(&s, st))
+		o = kl_snap_json(&s);
+	kl_snap_free(&s);
 	return o;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * kl_snapshot.h - the ONE place that turns collected state into the JSON
- * snapshot of SNAPSHOT.md (schema KL_SCHEMA_VERSION).  Every renderer
- * (text, ncurses, json, prom, http) works from the returned object.
+ * kl_snapshot.h - the ONE JSON writer of the snapshot of SNAPSHOT.md
+ * (schema KL_SCHEMA_VERSION): kl_snap_json() (kl_model.h) writes a typed
+ * snapshot; kl_snapshot_build() is state -> model -> JSON for the outputs
+ * that want JSON (--json, -o ndjson, --listen, the exports).
  */
 #ifndef __KL_SNAPSHOT_H
 #define __KL_SNAPSHOT_H
@@ -21,12 +22,6 @@ struct json_object *kl_probe_events_json(const struct kl_state *st);
 struct json_object *kl_unavailable_json(uint32_t attached, const char *arch);
 /* One histogram object: unit, count, sum, p50..p999, buckets. */
 struct json_object *kl_hist_json(const uint64_t *buckets, uint64_t sum);
-/*
- * "pkvm_state_sync" object of a VM from its counters c[KL_C_NR]:
- * {"to_hyp"|"to_host": {"events", "skipped", "skip_share", "reasons":
- * {"<reason>": {"count", "share"}}}} (SNAPSHOT.md).
- */
-struct json_object *kl_pkvm_sync_json(const uint64_t *c);
 /* "attached" / "missing" / "refused: why" for one probe (static or buf). */
 const char *kl_probe_text(const struct kl_probe *p, char *buf, size_t len);
 

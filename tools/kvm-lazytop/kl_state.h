@@ -2,8 +2,9 @@
 /*
  * kl_state.h - the collected state: what the maps held (summed over CPUs,
  * grouped per VM and vCPU) plus probe results and overhead.  Pure data; the
- * BPF reader (collector.c) fills it, kl_snapshot.c turns it into JSON and
- * the unit tests build it by hand.
+ * BPF reader (collector.c) fills it, kl_model_state.c turns it into the
+ * typed snapshot every renderer takes (kl_model.h) and the unit tests
+ * build it by hand.
  */
 #ifndef __KL_STATE_H
 #define __KL_STATE_H

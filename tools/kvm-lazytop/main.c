@@ -27,6 +27,7 @@
 #include "collector.h"
 #include "commands.h"
 #include "kl_escape.h"
+#include "kl_model.h"
 #include "kl_names.h"
 #include "kl_opts.h"
 #include "kl_proc.h"
@@ -288,24 +289,57 @@ struct run {
 	bool seen_vm;		/* the child held an anon_inode:kvm-vm fd */
 };
 
-/* Interval snapshot (cur - prev) or whole-run snapshot (cur). */
-static struct json_object *make_snapshot(struct run *r, bool whole, uint64_t now_mono)
+/* Interval (cur - prev) or whole-run (cur) typed snapshot: 0 or -ENOMEM. */
+static int make_model(struct run *r, bool whole, uint64_t now_mono, struct kl_snap *s)
 {
 	struct kl_state d;
-	struct json_object *j;
+	int err;
 
 	if (whole) {
 		r->cur.start_time_ns = r->start_real;
 		r->cur.duration_ns = now_mono - r->start_mono;
-		return kl_snapshot_build(&r->cur);
+		return kl_snap_from_state(s, &r->cur);
 	}
+	kl_snap_init(s);
 	if (kl_state_delta(&d, &r->cur, &r->prev))
-		return NULL;
+		return -ENOMEM;
 	d.start_time_ns = r->start_real + (r->last_mono - r->start_mono);
 	d.duration_ns = now_mono - r->last_mono;
-	j = kl_snapshot_build(&d);
+	err = kl_snap_from_state(s, &d);
 	kl_state_free(&d);
+	return err;
+}
+
+/* The same as JSON, only for the outputs that want JSON (ndjson, --listen). */
+static struct json_object *make_snapshot(struct run *r, bool whole, uint64_t now_mono)
+{
+	struct json_object *j = NULL;
+	struct kl_snap s;
+
+	if (!make_model(r, whole, now_mono, &s))
+		j = kl_snap_json(&s);
+	kl_snap_free(&s);
 	return j;
+}
+
+/* The live table or ncurses view of one interval: straight from the model. */
+static int show_table(struct run *r, uint64_t now)
+{
+	struct render_opts ro = { .per_vcpu = r->o->per_vcpu, .reasons = true, .overhead = true };
+	struct kl_snap snap;
+	int err = KL_EXIT_OK;
+
+	if (make_model(r, false, now, &snap))
+		return KL_EXIT_ERROR;
+	if (r->tui) {
+		tui_update(r->tui, &snap);	/* takes snap over */
+	} else {
+		render_text(r->out, &snap, &ro);
+		fputc('\n', r->out);
+		err = check_out(r->out, r->o);
+	}
+	kl_snap_free(&snap);
+	return err;
 }
 
 static int tick(struct run *r, bool show)
@@ -329,19 +363,7 @@ static int tick(struct run *r, bool show)
 	}
 	/* with a COMMAND the table is the final summary only, unless -i was given */
 	if (show && r->o->output == KL_OUT_TABLE && (!r->child || r->o->interval_set)) {
-		snap = make_snapshot(r, false, now);
-		if (!snap)
-			return KL_EXIT_ERROR;
-		if (r->tui) {
-			tui_update(r->tui, snap);
-		} else {
-			struct render_opts ro = { .per_vcpu = r->o->per_vcpu, .reasons = true, .overhead = true };
-
-			render_text(r->out, snap, &ro);
-			fputc('\n', r->out);
-			err = check_out(r->out, r->o);
-		}
-		json_object_put(snap);
+		err = show_table(r, now);
 		if (err)
 			return err;
 	}
@@ -600,23 +622,40 @@ static void warn_no_vm(struct run *r)
 
 /* ------------------------------------------------------------------ run */
 
-static int write_final(struct run *r, struct json_object *final)
+/* -o json / -o prom: the final snapshot as JSON, then written. */
+static int write_final_json(struct run *r, const struct kl_snap *final)
 {
 	const struct kl_opts *o = r->o;
+	struct json_object *j = kl_snap_json(final);
 	int rc;
+
+	if (!j) {
+		fprintf(stderr, KL_TOOL_NAME ": cannot build the snapshot (out of memory)\n");
+		return KL_EXIT_ERROR;
+	}
+	if (o->output == KL_OUT_JSON) {
+		rc = write_json(r->out, j, o);
+	} else {
+		rc = prom_write(r->out, j, o->per_vcpu);
+		if (check_out(r->out, o))	/* says why when the stream failed */
+			rc = KL_EXIT_ERROR;
+		else if (rc && rc != KL_EXIT_USAGE)
+			rc = KL_EXIT_ERROR;
+	}
+	json_object_put(j);
+	return rc;
+}
+
+static int write_final(struct run *r, const struct kl_snap *final)
+{
+	const struct kl_opts *o = r->o;
 
 	switch (o->output) {
 	case KL_OUT_JSON:
-		return write_json(r->out, final, o);
+	case KL_OUT_PROM:
+		return write_final_json(r, final);
 	case KL_OUT_NDJSON:
 		return KL_EXIT_OK;	/* the last interval's line was the final read */
-	case KL_OUT_PROM:
-		rc = prom_write(r->out, final, o->per_vcpu);
-		if (check_out(r->out, o))	/* says why when the stream failed */
-			return KL_EXIT_ERROR;
-		if (rc)
-			return rc == KL_EXIT_USAGE ? rc : KL_EXIT_ERROR;
-		return KL_EXIT_OK;
 	default: {
 		struct render_opts ro = { .per_vcpu = o->per_vcpu, .histograms = true, .reasons = true,
 					  .overhead = true, .title = KL_TOOL_NAME " summary (whole run)" };
@@ -755,7 +794,7 @@ static int end_status(struct run *r, int rc)
 }
 
 /* Final read: nothing the maps hold is lost, even if the VM is gone. */
-static int finish(struct run *r, struct json_object **final)
+static int finish(struct run *r, struct kl_snap *final)
 {
 	const struct kl_opts *o = r->o;
 	int rc;
@@ -769,10 +808,9 @@ static int finish(struct run *r, struct json_object **final)
 	}
 	if (!r->target_gone && o->target != KL_TARGET_ALL && !target_alive(r))
 		r->target_gone = true;
-	*final = make_snapshot(r, true, now_ns(CLOCK_MONOTONIC));
-	if (!*final)
+	if (make_model(r, true, now_ns(CLOCK_MONOTONIC), final))
 		return KL_EXIT_ERROR;
-	return end_status(r, write_final(r, *final));
+	return end_status(r, write_final(r, final));
 }
 
 /* Undo what attach() and start_views() set up; COMMAND is never orphaned. */
@@ -800,9 +838,10 @@ static void teardown(struct run *r)
 static int run(struct kl_opts *o, struct kl_state *st, FILE *out)
 {
 	struct run r = { .o = o, .pidfd = -1, .out = out, .go_fd = -1, .err_fd = -1 };
-	struct json_object *final = NULL;
+	struct kl_snap final;
 	int rc;
 
+	kl_snap_init(&final);
 	pthread_mutex_init(&r.pub.lock, NULL);
 	sigprocmask(SIG_SETMASK, NULL, &r.oldmask);
 	r.cur = *st;	/* takes over probes and metadata */
@@ -821,7 +860,7 @@ static int run(struct kl_opts *o, struct kl_state *st, FILE *out)
 	rc = finish(&r, &final);
 cleanup:
 	teardown(&r);
-	json_object_put(final);
+	kl_snap_free(&final);
 	kl_state_init(st);	/* ownership moved to r.cur */
 	return rc;
 }

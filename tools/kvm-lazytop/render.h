@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * render.h - human renderers.  They read ONLY the JSON snapshot
- * (SNAPSHOT.md), so a saved snapshot renders exactly like a live one:
- * `kvm-lazytop report FILE.json` can call render_text() directly.
+ * render.h - human renderers.  They read ONLY the typed snapshot
+ * (kl_model.h): live, the collector's state turned into one (no JSON on
+ * the way); `kvm-lazytop report FILE.json`, the file read by the JSON
+ * reader (kl_snap_load), so a saved snapshot renders exactly like a live
+ * one.
  */
 #ifndef __KL_RENDER_H
 #define __KL_RENDER_H
@@ -12,7 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct json_object;
+struct kl_snap;
+struct kl_snap_vm;
 
 struct render_opts {
 	bool per_vcpu;		/* a row per vCPU under each VM */
@@ -25,18 +28,18 @@ struct render_opts {
 /*
  * Plain-text block for one snapshot.  Rates are per second over the
  * snapshot's duration_ns.  Unavailable metrics print as "-" and are listed
- * in the footer.  Returns 0, or -1 if snap is not a snapshot object.
+ * in the footer.  Returns 0, or -1 without snap or memory.
  */
-int render_text(FILE *out, struct json_object *snap, const struct render_opts *o);
+int render_text(FILE *out, const struct kl_snap *snap, const struct render_opts *o);
 
 /*
- * The "pKVM state sync" table of one VM object (its "pkvm_state_sync":
+ * The "pKVM state sync" table of one VM (its "pkvm_state_sync":
  * to_hyp / to_host, their events and skip share, then each reason's
  * count and share), every line prefixed with indent; with per_vcpu, one
  * line per vCPU with both directions' skip share.  Returns 1 if printed,
  * 0 when the VM has no pkvm_state_sync (signal not attached).
  */
-int render_pkvm_sync(FILE *out, struct json_object *vm, bool per_vcpu, const char *indent);
+int render_pkvm_sync(FILE *out, const struct kl_snap_vm *vm, bool per_vcpu, const char *indent);
 
 /* ---- shared with the ncurses view (tui.c) ---- */
 
@@ -56,15 +59,16 @@ struct kl_row {
 	double v[KL_COL_NR];	/* numeric value per column, NAN = unavailable */
 	char miss[32];		/* top fast-path miss reason */
 	char loads[64];		/* vcpu_load reason mix */
-	struct json_object *obj;/* the VM / vCPU object (borrowed) */
+	const struct kl_snap_vm *vm;	/* the VM (of a vCPU row: its VM), borrowed */
 };
 
 extern const char *const kl_col_names[KL_COL_NR];
 
 /* Rows for every VM of snap (*rows malloc'd, free() it). 0 or -1. */
-int kl_vm_rows(struct json_object *snap, struct kl_row **rows, size_t *n);
-/* Rows for every vCPU of one VM object. 0 or -1. */
-int kl_vcpu_rows(struct json_object *snap, struct json_object *vm, struct kl_row **rows, size_t *n);
+int kl_vm_rows(const struct kl_snap *snap, struct kl_row **rows, size_t *n);
+/* Rows for every vCPU of one VM. 0 or -1. */
+int kl_vcpu_rows(const struct kl_snap *snap, const struct kl_snap_vm *vm, struct kl_row **rows,
+		 size_t *n);
 /* Sort descending by column (PID/COMM ascending). */
 void kl_rows_sort(struct kl_row *rows, size_t n, enum kl_col col);
 /* Cell text of column col, right-sized for the header widths. */

@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* render_text.c - plain-text view of a JSON snapshot (render.h). */
+/* render_text.c - plain-text view of a typed snapshot (render.h). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <json-c/json.h>
-
 #include "kl_common.h"
 #include "kl_escape.h"
+#include "kl_model.h"
 #include "kl_names.h"
 #include "render.h"
-#include "snapshot_read.h"
 
 const char *const kl_col_names[KL_COL_NR] = {
 	"PID", "COMM", "VCPUS", "RUN/s", "UEXIT/s", "EXIT/s", "DIRTY/s",
@@ -21,51 +19,45 @@ const char *const kl_col_names[KL_COL_NR] = {
 
 static const int col_w[KL_COL_NR] = { 7, 16, 5, 9, 8, 8, 9, 6, 17, 8, 8, 0 };
 
-/*
- * Every read goes through the typed accessors of snapshot_read.h: a member
- * of the wrong JSON type reads as absent, never as a crash.  `report`
- * validates the whole tree first (snap_load), so there a wrong type is an
- * error before anything is printed; live views render the collector's tree.
- */
-static double secs_of(struct json_object *snap)
+static double secs_of(const struct kl_snap *snap)
 {
-	double d = snap_num(snap, "duration_ns");
-
-	return isnan(d) || d <= 0 ? NAN : d / 1e9;
+	return !snap->has_duration || !snap->duration_ns ? NAN : snap->duration_ns / 1e9;
 }
 
-/* FAST%: the fast members of gstage_fault; TOP-MISS: its top slow one. */
-static void fill_fault_cols(struct kl_row *r, struct json_object *c)
+/* Counter i of c, NAN when the snapshot does not have it. */
+static double cnt(const struct kl_snap_counters *c, unsigned int i)
 {
-	const struct snap_family *gf = snap_family_named("gstage_fault");
-	const char *const *m;
-	double fast = 0, total = 0, best = 0;
-	bool have = false;
+	return kl_snap_has(c, i) ? (double)c->c[i] : NAN;
+}
 
-	for (m = gf->fast; *m; m++) {
-		double v = snap_num(c, *m);
+#define FAULT_FAST(ctx, p, e, n, path, ...)	(0 KL_IF_FAST_##path(+1)),
+static const bool fault_fast[KL_FAULT_NR] = { KL_FAULT_REASONS(FAULT_FAST, _) };
 
-		have = have || (m == gf->fast && !isnan(v));
-		fast += v;
-	}
+/* FAST%: the fast gstage_fault reasons; TOP-MISS: the top slow one. */
+static void fill_fault_cols(struct kl_row *r, const struct kl_snap_counters *c)
+{
+	bool have = kl_snap_has(c, KL_C_GSTAGE_FAULT + KL_FAULT_FAST);
+	double fast = 0, total, best = 0;
+	unsigned int i;
+
+	for (i = 0; i < KL_FAULT_NR; i++)
+		if (fault_fast[i])
+			fast += cnt(c, KL_C_GSTAGE_FAULT + i);
 	snprintf(r->miss, sizeof(r->miss), "-");
 	if (!have) {
 		r->v[KL_COL_FAST] = NAN;
 		return;
 	}
 	total = fast;
-	for (m = gf->members; *m; m++) {
-		double v;
+	for (i = 0; i < KL_FAULT_NR; i++) {
+		double v = cnt(c, KL_C_GSTAGE_FAULT + i);
 
-		if (snap_family_is_fast(gf, *m))
-			continue;
-		v = snap_num(c, *m);
-		if (isnan(v))
+		if (fault_fast[i] || isnan(v))
 			continue;
 		total += v;
 		if (v > best) {
 			best = v;
-			snprintf(r->miss, sizeof(r->miss), "%s", *m + strlen(gf->prefix));
+			snprintf(r->miss, sizeof(r->miss), "%s", kl_fault_reason_name(i));
 		}
 	}
 	r->v[KL_COL_FAST] = total > 0 ? 100.0 * fast / total : NAN;
@@ -74,15 +66,13 @@ static void fill_fault_cols(struct kl_row *r, struct json_object *c)
 }
 
 /* VCPU-LOAD from the vcpu_load reason mix (series): rate and top two. */
-static void fill_load_mix(struct kl_row *r, struct json_object *c, double secs)
+static void fill_load_mix(struct kl_row *r, const struct kl_snap_counters *c, double secs)
 {
 	double v[KL_LOAD_NR], lsum = 0;
 	int top[2] = { -1, -1 };
-	char key[64];
 
 	for (int i = 0; i < KL_LOAD_NR; i++) {
-		snprintf(key, sizeof(key), "vcpu_load_%s", kl_load_reason_name(i));
-		v[i] = snap_num(c, key);
+		v[i] = cnt(c, KL_C_VCPU_LOAD + i);
 		if (isnan(v[i]))
 			v[i] = 0;
 		lsum += v[i];
@@ -103,10 +93,10 @@ static void fill_load_mix(struct kl_row *r, struct json_object *c, double secs)
 }
 
 /* VCPU-LOAD from the sched_switch reload prediction. */
-static void fill_load_pred(struct kl_row *r, struct json_object *c, double secs)
+static void fill_load_pred(struct kl_row *r, const struct kl_snap_counters *c, double secs)
 {
-	double s = snap_num(c, "reload_pred_same_cpu"), m = snap_num(c, "reload_pred_migrated"),
-	       o = snap_num(c, "reload_pred_other_vcpu");
+	double s = cnt(c, KL_C_PRED + KL_PRED_SAME_CPU), m = cnt(c, KL_C_PRED + KL_PRED_MIGRATED),
+	       o = cnt(c, KL_C_PRED + KL_PRED_OTHER_VCPU);
 	double lsum = s + m + o;
 
 	r->v[KL_COL_LOADS] = lsum / secs;
@@ -117,123 +107,101 @@ static void fill_load_pred(struct kl_row *r, struct json_object *c, double secs)
 		snprintf(r->loads, sizeof(r->loads), "pred (no reloads)");
 }
 
-/* Fill the counter-derived columns of a row from a counters object. */
-static void fill_counters(struct kl_row *r, struct json_object *c, double secs)
+/* Fill the counter-derived columns of a row. */
+static void fill_counters(struct kl_row *r, const struct kl_snap_counters *c, double secs)
 {
-	r->v[KL_COL_RUNS] = snap_num(c, "kvm_runs") / secs;
-	r->v[KL_COL_UEXITS] = snap_num(c, "userspace_exits") / secs;
-	r->v[KL_COL_EXITS] = snap_num(c, "exits") / secs;
-	r->v[KL_COL_DIRTY] = snap_num(c, "dirty_pages") / secs;
+	r->v[KL_COL_RUNS] = cnt(c, KL_C_KVM_RUNS) / secs;
+	r->v[KL_COL_UEXITS] = cnt(c, KL_C_USERSPACE_EXITS) / secs;
+	r->v[KL_COL_EXITS] = cnt(c, KL_C_EXITS) / secs;
+	r->v[KL_COL_DIRTY] = cnt(c, KL_C_DIRTY_PAGES) / secs;
 	fill_fault_cols(r, c);
 
 	/* vcpu_load reason mix (series); else the sched_switch prediction. */
 	r->loads[0] = 0;
 	r->v[KL_COL_LOADS] = NAN;
-	if (!isnan(snap_num(c, "vcpu_load_fast")))
+	if (kl_snap_has(c, KL_C_VCPU_LOAD + KL_LOAD_FAST))
 		fill_load_mix(r, c, secs);
-	else if (!isnan(snap_num(c, "reload_pred_same_cpu")))
+	else if (kl_snap_has(c, KL_C_PRED + KL_PRED_SAME_CPU))
 		fill_load_pred(r, c, secs);
 	else
 		snprintf(r->loads, sizeof(r->loads), "-");
 }
 
-/* vcpu_id of a vcpus[] entry; -1 (not identified) when absent. */
-static int32_t vcpu_id_of(struct json_object *v)
+/* p50 and p99 of a histogram from its buckets (SNAPSHOT.md); NAN when absent. */
+static void fill_pcts(struct kl_row *r, const struct kl_snap_vm *vm, unsigned int h)
 {
-	double id = snap_num(v, "vcpu_id");
+	bool have = vm->has_hist[h];
 
-	return isnan(id) || id < INT32_MIN || id > INT32_MAX ? -1 : (int32_t)id;
+	r->v[KL_COL_FP50] = have ? snap_hist_quantile(&vm->hist[h], snap_pcts[0].q) : NAN;
+	r->v[KL_COL_FP99] = have ? snap_hist_quantile(&vm->hist[h], snap_pcts[2].q) : NAN;
 }
 
-static void fill_vm_row(struct kl_row *r, struct json_object *vm, double secs)
+static void fill_vm_row(struct kl_row *r, const struct kl_snap_vm *vm, double secs)
 {
-	struct json_object *fl = snap_get_obj(snap_get_obj(vm, "histograms"), "fault_latency_ns");
-	struct json_object *vc = snap_get_arr(vm, "vcpus");
-	const char *comm = snap_get_str(vm, "name");
-	double pct[SNAP_NPCT];
-	uint64_t pid = 0;
-
 	memset(r, 0, sizeof(*r));
-	r->obj = vm;
-	snap_get_u64(vm, "pid", &pid);
-	r->pid = (uint32_t)pid;
-	snap_get_bool(vm, "exited", &r->exited);
+	r->vm = vm;
+	r->pid = vm->pid;
+	r->exited = vm->exited;
 	/* the name is the target's choice: escaped, cut to the column on a whole escape */
 	_Static_assert(sizeof(r->comm) > 16, "COMM column wider than kl_row.comm");
-	kl_escape(r->comm, (size_t)col_w[KL_COL_COMM] + 1, comm ? comm : "?");
+	kl_escape(r->comm, (size_t)col_w[KL_COL_COMM] + 1, vm->name[0] ? vm->name : "?");
 	r->v[KL_COL_PID] = r->pid;
 	r->v[KL_COL_VCPUS] = 0;
-	for (size_t i = 0; vc && i < json_object_array_length(vc); i++)	/* identified vCPUs */
-		if (vcpu_id_of(json_object_array_get_idx(vc, i)) >= 0)
+	for (size_t i = 0; i < vm->nr_vcpus; i++)	/* identified vCPUs */
+		if (vm->vcpus[i].vcpu_id >= 0)
 			r->v[KL_COL_VCPUS]++;
-	fill_counters(r, snap_get_obj(vm, "counters"), secs);
-	snap_json_pcts(fl, pct);		/* from the buckets, SNAPSHOT.md */
-	r->v[KL_COL_FP50] = pct[0];
-	r->v[KL_COL_FP99] = pct[2];
+	fill_counters(r, &vm->c, secs);
+	fill_pcts(r, vm, KL_H_FAULT);
 }
 
-/*
- * One zeroed row per element of arr (*nr of them; *rows stays NULL when
- * there is none).  Returns -1 without arr or memory.
- */
-static int alloc_rows(struct json_object *arr, struct kl_row **rows, size_t *nr)
+/* nr zeroed rows (*rows stays NULL when nr is 0).  0, or -1 without memory. */
+static int alloc_rows(size_t nr, struct kl_row **rows)
 {
-	*rows = NULL;
-	if (!arr)
-		return -1;
-	*nr = json_object_array_length(arr);
-	if (!*nr)
-		return 0;
-	*rows = calloc(*nr, sizeof(**rows));
-	return *rows ? 0 : -1;
+	*rows = nr ? calloc(nr, sizeof(**rows)) : NULL;
+	return nr && !*rows ? -1 : 0;
 }
 
-int kl_vm_rows(struct json_object *snap, struct kl_row **rows, size_t *n)
+int kl_vm_rows(const struct kl_snap *snap, struct kl_row **rows, size_t *n)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
 	double secs = secs_of(snap);
-	size_t nr;
 
 	*n = 0;
-	if (alloc_rows(vms, rows, &nr))
+	if (alloc_rows(snap->nr_vms, rows))
 		return -1;
-	for (size_t i = 0; i < nr; i++)
-		fill_vm_row(&(*rows)[i], json_object_array_get_idx(vms, i), secs);
-	*n = nr;
+	for (size_t i = 0; i < snap->nr_vms; i++)
+		fill_vm_row(&(*rows)[i], &snap->vms[i], secs);
+	*n = snap->nr_vms;
 	return 0;
 }
 
-int kl_vcpu_rows(struct json_object *snap, struct json_object *vm, struct kl_row **rows, size_t *n)
+int kl_vcpu_rows(const struct kl_snap *snap, const struct kl_snap_vm *vm, struct kl_row **rows,
+		 size_t *n)
 {
-	struct json_object *vc = snap_get_arr(vm, "vcpus");
 	double secs = secs_of(snap);
-	uint64_t pid = 0, tid;
-	size_t nr;
 
 	*n = 0;
-	if (alloc_rows(vc, rows, &nr))
+	if (alloc_rows(vm->nr_vcpus, rows))
 		return -1;
-	for (size_t i = 0; i < nr; i++) {
-		struct json_object *v = json_object_array_get_idx(vc, i);
+	for (size_t i = 0; i < vm->nr_vcpus; i++) {
+		const struct kl_snap_vcpu *v = &vm->vcpus[i];
 		struct kl_row *r = &(*rows)[i];
 
-		r->obj = v;
+		r->vm = vm;
 		r->is_vcpu = true;
-		snap_get_u64(vm, "pid", &pid);
-		r->pid = (uint32_t)pid;
-		r->vcpu_id = vcpu_id_of(v);
-		r->tid = snap_get_u64(v, "tid", &tid) ? (uint32_t)tid : 0;
+		r->pid = vm->pid;
+		r->vcpu_id = v->vcpu_id;
+		r->tid = v->tid;
 		if (r->vcpu_id < 0)
 			snprintf(r->comm, sizeof(r->comm), " vcpu ?");
 		else
 			snprintf(r->comm, sizeof(r->comm), " vcpu %d", r->vcpu_id);
 		r->v[KL_COL_PID] = r->tid;
 		r->v[KL_COL_VCPUS] = NAN;
-		fill_counters(r, snap_get_obj(v, "counters"), secs);
+		fill_counters(r, &v->c, secs);
 		r->v[KL_COL_FP50] = NAN;	/* histograms are per VM */
 		r->v[KL_COL_FP99] = NAN;
 	}
-	*n = nr;
+	*n = vm->nr_vcpus;
 	return 0;
 }
 
@@ -350,46 +318,44 @@ void kl_format_row(const struct kl_row *r, char *buf, size_t len)
 		buf[off - 1] = 0;
 }
 
-static void print_hists(FILE *out, struct json_object *vm)
+static void print_hists(FILE *out, const struct kl_snap_vm *vm)
 {
-	struct json_object *hs = snap_get_obj(vm, "histograms");
 	char a[24], b[24], c[24], d[24], m[24];
-	double p[SNAP_NPCT];
+	unsigned int h;
 
-	if (!hs || !json_object_object_length(hs))
+	for (h = 0; h < KL_H_NR && !vm->has_hist[h]; h++)
+		;
+	if (h == KL_H_NR)
 		return;
 	fprintf(out, "    %-22s %10s %9s %9s %9s %9s %9s\n", "histogram", "count", "mean", "p50", "p90", "p99", "p99.9");
-	json_object_object_foreach(hs, key, h) {
-		double cnt = snap_num(h, "count"), sum = snap_num(h, "sum");
-		char ek[96];
+	for (; h < KL_H_NR; h++) {
+		const struct snap_hist *x = &vm->hist[h];
+		double p[SNAP_NPCT];
 
-		kl_escape(ek, sizeof(ek), key);	/* a saved snapshot's keys are input too */
-		snap_json_pcts(h, p);	/* from the buckets: stored pNN are not read */
-		fprintf(out, "    %-22s %10.0f %9s %9s %9s %9s %9s\n", ek, isnan(cnt) ? 0 : cnt,
-			snap_fmt_ns(cnt > 0 ? sum / cnt : NAN, m, sizeof(m)),
+		if (!vm->has_hist[h])
+			continue;
+		for (int i = 0; i < SNAP_NPCT; i++)	/* from the buckets, SNAPSHOT.md */
+			p[i] = snap_hist_quantile(x, snap_pcts[i].q);
+		fprintf(out, "    %-22s %10" PRIu64 " %9s %9s %9s %9s %9s\n", kl_hist_name(h), x->count,
+			snap_fmt_ns(x->count ? (double)x->sum / (double)x->count : NAN, m, sizeof(m)),
 			snap_fmt_ns(p[0], a, sizeof(a)), snap_fmt_ns(p[1], b, sizeof(b)),
 			snap_fmt_ns(p[2], c, sizeof(c)), snap_fmt_ns(p[3], d, sizeof(d)));
 	}
 }
 
-static void print_reason_line(FILE *out, const char *label, struct json_object *rs)
+static void print_reason_line(FILE *out, const char *label, const struct kl_snap_counts *rs)
 {
 	struct { const char *k; double v; } top[4] = { { 0 } };
 	double total = 0;
-	int n = 0;
 
-	if (!rs)
-		return;
-	json_object_object_foreach(rs, key, val) {
-		double v = snap_json_num(val);
+	for (size_t j = 0; j < rs->nr; j++) {
+		double v = (double)rs->v[j].count;
 
-		if (isnan(v))
-			continue;
 		total += v;
 		for (int i = 0; i < 4; i++) {
 			if (!top[i].k || v > top[i].v) {
 				memmove(&top[i + 1], &top[i], (3 - i) * sizeof(top[0]));
-				top[i].k = key;
+				top[i].k = rs->v[j].name;
 				top[i].v = v;
 				break;
 			}
@@ -398,195 +364,203 @@ static void print_reason_line(FILE *out, const char *label, struct json_object *
 	if (total <= 0)
 		return;
 	fprintf(out, "    %s:", label);
-	for (int i = 0; i < 4 && top[i].k; i++, n++) {
+	for (int i = 0; i < 4 && top[i].k; i++) {
 		char ek[96];
 
-		kl_escape(ek, sizeof(ek), top[i].k);
+		kl_escape(ek, sizeof(ek), top[i].k);	/* a saved snapshot's keys are input too */
 		fprintf(out, " %s %.0f%%", ek, 100 * top[i].v / total);
 	}
 	fprintf(out, " (total %.0f)\n", total);
 }
 
-static void pkvm_share(char *buf, size_t len, double share)
+/* "12.5%" of n in total, "-" when total is 0. */
+static void share(char *buf, size_t len, double n, double total)
 {
-	if (!isnan(share))
-		snprintf(buf, len, "%.1f%%", 100 * share);
+	if (total > 0)
+		snprintf(buf, len, "%.1f%%", 100 * n / total);
 	else
 		snprintf(buf, len, "-");
 }
 
-int render_pkvm_sync(FILE *out, struct json_object *vm, bool per_vcpu, const char *indent)
+/* The same for a VM's pKVM table: the share the snapshot stores. */
+static void stored_share(char *buf, size_t len, double n, double total)
 {
-	static const char *const dirs[] = { "to_hyp", "to_host" };
-	struct json_object *ps = snap_get_obj(vm, "pkvm_state_sync"), *vc = snap_get_arr(vm, "vcpus");
-	char sh[16], sk[16];
+	share(buf, len, total > 0 ? kl_snap_share((uint64_t)n, (uint64_t)total) : 0, total > 0);
+}
 
-	if (!ps)
+/* Events and skipped syncs of direction d in c (the reasons c has). */
+static bool pkvm_sums(const struct kl_snap_counters *c, unsigned int d, double *tot, double *skip)
+{
+	bool any = false;
+
+	*tot = *skip = 0;
+	for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
+		unsigned int i = KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR + r;
+
+		if (!kl_snap_has(c, i))
+			continue;
+		any = true;
+		*tot += (double)c->c[i];
+		if (kl_pkvm_reason_is_skip(r))
+			*skip += (double)c->c[i];
+	}
+	return any;
+}
+
+/* per vCPU: the skip share of each direction from the flat counters */
+static void pkvm_vcpu_line(FILE *out, const struct kl_snap_vcpu *v, const char *indent)
+{
+	char line[160], sk[16];
+	size_t off = 0;
+	bool any = false;
+
+	off += snprintf(line + off, sizeof(line) - off, "%s  vcpu %d:", indent, v->vcpu_id);
+	for (unsigned int d = 0; d < KL_PKVM_DIR_NR && off < sizeof(line); d++) {
+		double tot, skip;
+
+		any = pkvm_sums(&v->c, d, &tot, &skip) || any;
+		share(sk, sizeof(sk), skip, tot);
+		off += snprintf(line + off, sizeof(line) - off, " %s %.0f (skip %s)",
+				kl_pkvm_dir_name(d), tot, sk);
+	}
+	if (any)
+		fprintf(out, "%s\n", line);
+}
+
+int render_pkvm_sync(FILE *out, const struct kl_snap_vm *vm, bool per_vcpu, const char *indent)
+{
+	char sh[16], sk[16];
+	unsigned int d;
+
+	for (d = 0; d < KL_PKVM_DIR_NR && !vm->has_pkvm[d]; d++)
+		;
+	if (d == KL_PKVM_DIR_NR)
 		return 0;
 	if (!indent)
 		indent = "";
 	fprintf(out, "%s%-24s %10s %8s\n", indent, "pKVM state sync", "count", "share");
-	for (size_t d = 0; d < KL_ARRAY_SIZE(dirs); d++) {
-		struct json_object *o = snap_get_obj(ps, dirs[d]), *rs = snap_get_obj(o, "reasons");
-		double ev = snap_num(o, "events");
+	for (d = 0; d < KL_PKVM_DIR_NR; d++) {
+		double ev, skip;
 
-		if (!o)
+		if (!vm->has_pkvm[d])
 			continue;
-		pkvm_share(sk, sizeof(sk), snap_num(o, "skip_share"));
-		fprintf(out, "%s  %-22s %10.0f %8s  skip %s\n", indent, dirs[d], isnan(ev) ? 0 : ev, "", sk);
-		if (!rs)
-			continue;
-		json_object_object_foreach(rs, reason, e) {
-			double n = snap_num(e, "count");
+		pkvm_sums(&vm->c, d, &ev, &skip);
+		stored_share(sk, sizeof(sk), skip, ev);
+		fprintf(out, "%s  %-22s %10.0f %8s  skip %s\n", indent, kl_pkvm_dir_name(d), ev, "", sk);
+		for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
+			unsigned int i = KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR + r;
 
-			char er[96];
-
-			pkvm_share(sh, sizeof(sh), snap_num(e, "share"));
-			kl_escape(er, sizeof(er), reason);
-			fprintf(out, "%s    %-20s %10.0f %8s\n", indent, er, isnan(n) ? 0 : n, sh);
+			if (!kl_snap_has(&vm->c, i))
+				continue;
+			stored_share(sh, sizeof(sh), (double)vm->c.c[i], ev);
+			fprintf(out, "%s    %-20s %10" PRIu64 " %8s\n", indent, kl_pkvm_reason_name(r),
+				vm->c.c[i], sh);
 		}
 	}
-	/* per vCPU: the skip share of each direction from the flat counters */
-	for (size_t i = 0; per_vcpu && vc && i < json_object_array_length(vc); i++) {
-		struct json_object *v = json_object_array_get_idx(vc, i), *c = snap_get_obj(v, "counters");
-		char line[160];
-		size_t off = 0;
-		bool any = false;
-
-		off += snprintf(line + off, sizeof(line) - off, "%s  vcpu %d:", indent,
-				vcpu_id_of(v));
-		for (unsigned int d = 0; d < KL_PKVM_DIR_NR && off < sizeof(line); d++) {
-			double tot = 0, skip = 0;
-			char key[80];
-
-			for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++) {
-				double x;
-
-				snprintf(key, sizeof(key), "pkvm_sync_%s_%s", kl_pkvm_dir_name(d), kl_pkvm_reason_name(r));
-				x = snap_num(c, key);
-				if (isnan(x))
-					continue;
-				any = true;
-				tot += x;
-				if (kl_pkvm_reason_is_skip(r))
-					skip += x;
-			}
-			if (tot > 0)
-				snprintf(sk, sizeof(sk), "%.1f%%", 100 * skip / tot);
-			else
-				snprintf(sk, sizeof(sk), "-");
-			off += snprintf(line + off, sizeof(line) - off, " %s %.0f (skip %s)",
-					kl_pkvm_dir_name(d), tot, sk);
-		}
-		if (any)
-			fprintf(out, "%s\n", line);
-	}
+	for (size_t i = 0; per_vcpu && i < vm->nr_vcpus; i++)
+		pkvm_vcpu_line(out, &vm->vcpus[i], indent);
 	return 1;
 }
 
-static const char *str_or(struct json_object *v, const char *dflt)
+static void print_footer(FILE *out, const struct kl_snap *snap)
 {
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
-}
+	const struct kl_snap_overhead *oh = &snap->oh;
+	double ev = (double)oh->bpf_events, nd = 0;
+	char a[24];
 
-static void print_footer(FILE *out, struct json_object *snap)
-{
-	struct json_object *oh = snap_get_obj(snap, "overhead"), *un = snap_get_arr(snap, "unavailable");
-	struct json_object *drops = snap_get_obj(oh, "drops");
-	const char *bpf_stats = snap_get_str(oh, "bpf_stats");
-	double ev = snap_num(oh, "bpf_events"), rt = snap_num(oh, "bpf_run_time_ns"), nd = 0;
-	char a[24], b[24];
-
-	if (drops) {
-		json_object_object_foreach(drops, k, v) {
-			(void)k;
-			if (!isnan(snap_json_num(v)))
-				nd += snap_json_num(v);
-		}
-	}
-	fprintf(out, "  overhead: bpf %s, %.0f events, %s/event; collector %.2f%% CPU, RSS %.0f kB (max %.0f kB); drops %.0f\n",
-		bpf_stats ? bpf_stats : "-", isnan(ev) ? 0 : ev,
-		snap_fmt_ns(ev > 0 ? rt / ev : NAN, a, sizeof(a)),
-		snap_num(oh, "collector_cpu_pct"), snap_num(oh, "collector_rss_kb"),
-		snap_num(oh, "collector_maxrss_kb"), nd);
-	(void)b;
-	if (un && json_object_array_length(un)) {
-		size_t n = json_object_array_length(un);
-
-		fprintf(out, "  unavailable (%zu):", n);
-		for (size_t i = 0; i < n; i++)
-			fprintf(out, "%s %s", i ? "," : "", str_or(json_object_array_get_idx(un, i), "?"));
+	for (int d = 0; d < KL_D_NR; d++)
+		if (oh->has_drop[d])
+			nd += (double)oh->drops[d];
+	fprintf(out, "  overhead: bpf %s, %.0f events, %s/event; collector %.2f%% CPU, RSS %" PRIu64
+		" kB (max %" PRIu64 " kB); drops %.0f\n",
+		oh->present && oh->bpf_stats[0] ? oh->bpf_stats : "-", ev,
+		snap_fmt_ns(ev > 0 ? (double)oh->bpf_run_time_ns / ev : NAN, a, sizeof(a)),
+		kl_snap_cpu_pct(snap), oh->rss_kb, oh->maxrss_kb, nd);
+	if (snap->nr_unavail) {
+		fprintf(out, "  unavailable (%zu):", snap->nr_unavail);
+		for (size_t i = 0; i < snap->nr_unavail; i++)
+			fprintf(out, "%s %s", i ? "," : "", snap->unavail[i]);
 		fprintf(out, "\n");
 	}
 }
 
-int render_text(FILE *out, struct json_object *snap, const struct render_opts *o)
+/* The first line: title, start time, covered duration, target, VM count. */
+static void print_title(FILE *out, const struct kl_snap *snap, const char *title, size_t nvms)
+{
+	char tbuf[64], etitle[256], tname[160], target[24], cover[40];
+	time_t t = snap->has_start ? (time_t)(snap->start_time_ns / 1000000000ULL) : 0;
+	const char *tgt = "all";
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S", &tm);
+	if (snap->target == KL_TARGET_PID) {
+		snprintf(target, sizeof(target), "%" PRIu32, snap->target_pid);
+		tgt = target;
+	} else if (snap->target == KL_TARGET_NAME) {
+		tgt = snap->target_name;
+	}
+	/* a missing duration is not "nan s"; 0 is 0.00s (rates then read "-") */
+	if (!snap->has_duration)
+		snprintf(cover, sizeof(cover), "-");
+	else
+		snprintf(cover, sizeof(cover), "%.2fs", snap->duration_ns / 1e9);
+	/* title (a file name), target name: escaped like the VM names */
+	kl_escape(etitle, sizeof(etitle), title ? title : KL_TOOL_NAME);
+	kl_escape(tname, sizeof(tname), tgt);
+	fprintf(out, "%s  %s  covering %s  target %s  VMs %zu\n", etitle, tbuf, cover, tname, nvms);
+}
+
+static void print_row(FILE *out, const struct kl_row *r)
+{
+	char line[512];
+
+	kl_format_row(r, line, sizeof(line));
+	fprintf(out, "%s\n", line);
+}
+
+/* One VM: its row, its vCPU rows, reasons, pKVM table, histograms. */
+static void print_vm(FILE *out, const struct kl_snap *snap, const struct kl_row *row,
+		     const struct render_opts *o)
+{
+	const struct kl_snap_vm *vm = row->vm;
+
+	print_row(out, row);
+	if (o->per_vcpu) {
+		struct kl_row *vr = NULL;
+		size_t vn = 0;
+
+		if (!kl_vcpu_rows(snap, vm, &vr, &vn))
+			for (size_t j = 0; j < vn; j++)
+				print_row(out, &vr[j]);
+		free(vr);
+	}
+	if (o->reasons) {
+		print_reason_line(out, "userspace exits", &vm->ue);
+		print_reason_line(out, "exits", &vm->ex);
+		render_pkvm_sync(out, vm, o->per_vcpu, "    ");
+	}
+	if (o->histograms)
+		print_hists(out, vm);
+}
+
+int render_text(FILE *out, const struct kl_snap *snap, const struct render_opts *o)
 {
 	static const struct render_opts defaults = { .histograms = true, .reasons = true, .overhead = true };
-	struct json_object *tgt;
 	struct kl_row *rows = NULL;
 	size_t n = 0;
-	char line[512], tbuf[64], title[256], tname[160], tpid_s[24], cover[40];
-	const char *target = "all";
-	uint64_t tpid;
-	time_t t;
-	struct tm tm;
-	double start, dur;
+	char line[512];
 
 	if (!o)
 		o = &defaults;
-	if (kl_vm_rows(snap, &rows, &n))
+	if (!snap || kl_vm_rows(snap, &rows, &n))
 		return -1;
 	kl_rows_sort(rows, n, KL_COL_PID);
-
-	start = snap_num(snap, "start_time_ns");
-	t = isnan(start) ? 0 : (time_t)(start / 1e9);
-	localtime_r(&t, &tm);
-	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S", &tm);
-	tgt = snap_get_obj(snap, "target");
-	if (snap_get_u64(tgt, "pid", &tpid)) {
-		snprintf(tpid_s, sizeof(tpid_s), "%" PRIu64, tpid);
-		target = tpid_s;
-	} else if (snap_get_str(tgt, "name")) {
-		target = snap_get_str(tgt, "name");
-	}
-	/* a missing duration is not "nan s"; 0 is 0.00s (rates then read "-") */
-	dur = snap_num(snap, "duration_ns");
-	if (isnan(dur))
-		snprintf(cover, sizeof(cover), "-");
-	else
-		snprintf(cover, sizeof(cover), "%.2fs", dur / 1e9);
-	/* title (a file name), target name: escaped like the VM names */
-	kl_escape(title, sizeof(title), o->title ? o->title : KL_TOOL_NAME);
-	kl_escape(tname, sizeof(tname), target);
-	fprintf(out, "%s  %s  covering %s  target %s  VMs %zu\n", title, tbuf, cover, tname, n);
+	print_title(out, snap, o->title, n);
 	kl_format_header(line, sizeof(line));
 	fprintf(out, "%s\n", line);
-	for (size_t i = 0; i < n; i++) {
-		kl_format_row(&rows[i], line, sizeof(line));
-		fprintf(out, "%s\n", line);
-		if (o->per_vcpu) {
-			struct kl_row *vr = NULL;
-			size_t vn = 0;
-
-			if (!kl_vcpu_rows(snap, rows[i].obj, &vr, &vn)) {
-				for (size_t j = 0; j < vn; j++) {
-					kl_format_row(&vr[j], line, sizeof(line));
-					fprintf(out, "%s\n", line);
-				}
-			}
-			free(vr);
-		}
-		if (o->reasons) {
-			struct json_object *rs = snap_get_obj(rows[i].obj, "reasons");
-
-			print_reason_line(out, "userspace exits", snap_get_obj(rs, "userspace_exit"));
-			print_reason_line(out, "exits", snap_get_obj(rs, "exit"));
-			render_pkvm_sync(out, rows[i].obj, o->per_vcpu, "    ");
-		}
-		if (o->histograms)
-			print_hists(out, rows[i].obj);
-	}
+	for (size_t i = 0; i < n; i++)
+		print_vm(out, snap, &rows[i], o);
 	if (!n)
 		fprintf(out, "  (no KVM activity seen)\n");
 	if (o->overhead)

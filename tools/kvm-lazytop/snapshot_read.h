@@ -2,7 +2,8 @@
 /*
  * snapshot_read.h - reading kvm-lazytop JSON snapshots (SNAPSHOT.md).
  *
- * Shared by report, diff, gate, the HTML report and the Prometheus
+ * The type checks of the JSON reader (kl_snap_read.c: report, diff,
+ * gate, the HTML report) and the tree access of the Prometheus
  * exposition; the statistics over the histograms read here are in
  * snap_stats.h.  Everything here is read-only over a json-c tree; nothing
  * depends on the collector or on BPF, so it builds on any architecture.
@@ -30,7 +31,8 @@ struct json_object;
  * On error returns NULL and writes a one-line message (no trailing
  * newline) into err: "PATH: expected X, got Y" for a value of the wrong
  * type or range (snap_load prefixes "FILE: ").  A tree these return is
- * safe for every reader below and for render_text().
+ * safe for every reader below and for kl_snap_read() (kl_model.h), which
+ * turns it into the typed snapshot report, diff, gate and HTML render.
  */
 struct json_object *snap_parse(const char *buf, size_t len, char *err,
 			       size_t errlen);

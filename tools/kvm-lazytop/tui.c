@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * tui.c - sortable ncurses live view over the per-interval JSON snapshot.
+ * tui.c - sortable ncurses live view over the per-interval typed snapshot.
  *
  * Views: VM table (default), per-vCPU table of the selected VM (Enter or
  * Right), histogram view of the selected VM (h), pKVM state sync table of
@@ -20,7 +20,7 @@ int tui_open(struct kl_tui **t)
 	return -1;
 }
 
-void tui_update(struct kl_tui *t, struct json_object *snap)
+void tui_update(struct kl_tui *t, struct kl_snap *snap)
 {
 	(void)t;
 	(void)snap;
@@ -46,31 +46,24 @@ void tui_close(struct kl_tui *t)
 #include <time.h>
 
 #include <curses.h>
-#include <json-c/json.h>
 
 #include "kl_common.h"
+#include "kl_model.h"
+#include "kl_names.h"
 #include "render.h"
 #include "snap_stats.h"
 
 enum view { V_VMS, V_VCPUS, V_HIST, V_PKVM, V_HELP };
 
 struct kl_tui {
-	struct json_object *snap;
+	struct kl_snap snap;
+	bool have_snap;
 	enum view view, prev_view;
 	enum kl_col sort;
 	int sel;		/* selected row in the VM / vCPU table */
 	uint32_t sel_pid;	/* VM the vCPU / histogram views show */
 	int hist_idx;		/* histogram shown with buckets in V_HIST */
 };
-
-static struct json_object *get(struct json_object *o, const char *k)
-{
-	struct json_object *v = NULL;
-
-	if (o && json_object_object_get_ex(o, k, &v))
-		return v;
-	return NULL;
-}
 
 int tui_open(struct kl_tui **out)
 {
@@ -98,71 +91,57 @@ void tui_close(struct kl_tui *t)
 	if (!t)
 		return;
 	endwin();
-	json_object_put(t->snap);
+	kl_snap_free(&t->snap);
 	free(t);
 }
 
-static struct json_object *find_vm(struct kl_tui *t)
+static const struct kl_snap_vm *find_vm(struct kl_tui *t)
 {
-	struct json_object *vms = get(t->snap, "vms");
-
-	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
-		struct json_object *vm = json_object_array_get_idx(vms, i);
-
-		if ((uint32_t)json_object_get_int64(get(vm, "pid")) == t->sel_pid)
-			return vm;
-	}
+	for (size_t i = 0; i < t->snap.nr_vms; i++)
+		if (t->snap.vms[i].pid == t->sel_pid)
+			return &t->snap.vms[i];
 	return NULL;
 }
 
 static void draw_title(struct kl_tui *t, const char *what)
 {
-	struct json_object *tg = get(t->snap, "target");
-	double d = json_object_get_double(get(t->snap, "duration_ns")) / 1e9;
-	char tb[32];
+	const struct kl_snap *s = &t->snap;
+	char tb[32], pid[16];
 	time_t now = time(NULL);
 	struct tm tm;
 
 	localtime_r(&now, &tm);
 	strftime(tb, sizeof(tb), "%H:%M:%S", &tm);
 	attron(A_BOLD);
-	mvprintw(0, 0, "%s %s  %s  interval %.2fs  target %s  sort %s  [? help]", KL_TOOL_NAME, what, tb, d,
-		 get(tg, "pid") ? json_object_get_string(get(tg, "pid")) :
-		 get(tg, "name") ? json_object_get_string(get(tg, "name")) : "all",
-		 kl_col_names[t->sort]);
+	snprintf(pid, sizeof(pid), "%u", s->target_pid);
+	mvprintw(0, 0, "%s %s  %s  interval %.2fs  target %s  sort %s  [? help]", KL_TOOL_NAME, what, tb,
+		 s->duration_ns / 1e9, s->target == KL_TARGET_PID ? pid :
+		 s->target == KL_TARGET_NAME ? s->target_name : "all", kl_col_names[t->sort]);
 	attroff(A_BOLD);
 }
 
 static void draw_footer(struct kl_tui *t)
 {
-	struct json_object *oh = get(t->snap, "overhead"), *un = get(t->snap, "unavailable");
-	struct json_object *drops = get(oh, "drops");
-	double ev = json_object_get_double(get(oh, "bpf_events"));
-	double rt = json_object_get_double(get(oh, "bpf_run_time_ns"));
-	double nd = 0;
+	const struct kl_snap_overhead *oh = &t->snap.oh;
+	double ev = (double)oh->bpf_events, nd = 0;
 	char a[24];
 	int y = LINES - 2;
 
-	if (drops) {
-		json_object_object_foreach(drops, k, v) {
-			(void)k;
-			nd += json_object_get_double(v);
-		}
-	}
+	for (int d = 0; d < KL_D_NR; d++)
+		nd += (double)oh->drops[d];
 	attron(A_REVERSE);
-	mvprintw(y, 0, " bpf %s: %.0f ev %s/ev | collector %.2f%% CPU RSS %.0f kB | drops %.0f ",
-		 json_object_get_string(get(oh, "bpf_stats")), ev, snap_fmt_ns(ev > 0 ? rt / ev : NAN, a, sizeof(a)),
-		 json_object_get_double(get(oh, "collector_cpu_pct")),
-		 json_object_get_double(get(oh, "collector_rss_kb")), nd);
+	mvprintw(y, 0, " bpf %s: %.0f ev %s/ev | collector %.2f%% CPU RSS %llu kB | drops %.0f ",
+		 oh->bpf_stats, ev, snap_fmt_ns(ev > 0 ? (double)oh->bpf_run_time_ns / ev : NAN, a, sizeof(a)),
+		 kl_snap_cpu_pct(&t->snap), (unsigned long long)oh->rss_kb, nd);
 	clrtoeol();
 	attroff(A_REVERSE);
 	move(y + 1, 0);
-	if (un && json_object_array_length(un)) {
-		size_t n = json_object_array_length(un);
+	if (t->snap.nr_unavail) {
+		size_t n = t->snap.nr_unavail;
 
 		printw("unavailable (%zu):", n);
 		for (size_t i = 0; i < n && getcurx(stdscr) < COLS - 24; i++)
-			printw(" %s", json_object_get_string(json_object_array_get_idx(un, i)));
+			printw(" %s", t->snap.unavail[i]);
 		if (getcurx(stdscr) >= COLS - 24)
 			printw(" ...");
 	}
@@ -192,75 +171,30 @@ static void draw_table(struct kl_tui *t, struct kl_row *rows, size_t n)
 		mvprintw(y, 2, "(no KVM activity seen in this interval)");
 }
 
-static const char *const hist_order[] = {
-	"fault_latency_ns", "fault_latency_fast_ns", "fault_latency_slow_ns", "exit_latency_ns",
-	"vcpu_load_ns", "kvm_run_ns", "offcpu_ns",
-};
-
 /* The title line of a view of the selected VM; false when it is gone. */
-static bool vm_title(struct kl_tui *t, struct json_object *vm, const char *view)
+static bool vm_title(struct kl_tui *t, const struct kl_snap_vm *vm, const char *view)
 {
 	if (!vm) {
 		mvprintw(2, 2, "VM %u not in this interval", t->sel_pid);
 		return false;
 	}
-	mvprintw(1, 0, "VM %u %s -- %s", t->sel_pid, json_object_get_string(get(vm, "name")),
-		 view);
+	mvprintw(1, 0, "VM %u %s -- %s", t->sel_pid, vm->name, view);
 	return true;
 }
 
-static void draw_hists(struct kl_tui *t)
+/* The buckets of the selected histogram h as bars. */
+static void draw_buckets(const struct snap_hist *h, const char *hname, int y)
 {
-	struct json_object *vm = find_vm(t), *hs = get(vm, "histograms"), *h = NULL, *bk;
-	char a[24], b[24], c[24], d[24];
-	double p[SNAP_NPCT];
-	int y = 2, nh = 0;
-	const char *hname = NULL;
 	double maxc = 0;
+	char a[24];
 
-	if (!vm_title(t, vm, "histograms (Tab: next, Left: back)"))
-		return;
-	for (size_t i = 0; i < KL_ARRAY_SIZE(hist_order); i++)
-		if (get(hs, hist_order[i]))
-			nh++;
-	if (!nh) {
-		mvprintw(3, 2, "no histogram available with the attached signals");
-		return;
-	}
-	t->hist_idx %= nh;
-	mvprintw(++y, 2, "%-22s %10s %9s %9s %9s %9s", "histogram", "count", "p50", "p90", "p99", "p99.9");
-	for (size_t i = 0, k = 0; i < KL_ARRAY_SIZE(hist_order); i++) {
-		struct json_object *x = get(hs, hist_order[i]);
-
-		if (!x)
-			continue;
-		if ((int)k == t->hist_idx) {
-			h = x;
-			hname = hist_order[i];
-			attron(A_STANDOUT);
-		}
-		snap_json_pcts(x, p);	/* from the buckets, as report/diff/gate */
-		mvprintw(++y, 2, "%-22s %10.0f %9s %9s %9s %9s", hist_order[i],
-			 json_object_get_double(get(x, "count")),
-			 snap_fmt_ns(p[0], a, sizeof(a)), snap_fmt_ns(p[1], b, sizeof(b)),
-			 snap_fmt_ns(p[2], c, sizeof(c)), snap_fmt_ns(p[3], d, sizeof(d)));
-		if ((int)k == t->hist_idx)
-			attroff(A_STANDOUT);
-		k++;
-	}
-	y += 2;
-	bk = get(h, "buckets");
 	mvprintw(y++, 2, "%s buckets (le = inclusive upper bound):", hname);
-	for (size_t i = 0; bk && i < json_object_array_length(bk); i++) {
-		double cnt = json_object_get_double(get(json_object_array_get_idx(bk, i), "count"));
-
-		if (cnt > maxc)
-			maxc = cnt;
-	}
-	for (size_t i = 0; bk && i < json_object_array_length(bk) && y < LINES - 3; i++, y++) {
-		struct json_object *e = json_object_array_get_idx(bk, i);
-		double cnt = json_object_get_double(get(e, "count"));
-		uint64_t le = json_object_get_uint64(get(e, "le"));
+	for (size_t i = 0; i < h->n; i++)
+		if ((double)h->b[i].count > maxc)
+			maxc = (double)h->b[i].count;
+	for (size_t i = 0; i < h->n && y < LINES - 3; i++, y++) {
+		double cnt = (double)h->b[i].count;
+		uint64_t le = h->b[i].le;
 		int w = COLS - 34, bar = maxc > 0 ? (int)(w * cnt / maxc) : 0;
 
 		mvprintw(y, 2, "<= %9s %10.0f ", le == UINT64_MAX ? "+Inf" : snap_fmt_ns((double)le, a, sizeof(a)), cnt);
@@ -269,10 +203,47 @@ static void draw_hists(struct kl_tui *t)
 	}
 }
 
+static void draw_hists(struct kl_tui *t)
+{
+	const struct kl_snap_vm *vm = find_vm(t);
+	char a[24], b[24], c[24], d[24];
+	int y = 2, nh = 0, sel = -1;
+
+	if (!vm_title(t, vm, "histograms (Tab: next, Left: back)"))
+		return;
+	for (unsigned int h = 0; h < KL_H_NR; h++)
+		nh += vm->has_hist[h];
+	if (!nh) {
+		mvprintw(3, 2, "no histogram available with the attached signals");
+		return;
+	}
+	t->hist_idx %= nh;
+	mvprintw(++y, 2, "%-22s %10s %9s %9s %9s %9s", "histogram", "count", "p50", "p90", "p99", "p99.9");
+	for (unsigned int h = 0, k = 0; h < KL_H_NR; h++) {
+		const struct snap_hist *x = &vm->hist[h];
+
+		if (!vm->has_hist[h])
+			continue;
+		if ((int)k++ == t->hist_idx) {
+			sel = (int)h;
+			attron(A_STANDOUT);
+		}
+		/* from the buckets, as report/diff/gate */
+		mvprintw(++y, 2, "%-22s %10llu %9s %9s %9s %9s", kl_hist_name(h), (unsigned long long)x->count,
+			 snap_fmt_ns(snap_hist_quantile(x, snap_pcts[0].q), a, sizeof(a)),
+			 snap_fmt_ns(snap_hist_quantile(x, snap_pcts[1].q), b, sizeof(b)),
+			 snap_fmt_ns(snap_hist_quantile(x, snap_pcts[2].q), c, sizeof(c)),
+			 snap_fmt_ns(snap_hist_quantile(x, snap_pcts[3].q), d, sizeof(d)));
+		if (sel == (int)h)
+			attroff(A_STANDOUT);
+	}
+	draw_buckets(&vm->hist[sel], kl_hist_name((unsigned int)sel), y + 2);
+}
+
 /* The text view's pKVM state sync table, line by line. */
 static void draw_pkvm(struct kl_tui *t)
 {
-	struct json_object *vm = find_vm(t);
+	const struct kl_snap_vm *vm = find_vm(t);
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -326,7 +297,7 @@ static void redraw(struct kl_tui *t)
 	size_t n = 0;
 
 	erase();
-	if (!t->snap) {
+	if (!t->have_snap) {
 		mvprintw(0, 0, "%s: waiting for the first interval...", KL_TOOL_NAME);
 		refresh();
 		return;
@@ -334,7 +305,7 @@ static void redraw(struct kl_tui *t)
 	switch (t->view) {
 	case V_VMS:
 		draw_title(t, "VMs");
-		if (!kl_vm_rows(t->snap, &rows, &n)) {
+		if (!kl_vm_rows(&t->snap, &rows, &n)) {
 			kl_rows_sort(rows, n, t->sort);
 			draw_table(t, rows, n);
 			if (n && t->sel < (int)n)
@@ -342,10 +313,10 @@ static void redraw(struct kl_tui *t)
 		}
 		break;
 	case V_VCPUS: {
-		struct json_object *vm = find_vm(t);
+		const struct kl_snap_vm *vm = find_vm(t);
 
 		draw_title(t, "vCPUs");
-		if (vm && !kl_vcpu_rows(t->snap, vm, &rows, &n)) {
+		if (vm && !kl_vcpu_rows(&t->snap, vm, &rows, &n)) {
 			kl_rows_sort(rows, n, t->sort);
 			draw_table(t, rows, n);
 		} else {
@@ -371,10 +342,12 @@ static void redraw(struct kl_tui *t)
 	refresh();
 }
 
-void tui_update(struct kl_tui *t, struct json_object *snap)
+void tui_update(struct kl_tui *t, struct kl_snap *snap)
 {
-	json_object_put(t->snap);
-	t->snap = json_object_get(snap);
+	kl_snap_free(&t->snap);
+	t->snap = *snap;
+	t->have_snap = true;
+	kl_snap_init(snap);
 	redraw(t);
 }
 

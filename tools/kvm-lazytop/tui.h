@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * tui.h - sortable ncurses live view, fed the per-interval JSON snapshot.
+ * tui.h - sortable ncurses live view, fed the per-interval typed snapshot
+ * (kl_model.h; no JSON on the way).
  * Built without ncurses (-DKL_NO_TUI, e.g. the static riscv64 binary)
  * tui_open() fails and the collector prints plain text instead.
  */
@@ -9,13 +10,13 @@
 
 #include <stdbool.h>
 
-struct json_object;
+struct kl_snap;
 struct kl_tui;
 
 /* 0 and *t on success, -1 if no terminal UI is available. */
 int tui_open(struct kl_tui **t);
-/* Show a new interval snapshot (takes its own reference). */
-void tui_update(struct kl_tui *t, struct json_object *snap);
+/* Show a new interval snapshot: takes its contents over (snap is left empty). */
+void tui_update(struct kl_tui *t, struct kl_snap *snap);
 /* Process pending keys; returns true when the user asked to quit. */
 bool tui_input(struct kl_tui *t);
 void tui_close(struct kl_tui *t);

@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "gate.h"
+#include "kl_model.h"
 #include "prom_internal.h"
 #include "snapshot_read.h"
 
@@ -376,22 +377,25 @@ static void test_gate_parse(void **st)
 static void test_gate_eval_noise(void **st)
 {
 	/* p99 exceeds 1.1 x baseline on 40 samples but the shift is noise */
-	struct json_object *b = load(DATA "noise-base.json"), *n = load(DATA "noise-new.json");
+	struct kl_snap b, n;
 	struct gate_rules r;
 	struct gate_result res;
 	char err[256];
 	const char *txt = "exit_latency_ns.p99 <= 1.10 * baseline min_samples 20";
 
 	(void)st;
+	if (kl_snap_load(&b, DATA "noise-base.json", err, sizeof(err)) ||
+	    kl_snap_load(&n, DATA "noise-new.json", err, sizeof(err)))
+		fail_msg("%s", err);
 	assert_int_equal(gate_parse(txt, strlen(txt), &r, err, sizeof(err)), 0);
-	assert_int_equal(gate_eval(&r.r[0], n, b, &res), 0);
+	assert_int_equal(gate_eval(&r.r[0], &n, &b, &res), 0);
 	assert_true(res.value > res.bound);
 	assert_true(res.has_cmp);
 	assert_int_equal(res.status, GATE_PASS);
 	assert_non_null(strstr(res.msg, "not significant"));
 	gate_rules_free(&r);
-	json_object_put(b);
-	json_object_put(n);
+	kl_snap_free(&b);
+	kl_snap_free(&n);
 }
 
 int main(void)

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "gate.h"
+#include "kl_model.h"
 
 static const char snapshot[] =
 	"{\"schema_version\":\"1.0\",\"unavailable\":[\"vcpu_load_ns\"],"
@@ -22,21 +23,26 @@ static const char snapshot[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct json_object *snap;
+	static struct kl_snap snap;
+	static bool loaded;
 	struct gate_rules rules;
 	char err[256];
 	size_t i;
 
-	if (!snap)
-		snap = snap_parse(snapshot, sizeof(snapshot) - 1, err, sizeof(err));
-	if (!snap)
-		abort();
+	if (!loaded) {
+		struct json_object *tree = snap_parse(snapshot, sizeof(snapshot) - 1, err, sizeof(err));
+
+		if (!tree || kl_snap_read(&snap, tree, err, sizeof(err)))
+			abort();
+		json_object_put(tree);
+		loaded = true;
+	}
 	if (gate_parse((const char *)data, size, &rules, err, sizeof(err)))
 		return 0;
 	for (i = 0; i < rules.n; i++) {
 		struct gate_result res;
 
-		gate_eval(&rules.r[i], snap, snap, &res);
+		gate_eval(&rules.r[i], &snap, &snap, &res);
 	}
 	gate_rules_free(&rules);
 	return 0;
