@@ -32,6 +32,9 @@
 # Exit: 0 every mutant caught and every control test passed; 1 otherwise
 # (the table lists every mutant, caught or not); 2 usage.
 set -uo pipefail
+# One compound command: bash parses it before running, so editing this
+# file during a (long) run cannot derail that run.
+{
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -141,7 +144,7 @@ test_timeout() {	# arch name
 		t=$(awk -F'\t' -v n="$2" '$1 == n { print $3; exit }' "$f")
 	else
 		f=$top/tests/e2e/arm64/selftests.list
-		t=$(awk -v n="$2" '{ for (i = 2; i <= NF; i++) if ($i !~ /^\+/) {
+		t=$(awk -v n="$2" '$1 ~ /^[0-9]+$/ { for (i = 2; i <= NF; i++) if ($i !~ /^\+/) {
 			m = $i; sub(/.*\//, "", m); if (m == n) { print $1; exit } break } }' "$f")
 	fi
 	echo "${t:-300}"
@@ -373,3 +376,4 @@ done
 } | tee "$out/table.txt"
 [ $ncaught -eq ${#rows[@]} ] || rc=1
 exit $rc
+}
