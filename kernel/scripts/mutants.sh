@@ -159,14 +159,25 @@ boot_tests() {	# arch kernel_dir selftests_dir out test...
 	rm -rf "$o" && mkdir -p "$o"
 	if [ "$arch" = riscv ]; then
 		: >"$o/scenario.scn"
+		local extra=()
 		for t in "$@"; do
 			name=$(basename "${t%% *}")
+			# one of ours (tests/e2e/selftests/NAME.c, raw KVM API):
+			# built against the kernel's own UAPI headers
+			if [ -f "$top/tests/e2e/selftests/$name.c" ]; then
+				mkdir -p "$o/bin"
+				riscv64-linux-gnu-gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror \
+					-I"$kdir/headers/include" -o "$o/bin/$name" \
+					"$top/tests/e2e/selftests/$name.c" 2>>"$o/make-initramfs.log" ||
+					return 1
+				extra+=("$o/bin/$name=/selftests/$name")
+			fi
 			tmo=$(test_timeout riscv "$name")
 			total=$((total + tmo))
 			echo "run --name $name --timeout $tmo -- $t" >>"$o/scenario.scn"
 		done
 		"$here/make-initramfs.sh" -o "$o/initramfs.cpio" --scenario "$o/scenario.scn" \
-			"$st=/selftests" >"$o/make-initramfs.log" 2>&1 || return 1
+			"$st=/selftests" "${extra[@]}" >>"$o/make-initramfs.log" 2>&1 || return 1
 		"$here/run-qemu.sh" --kernel "$kdir" --initramfs "$o/initramfs.cpio" \
 			--results "$o" --smp 2 --mem 2G --timeout $((total + 240)) \
 			>"$o/run-qemu.log" 2>&1 || rc=1
@@ -240,7 +251,7 @@ first_failure() {
 
 # inputs of a boot verdict besides the kernel and the test binaries
 boot_inputs() {
-	cat "$0" "$here/run-qemu.sh" "$here/make-initramfs.sh" \
+	cat "$0" "$here/run-qemu.sh" "$here/make-initramfs.sh" "$top"/tests/e2e/selftests/*.c \
 	    "$top/tests/e2e/arm64/run-selftests.sh" "$top/tests/e2e/arm64/boot-test.sh" \
 	    "$top/tests/e2e/arm64/init.c" "$top/tests/e2e/arm64/lazy_state_test.c" \
 	    "$top"/tests/e2e/guest/* 2>/dev/null
