@@ -181,6 +181,18 @@ boot_tests() {	# arch kernel_dir selftests_dir out test...
 		"$here/run-qemu.sh" --kernel "$kdir" --initramfs "$o/initramfs.cpio" \
 			--results "$o" --smp 2 --mem 2G --timeout $((total + 240)) \
 			>"$o/run-qemu.log" 2>&1 || rc=1
+		# Seen once on a loaded host: the guest hung before the kernel
+		# printed its first line.  That says nothing about the test:
+		# boot again, once, and say so.
+		if [ $rc -ne 0 ] && ! grep -q 'Linux version' "$o/console.log" 2>/dev/null; then
+			mv "$o/console.log" "$o/console.hung.log"
+			echo "first boot hung before the kernel started, booted again" >"$o/retried"
+			say RETRY "$(basename "$o"): the guest hung before the kernel started, booting again"
+			rc=0
+			"$here/run-qemu.sh" --kernel "$kdir" --initramfs "$o/initramfs.cpio" \
+				--results "$o" --smp 2 --mem 2G --timeout $((total + 240)) \
+				>"$o/run-qemu.log" 2>&1 || rc=1
+		fi
 		for t in "$@"; do
 			name=$(basename "${t%% *}")
 			awk -F'\t' -v n="$name" '$1 == n { print $2; f = 1 } END { if (!f) print "not run" }' \
@@ -245,7 +257,8 @@ judge() {	# out name expect mode(mutant|control)
 }
 
 first_failure() {
-	{ grep -m1 -iE 'assert|fail|skip|error|expected|Needs' "$1" 2>/dev/null ||
+	{ grep -v '^[[:space:]]*====' "$1" 2>/dev/null |
+	  grep -m1 -iE 'assert|fail|skip|error|expected|Needs' ||
 	  tail -n 1 "$1" 2>/dev/null; } | sed 's/^[[:space:]]*//' | cut -c1-120
 }
 
