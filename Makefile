@@ -57,6 +57,7 @@ $(DEPS_STAMP):
 -include kernel/kernel.mk
 -include tests/e2e/e2e.mk
 -include kernel/check.mk
+-include kernel/mutants/mutants.mk
 -include tests/e2e/selftests/selftests.mk
 -include tests/e2e/arm64/arm64.mk
 -include tests/e2e/demo/demo.mk

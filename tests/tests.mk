@@ -10,7 +10,10 @@
 #   check-riscv  riscv64 QEMU: kernel selftests + kvm-lazytop end to end
 #   check-arm64  arm64 QEMU, pKVM: patched-kernel selftests vs the recorded
 #                base verdicts (tests/e2e/arm64/arm64.mk)
-#   test         deps + check-host + check-riscv + check-arm64 + bench smoke
+#   check-kernel-mutants-quick  kernel/mutants/quick.list: a fix removed
+#                must be caught by its test (kernel/mutants/mutants.mk)
+#   test         deps + check-host + check-riscv + check-arm64 + quick
+#                mutants + bench smoke
 #
 # `make kernel-check` (series hygiene: checkpatch, every prefix builds, W=1)
 # is separate: its bisect builds alone would push a cold CI run past its
@@ -31,6 +34,7 @@ check-host: deps
 
 check-riscv: deps
 	@$(MAKE) --no-print-directory check-e2e-archive
+	@$(MAKE) --no-print-directory check-e2e-analyze
 	@$(MAKE) --no-print-directory check-riscv-selftests
 	@$(MAKE) --no-print-directory check-riscv-e2e
 
@@ -41,11 +45,12 @@ check-riscv: deps
 test: deps
 	@start=$$(date +%s); fails=0; mkdir -p $(BUILD); \
 	$(TOP)/tests/prefetch.sh $(BUILD)/prefetch.log & pf=$$!; \
-	for t in check-host check-riscv check-arm64 bench-tool-quick; do \
+	for t in check-host check-riscv check-arm64 check-kernel-mutants-quick \
+		bench-tool-quick; do \
 		echo "=== make $$t"; \
 		if $(MAKE) --no-print-directory $$t; then echo "=== $$t: PASS"; \
 		else echo "=== $$t: FAIL"; fails=$$((fails+1)); fi; \
 	done; \
 	wait $$pf; cat $(BUILD)/prefetch.log; \
-	echo "=== make test: $$((4-fails)) passed, $$fails failed ($$(( $$(date +%s)-start ))s)"; \
+	echo "=== make test: $$((5-fails)) passed, $$fails failed ($$(( $$(date +%s)-start ))s)"; \
 	[ $$fails -eq 0 ]

@@ -9,6 +9,10 @@
 #   patched   base + every [0-9]*.patch of kernel/patches/arm64 (name
 #             order, the cover letter excluded)
 #
+# ARM64_KBUILD_PATCHES=DIR takes the series of 'patched' from DIR instead
+# (e.g. the series plus one mutant, kernel/mutants/README.md); the hash
+# covers the patch names and contents.
+#
 # The config is `allnoconfig` + kernel/configs/arm64.config: only what
 # the QEMU virt machine, pKVM, the KVM selftests and kvm-lazytop (BTF,
 # BPF, tracing) need, so a cold build stays short on a 2-core machine.
@@ -35,7 +39,7 @@ JOBS=${JOBS:-2}
 CROSS=${CROSS:-aarch64-linux-gnu-}
 scripts=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$scripts/../.." && pwd)
-series_dir=$top/kernel/patches/arm64
+series_dir=${ARM64_KBUILD_PATCHES:-$top/kernel/patches/arm64}
 fragment=$top/kernel/configs/arm64.config
 
 usage() { echo "usage: arm64-build-kernel.sh base|patched" >&2; exit 2; }

@@ -9,7 +9,12 @@ if dirty_log_test did not run every supported guest mode, and, when traced,
 if kvm_riscv_gstage_fault FAST does not cover every write fault on a 4K
 leaf of dirty_log_perf_test.
 
-With --expect-fail (seed-only) every selected test must FAIL instead.
+With --expect-fail NAME=TEXT (repeatable; a test whose fix was removed,
+see kernel/mutants/) every selected test must fail in the expected way
+instead: exit with a failure status (not 0, not the kselftest skip 4, not
+a timeout or a signal) and print TEXT on stdout or stderr.  A skip, a
+timeout, a crash or another failure is not the expected failure, and a
+selected test without an expectation is an error.
 """
 import argparse
 import os
@@ -50,6 +55,26 @@ def parse_size(s):
     return int(m.group(1)) * mult
 
 
+def expected_failure(name, st, text, out):
+    """None if test NAME failed the way TEXT says, else what went wrong."""
+    if text is None:
+        return 'no expected failure given (--expect-fail NAME=TEXT)'
+    if not st:
+        return 'never ran, expected to fail with: ' + text
+    m = re.fullmatch(r'exit=(\d+)', st[0])
+    if not m:
+        return f'{st[0]}, expected to fail with: {text}'
+    if m.group(1) == '0':
+        return 'PASSED, expected to fail with: ' + text
+    if m.group(1) == '4':
+        return 'SKIPPED (exit=4), expected to fail with: ' + text
+    output = (read(os.path.join(out, name + '.stdout')) +
+              read(os.path.join(out, name + '.stderr')))
+    if text not in output:
+        return f'{st[0]} without the expected failure: {text}'
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--variant', required=True)
@@ -60,8 +85,15 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--qemu-rc', default='0')
     ap.add_argument('--wall', default='?')
-    ap.add_argument('--expect-fail', action='store_true')
+    ap.add_argument('--expect-fail', action='append', default=[],
+                    metavar='NAME=TEXT')
     a = ap.parse_args()
+    expect = {}
+    for e in a.expect_fail:
+        name, sep, text = e.partition('=')
+        if not sep or not name or not text:
+            ap.error(f'--expect-fail {e!r}: want NAME=TEXT')
+        expect[name] = text
     out = a.out
     problems = []
     lines = []
@@ -118,8 +150,9 @@ def main():
         tag = ' (new)' if tset == 'new' else ''
         lines.append(f'  {name + tag:<26} {res:<7} {stxt:<14} {secs:>7}  {note}')
         if a.expect_fail:
-            if res == 'PASS':
-                problems.append(f'{name}: PASSED on {a.variant}, expected to FAIL')
+            problem = expected_failure(name, st, expect.get(name), out)
+            if problem:
+                problems.append(f'{name}: {problem}')
         elif res != 'PASS':
             problems.append(f'{name}: {res} ({stxt}) {note}'.rstrip())
 
@@ -239,7 +272,7 @@ def main():
                 problems.append(f'gstage_fault: FAST={fast}, expected exactly {exact}')
 
     lines.append(f'  {a.variant}: {npass}/{len(tests)} PASS' +
-                 (' (expected: all FAIL)' if a.expect_fail else ''))
+                 (' (expected: the given failures)' if a.expect_fail else ''))
     if problems:
         lines.append(f'  {a.variant}: FAIL')
         lines += [f'    - {p}' for p in problems]
