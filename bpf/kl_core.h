@@ -43,6 +43,8 @@ struct thread_info {
 	unsigned int cpu;	/* task_cpu() since 5.16 */
 } KL_CORE;
 
+struct bpf_local_storage;
+
 struct task_struct {
 	struct thread_info thread_info;
 	unsigned int cpu;	/* task_cpu() before 5.16 */
@@ -52,6 +54,7 @@ struct task_struct {
 	struct hlist_head preempt_notifiers;	/* CONFIG_PREEMPT_NOTIFIERS */
 	struct task_struct *group_leader;
 	char comm[16];
+	struct bpf_local_storage *bpf_storage;	/* CONFIG_BPF_SYSCALL */
 } KL_CORE;
 
 /* embedded in struct kvm_vcpu (CONFIG_HAVE_KVM_DIRTY_RING) */

@@ -17,7 +17,7 @@
 static __always_inline void kl_on_run_enter(__u32 tid, __u32 tgid, __s32 cpu,
 					    __u64 now, long fd, __s32 hint)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 
 	if (!st)
 		st = kl_state_create(tid, tgid, kl_vcpu_id_of_fd(fd, hint));
@@ -35,7 +35,7 @@ static __always_inline void kl_on_run_enter(__u32 tid, __u32 tgid, __s32 cpu,
 
 static __always_inline void kl_on_run_exit(__u32 tid, __s32 cpu, __u64 now)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 
 	if (!st || !st->run_start_ns)
 		return;
@@ -67,13 +67,18 @@ static __always_inline bool kl_task_is_loaded_vcpu(const struct task_struct *t, 
 }
 
 /*
- * sched_switch.  The common case (neither thread is a tracked vCPU) costs
- * one per-CPU cache lookup (prev is the thread the cache describes) and
- * one `vcpus` lookup for next; the clock is read only for tracked threads.
+ * sched_switch.  prev is current; prev_task and next_task are trusted
+ * task pointers (tp_btf), or NULL (raw_tp fallback: next is then never
+ * seen as tracked; test programs: test_mode ignores them).  The common
+ * case (neither thread is a tracked vCPU) costs one per-CPU cache lookup
+ * (prev is the thread the cache describes) and one load from next (no
+ * task-local storage at all); the clock is read only for tracked threads.
  */
 static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
-					 const struct task_struct *prev, __u32 prev_tid,
+					 struct task_struct *prev, __u32 prev_tid,
 					 __u32 prev_tgid, __u64 prev_state, int prev_loaded,
+					 struct task_struct *prev_task,
+					 struct task_struct *next_task,
 					 __u32 next_tid, __u32 next_tgid, bool btf)
 {
 	struct kl_cur *cur = kl_cur();
@@ -81,9 +86,8 @@ static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
 	struct kl_vcpu_state *st = NULL;
 
 	/* switch-out */
-	if (!kl_reject(prev_tgid) && kl_tgid_maybe_tracked(prev_tgid) &&
-	    !(cur && cur->tid == prev_tid && !cur->tracked))
-		st = bpf_map_lookup_elem(&vcpus, &prev_tid);
+	if (!kl_reject(prev_tgid) && !(cur && cur->tid == prev_tid && !cur->tracked))
+		st = kl_state_of(prev_task, prev_tid);
 	if (st) {
 		kl_exit_spill(cur, prev_tid, st);
 		if (st->run_start_ns) {
@@ -107,8 +111,8 @@ static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
 
 	/* switch-in */
 	st = NULL;
-	if (!kl_reject(next_tgid) && kl_tgid_maybe_tracked(next_tgid))	/* clear bit: no entry */
-		st = bpf_map_lookup_elem(&vcpus, &next_tid);
+	if (!kl_reject(next_tgid))
+		st = kl_state_of(next_task, next_tid);
 	if (st && st->run_start_ns) {
 		now = KL_TIME(now);
 		if (st->off_start_ns) {
@@ -235,7 +239,7 @@ static __always_inline void kl_on_fpu(__u32 tid, __u32 tgid, int load)
 	c = kl_cur();
 	if (c && c->tid == tid && kl_hot_add(c->slot, KL_HOT_FPU_LOADS, 1))
 		return;
-	if (kl_cur_vcpu_id(tid) == KL_VCPU_UNKNOWN && !bpf_map_lookup_elem(&vcpus, &tid)) {
+	if (kl_cur_vcpu_id(tid) == KL_VCPU_UNKNOWN && !kl_state_cur(tid)) {
 		kl_state_create(tid, tgid, KL_VCPU_UNKNOWN);	/* identify */
 		kl_cur_refresh(tid);
 	}
@@ -248,18 +252,28 @@ static __always_inline void kl_on_fast_page_fault(__u32 tid, __u32 tgid)
 }
 
 /*
- * Thread exit: the entry stays (tid, comm for the collector) marked
- * exited; the collector deletes it after reading it.
+ * Thread exit: the kernel frees the task storage; the thread's slot is
+ * marked exited for the collector (test_ts: the entry is freed here).
  */
 static __always_inline void kl_on_process_exit(__u32 tid)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 	struct kl_cur *c = kl_cur();
+	struct kl_slot_info *k;
+	__u32 s;
 
-	if (st)
-		st->flags |= KL_VS_EXITED;
 	if (c && c->tid == tid)
 		c->tid = 0;
+	if (!st)
+		return;
+	if (st->slot && st->slot != KL_SLOT_NONE) {
+		s = st->slot - 1;
+		k = bpf_map_lookup_elem(&slot_key, &s);
+		if (k)
+			k->flags |= KL_SLOT_EXITED;
+	}
+	if (test_mode)
+		st->flags = 0;
 }
 
 static __always_inline void kl_on_load_begin(__u32 tid, __u32 tgid,
@@ -276,7 +290,7 @@ static __always_inline void kl_on_load_begin(__u32 tid, __u32 tgid,
 
 static __always_inline void kl_on_load_end(__u32 tid, __u64 now)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 	__u16 sub;
 
 	if (!st || !st->load_start_ns)

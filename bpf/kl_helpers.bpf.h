@@ -25,10 +25,60 @@ static __always_inline bool kl_reject(__u32 tgid)
 	if (kl_reject(tgid))					\
 		return 0
 
-static __always_inline bool kl_tgid_maybe_tracked(__u32 tgid)
+/* ------------------------------------------------------------------ */
+/* per-thread state: task-local storage (test_ts in test_mode)         */
+
+/*
+ * false if task t certainly has no per-thread state: no task-local
+ * storage of any map at all (one load from a trusted task pointer).
+ */
+static __always_inline bool kl_task_may_be_tracked(const struct task_struct *t)
 {
-	return tgid_filter[(tgid >> 6) & (KL_TGID_WORDS - 1)] & (1ULL << (tgid & 63));
+	if (!t)
+		return false;
+	if (!bpf_core_field_exists(t->bpf_storage))
+		return true;
+	return t->bpf_storage != NULL;
 }
+
+static __always_inline struct kl_vcpu_state *kl_test_state(__u32 tid)
+{
+	__u32 k = tid & test_mask;
+	struct kl_vcpu_state *st = bpf_map_lookup_elem(&test_ts, &k);
+
+	return st && (st->flags & KL_VS_PRESENT) && st->tid == tid ? st : NULL;
+}
+
+/*
+ * The state of task t (thread tid), NULL if untracked.  t is current or
+ * sched_switch's next, a trusted pointer; NULL when not available (the
+ * raw_tp sched_switch's next): untracked.  Never creates.
+ */
+static __always_inline struct kl_vcpu_state *kl_state_of(struct task_struct *t, __u32 tid)
+{
+	if (test_mode)
+		return kl_test_state(tid);
+	if (!kl_task_may_be_tracked(t))
+		return NULL;
+	return bpf_task_storage_get(&vcpu_ts, t, NULL, 0);
+}
+
+/* The state of the current thread tid. */
+static __always_inline struct kl_vcpu_state *kl_state_cur(__u32 tid)
+{
+	return kl_state_of(test_mode ? NULL : bpf_get_current_task_btf(), tid);
+}
+
+/*
+ * Cheapest "current thread untracked" test of the host-wide hooks: no
+ * task-local storage at all.  Not in test_mode.
+ */
+#define KL_RETURN_IF_CUR_UNTRACKED()					\
+	do {								\
+		if (!test_mode &&					\
+		    !kl_task_may_be_tracked(bpf_get_current_task_btf()))	\
+			return 0;					\
+	} while (0)
 
 static __always_inline void kl_drop(__u32 what)
 {
@@ -140,7 +190,7 @@ static __always_inline struct kl_cur *kl_cur(void)
  */
 static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 {
-	struct kl_counter_key *k;
+	struct kl_slot_info *k;
 	__u32 s;
 
 	if (st->slot || st->vcpu_id == KL_VCPU_UNKNOWN)
@@ -151,8 +201,12 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 		st->slot = KL_SLOT_NONE;
 		return 0;
 	}
-	k->tgid = st->tgid;
 	k->vcpu_id = st->vcpu_id;
+	k->tid = st->tid;
+	__builtin_memcpy(k->comm, st->comm, sizeof(k->comm));
+	/* tgid last: the collector skips slots whose tgid is still 0 */
+	asm volatile("" ::: "memory");
+	k->tgid = st->tgid;
 	st->slot = s + 1;
 	return st->slot;
 }
@@ -160,9 +214,9 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 /*
  * The in-flight exit of a vCPU thread (kvm_exit -> kvm_entry: start, exit
  * code, fault path) lives in cur while cur describes the thread (live,
- * tracked, vCPU id known: kl_cur_vcpu()), and in its `vcpus` entry
+ * tracked, vCPU id known: kl_cur_vcpu()), and in its per-thread state
  * otherwise.  So the exit, fault and entry events of a thread that stays
- * on its CPU need no `vcpus` lookup; sched_switch moves the state to the
+ * on its CPU need no state lookup; sched_switch moves the state to the
  * entry at switch-out (kl_exit_spill()) and back at switch-in, and every
  * other writer of cur loads it from the entry (kl_exit_fill()).
  * kl_exit_of() says where it is.
@@ -218,10 +272,10 @@ static __always_inline void kl_cur_set(__u32 tid, struct kl_vcpu_state *st)
 	kl_exit_fill(c, st);
 }
 
-/* Refresh the cache for the current thread tid from `vcpus`. */
+/* Refresh the cache for the current thread tid from its state. */
 static __always_inline struct kl_vcpu_state *kl_cur_refresh(__u32 tid)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 
 	kl_cur_set(tid, st);
 	return st;
@@ -343,29 +397,39 @@ static __always_inline __s32 kl_vcpu_id_of_fd(long fd, __s32 hint)
 	return kl_sane_id(BPF_CORE_READ(vcpu, vcpu_id));
 }
 
+/* Create the state of the current thread tid (or return the existing one). */
 static __always_inline struct kl_vcpu_state *kl_state_create(__u32 tid, __u32 tgid,
 							    __s32 vcpu_id)
 {
-	struct kl_vcpu_state s = {};
-	long err;
+	struct kl_vcpu_state s = {}, *st;
 
 	s.tgid = tgid;
+	s.tid = tid;
 	s.vcpu_id = vcpu_id;
 	s.last_cpu = -1;
-	if (tid == (__u32)bpf_get_current_pid_tgid()) {	/* not in test runs */
-		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	if (test_mode) {
+		__u32 k = tid & test_mask;
+
+		st = bpf_map_lookup_elem(&test_ts, &k);
+		if (st && (st->flags & KL_VS_PRESENT) && st->tid == tid)
+			return st;
+		if (!st || (st->flags & KL_VS_PRESENT)) {	/* taken by another tid */
+			kl_drop(KL_D_VCPU_MAP_FULL);
+			return NULL;
+		}
+		s.flags = KL_VS_PRESENT;
+		*st = s;
+		return st;
+	}
+	{
+		struct task_struct *t = bpf_get_current_task_btf();
 
 		BPF_CORE_READ_STR_INTO(&s.comm, t, group_leader, comm);
+		st = bpf_task_storage_get(&vcpu_ts, t, &s, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	}
-	/* the filter bit first: a tgid whose bit is clear never has an entry */
-	if (!kl_tgid_maybe_tracked(tgid))
-		__sync_fetch_and_or(&tgid_filter[(tgid >> 6) & (KL_TGID_WORDS - 1)], 1ULL << (tgid & 63));
-	err = bpf_map_update_elem(&vcpus, &tid, &s, BPF_NOEXIST);
-	if (err && err != -KL_EEXIST) {
+	if (!st)
 		kl_drop(KL_D_VCPU_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&vcpus, &tid);
+	return st;
 }
 
 /*
@@ -376,7 +440,7 @@ static __always_inline struct kl_vcpu_state *kl_state_create(__u32 tid, __u32 tg
 static __always_inline struct kl_vcpu_state *
 kl_identify(__u32 tid, __u32 tgid, const struct kvm_vcpu *vcpu, __s32 hint)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 
 	if (st && st->vcpu_id != KL_VCPU_UNKNOWN)
 		return st;

@@ -35,7 +35,7 @@ int BPF_PROG(kl_test_sched_switch, __s32 cpu, __u64 now, __u32 prev_tid, __u32 p
 	     __u64 prev_state, __u32 prev_loaded, __u32 next_tid, __u32 next_tgid)
 {
 	kl_on_switch(cpu, now, NULL, prev_tid, prev_tgid, prev_state, prev_loaded,
-		     next_tid, next_tgid, false);
+		     NULL, NULL, next_tid, next_tgid, false);
 	return 0;
 }
 
@@ -47,7 +47,7 @@ int BPF_PROG(kl_test_sched_switch_live, __s32 cpu, __u64 now, __u32 prev_tid, __
 	struct kl_cur *cur;
 
 	kl_on_switch(cpu, now, NULL, prev_tid, prev_tgid, prev_state, prev_loaded,
-		     next_tid, next_tgid, false);
+		     NULL, NULL, next_tid, next_tgid, false);
 	cur = kl_cur();
 	if (cur)
 		cur->live = 1;

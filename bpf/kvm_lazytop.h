@@ -321,7 +321,10 @@ enum kl_drop {
 	KL_D_NR,
 };
 
-/* Per-thread state of a vCPU thread (plain hash, keyed by tid). */
+/*
+ * Per-thread state of a vCPU thread: BPF-internal, task-local storage
+ * (`vcpu_ts`), never read by the collector.
+ */
 /* The exit a vCPU thread is handling (kvm_exit -> kvm_entry). */
 struct kl_pending_exit {
 	__u64 start_ns;		/* kvm_exit time, 0 when in guest */
@@ -340,19 +343,35 @@ struct kl_vcpu_state {
 	__s32 last_cpu;		/* CPU this vCPU was last loaded on, or -1 */
 	__u32 pending_pred;	/* prediction awaiting the actual reason + 1 */
 	__u32 pad;		/* kvm_riscv_vcpu_load reason + 1, load to fexit */
-	/* appended (bpf/README.md "Maps": vcpus) */
 	__u32 flags;		/* KL_VS_* */
-	__u32 slot;		/* internal: hot-counter slot + 1, 0 none, ~0 none available */
+	__u32 slot;		/* hot-counter slot + 1, 0 none yet, ~0 none available */
+	__u32 tid;
 	char comm[16];		/* process (group leader) comm at identification */
 };
 
 /* kl_vcpu_state.flags */
-#define KL_VS_EXITED		1	/* thread exited: userspace reaps the entry after reading it */
+#define KL_VS_PRESENT		1	/* test_ts only: the entry is in use */
+
+/*
+ * Value of the `slot_key` ARRAY: who owns a hot-counter slot.  Written
+ * once by BPF when the slot is taken (tgid last, so a reader that sees a
+ * non-zero tgid sees the rest), flags later.
+ */
+struct kl_slot_info {
+	__u32 tgid;
+	__s32 vcpu_id;
+	__u32 tid;
+	__u32 flags;		/* KL_SLOT_* */
+	char comm[16];		/* process (group leader) comm at identification */
+};
+
+/* kl_slot_info.flags */
+#define KL_SLOT_EXITED		1	/* the thread exited (sched_process_exit) */
 
 /*
  * Hot-path counters of identified vCPU threads: per-CPU ARRAY `hot`
  * indexed by the thread's slot (allocated once at identification; ARRAY
- * `slot_key` maps slot -> (tgid, vcpu_id)).  Userspace adds them to the
+ * `slot_key` maps slot -> struct kl_slot_info).  Userspace adds them to the
  * `counters` row of the same key.
  */
 enum kl_hot_idx {
@@ -374,6 +393,9 @@ struct kl_hot_counters {
 };
 
 #define KL_MAX_SLOTS		KL_MAX_VCPU_THREADS
+
+/* test_ts entries (test_mode only: thread tid is test_ts[tid & test_mask]) */
+#define KL_TEST_THREADS		16384
 
 /* Per-CPU: the vCPU thread last loaded on this CPU (tid, 0 = none). */
 struct kl_cpu_state {

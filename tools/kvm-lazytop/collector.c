@@ -235,6 +235,10 @@ static void size_maps(struct bpf_object *obj, bool tiny)
 		enum bpf_map_type t = bpf_map__type(m);
 		uint64_t per, budget = 64ULL << 20, n;
 
+		if (!strcmp(bpf_map__name(m), "test_ts")) {	/* tests/bpf only */
+			bpf_map__set_max_entries(m, 1);
+			continue;
+		}
 		if (!strcmp(bpf_map__name(m), "hot") || !strcmp(bpf_map__name(m), "slot_key")) {
 			/* slot arrays: same size; hot is preallocated per CPU */
 			uint64_t slots = budget / (sizeof(struct kl_hot_counters) * ncpus);
@@ -527,11 +531,6 @@ static int load_programs(struct kl_collector *c, const struct kl_state *st, uint
 		fprintf(stderr, KL_TOOL_NAME ": opening the BPF object failed: %s\n", strerror(errno));
 		return KL_EXIT_ERROR;
 	}
-	/*
-	 * kl_sched_process_exit only marks a thread's `vcpus` entry exited;
-	 * the collector deletes it after reading it (tid and comm of
-	 * short-lived vCPU threads survive until then).
-	 */
 	for (int s = 0; s < KL_SIG_NR; s++)
 		if (st->probes[s].alt)
 			alt |= KL_SIG_BIT(s);
@@ -648,7 +647,6 @@ void kl_collector_close(struct kl_collector *c)
 	free(c->meta);
 	kl_hmap_free(&c->meta_idx);
 	kl_hmap_free(&c->tid_map);
-	free(c->reap);
 	free(c->hot_buf);
 	free(c->key_buf);
 	memset(c, 0, sizeof(*c));
@@ -849,48 +847,28 @@ static struct kl_vm_meta *vm_meta(struct kl_collector *c, uint32_t pid)
 	return m;
 }
 
-static int on_vcpu(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
+/*
+ * The owner of a slot (struct kl_slot_info): its tid and the comm BPF
+ * captured at identification (a process that exits before the first read
+ * still has a name).
+ */
+static void on_slot(struct kl_collector *c, const struct kl_slot_info *k)
 {
-	const struct kl_vcpu_state *v = vals;
-	uint32_t tid = *(const uint32_t *)key;
-	bool dead;
-	struct kl_vm *vm;
+	struct kl_vm_meta *m;
 
-	if (c->target_tgid && v->tgid != c->target_tgid)
-		return 0;
-	if (v->vcpu_id != KL_VCPU_UNKNOWN)
-		kl_hmap_put(&c->tid_map, tid_key(v->tgid, v->vcpu_id), tid);
+	kl_hmap_put(&c->tid_map, tid_key(k->tgid, k->vcpu_id), k->tid);
 	c->nr_tids = c->tid_map.nr;
-	if (v->comm[0]) {	/* comm captured by BPF at identification */
-		struct kl_vm_meta *m = vm_meta(c, v->tgid);
-
-		if (m && !m->comm[0])
-			snprintf(m->comm, sizeof(m->comm), "%.*s", (int)sizeof(v->comm), v->comm);
-	}
-	/* exited threads: marked by sched_process_exit, else asked to /proc */
-	dead = (v->flags & KL_VS_EXITED) || (!c->process_exit && !kl_thread_alive(v->tgid, tid));
-	if (dead && c->nr_reap < 65536) {
-		if (c->nr_reap == c->cap_reap) {
-			size_t ncap = c->cap_reap ? c->cap_reap * 2 : 64;
-			void *p = realloc(c->reap, ncap * sizeof(*c->reap));
-
-			if (p) {
-				c->reap = p;
-				c->cap_reap = ncap;
-			}
-		}
-		if (c->nr_reap < c->cap_reap)
-			c->reap[c->nr_reap++] = tid;
-	}
-	if (v->vcpu_id == KL_VCPU_UNKNOWN)
-		return 0;
-	vm = kl_state_vm(st, v->tgid);
-	return vm && kl_vm_vcpu(vm, v->vcpu_id) ? 0 : -ENOMEM;
+	if (!k->comm[0])
+		return;
+	m = vm_meta(c, k->tgid);
+	if (m && !m->comm[0])
+		snprintf(m->comm, sizeof(m->comm), "%.*s", (int)sizeof(k->comm), k->comm);
 }
 
 /*
  * Hot counters (per-CPU ARRAY `hot`, slots [0, next_slot)) added to the
- * rows of their (tgid, vcpu_id) from `slot_key`.
+ * rows of their (tgid, vcpu_id) from `slot_key`, which also gives the
+ * vCPU thread's tid.
  */
 static const int hot_to_counter[KL_HOT_NR] = {
 	[KL_HOT_DIRTY_PAGES] = KL_C_DIRTY_PAGES,
@@ -938,7 +916,7 @@ static int read_hot(struct kl_collector *c, struct kl_state *st)
 	size_t stride = sizeof(struct kl_hot_counters), vsz = stride * c->ncpus;
 	uint32_t n = c->skel->bss ? c->skel->bss->next_slot : 0;
 	uint32_t max = bpf_map__max_entries(c->skel->maps.hot);
-	const struct kl_counter_key *keys;
+	const struct kl_slot_info *keys;
 	const char *vals;
 	void *kb;
 
@@ -950,13 +928,13 @@ static int read_hot(struct kl_collector *c, struct kl_state *st)
 		free(c->hot_buf);
 		free(c->key_buf);
 		c->hot_buf = malloc((size_t)n * vsz);
-		c->key_buf = malloc((size_t)n * (sizeof(struct kl_counter_key) + 4));
+		c->key_buf = malloc((size_t)n * (sizeof(struct kl_slot_info) + 4));
 		c->hot_cap = c->hot_buf && c->key_buf ? n : 0;
 		if (!c->hot_cap)
 			return -ENOMEM;
 	}
-	kb = (char *)c->key_buf + (size_t)n * sizeof(struct kl_counter_key);
-	if (read_array(bpf_map__fd(c->skel->maps.slot_key), n, sizeof(struct kl_counter_key), kb, c->key_buf) ||
+	kb = (char *)c->key_buf + (size_t)n * sizeof(struct kl_slot_info);
+	if (read_array(bpf_map__fd(c->skel->maps.slot_key), n, sizeof(struct kl_slot_info), kb, c->key_buf) ||
 	    read_array(bpf_map__fd(c->skel->maps.hot), n, vsz, kb, c->hot_buf))
 		return -EIO;
 	keys = c->key_buf;
@@ -967,6 +945,7 @@ static int read_hot(struct kl_collector *c, struct kl_state *st)
 
 		if (!keys[i].tgid || (c->target_tgid && keys[i].tgid != c->target_tgid))
 			continue;
+		on_slot(c, &keys[i]);
 		vm = kl_state_vm(st, keys[i].tgid);
 		r = vm ? kl_vm_vcpu(vm, keys[i].vcpu_id) : NULL;
 		if (!r)
@@ -1048,22 +1027,10 @@ int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 		err = dump_map(c, st, c->skel->maps.reasons, on_reason);
 	if (!err)
 		err = dump_map(c, st, c->skel->maps.hists, on_hist);
-	c->nr_reap = 0;
 	if (!err)
 		err = read_hot(c, st);
-	if (!err)
-		err = dump_map(c, st, c->skel->maps.vcpus, on_vcpu);
 	if (err)
 		return err;
-	/* Dead vCPU threads: their tid is remembered, drop the map entry. */
-	if (c->nr_reap) {
-		uint32_t n = (uint32_t)c->nr_reap;
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-
-		if (bpf_map_delete_batch(bpf_map__fd(c->skel->maps.vcpus), c->reap, &n, &opts))
-			for (size_t i = 0; i < c->nr_reap; i++)
-				bpf_map__delete_elem(c->skel->maps.vcpus, &c->reap[i], sizeof(c->reap[i]), 0);
-	}
 	st->no_vcpu_counters = !c->want_vcpu_counters;
 	for (size_t i = 0; i < st->nr_vms; i++) {
 		struct kl_vm *vm = &st->vms[i];
