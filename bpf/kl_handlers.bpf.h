@@ -18,13 +18,24 @@ static __always_inline void kl_on_run_enter(__u32 tid, __u32 tgid, __s32 cpu,
 					    __u64 now, long fd, __s32 hint)
 {
 	struct kl_vcpu_state *st = kl_state_cur(tid);
+	__s32 id;
 
-	if (!st)
-		st = kl_state_create(tid, tgid, kl_vcpu_id_of_fd(fd, hint));
-	else if (st->vcpu_id == KL_VCPU_UNKNOWN)
-		st->vcpu_id = kl_vcpu_id_of_fd(fd, hint);
-	if (!st)
-		return;
+	/*
+	 * Only a KVM_RUN on a real vCPU file counts (checked by the kernel
+	 * side, not by the ioctl number): once per thread and fd.
+	 */
+	if (!st || st->run_fd != fd + 1) {
+		id = kl_vcpu_id_of_fd(fd, hint);
+		if (id == KL_NOT_VCPU)
+			return;
+		if (!st)
+			st = kl_state_create(tid, tgid, id);
+		else if (st->vcpu_id == KL_VCPU_UNKNOWN)
+			st->vcpu_id = id;
+		if (!st)
+			return;
+		st->run_fd = fd + 1;
+	}
 	st->run_start_ns = now;
 	st->off_start_ns = 0;
 	st->exit.start_ns = 0;

@@ -373,28 +373,76 @@ static __always_inline __s32 kl_vcpu_id_of(const struct kvm_vcpu *vcpu, __s32 hi
 	return kl_sane_id(BPF_CORE_READ(vcpu, vcpu_id));
 }
 
-/* current->files->fdt->fd[fd]->private_data (a struct kvm_vcpu). */
-static __always_inline __s32 kl_vcpu_id_of_fd(long fd, __s32 hint)
+/* Not a vCPU file (kl_vcpu_id_of_fd) */
+#define KL_NOT_VCPU	(-2)
+
+/*
+ * The vCPU id of file f if it is a KVM vCPU file, else KL_NOT_VCPU.  KVM
+ * creates a vCPU file with anon_inode_getfd("kvm-vcpu:<id>", ...): its
+ * inode is on the anon-inode filesystem and its dentry is named
+ * "kvm-vcpu:<id>".  Only kernel code creates anon-inode files and only
+ * KVM names them so; a regular file called "kvm-vcpu:0" is on another
+ * filesystem.  Both are CO-RE reads (the alternative, f_op ==
+ * &kvm_vcpu_fops, needs the address of a static of the kvm module).  The
+ * id in the name must be the private_data vCPU's id.
+ */
+static __always_inline __s32 kl_file_vcpu_id(const struct file *f)
 {
-	struct task_struct *task;
+	static const char want[] = "kvm-vcpu:";
+	const unsigned char *name;
+	struct kvm_vcpu *vcpu;
+	char buf[20] = {};
+	__s32 id = 0;
+	int i;
+
+	if (!f || BPF_CORE_READ(f, f_inode, i_sb, s_magic) != KL_ANON_INODE_FS_MAGIC)
+		return KL_NOT_VCPU;
+	name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel_str(buf, sizeof(buf), name) < (long)sizeof(want))
+		return KL_NOT_VCPU;
+	for (i = 0; i < (int)sizeof(want) - 1; i++)
+		if (buf[i] != want[i])
+			return KL_NOT_VCPU;
+	for (i = sizeof(want) - 1; i < (int)sizeof(buf) - 1 && buf[i]; i++) {
+		if (buf[i] < '0' || buf[i] > '9' || id >= (1 << 20))
+			return KL_NOT_VCPU;
+		id = id * 10 + (buf[i] - '0');
+	}
+	vcpu = BPF_CORE_READ(f, private_data);
+	if (!vcpu || BPF_CORE_READ(vcpu, vcpu_id) != id)
+		return KL_NOT_VCPU;
+	return kl_sane_id(id);
+}
+
+/* The struct file of the current task's fd, NULL if none. */
+static __always_inline struct file *kl_fd_file(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file *file = NULL;
 	struct fdtable *fdt;
 	struct file **fds;
-	struct file *file = NULL;
-	struct kvm_vcpu *vcpu;
 
 	if (fd < 0)
-		return hint;
-	task = (struct task_struct *)bpf_get_current_task();
+		return NULL;
 	fdt = BPF_CORE_READ(task, files, fdt);
 	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
-		return KL_VCPU_UNKNOWN;
+		return NULL;
 	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return KL_VCPU_UNKNOWN;
-	vcpu = BPF_CORE_READ(file, private_data);
-	if (!vcpu)
-		return KL_VCPU_UNKNOWN;
-	return kl_sane_id(BPF_CORE_READ(vcpu, vcpu_id));
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+		return NULL;
+	return file;
+}
+
+/*
+ * vCPU id of the current task's fd if it is a real KVM vCPU file, else
+ * KL_NOT_VCPU; fd < 0: hint (KL_NOT_VCPU in production, the vCPU id in
+ * the test programs).
+ */
+static __always_inline __s32 kl_vcpu_id_of_fd(long fd, __s32 hint)
+{
+	if (fd < 0)
+		return hint;
+	return kl_file_vcpu_id(kl_fd_file(fd));
 }
 
 /* Create the state of the current thread tid (or return the existing one). */

@@ -118,7 +118,7 @@ int kl_sys_enter_ioctl(struct kl_sys_enter_ctx *ctx)
 	{
 		KL_PROLOGUE();
 		kl_on_run_enter(tid, tgid, kl_cur_cpu(), bpf_ktime_get_ns(),
-				(long)(int)ctx->args[0], KL_VCPU_UNKNOWN);
+				(long)(int)ctx->args[0], KL_NOT_VCPU);
 	}
 	return 0;
 }

@@ -347,6 +347,7 @@ struct kl_vcpu_state {
 	__u32 slot;		/* hot-counter slot + 1, 0 none yet, ~0 none available */
 	__u32 tid;
 	char comm[16];		/* process (group leader) comm at identification */
+	__s64 run_fd;		/* vCPU fd + 1 of the last KVM_RUN checked, 0 none */
 };
 
 /* kl_vcpu_state.flags */

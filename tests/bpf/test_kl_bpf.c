@@ -11,6 +11,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1012,6 +1015,101 @@ static void test_task_storage(void **state)
 	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 0);
 }
 
+/* Run prog in this thread (no BPF_F_TEST_RUN_ON_CPU): current is us. */
+static __u32 run_here(struct bpf_program *prog, __u64 *args, size_t n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.ctx_in = args,
+		.ctx_size_in = (__u32)(n * sizeof(__u64)),
+	);
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
+	return opts.retval;
+}
+
+static int fd_vcpu(struct ctx *c, int fd)
+{
+	__u64 a[] = { (__u64)(__s64)fd };
+
+	return (int)run_here(c->skel->progs.kl_test_fd_vcpu, a, 1) - 100;
+}
+
+#define KL_NOT_VCPU_ID	(-2)
+
+/*
+ * Only a real KVM vCPU file is a vCPU (anon inode named kvm-vcpu:<id>
+ * whose vCPU has that id): a pipe, a socket, /dev/null, a regular file
+ * named kvm-vcpu:0, the VM fd and a closed fd are not; KVM_RUN on them
+ * creates no per-thread state.
+ */
+static void test_real_vcpu_fd(void **state)
+{
+	struct ctx *c = *state;
+	char path[] = "/tmp/kl-test-XXXXXX";
+	char fake[64];
+	int p[2], sv[2], null, reg, kvm, vm, vcpu;
+	__u32 tid = (__u32)gettid();
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	null = open("/dev/null", O_RDWR);
+	assert_true(null >= 0);
+	assert_non_null(mkdtemp(path));
+	snprintf(fake, sizeof(fake), "%s/kvm-vcpu:0", path);
+	reg = open(fake, O_RDWR | O_CREAT, 0600);
+	assert_true(reg >= 0);
+	kvm = open("/dev/kvm", O_RDWR);
+	if (kvm < 0)
+		fail_msg("/dev/kvm: %s (this test needs KVM)", strerror(errno));
+	vm = ioctl(kvm, 0xAE01 /* KVM_CREATE_VM */, 0);
+	assert_true(vm >= 0);
+	vcpu = ioctl(vm, 0xAE41 /* KVM_CREATE_VCPU */, 3);
+	assert_true(vcpu >= 0);
+
+	assert_int_equal(fd_vcpu(c, p[0]), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, p[1]), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, sv[0]), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, null), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, reg), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, kvm), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, vm), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, 9999), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, vcpu), 3);
+
+	/* KVM_RUN on the fakes: no state, nothing counted; on the vCPU: vCPU 3 */
+	for (int i = 0; i < 5; i++) {
+		int fds[] = { p[0], sv[0], null, reg, vm };
+		__u64 a[] = { tid, TGID, 0, (__u64)(__s64)fds[i], 100 };
+		__u64 b[] = { tid, TGID, 0, 200 };
+
+		run_here(c->skel->progs.kl_test_run_enter_fd, a, ARRAY_SIZE(a));
+		run_here(c->skel->progs.kl_test_run_exit, b, ARRAY_SIZE(b));
+	}
+	assert_int_equal(threads(c), 0);
+	assert_int_equal(counter_all(c, KL_C_KVM_RUNS), 0);
+	{
+		__u64 a[] = { tid, TGID, 0, (__u64)(__s64)vcpu, 100 };
+		__u64 b[] = { tid, TGID, 0, 200 };
+
+		run_here(c->skel->progs.kl_test_run_enter_fd, a, ARRAY_SIZE(a));
+		run_here(c->skel->progs.kl_test_run_exit, b, ARRAY_SIZE(b));
+	}
+	assert_int_equal(threads(c), 1);
+	assert_int_equal(counter(c, TGID, 3, KL_C_KVM_RUNS), 1);
+
+	close(vcpu);
+	close(vm);
+	close(kvm);
+	close(reg);
+	unlink(fake);
+	rmdir(path);
+	close(null);
+	close(sv[0]);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* Map full: the event is counted in `drops`, never silently lost. */
 static void test_drops(void **state)
 {
@@ -1065,6 +1163,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cur_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drops, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_task_storage, setup_tasks, teardown),
+		cmocka_unit_test_setup_teardown(test_real_vcpu_fd, setup, teardown),
 	};
 
 	libbpf_set_print(kl_log_cb);
