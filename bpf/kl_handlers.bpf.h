@@ -50,7 +50,7 @@ static __always_inline void kl_on_run_exit(__u32 tid, __s32 cpu, __u64 now)
 
 	if (!st || !st->run_start_ns)
 		return;
-	if (!kl_hot_add(kl_slot(st), KL_HOT_KVM_RUNS, 1))
+	if (!kl_hot_add(kl_slot(st), KL_C_KVM_RUNS, 1))
 		kl_count(st->tgid, st->vcpu_id, KL_C_KVM_RUNS);
 	kl_latency(st->tgid, KL_H_KVM_RUN, KL_SUB_ALL, st->run_start_ns, now);
 	st->run_start_ns = 0;
@@ -105,10 +105,10 @@ static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
 			__u32 slot = kl_slot(st);
 
 			now = KL_TIME(now);
-			if (!kl_hot_add(slot, KL_HOT_SCHED_OUT, 1))
+			if (!kl_hot_add(slot, KL_C_SCHED_OUT, 1))
 				kl_count(st->tgid, st->vcpu_id, KL_C_SCHED_OUT);
 			if (prev_state == KL_TASK_RUNNING &&
-			    !kl_hot_add(slot, KL_HOT_PREEMPTIONS, 1))
+			    !kl_hot_add(slot, KL_C_PREEMPTIONS, 1))
 				kl_count(st->tgid, st->vcpu_id, KL_C_PREEMPTIONS);
 			st->off_start_ns = now;
 			kl_put(st, prev_tid, cpu, kl_cpu());
@@ -168,7 +168,7 @@ static __always_inline void kl_on_kvm_exit(__u32 tid, __u32 tgid,
 	struct kl_cur *c = kl_cur_identify(tid, tgid, vcpu, hint, &st);
 	struct kl_pending_exit *x;
 
-	if (!kl_hot_add(kl_exit_slot(c, st), KL_HOT_EXITS, 1))
+	if (!kl_hot_add(kl_exit_slot(c, st), KL_C_EXITS, 1))
 		kl_count(tgid, kl_exit_vcpu_id(c, st, vcpu, hint), KL_C_EXITS);
 	kl_reason(tgid, KL_R_EXIT, code);
 	x = kl_exit_of(c, st);
@@ -216,7 +216,7 @@ static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
 
 static __always_inline void kl_on_userspace_exit(__u32 tid, __u32 tgid, __u32 reason)
 {
-	kl_count_cur(tid, tgid, KL_HOT_USERSPACE_EXITS, KL_C_USERSPACE_EXITS);
+	kl_count_cur(tid, tgid, KL_C_USERSPACE_EXITS);
 	kl_reason(tgid, KL_R_USERSPACE_EXIT, reason);
 }
 
@@ -229,7 +229,7 @@ static __always_inline void kl_on_dirty_ring_push(__u32 tid, __u32 tgid, const v
 {
 	struct kl_cur *c = kl_cur();
 
-	if (c && c->tid == tid && kl_hot_add(c->slot, KL_HOT_DIRTY_PAGES, 1))
+	if (c && c->tid == tid && kl_hot_add(c->slot, KL_C_DIRTY_PAGES, 1))
 		return;
 	if (ring && bpf_core_field_exists(struct kvm_vcpu, dirty_ring) &&
 	    kl_cur_vcpu_id(tid) == KL_VCPU_UNKNOWN) {
@@ -238,7 +238,7 @@ static __always_inline void kl_on_dirty_ring_push(__u32 tid, __u32 tgid, const v
 
 		kl_identify(tid, tgid, vcpu, KL_VCPU_UNKNOWN);
 	}
-	kl_count_cur(tid, tgid, KL_HOT_DIRTY_PAGES, KL_C_DIRTY_PAGES);
+	kl_count_cur(tid, tgid, KL_C_DIRTY_PAGES);
 }
 
 static __always_inline void kl_on_fpu(__u32 tid, __u32 tgid, int load)
@@ -248,18 +248,18 @@ static __always_inline void kl_on_fpu(__u32 tid, __u32 tgid, int load)
 	if (!load)
 		return;
 	c = kl_cur();
-	if (c && c->tid == tid && kl_hot_add(c->slot, KL_HOT_FPU_LOADS, 1))
+	if (c && c->tid == tid && kl_hot_add(c->slot, KL_C_FPU_LOADS, 1))
 		return;
 	if (kl_cur_vcpu_id(tid) == KL_VCPU_UNKNOWN && !kl_state_cur(tid)) {
 		kl_state_create(tid, tgid, KL_VCPU_UNKNOWN);	/* identify */
 		kl_cur_refresh(tid);
 	}
-	kl_count_cur(tid, tgid, KL_HOT_FPU_LOADS, KL_C_FPU_LOADS);
+	kl_count_cur(tid, tgid, KL_C_FPU_LOADS);
 }
 
 static __always_inline void kl_on_fast_page_fault(__u32 tid, __u32 tgid)
 {
-	kl_count_cur(tid, tgid, KL_HOT_FAST_PAGE_FAULTS, KL_C_FAST_PAGE_FAULTS);
+	kl_count_cur(tid, tgid, KL_C_FAST_PAGE_FAULTS);
 }
 
 /*

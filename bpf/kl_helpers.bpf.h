@@ -199,6 +199,7 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 	k = bpf_map_lookup_elem(&slot_key, &s);
 	if (!k) {
 		st->slot = KL_SLOT_NONE;
+		kl_drop(KL_D_SLOTS_FULL);
 		return 0;
 	}
 	k->vcpu_id = st->vcpu_id;
@@ -293,18 +294,24 @@ static __always_inline __s32 kl_cur_vcpu_id(__u32 tid)
 	return st ? st->vcpu_id : KL_VCPU_UNKNOWN;
 }
 
-static __always_inline bool kl_hot_add(__u32 slot, __u32 hidx, __u64 n)
+/*
+ * Add n to counter idx of slot (slot + 1; 0: none).  The slot row belongs
+ * to one vCPU thread, and only that thread's events (or its own switch-in
+ * and switch-out) write it: a single writer, so a plain add is exact.
+ */
+static __always_inline bool kl_hot_add(__u32 slot, __u32 idx, __u64 n)
 {
-	struct kl_hot_counters *h;
+	struct kl_counters *h;
 	__u32 s;
 
 	if (!slot)
 		return false;
 	s = slot - 1;
-	h = bpf_map_lookup_elem(&hot, &s);
-	if (!h || hidx >= KL_HOT_NR)
+	h = bpf_map_lookup_elem(&slots, &s);
+	barrier_var(idx);
+	if (!h || idx >= KL_C_NR)
 		return false;
-	h->c[hidx] += n;
+	h->c[idx] += n;
 	return true;
 }
 
@@ -314,46 +321,51 @@ static __always_inline bool kl_hot_add(__u32 slot, __u32 hidx, __u64 n)
  * events may count into cur->slot without asking for the current tid
  * (cur->slot is non-zero only for a tracked thread of an accepted tgid).
  */
-static __always_inline bool kl_hot_cur(__u32 hidx)
+static __always_inline bool kl_hot_cur(__u32 idx)
 {
 	__u32 zero = 0;
 	struct kl_cur *c = bpf_map_lookup_elem(&cur_vcpu, &zero);
-	struct kl_hot_counters *h;
-	__u32 s;
 
-	if (!c || !c->live || !c->slot)
+	if (!c || !c->live)
 		return false;
-	s = c->slot - 1;
-	h = bpf_map_lookup_elem(&hot, &s);
-	if (!h || hidx >= KL_HOT_NR)
-		return false;
-	h->c[hidx]++;
-	return true;
+	return kl_hot_add(c->slot, idx, 1);
 }
 
 /*
  * Count an event of the current thread tid: one per-CPU cache lookup and
- * one per-CPU array increment when tid is an identified vCPU thread,
- * else the (tgid, vcpu_id or -1) row of `counters`.
+ * one slot increment when tid is an identified vCPU thread, else the
+ * (tgid, vcpu_id or -1) row of `counters`.
  */
-static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 hidx, __u32 idx)
+static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 idx)
 {
 	struct kl_cur *c = kl_cur();
 	struct kl_vcpu_state *st;
 	__s32 id = KL_VCPU_UNKNOWN;
 
 	if (c && c->tid == tid) {
-		if (kl_hot_add(c->slot, hidx, 1))
+		if (kl_hot_add(c->slot, idx, 1))
 			return;
 		id = c->vcpu_id;
 	} else {
 		st = kl_cur_refresh(tid);
 		if (st) {
-			if (kl_hot_add(st->slot == KL_SLOT_NONE ? 0 : st->slot, hidx, 1))
+			if (kl_hot_add(st->slot == KL_SLOT_NONE ? 0 : st->slot, idx, 1))
 				return;
 			id = st->vcpu_id;
 		}
 	}
+	kl_count(tgid, id, idx);
+}
+
+/*
+ * Count an event of vCPU id whose thread's state st is known (NULL: not a
+ * tracked thread): its slot, else the (tgid, id) row of `counters`.
+ */
+static __always_inline void kl_count_st(struct kl_vcpu_state *st, __u32 tgid, __s32 id,
+					__u32 idx)
+{
+	if (st && kl_hot_add(kl_slot(st), idx, 1))
+		return;
 	kl_count(tgid, id, idx);
 }
 
@@ -564,7 +576,7 @@ static __always_inline void kl_predict(struct kl_vcpu_state *st, __u32 tid,
 		pred = KL_PRED_OTHER_VCPU;
 	else
 		pred = KL_PRED_SAME_CPU;
-	if (!kl_hot_add(kl_slot(st), KL_HOT_PRED + pred, 1))
+	if (!kl_hot_add(kl_slot(st), KL_C_PRED + pred, 1))
 		kl_count(st->tgid, st->vcpu_id, KL_C_PRED + pred);
 	st->pending_pred = pred + 1;
 }

@@ -101,16 +101,23 @@ struct {
 	__type(value, struct kl_cur);
 } cur_vcpu SEC(".maps");
 
-/* Hot counters per slot (see kvm_lazytop.h), and slot -> its owner. */
+/*
+ * The counters of each vCPU thread with a slot (single writer: that
+ * thread), and slot -> its owner.  Not per CPU: mmap()ed by the
+ * collector, which reads them without a copy; sized by the collector's
+ * --max-vcpus, not by the CPU count.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, KL_MAX_SLOTS);
 	__type(key, __u32);
-	__type(value, struct kl_hot_counters);
-} hot SEC(".maps");
+	__type(value, struct kl_counters);
+} slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, KL_MAX_SLOTS);
 	__type(key, __u32);
 	__type(value, struct kl_slot_info);

@@ -19,7 +19,7 @@ int BPF_PROG(kl_kvm_userspace_exit, __u32 reason)
 SEC("raw_tp/kvm_dirty_ring_push")
 int BPF_PROG(kl_kvm_dirty_ring_push, struct kvm_dirty_ring *ring)
 {
-	if (kl_hot_cur(KL_HOT_DIRTY_PAGES))
+	if (kl_hot_cur(KL_C_DIRTY_PAGES))
 		return 0;
 	KL_PROLOGUE();
 	kl_on_dirty_ring_push(tid, tgid, ring);
@@ -31,7 +31,7 @@ int BPF_PROG(kl_kvm_fpu, int load)
 {
 	if (!load)	/* half of the events: decided before any helper call */
 		return 0;
-	if (kl_hot_cur(KL_HOT_FPU_LOADS))
+	if (kl_hot_cur(KL_C_FPU_LOADS))
 		return 0;
 	KL_PROLOGUE();
 	kl_on_fpu(tid, tgid, load);

@@ -61,6 +61,10 @@ static int open_skel(struct ctx *c)
 	bpf_map__set_max_entries(c->skel->maps.counters, n);
 	bpf_map__set_max_entries(c->skel->maps.reasons, n);
 	bpf_map__set_max_entries(c->skel->maps.hists, n);
+	if (c->small) {
+		bpf_map__set_max_entries(c->skel->maps.slots, 1);
+		bpf_map__set_max_entries(c->skel->maps.slot_key, 1);
+	}
 	kl_log_reset();
 	if (kvm_lazytop_bpf__load(c->skel)) {
 		fprintf(stderr, "load failed:\n%s\n", kl_log);
@@ -153,51 +157,26 @@ static void run_prog(struct bpf_program *prog, int cpu, __u64 *args, size_t n)
 #define LOAD(c, cpu, tid, vcpu, reason) RUN(c, kl_test_vcpu_load, cpu, tid, TGID, vcpu, reason)
 
 /* Sum of a per-CPU counter of (tgid, vcpu). */
-/* kl_hot index of counter idx, -1 if it is not a hot counter. */
-static int hot_idx(unsigned int idx)
-{
-	switch (idx) {
-	case KL_C_DIRTY_PAGES: return KL_HOT_DIRTY_PAGES;
-	case KL_C_FPU_LOADS: return KL_HOT_FPU_LOADS;
-	case KL_C_USERSPACE_EXITS: return KL_HOT_USERSPACE_EXITS;
-	case KL_C_FAST_PAGE_FAULTS: return KL_HOT_FAST_PAGE_FAULTS;
-	case KL_C_SCHED_OUT: return KL_HOT_SCHED_OUT;
-	case KL_C_PREEMPTIONS: return KL_HOT_PREEMPTIONS;
-	case KL_C_PRED + KL_PRED_SAME_CPU: return KL_HOT_PRED + KL_PRED_SAME_CPU;
-	case KL_C_PRED + KL_PRED_MIGRATED: return KL_HOT_PRED + KL_PRED_MIGRATED;
-	case KL_C_PRED + KL_PRED_OTHER_VCPU: return KL_HOT_PRED + KL_PRED_OTHER_VCPU;
-	case KL_C_KVM_RUNS: return KL_HOT_KVM_RUNS;
-	case KL_C_EXITS: return KL_HOT_EXITS;
-	case KL_C_GSTAGE_FAULT + KL_FAULT_FAST: return KL_HOT_GSTAGE_FAST;
-	}
-	return -1;
-}
-
 /*
- * Hot-slot part of a counter (the collector adds `hot` to `counters` the
+ * Slot part of a counter (the collector adds `slots` to `counters` the
  * same way): slots whose slot_key matches (tgid, vcpu), all if any.
  */
 static __u64 hot_counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx, bool any)
 {
-	int h = hot_idx(idx);
-	__u32 n = c->skel->bss->next_slot;
-	struct kl_hot_counters *v = calloc((size_t)c->ncpus, sizeof(*v));
+	__u32 n = c->skel->bss->next_slot, max = bpf_map__max_entries(c->skel->maps.slots);
+	struct kl_counters v;
 	__u64 sum = 0;
 
-	assert_non_null(v);
-	for (__u32 s = 0; h >= 0 && s < n; s++) {
+	for (__u32 s = 0; s < n && s < max; s++) {
 		struct kl_slot_info k;
 
 		if (bpf_map__lookup_elem(c->skel->maps.slot_key, &s, sizeof(s), &k, sizeof(k), 0))
 			continue;
-		if (!any && (k.tgid != tgid || k.vcpu_id != vcpu))
+		if (!k.tgid || (!any && (k.tgid != tgid || k.vcpu_id != vcpu)))
 			continue;
-		if (!bpf_map__lookup_elem(c->skel->maps.hot, &s, sizeof(s), v,
-					  sizeof(*v) * (size_t)c->ncpus, 0))
-			for (int i = 0; i < c->ncpus; i++)
-				sum += v[i].c[h];
+		if (!bpf_map__lookup_elem(c->skel->maps.slots, &s, sizeof(s), &v, sizeof(v), 0))
+			sum += v.c[idx];
 	}
-	free(v);
 	return sum;
 }
 
@@ -216,7 +195,7 @@ static __u64 counter_row(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx
 	return sum;
 }
 
-/* Counter idx of (tgid, vcpu): `counters` row + hot slots, like the collector. */
+/* Counter idx of (tgid, vcpu): `counters` row + slots, like the collector. */
 static __u64 counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
 {
 	return counter_row(c, tgid, vcpu, idx) + hot_counter(c, tgid, vcpu, idx, false);
@@ -1115,22 +1094,30 @@ static void test_drops(void **state)
 {
 	struct ctx *c = *state;	/* every hash map has max_entries = 2 */
 
-	ENTER(c, 0, 1001, 0, 100);
-	ENTER(c, 0, 1002, 1, 100);
+	ENTER(c, 0, 1001, 0, 100);	/* slot 0 */
+	ENTER(c, 0, 1002, 1, 100);	/* no slot left (one slot) */
 	ENTER(c, 0, 1003, 2, 100);	/* third thread: no room (test_ts of 2) */
 	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 1);
+	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 1);
 	assert_int_equal(threads(c), 2);
 
-	/* hot counters of identified threads live in `hot`, not `counters` */
+	/* 1001's counters live in its slot, not in `counters` */
 	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);
 	assert_int_equal(counter(c, TGID, 0, KL_C_DIRTY_PAGES), 1);
-	/* a refused fault is not a hot counter: rows (TGID, 0) and (TGID, 1) */
-	RUN(c, kl_test_gstage_fault, 0, 1001, TGID, 0, KL_FAULT_NOT_LOGGING);
+	assert_int_equal(counter_row(c, TGID, 0, KL_C_DIRTY_PAGES), 0);
+	assert_int_equal(counter(c, TGID, 0, KL_C_KVM_RUNS), 0);
+	/* 1002 has no slot: still exact, in rows (TGID, 1) and (TGID, -1) */
 	RUN(c, kl_test_gstage_fault, 0, 1002, TGID, 1, KL_FAULT_NOT_LOGGING);
-	RUN(c, kl_test_dirty_ring_push, 0, 1003, TGID);	/* row (TGID, -1): full */
+	RUN(c, kl_test_dirty_ring_push, 0, 1003, TGID);
 	RUN(c, kl_test_dirty_ring_push, 1, 1003, TGID);
+	assert_int_equal(counter(c, TGID, 1, KL_C_GSTAGE_FAULT + KL_FAULT_NOT_LOGGING), 1);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
+	/* a third row (TGID, 9): counters full */
+	RUN(c, kl_test_vcpu_put, 0, 1003, TGID, 9);
+	RUN(c, kl_test_vcpu_put, 1, 1003, TGID, 9);
 	assert_int_equal(drop(c, KL_D_COUNTER_MAP_FULL), 2);
-	assert_int_equal(counter(c, TGID, 0, KL_C_GSTAGE_FAULT + KL_FAULT_NOT_LOGGING), 1);
+	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 3);
+	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 1);
 
 	for (__u64 r = 1; r <= 3; r++)
 		RUN(c, kl_test_userspace_exit, 0, 1001, TGID, r);

@@ -223,8 +223,11 @@ static bool hook_exists(const struct kl_signal_desc *s, const char *tfs, struct 
 	return false;
 }
 
-/* Map sizes that keep preallocated per-CPU maps within ~64 MiB each. */
-static void size_maps(struct bpf_object *obj, bool tiny)
+/*
+ * Map sizes: the slot arrays from max_vcpus (not from the CPU count), the
+ * preallocated per-CPU hashes within ~64 MiB each.
+ */
+static void size_maps(struct bpf_object *obj, bool tiny, uint32_t max_vcpus)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct bpf_map *m;
@@ -239,13 +242,8 @@ static void size_maps(struct bpf_object *obj, bool tiny)
 			bpf_map__set_max_entries(m, 1);
 			continue;
 		}
-		if (!strcmp(bpf_map__name(m), "hot") || !strcmp(bpf_map__name(m), "slot_key")) {
-			/* slot arrays: same size; hot is preallocated per CPU */
-			uint64_t slots = budget / (sizeof(struct kl_hot_counters) * ncpus);
-
-			if (slots > KL_MAX_SLOTS)
-				slots = KL_MAX_SLOTS;
-			bpf_map__set_max_entries(m, tiny ? 1 : (uint32_t)slots);
+		if (!strcmp(bpf_map__name(m), "slots") || !strcmp(bpf_map__name(m), "slot_key")) {
+			bpf_map__set_max_entries(m, tiny ? 1 : max_vcpus);
 			continue;
 		}
 		if (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_LRU_HASH &&
@@ -345,7 +343,7 @@ static void probe_one(int s, struct kl_probe *pr, bool alt, int verbose)
 		pr->status = KL_PROBE_REFUSED;
 		goto out;
 	}
-	size_maps(skel->obj, true);
+	size_maps(skel->obj, true, 1);
 	for (int i = 0; log && i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++)
 		bpf_program__set_log_buf(bpf_object__find_program_by_name(skel->obj, sig_prog(s, i, alt)),
 					 log, log_sz);
@@ -538,7 +536,7 @@ static int load_programs(struct kl_collector *c, const struct kl_state *st, uint
 		fprintf(stderr, KL_TOOL_NAME ": %s\n", why);
 		return KL_EXIT_ERROR;
 	}
-	size_maps(c->skel->obj, false);
+	size_maps(c->skel->obj, false, c->max_vcpus);
 	c->skel->rodata->target_tgid = c->target_tgid;
 	c->skel->rodata->have_series = !!(mask & (KL_SIG_BIT(KL_SIG_RISCV_VCPU_LOAD) |
 						  KL_SIG_BIT(KL_SIG_RISCV_GSTAGE_FAULT)));
@@ -595,12 +593,37 @@ static bool attach_signal(struct kl_collector *c, struct kl_probe *pr, int s)
 	return pr->status == KL_PROBE_ATTACHED;
 }
 
-int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid, int verbose)
+/* The mapping of BPF_F_MMAPABLE array m (read only), NULL on failure. */
+static void *map_array(struct bpf_map *m, size_t *len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t n = (size_t)bpf_map__max_entries(m) * ((bpf_map__value_size(m) + 7) & ~7UL);
+	void *p;
+
+	n = (n + (size_t)page - 1) & ~((size_t)page - 1);
+	p = mmap(NULL, n, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*len = n;
+	return p;
+}
+
+int kl_collector_map_slots(struct kl_collector *c)
+{
+	c->max_vcpus = bpf_map__max_entries(c->skel->maps.slots);
+	c->slots = map_array(c->skel->maps.slots, &c->slots_len);
+	c->slot_info = map_array(c->skel->maps.slot_key, &c->slot_info_len);
+	return c->slots && c->slot_info ? 0 : -errno;
+}
+
+int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid,
+		      uint32_t max_vcpus, int verbose)
 {
 	uint32_t mask = kl_state_attached(st);
 	int err;
 
 	memset(c, 0, sizeof(*c));
+	c->max_vcpus = max_vcpus ? max_vcpus : KL_DEFAULT_MAX_VCPUS;
 	c->stats_fd = -1;
 	c->verbose = verbose;
 	c->target_tgid = target_tgid;
@@ -618,6 +641,10 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 	err = load_programs(c, st, mask);
 	if (err)
 		return err;
+	if (kl_collector_map_slots(c)) {
+		fprintf(stderr, KL_TOOL_NAME ": mmap of the BPF slot arrays failed: %s\n", strerror(errno));
+		return KL_EXIT_ERROR;
+	}
 	enable_run_time_stats(c, st);
 
 	mask = 0;
@@ -647,8 +674,10 @@ void kl_collector_close(struct kl_collector *c)
 	free(c->meta);
 	kl_hmap_free(&c->meta_idx);
 	kl_hmap_free(&c->tid_map);
-	free(c->hot_buf);
-	free(c->key_buf);
+	if (c->slots)
+		munmap((void *)c->slots, c->slots_len);
+	if (c->slot_info)
+		munmap((void *)c->slot_info, c->slot_info_len);
 	memset(c, 0, sizeof(*c));
 	c->stats_fd = -1;
 }
@@ -866,96 +895,35 @@ static void on_slot(struct kl_collector *c, const struct kl_slot_info *k)
 }
 
 /*
- * Hot counters (per-CPU ARRAY `hot`, slots [0, next_slot)) added to the
- * rows of their (tgid, vcpu_id) from `slot_key`, which also gives the
- * vCPU thread's tid.
+ * The slots (ARRAY `slots`, [0, next_slot)): each one's counters are
+ * added to the row of its (tgid, vcpu_id) from `slot_key`, which also
+ * gives the vCPU thread's tid.  Both arrays are mmap()ed: no copy, no
+ * syscall, and nothing per CPU.
  */
-static const int hot_to_counter[KL_HOT_NR] = {
-	[KL_HOT_DIRTY_PAGES] = KL_C_DIRTY_PAGES,
-	[KL_HOT_FPU_LOADS] = KL_C_FPU_LOADS,
-	[KL_HOT_USERSPACE_EXITS] = KL_C_USERSPACE_EXITS,
-	[KL_HOT_FAST_PAGE_FAULTS] = KL_C_FAST_PAGE_FAULTS,
-	[KL_HOT_SCHED_OUT] = KL_C_SCHED_OUT,
-	[KL_HOT_PREEMPTIONS] = KL_C_PREEMPTIONS,
-	[KL_HOT_PRED + KL_PRED_SAME_CPU] = KL_C_PRED + KL_PRED_SAME_CPU,
-	[KL_HOT_PRED + KL_PRED_MIGRATED] = KL_C_PRED + KL_PRED_MIGRATED,
-	[KL_HOT_PRED + KL_PRED_OTHER_VCPU] = KL_C_PRED + KL_PRED_OTHER_VCPU,
-	[KL_HOT_KVM_RUNS] = KL_C_KVM_RUNS,
-	[KL_HOT_EXITS] = KL_C_EXITS,
-	[KL_HOT_GSTAGE_FAST] = KL_C_GSTAGE_FAULT + KL_FAULT_FAST,
-};
-
-static int read_array(int fd, uint32_t n, size_t vsz, void *keys, void *vals)
+static int read_slots(struct kl_collector *c, struct kl_state *st)
 {
-	uint32_t done = 0, in = 0, out = 0;
-
-	/* array batches: in_batch = the last index of the previous batch */
-	while (done < n) {
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-		uint32_t count = n - done;
-		int err = bpf_map_lookup_batch(fd, done ? &in : NULL, &out, (char *)keys + (size_t)done * 4,
-					       (char *)vals + (size_t)done * vsz, &count, &opts);
-
-		if (err && err != -ENOENT)
-			break;
-		done += count;
-		in = out;
-		if (err == -ENOENT || !count)
-			return done >= n ? 0 : -ENOENT;
-	}
-	if (done >= n)
-		return 0;
-	for (uint32_t i = done; i < n; i++)	/* no batch ops: one by one */
-		if (bpf_map_lookup_elem(fd, &i, (char *)vals + (size_t)i * vsz))
-			return -errno;
-	return 0;
-}
-
-static int read_hot(struct kl_collector *c, struct kl_state *st)
-{
-	size_t stride = sizeof(struct kl_hot_counters), vsz = stride * c->ncpus;
 	uint32_t n = c->skel->bss ? c->skel->bss->next_slot : 0;
-	uint32_t max = bpf_map__max_entries(c->skel->maps.hot);
-	const struct kl_slot_info *keys;
-	const char *vals;
-	void *kb;
 
-	if (n > max)
-		n = max;
-	if (!n)
+	if (!c->slots || !c->slot_info)
 		return 0;
-	if (n > c->hot_cap) {
-		free(c->hot_buf);
-		free(c->key_buf);
-		c->hot_buf = malloc((size_t)n * vsz);
-		c->key_buf = malloc((size_t)n * (sizeof(struct kl_slot_info) + 4));
-		c->hot_cap = c->hot_buf && c->key_buf ? n : 0;
-		if (!c->hot_cap)
-			return -ENOMEM;
-	}
-	kb = (char *)c->key_buf + (size_t)n * sizeof(struct kl_slot_info);
-	if (read_array(bpf_map__fd(c->skel->maps.slot_key), n, sizeof(struct kl_slot_info), kb, c->key_buf) ||
-	    read_array(bpf_map__fd(c->skel->maps.hot), n, vsz, kb, c->hot_buf))
-		return -EIO;
-	keys = c->key_buf;
-	vals = c->hot_buf;
+	if (n > c->max_vcpus)
+		n = c->max_vcpus;
 	for (uint32_t i = 0; i < n; i++) {
+		struct kl_slot_info k;
+		const struct kl_counters *v = &c->slots[i];
 		struct kl_vm *vm;
 		struct kl_vcpu_row *r;
 
-		if (!keys[i].tgid || (c->target_tgid && keys[i].tgid != c->target_tgid))
+		k = c->slot_info[i];
+		if (!k.tgid || (c->target_tgid && k.tgid != c->target_tgid))
 			continue;
-		on_slot(c, &keys[i]);
-		vm = kl_state_vm(st, keys[i].tgid);
-		r = vm ? kl_vm_vcpu(vm, keys[i].vcpu_id) : NULL;
+		on_slot(c, &k);
+		vm = kl_state_vm(st, k.tgid);
+		r = vm ? kl_vm_vcpu(vm, k.vcpu_id) : NULL;
 		if (!r)
 			return -ENOMEM;
-		for (int h = 0; h < KL_HOT_NR; h++) {
-			uint64_t sum;
-
-			PERCPU_SUM(c, vals + (size_t)i * vsz, stride, h * sizeof(uint64_t), sum);
-			r->c[hot_to_counter[h]] += sum;
-		}
+		for (int h = 0; h < KL_C_NR; h++)
+			r->c[h] += v->c[h];
 	}
 	return 0;
 }
@@ -1028,7 +996,7 @@ int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 	if (!err)
 		err = dump_map(c, st, c->skel->maps.hists, on_hist);
 	if (!err)
-		err = read_hot(c, st);
+		err = read_slots(c, st);
 	if (err)
 		return err;
 	st->no_vcpu_counters = !c->want_vcpu_counters;

@@ -653,7 +653,8 @@ static int attach(struct run *r)
 		o->pid = (uint32_t)r->child;
 		r->cur.target_pid = o->pid;
 	}
-	rc = kl_collector_open(&r->col, &r->cur, o->target != KL_TARGET_ALL ? o->pid : 0, o->verbose);
+	rc = kl_collector_open(&r->col, &r->cur, o->target != KL_TARGET_ALL ? o->pid : 0,
+			       o->max_vcpus, o->verbose);
 	if (rc)
 		return rc;
 	/* per-vCPU counters only when a view shows them (decided below for the TUI) */
