@@ -74,3 +74,58 @@ t_pid_is_thread() {
 	check "target.pid" "$(jqv "$D/lt.out" .target.pid)" "$p"
 	check_vm "$D/lt.out" "$p" "$D/wl.out"
 }
+
+INT_TESTS+=(vm_release)
+
+# scrape PORT PATH: the body (empty if the server did not answer 200)
+scrape() {
+	curl -sf --max-time 5 "http://127.0.0.1:$1$2" || true
+}
+
+# Lifetime (all VMs, --listen): a VM that exited leaves /metrics and
+# /snapshot.json after its final interval, and a new VM that reuses its
+# PID (forced with /proc/sys/kernel/ns_last_pid) starts from zero.
+t_vm_release() {
+	local a b port t0 m
+	command -v curl >/dev/null || fail "curl not installed"
+	port=$((20000 + RANDOM % 20000))
+	start_workload A -n 64 -r 30 -v 1
+	a=$WL_PID
+	start_tool lt -v -o json -i 200ms --listen "127.0.0.1:$port"
+	wait_attached "$LT_PID" lt
+	kill -USR1 "$a"
+	wait_workload A "$a"
+	t0=$SECONDS
+	while :; do
+		m=$(scrape "$port" /metrics)
+		[ -n "$m" ] && ! grep -q "vm_pid=\"$a\"" <<<"$m" && break
+		((SECONDS - t0 < 10)) ||
+			fail "exited VM $a still in /metrics 10 s after its exit (or no answer: '${m:0:200}')"
+		sleep 0.2
+	done
+	log "ok: exited VM $a left /metrics after $((SECONDS - t0)) s"
+	check "exited VM $a in /snapshot.json" \
+		"$(scrape "$port" /snapshot.json | jq "[.vms[] | select(.pid == $a)] | length")" 0
+	# a new VM with the same PID
+	for _ in 1 2 3 4 5; do
+		echo $((a - 1)) >/proc/sys/kernel/ns_last_pid
+		start_workload B -n 128 -r 10 -v 2 --hold-ms 600000
+		b=$WL_PID
+		[ "$b" = "$a" ] && break
+		log "PID $a not reused (got $b): retrying"
+		kill -KILL "$b"
+		wait "$b" 2>/dev/null || true
+	done
+	[ "$b" = "$a" ] || fail "could not make a new VM reuse PID $a"
+	log "ok: VM B reuses PID $a"
+	kill -USR1 "$b"
+	wait_result B "$b"
+	sleep 0.5
+	kill -INT "$LT_PID"
+	wait_exit "$LT_PID" 30
+	check "kvm-lazytop exit code after SIGINT" "$RC" 0
+	json_valid "$D/lt.out" "kvm-lazytop (all VMs)"
+	check "vms[] entries with pid $a" "$(jq "[.vms[] | select(.pid == $a)] | length" "$D/lt.out")" 1
+	check "pid $a exited (B still holds)" "$(jqv "$D/lt.out" ".vms[] | select(.pid == $a) | .exited")" false
+	check_vm "$D/lt.out" "$b" "$D/B.out"
+}

@@ -983,10 +983,98 @@ static void read_overhead(struct kl_collector *c, struct kl_state *st)
 		oh->maxrss_kb = (uint64_t)ru.ru_maxrss;
 }
 
+/* Delete every entry of hash map m whose key starts with a tgid in rel[]. */
+static void release_hash(struct bpf_map *m, const uint32_t *rel, size_t nr_rel)
+{
+	size_t ksz = bpf_map__key_size(m), n = 0, cap = 0;
+	char cur[64], nxt[64], *keys = NULL;
+	void *prev = NULL;
+
+	if (ksz > sizeof(cur))
+		return;
+	while (!bpf_map__get_next_key(m, prev, nxt, ksz)) {
+		uint32_t tgid;
+
+		memcpy(&tgid, nxt, sizeof(tgid));
+		for (size_t i = 0; i < nr_rel; i++) {
+			if (rel[i] != tgid)
+				continue;
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				char *p = realloc(keys, ncap * ksz);
+
+				if (!p)
+					goto out;
+				keys = p;
+				cap = ncap;
+			}
+			memcpy(keys + n++ * ksz, nxt, ksz);
+			break;
+		}
+		memcpy(cur, nxt, ksz);
+		prev = cur;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		bpf_map__delete_elem(m, keys + i * ksz, ksz, 0);
+	free(keys);
+}
+
+/*
+ * Lifetime: a VM (not the -p / COMMAND target) that the previous read
+ * found exited has had its final interval; its BPF entries (counters,
+ * reasons and histogram rows, slots) are released and its name
+ * forgotten, so it leaves the snapshot and /metrics, and a new process
+ * that reuses its PID starts from zero.
+ */
+static void release_exited(struct kl_collector *c)
+{
+	uint32_t n = c->skel->bss ? c->skel->bss->next_slot : 0;
+	uint32_t *rel = NULL;
+	size_t nr_rel = 0;
+
+	for (size_t i = 0; i < c->nr_meta; i++) {
+		struct kl_vm_meta *m = &c->meta[i];
+		uint32_t *p;
+
+		if (!m->exited || m->pid == c->target_tgid)
+			continue;
+		p = realloc(rel, (nr_rel + 1) * sizeof(*rel));
+		if (!p)
+			break;
+		rel = p;
+		rel[nr_rel++] = m->pid;
+		m->exited = false;
+		m->comm[0] = 0;
+		m->name[0] = 0;
+	}
+	if (!nr_rel)
+		return;
+	release_hash(c->skel->maps.counters, rel, nr_rel);
+	release_hash(c->skel->maps.reasons, rel, nr_rel);
+	release_hash(c->skel->maps.hists, rel, nr_rel);
+	if (n > c->max_vcpus)
+		n = c->max_vcpus;
+	for (uint32_t i = 0; c->slot_info && i < n; i++) {
+		struct kl_slot_info none = { 0 };
+
+		for (size_t j = 0; j < nr_rel; j++)
+			if (c->slot_info[i].tgid == rel[j]) {
+				bpf_map__update_elem(c->skel->maps.slot_key, &i, sizeof(i), &none,
+						     sizeof(none), 0);
+				break;
+			}
+	}
+	c->nr_released += nr_rel;
+	free(rel);
+}
+
 int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 {
 	int err;
 
+	release_exited(c);
+	kl_hmap_clear(&c->tid_map);	/* refilled from slot_key */
 	kl_state_clear_vms(st);
 	if (c->target_tgid && !kl_state_vm(st, c->target_tgid))
 		return -ENOMEM;

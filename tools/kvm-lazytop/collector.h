@@ -43,6 +43,7 @@ struct kl_collector {
 	const struct kl_slot_info *slot_info;
 	size_t slots_len, slot_info_len;
 	uint32_t max_vcpus;		/* their max_entries (--max-vcpus) */
+	uint64_t nr_released;		/* exited VMs released (release_exited()) */
 };
 
 /* Route libbpf's log to stderr only at this -v level or above. */
