@@ -129,3 +129,33 @@ t_vm_release() {
 	check "pid $a exited (B still holds)" "$(jqv "$D/lt.out" ".vms[] | select(.pid == $a) | .exited")" false
 	check_vm "$D/lt.out" "$b" "$D/B.out"
 }
+
+INT_TESTS+=(stats_window)
+
+nstats() { find "/proc/$1/fd" -lname 'anon_inode:bpf-stats' 2>/dev/null | wc -l || true; }
+
+# The run-time stats are held for the --stats-window only: the collector's
+# bpf-stats fd is open after attach, closed after the window; the
+# snapshot says so and keeps the window's ns/event.
+t_stats_window() {
+	local p
+	start_workload wl -n 256 -r 0 -t 30 -v 1
+	p=$WL_PID
+	kill -USR1 "$p"
+	start_tool lt -v -p "$p" -i 200ms --stats-window 2s -d 5s -o json
+	wait_attached "$LT_PID" lt
+	check "bpf-stats fds during the window" "$(nstats "$LT_PID")" 1
+	sleep 3
+	check "bpf-stats fds after the window" "$(nstats "$LT_PID")" 0
+	wait_exit "$LT_PID" 30
+	check "kvm-lazytop exit code" "$RC" 0
+	json_valid "$D/lt.out" "kvm-lazytop --stats-window 2s"
+	check "overhead.bpf_stats" "$(jqv "$D/lt.out" .overhead.bpf_stats)" enabled
+	check "overhead.bpf_stats_window_ns" "$(jqv "$D/lt.out" .overhead.bpf_stats_window_ns)" 2000000000
+	check "overhead.bpf_stats_window_open" "$(jqv "$D/lt.out" .overhead.bpf_stats_window_open)" false
+	check "window's events > 0" "$(jqv "$D/lt.out" '.overhead.bpf_events > 0')" true
+}
+
+INT_TESTS+=(bad_max_vcpus bad_stats_window)
+t_bad_max_vcpus() { bad_input 2 "zero --max-vcpus" -- --max-vcpus 0 -d 2s; }
+t_bad_stats_window() { bad_input 2 "malformed --stats-window" -- --stats-window soon -d 2s; }

@@ -509,6 +509,14 @@ static void seed_meta(struct kl_collector *c)
 	}
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * KL_NSEC_PER_SEC + ts.tv_nsec;
+}
+
 static uint64_t cputime_ns(void)
 {
 	struct timespec ts;
@@ -564,6 +572,7 @@ static void enable_run_time_stats(struct kl_collector *c, struct kl_state *st)
 		c->stats_fd = -1;
 	} else {
 		st->oh.stats_enabled = true;
+		c->stats_t0 = mono_ns();
 	}
 }
 
@@ -624,6 +633,7 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 
 	memset(c, 0, sizeof(*c));
 	c->max_vcpus = max_vcpus ? max_vcpus : KL_DEFAULT_MAX_VCPUS;
+	c->stats_window_ns = KL_DEFAULT_STATS_WINDOW_NS;
 	c->stats_fd = -1;
 	c->verbose = verbose;
 	c->target_tgid = target_tgid;
@@ -948,6 +958,19 @@ static void read_overhead(struct kl_collector *c, struct kl_state *st)
 	size_t stride = 8;
 	uint64_t *vals;
 
+	/*
+	 * The run-time stats add two clock reads to every program run: they
+	 * are held for a measured window only.  Closing our fd needs no
+	 * capability (re-enabling would: the capabilities are dropped).
+	 */
+	if (c->stats_fd >= 0 && c->stats_window_ns != UINT64_MAX &&
+	    mono_ns() - c->stats_t0 >= c->stats_window_ns) {
+		close(c->stats_fd);
+		c->stats_fd = -1;
+		VLOG(c->verbose, "BPF run-time stats window (%.1f s) closed\n", c->stats_window_ns / 1e9);
+	}
+	oh->stats_window_ns = c->stats_window_ns;
+	oh->stats_window_open = c->stats_fd >= 0;
 	oh->nr_progs = 0;
 	for (int s = 0; s < KL_SIG_NR; s++) {
 		for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {

@@ -44,6 +44,8 @@ struct kl_collector {
 	size_t slots_len, slot_info_len;
 	uint32_t max_vcpus;		/* their max_entries (--max-vcpus) */
 	uint64_t nr_released;		/* exited VMs released (release_exited()) */
+	uint64_t stats_window_ns;	/* hold BPF_ENABLE_STATS this long (UINT64_MAX: whole run) */
+	uint64_t stats_t0;		/* CLOCK_MONOTONIC ns when the stats were enabled */
 };
 
 /* Route libbpf's log to stderr only at this -v level or above. */

@@ -388,6 +388,10 @@ static struct json_object *overhead_json(const struct kl_state *st)
 	else
 		snprintf(buf, sizeof(buf), "unavailable: %s", oh->stats_reason[0] ? oh->stats_reason : "unknown");
 	ADD(o, "bpf_stats", json_object_new_string(buf));
+	if (oh->stats_enabled) {	/* since 1.2 */
+		ADD(o, "bpf_stats_window_ns", U64(oh->stats_window_ns == UINT64_MAX ? 0 : oh->stats_window_ns));
+		ADD(o, "bpf_stats_window_open", json_object_new_boolean(oh->stats_window_open));
+	}
 	ADD(o, "collector_cpu_ns", U64(oh->cpu_ns));
 	ADD(o, "collector_cpu_pct", kl_json_double(st->duration_ns ?
 		100.0 * (double)oh->cpu_ns / (double)st->duration_ns : 0, 2));

@@ -655,6 +655,7 @@ static int attach(struct run *r)
 	}
 	rc = kl_collector_open(&r->col, &r->cur, o->target != KL_TARGET_ALL ? o->pid : 0,
 			       o->max_vcpus, o->verbose);
+	r->col.stats_window_ns = o->stats_window_ns;
 	if (rc)
 		return rc;
 	/* per-vCPU counters only when a view shows them (decided below for the TUI) */
