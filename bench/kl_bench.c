@@ -571,7 +571,7 @@ static int fill_batch(int fd, void *keys, void *vals, uint32_t n, const char *wh
 }
 
 /* Fill VMs [from, to) of the maps. */
-static bool scale_no_tids;	/* -T: leave the vcpus map empty */
+static bool scale_no_tids;	/* -T: slots name no tid / comm */
 
 static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, uint32_t from, uint32_t to, uint32_t vcpus)
 {
@@ -585,38 +585,47 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, uint32_t from, ui
 	struct kl_reason_key *rk = calloc(chunk, sizeof(*rk));
 	uint64_t *rv = calloc(chunk, 8 * ncpus);
 	uint32_t *tk = calloc(chunk, sizeof(*tk));
-	struct kl_vcpu_state *tv = calloc(chunk, sizeof(*tv));
+	struct kl_slot_info *tv = calloc(chunk, sizeof(*tv));
+	struct kl_counters *sv = calloc(chunk, sizeof(*sv));
 	uint32_t nc = 0, nh = 0, nr = 0, nt = 0;
 	int err = -1;
 
-	if (!ck || !cv || !hk || !hv || !rk || !rv || !tk || !tv)
+	if (!ck || !cv || !hk || !hv || !rk || !rv || !tk || !tv || !sv)
 		goto out;
 	for (uint32_t vm = from; vm < to; vm++) {
 		uint32_t tgid = SCALE_TGID0 + vm * 128;
 
-		for (uint32_t v = 0; v < vcpus; v++) {
-			ck[nc] = (struct kl_counter_key){ .tgid = tgid, .vcpu_id = (int32_t)v };
-			for (int c = 0; c < ncpus; c++) {
-				struct kl_counters *x = (void *)(cv + ((size_t)nc * ncpus + c) * cstride);
+		/* row -1 of the VM (threads without a slot): per CPU */
+		ck[nc] = (struct kl_counter_key){ .tgid = tgid, .vcpu_id = KL_VCPU_UNKNOWN };
+		for (int c = 0; c < ncpus; c++) {
+			struct kl_counters *x = (void *)(cv + ((size_t)nc * ncpus + c) * cstride);
 
-				memset(x, 0, sizeof(*x));
-				for (int i = 0; i < KL_C_NR; i++)
-					x->c[i] = rnd() % 100000;
-			}
-			if (++nc == chunk) {
-				if (fill_batch(bpf_map__fd(skel->maps.counters), ck, cv, nc, "counters"))
-					goto out;
-				nc = 0;
-			}
-			if (scale_no_tids)
-				continue;
-			tk[nt] = tgid + 1 + v;
+			memset(x, 0, sizeof(*x));
+			x->c[KL_C_DIRTY_PAGES] = rnd() % 100000;
+		}
+		if (++nc == chunk) {
+			if (fill_batch(bpf_map__fd(skel->maps.counters), ck, cv, nc, "counters"))
+				goto out;
+			nc = 0;
+		}
+		for (uint32_t v = 0; v < vcpus; v++) {
+			/* each vCPU thread's slot: its counters, tid and comm */
+			tk[nt] = vm * vcpus + v;
+			memset(&sv[nt], 0, sizeof(sv[nt]));
+			for (int i = 0; i < KL_C_NR; i++)
+				sv[nt].c[i] = rnd() % 100000;
 			memset(&tv[nt], 0, sizeof(tv[nt]));
 			tv[nt].tgid = tgid;
 			tv[nt].vcpu_id = (int32_t)v;
-			tv[nt].last_cpu = (int32_t)(v % ncpus);
+			if (!scale_no_tids) {
+				tv[nt].tid = tgid + 1 + v;
+				snprintf(tv[nt].comm, sizeof(tv[nt].comm), "qemu-vm%u", vm % 100000);
+			}
+			if (skel->bss->next_slot < tk[nt] + 1)
+				skel->bss->next_slot = tk[nt] + 1;
 			if (++nt == chunk) {
-				if (fill_batch(bpf_map__fd(skel->maps.vcpus), tk, tv, nt, "vcpus"))
+				if (fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
+				    fill_batch(bpf_map__fd(skel->maps.slot_key), tk, tv, nt, "slot_key"))
 					goto out;
 				nt = 0;
 			}
@@ -656,13 +665,14 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, uint32_t from, ui
 		}
 	}
 	if (fill_batch(bpf_map__fd(skel->maps.counters), ck, cv, nc, "counters") ||
-	    fill_batch(bpf_map__fd(skel->maps.vcpus), tk, tv, nt, "vcpus") ||
+	    fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
+	    fill_batch(bpf_map__fd(skel->maps.slot_key), tk, tv, nt, "slot_key") ||
 	    fill_batch(bpf_map__fd(skel->maps.hists), hk, hv, nh, "hists") ||
 	    fill_batch(bpf_map__fd(skel->maps.reasons), rk, rv, nr, "reasons"))
 		goto out;
 	err = 0;
 out:
-	free(ck); free(cv); free(hk); free(hv); free(rk); free(rv); free(tk); free(tv);
+	free(ck); free(cv); free(hk); free(hv); free(rk); free(rv); free(tk); free(tv); free(sv);
 	return err;
 }
 
@@ -680,7 +690,8 @@ static const char *const st_names[ST_NR] = {
 /* Floor of read_maps: bpf_map_lookup_batch of the 4 maps, no processing. */
 static double raw_batch_ms(struct kvm_lazytop_bpf *skel, int ncpus)
 {
-	struct bpf_map *maps[] = { skel->maps.counters, skel->maps.reasons, skel->maps.hists, skel->maps.vcpus };
+	struct bpf_map *maps[] = { skel->maps.counters, skel->maps.reasons, skel->maps.hists,
+				   skel->maps.slot_key, skel->maps.slots };
 	uint64_t t0 = mono_ns();
 
 	for (size_t m = 0; m < KL_ARRAY_SIZE(maps); m++) {
@@ -691,7 +702,7 @@ static double raw_batch_ms(struct kvm_lazytop_bpf *skel, int ncpus)
 		bool first = true;
 		void *k, *v;
 
-		if (t == BPF_MAP_TYPE_PERCPU_HASH)
+		if (t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY)
 			vsz = ((vsz + 7) & ~7UL) * ncpus;
 		chunk = (uint32_t)((4UL << 20) / vsz);
 		chunk = chunk < 16 ? 16 : chunk > 1024 ? 1024 : chunk;
@@ -848,9 +859,11 @@ static int cmd_scale(int argc, char **argv)
 			bpf_program__set_autoload(p, false);
 		/* production sizes (collector.c size_maps on this host), grown only when too small */
 		beyond = ncounters > KL_MAX_COUNTER_KEYS || nvm * SCALE_HISTS > KL_MAX_HIST_KEYS ||
-			 nvm * SCALE_REASONS > KL_MAX_REASON_KEYS || ncounters > KL_MAX_VCPU_THREADS;
+			 nvm * SCALE_REASONS > KL_MAX_REASON_KEYS || ncounters > KL_MAX_SLOTS;
 		bpf_map__set_max_entries(skel->maps.counters, max_u32(KL_MAX_COUNTER_KEYS, ncounters));
-		bpf_map__set_max_entries(skel->maps.vcpus, max_u32(KL_MAX_VCPU_THREADS, ncounters));
+		bpf_map__set_max_entries(skel->maps.slot_key, max_u32(KL_MAX_SLOTS, ncounters));
+		bpf_map__set_max_entries(skel->maps.slots, max_u32(KL_MAX_SLOTS, ncounters));
+		bpf_map__set_max_entries(skel->maps.test_ts, 1);
 		bpf_map__set_max_entries(skel->maps.hists, max_u32(KL_MAX_HIST_KEYS, nvm * SCALE_HISTS));
 		bpf_map__set_max_entries(skel->maps.reasons, max_u32(KL_MAX_REASON_KEYS, nvm * SCALE_REASONS));
 		if (kvm_lazytop_bpf__load(skel)) {
@@ -874,6 +887,10 @@ static int cmd_scale(int argc, char **argv)
 		 */
 		c.process_exit = true;
 		c.want_vcpu_counters = false;
+		if (kl_collector_map_slots(&c)) {
+			fprintf(stderr, "kl-bench: mmap of the slot arrays: %s\n", strerror(errno));
+			return 1;
+		}
 		kl_state_init(&cur);
 		kl_state_init(&prev);
 		snprintf(cur.arch, sizeof(cur.arch), "x86_64");

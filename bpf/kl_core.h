@@ -25,7 +25,30 @@ struct hlist_head {
 	struct hlist_node *first;
 } KL_CORE;
 
+/* the vCPU file check (kl_file_vcpu_id) */
+struct qstr {
+	const unsigned char *name;
+} KL_CORE;
+
+struct dentry {
+	struct qstr d_name;
+} KL_CORE;
+
+struct path {
+	struct dentry *dentry;
+} KL_CORE;
+
+struct super_block {
+	unsigned long s_magic;
+} KL_CORE;
+
+struct inode {
+	struct super_block *i_sb;
+} KL_CORE;
+
 struct file {
+	struct path f_path;
+	struct inode *f_inode;
 	void *private_data;
 } KL_CORE;
 
@@ -43,6 +66,8 @@ struct thread_info {
 	unsigned int cpu;	/* task_cpu() since 5.16 */
 } KL_CORE;
 
+struct bpf_local_storage;
+
 struct task_struct {
 	struct thread_info thread_info;
 	unsigned int cpu;	/* task_cpu() before 5.16 */
@@ -52,6 +77,7 @@ struct task_struct {
 	struct hlist_head preempt_notifiers;	/* CONFIG_PREEMPT_NOTIFIERS */
 	struct task_struct *group_leader;
 	char comm[16];
+	struct bpf_local_storage *bpf_storage;	/* CONFIG_BPF_SYSCALL */
 } KL_CORE;
 
 /* embedded in struct kvm_vcpu (CONFIG_HAVE_KVM_DIRTY_RING) */
@@ -142,6 +168,7 @@ struct kl_sys_exit_ctx {
 };
 
 #define KL_KVM_RUN		0xae80	/* _IO(KVMIO, 0x80) */
+#define KL_ANON_INODE_FS_MAGIC	0x09041934	/* uapi/linux/magic.h */
 #define KL_KVM_ISA_VMX		1
 #define KL_KVM_ISA_SVM		2
 #define KL_TASK_RUNNING		0

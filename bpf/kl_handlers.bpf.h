@@ -17,14 +17,25 @@
 static __always_inline void kl_on_run_enter(__u32 tid, __u32 tgid, __s32 cpu,
 					    __u64 now, long fd, __s32 hint)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
+	__s32 id;
 
-	if (!st)
-		st = kl_state_create(tid, tgid, kl_vcpu_id_of_fd(fd, hint));
-	else if (st->vcpu_id == KL_VCPU_UNKNOWN)
-		st->vcpu_id = kl_vcpu_id_of_fd(fd, hint);
-	if (!st)
-		return;
+	/*
+	 * Only a KVM_RUN on a real vCPU file counts (checked by the kernel
+	 * side, not by the ioctl number): once per thread and fd.
+	 */
+	if (!st || st->run_fd != fd + 1) {
+		id = kl_vcpu_id_of_fd(fd, hint);
+		if (id == KL_NOT_VCPU)
+			return;
+		if (!st)
+			st = kl_state_create(tid, tgid, id);
+		else if (st->vcpu_id == KL_VCPU_UNKNOWN)
+			st->vcpu_id = id;
+		if (!st)
+			return;
+		st->run_fd = fd + 1;
+	}
 	st->run_start_ns = now;
 	st->off_start_ns = 0;
 	st->exit.start_ns = 0;
@@ -35,11 +46,11 @@ static __always_inline void kl_on_run_enter(__u32 tid, __u32 tgid, __s32 cpu,
 
 static __always_inline void kl_on_run_exit(__u32 tid, __s32 cpu, __u64 now)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 
 	if (!st || !st->run_start_ns)
 		return;
-	if (!kl_hot_add(kl_slot(st), KL_HOT_KVM_RUNS, 1))
+	if (!kl_hot_add(kl_slot(st), KL_C_KVM_RUNS, 1))
 		kl_count(st->tgid, st->vcpu_id, KL_C_KVM_RUNS);
 	kl_latency(st->tgid, KL_H_KVM_RUN, KL_SUB_ALL, st->run_start_ns, now);
 	st->run_start_ns = 0;
@@ -67,13 +78,18 @@ static __always_inline bool kl_task_is_loaded_vcpu(const struct task_struct *t, 
 }
 
 /*
- * sched_switch.  The common case (neither thread is a tracked vCPU) costs
- * one per-CPU cache lookup (prev is the thread the cache describes) and
- * one `vcpus` lookup for next; the clock is read only for tracked threads.
+ * sched_switch.  prev is current; prev_task and next_task are trusted
+ * task pointers (tp_btf), or NULL (raw_tp fallback: next is then never
+ * seen as tracked; test programs: test_mode ignores them).  The common
+ * case (neither thread is a tracked vCPU) costs one per-CPU cache lookup
+ * (prev is the thread the cache describes) and one load from next (no
+ * task-local storage at all); the clock is read only for tracked threads.
  */
 static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
-					 const struct task_struct *prev, __u32 prev_tid,
+					 struct task_struct *prev, __u32 prev_tid,
 					 __u32 prev_tgid, __u64 prev_state, int prev_loaded,
+					 struct task_struct *prev_task,
+					 struct task_struct *next_task,
 					 __u32 next_tid, __u32 next_tgid, bool btf)
 {
 	struct kl_cur *cur = kl_cur();
@@ -81,19 +97,18 @@ static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
 	struct kl_vcpu_state *st = NULL;
 
 	/* switch-out */
-	if (!kl_reject(prev_tgid) && kl_tgid_maybe_tracked(prev_tgid) &&
-	    !(cur && cur->tid == prev_tid && !cur->tracked))
-		st = bpf_map_lookup_elem(&vcpus, &prev_tid);
+	if (!kl_reject(prev_tgid) && !(cur && cur->tid == prev_tid && !cur->tracked))
+		st = kl_state_of(prev_task, prev_tid);
 	if (st) {
 		kl_exit_spill(cur, prev_tid, st);
 		if (st->run_start_ns) {
 			__u32 slot = kl_slot(st);
 
 			now = KL_TIME(now);
-			if (!kl_hot_add(slot, KL_HOT_SCHED_OUT, 1))
+			if (!kl_hot_add(slot, KL_C_SCHED_OUT, 1))
 				kl_count(st->tgid, st->vcpu_id, KL_C_SCHED_OUT);
 			if (prev_state == KL_TASK_RUNNING &&
-			    !kl_hot_add(slot, KL_HOT_PREEMPTIONS, 1))
+			    !kl_hot_add(slot, KL_C_PREEMPTIONS, 1))
 				kl_count(st->tgid, st->vcpu_id, KL_C_PREEMPTIONS);
 			st->off_start_ns = now;
 			kl_put(st, prev_tid, cpu, kl_cpu());
@@ -107,8 +122,8 @@ static __always_inline void kl_on_switch(__s32 cpu, __u64 now,
 
 	/* switch-in */
 	st = NULL;
-	if (!kl_reject(next_tgid) && kl_tgid_maybe_tracked(next_tgid))	/* clear bit: no entry */
-		st = bpf_map_lookup_elem(&vcpus, &next_tid);
+	if (!kl_reject(next_tgid))
+		st = kl_state_of(next_task, next_tid);
 	if (st && st->run_start_ns) {
 		now = KL_TIME(now);
 		if (st->off_start_ns) {
@@ -153,7 +168,7 @@ static __always_inline void kl_on_kvm_exit(__u32 tid, __u32 tgid,
 	struct kl_cur *c = kl_cur_identify(tid, tgid, vcpu, hint, &st);
 	struct kl_pending_exit *x;
 
-	if (!kl_hot_add(kl_exit_slot(c, st), KL_HOT_EXITS, 1))
+	if (!kl_hot_add(kl_exit_slot(c, st), KL_C_EXITS, 1))
 		kl_count(tgid, kl_exit_vcpu_id(c, st, vcpu, hint), KL_C_EXITS);
 	kl_reason(tgid, KL_R_EXIT, code);
 	x = kl_exit_of(c, st);
@@ -201,7 +216,7 @@ static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
 
 static __always_inline void kl_on_userspace_exit(__u32 tid, __u32 tgid, __u32 reason)
 {
-	kl_count_cur(tid, tgid, KL_HOT_USERSPACE_EXITS, KL_C_USERSPACE_EXITS);
+	kl_count_cur(tid, tgid, KL_C_USERSPACE_EXITS);
 	kl_reason(tgid, KL_R_USERSPACE_EXIT, reason);
 }
 
@@ -214,7 +229,7 @@ static __always_inline void kl_on_dirty_ring_push(__u32 tid, __u32 tgid, const v
 {
 	struct kl_cur *c = kl_cur();
 
-	if (c && c->tid == tid && kl_hot_add(c->slot, KL_HOT_DIRTY_PAGES, 1))
+	if (c && c->tid == tid && kl_hot_add(c->slot, KL_C_DIRTY_PAGES, 1))
 		return;
 	if (ring && bpf_core_field_exists(struct kvm_vcpu, dirty_ring) &&
 	    kl_cur_vcpu_id(tid) == KL_VCPU_UNKNOWN) {
@@ -223,7 +238,7 @@ static __always_inline void kl_on_dirty_ring_push(__u32 tid, __u32 tgid, const v
 
 		kl_identify(tid, tgid, vcpu, KL_VCPU_UNKNOWN);
 	}
-	kl_count_cur(tid, tgid, KL_HOT_DIRTY_PAGES, KL_C_DIRTY_PAGES);
+	kl_count_cur(tid, tgid, KL_C_DIRTY_PAGES);
 }
 
 static __always_inline void kl_on_fpu(__u32 tid, __u32 tgid, int load)
@@ -233,33 +248,43 @@ static __always_inline void kl_on_fpu(__u32 tid, __u32 tgid, int load)
 	if (!load)
 		return;
 	c = kl_cur();
-	if (c && c->tid == tid && kl_hot_add(c->slot, KL_HOT_FPU_LOADS, 1))
+	if (c && c->tid == tid && kl_hot_add(c->slot, KL_C_FPU_LOADS, 1))
 		return;
-	if (kl_cur_vcpu_id(tid) == KL_VCPU_UNKNOWN && !bpf_map_lookup_elem(&vcpus, &tid)) {
+	if (kl_cur_vcpu_id(tid) == KL_VCPU_UNKNOWN && !kl_state_cur(tid)) {
 		kl_state_create(tid, tgid, KL_VCPU_UNKNOWN);	/* identify */
 		kl_cur_refresh(tid);
 	}
-	kl_count_cur(tid, tgid, KL_HOT_FPU_LOADS, KL_C_FPU_LOADS);
+	kl_count_cur(tid, tgid, KL_C_FPU_LOADS);
 }
 
 static __always_inline void kl_on_fast_page_fault(__u32 tid, __u32 tgid)
 {
-	kl_count_cur(tid, tgid, KL_HOT_FAST_PAGE_FAULTS, KL_C_FAST_PAGE_FAULTS);
+	kl_count_cur(tid, tgid, KL_C_FAST_PAGE_FAULTS);
 }
 
 /*
- * Thread exit: the entry stays (tid, comm for the collector) marked
- * exited; the collector deletes it after reading it.
+ * Thread exit: the kernel frees the task storage; the thread's slot is
+ * marked exited for the collector (test_ts: the entry is freed here).
  */
 static __always_inline void kl_on_process_exit(__u32 tid)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 	struct kl_cur *c = kl_cur();
+	struct kl_slot_info *k;
+	__u32 s;
 
-	if (st)
-		st->flags |= KL_VS_EXITED;
 	if (c && c->tid == tid)
 		c->tid = 0;
+	if (!st)
+		return;
+	if (st->slot && st->slot != KL_SLOT_NONE) {
+		s = st->slot - 1;
+		k = bpf_map_lookup_elem(&slot_key, &s);
+		if (k)
+			k->flags |= KL_SLOT_EXITED;
+	}
+	if (test_mode)
+		st->flags = 0;
 }
 
 static __always_inline void kl_on_load_begin(__u32 tid, __u32 tgid,
@@ -276,7 +301,7 @@ static __always_inline void kl_on_load_begin(__u32 tid, __u32 tgid,
 
 static __always_inline void kl_on_load_end(__u32 tid, __u64 now)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 	__u16 sub;
 
 	if (!st || !st->load_start_ns)

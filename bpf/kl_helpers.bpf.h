@@ -25,10 +25,60 @@ static __always_inline bool kl_reject(__u32 tgid)
 	if (kl_reject(tgid))					\
 		return 0
 
-static __always_inline bool kl_tgid_maybe_tracked(__u32 tgid)
+/* ------------------------------------------------------------------ */
+/* per-thread state: task-local storage (test_ts in test_mode)         */
+
+/*
+ * false if task t certainly has no per-thread state: no task-local
+ * storage of any map at all (one load from a trusted task pointer).
+ */
+static __always_inline bool kl_task_may_be_tracked(const struct task_struct *t)
 {
-	return tgid_filter[(tgid >> 6) & (KL_TGID_WORDS - 1)] & (1ULL << (tgid & 63));
+	if (!t)
+		return false;
+	if (!bpf_core_field_exists(t->bpf_storage))
+		return true;
+	return t->bpf_storage != NULL;
 }
+
+static __always_inline struct kl_vcpu_state *kl_test_state(__u32 tid)
+{
+	__u32 k = tid & test_mask;
+	struct kl_vcpu_state *st = bpf_map_lookup_elem(&test_ts, &k);
+
+	return st && (st->flags & KL_VS_PRESENT) && st->tid == tid ? st : NULL;
+}
+
+/*
+ * The state of task t (thread tid), NULL if untracked.  t is current or
+ * sched_switch's next, a trusted pointer; NULL when not available (the
+ * raw_tp sched_switch's next): untracked.  Never creates.
+ */
+static __always_inline struct kl_vcpu_state *kl_state_of(struct task_struct *t, __u32 tid)
+{
+	if (test_mode)
+		return kl_test_state(tid);
+	if (!kl_task_may_be_tracked(t))
+		return NULL;
+	return bpf_task_storage_get(&vcpu_ts, t, NULL, 0);
+}
+
+/* The state of the current thread tid. */
+static __always_inline struct kl_vcpu_state *kl_state_cur(__u32 tid)
+{
+	return kl_state_of(test_mode ? NULL : bpf_get_current_task_btf(), tid);
+}
+
+/*
+ * Cheapest "current thread untracked" test of the host-wide hooks: no
+ * task-local storage at all.  Not in test_mode.
+ */
+#define KL_RETURN_IF_CUR_UNTRACKED()					\
+	do {								\
+		if (!test_mode &&					\
+		    !kl_task_may_be_tracked(bpf_get_current_task_btf()))	\
+			return 0;					\
+	} while (0)
 
 static __always_inline void kl_drop(__u32 what)
 {
@@ -140,7 +190,7 @@ static __always_inline struct kl_cur *kl_cur(void)
  */
 static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 {
-	struct kl_counter_key *k;
+	struct kl_slot_info *k;
 	__u32 s;
 
 	if (st->slot || st->vcpu_id == KL_VCPU_UNKNOWN)
@@ -149,10 +199,15 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 	k = bpf_map_lookup_elem(&slot_key, &s);
 	if (!k) {
 		st->slot = KL_SLOT_NONE;
+		kl_drop(KL_D_SLOTS_FULL);
 		return 0;
 	}
-	k->tgid = st->tgid;
 	k->vcpu_id = st->vcpu_id;
+	k->tid = st->tid;
+	__builtin_memcpy(k->comm, st->comm, sizeof(k->comm));
+	/* tgid last: the collector skips slots whose tgid is still 0 */
+	asm volatile("" ::: "memory");
+	k->tgid = st->tgid;
 	st->slot = s + 1;
 	return st->slot;
 }
@@ -160,9 +215,9 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 /*
  * The in-flight exit of a vCPU thread (kvm_exit -> kvm_entry: start, exit
  * code, fault path) lives in cur while cur describes the thread (live,
- * tracked, vCPU id known: kl_cur_vcpu()), and in its `vcpus` entry
+ * tracked, vCPU id known: kl_cur_vcpu()), and in its per-thread state
  * otherwise.  So the exit, fault and entry events of a thread that stays
- * on its CPU need no `vcpus` lookup; sched_switch moves the state to the
+ * on its CPU need no state lookup; sched_switch moves the state to the
  * entry at switch-out (kl_exit_spill()) and back at switch-in, and every
  * other writer of cur loads it from the entry (kl_exit_fill()).
  * kl_exit_of() says where it is.
@@ -218,10 +273,10 @@ static __always_inline void kl_cur_set(__u32 tid, struct kl_vcpu_state *st)
 	kl_exit_fill(c, st);
 }
 
-/* Refresh the cache for the current thread tid from `vcpus`. */
+/* Refresh the cache for the current thread tid from its state. */
 static __always_inline struct kl_vcpu_state *kl_cur_refresh(__u32 tid)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 
 	kl_cur_set(tid, st);
 	return st;
@@ -239,18 +294,24 @@ static __always_inline __s32 kl_cur_vcpu_id(__u32 tid)
 	return st ? st->vcpu_id : KL_VCPU_UNKNOWN;
 }
 
-static __always_inline bool kl_hot_add(__u32 slot, __u32 hidx, __u64 n)
+/*
+ * Add n to counter idx of slot (slot + 1; 0: none).  The slot row belongs
+ * to one vCPU thread, and only that thread's events (or its own switch-in
+ * and switch-out) write it: a single writer, so a plain add is exact.
+ */
+static __always_inline bool kl_hot_add(__u32 slot, __u32 idx, __u64 n)
 {
-	struct kl_hot_counters *h;
+	struct kl_counters *h;
 	__u32 s;
 
 	if (!slot)
 		return false;
 	s = slot - 1;
-	h = bpf_map_lookup_elem(&hot, &s);
-	if (!h || hidx >= KL_HOT_NR)
+	h = bpf_map_lookup_elem(&slots, &s);
+	barrier_var(idx);
+	if (!h || idx >= KL_C_NR)
 		return false;
-	h->c[hidx] += n;
+	h->c[idx] += n;
 	return true;
 }
 
@@ -260,46 +321,51 @@ static __always_inline bool kl_hot_add(__u32 slot, __u32 hidx, __u64 n)
  * events may count into cur->slot without asking for the current tid
  * (cur->slot is non-zero only for a tracked thread of an accepted tgid).
  */
-static __always_inline bool kl_hot_cur(__u32 hidx)
+static __always_inline bool kl_hot_cur(__u32 idx)
 {
 	__u32 zero = 0;
 	struct kl_cur *c = bpf_map_lookup_elem(&cur_vcpu, &zero);
-	struct kl_hot_counters *h;
-	__u32 s;
 
-	if (!c || !c->live || !c->slot)
+	if (!c || !c->live)
 		return false;
-	s = c->slot - 1;
-	h = bpf_map_lookup_elem(&hot, &s);
-	if (!h || hidx >= KL_HOT_NR)
-		return false;
-	h->c[hidx]++;
-	return true;
+	return kl_hot_add(c->slot, idx, 1);
 }
 
 /*
  * Count an event of the current thread tid: one per-CPU cache lookup and
- * one per-CPU array increment when tid is an identified vCPU thread,
- * else the (tgid, vcpu_id or -1) row of `counters`.
+ * one slot increment when tid is an identified vCPU thread, else the
+ * (tgid, vcpu_id or -1) row of `counters`.
  */
-static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 hidx, __u32 idx)
+static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 idx)
 {
 	struct kl_cur *c = kl_cur();
 	struct kl_vcpu_state *st;
 	__s32 id = KL_VCPU_UNKNOWN;
 
 	if (c && c->tid == tid) {
-		if (kl_hot_add(c->slot, hidx, 1))
+		if (kl_hot_add(c->slot, idx, 1))
 			return;
 		id = c->vcpu_id;
 	} else {
 		st = kl_cur_refresh(tid);
 		if (st) {
-			if (kl_hot_add(st->slot == KL_SLOT_NONE ? 0 : st->slot, hidx, 1))
+			if (kl_hot_add(st->slot == KL_SLOT_NONE ? 0 : st->slot, idx, 1))
 				return;
 			id = st->vcpu_id;
 		}
 	}
+	kl_count(tgid, id, idx);
+}
+
+/*
+ * Count an event of vCPU id whose thread's state st is known (NULL: not a
+ * tracked thread): its slot, else the (tgid, id) row of `counters`.
+ */
+static __always_inline void kl_count_st(struct kl_vcpu_state *st, __u32 tgid, __s32 id,
+					__u32 idx)
+{
+	if (st && kl_hot_add(kl_slot(st), idx, 1))
+		return;
 	kl_count(tgid, id, idx);
 }
 
@@ -319,53 +385,111 @@ static __always_inline __s32 kl_vcpu_id_of(const struct kvm_vcpu *vcpu, __s32 hi
 	return kl_sane_id(BPF_CORE_READ(vcpu, vcpu_id));
 }
 
-/* current->files->fdt->fd[fd]->private_data (a struct kvm_vcpu). */
-static __always_inline __s32 kl_vcpu_id_of_fd(long fd, __s32 hint)
-{
-	struct task_struct *task;
-	struct fdtable *fdt;
-	struct file **fds;
-	struct file *file = NULL;
-	struct kvm_vcpu *vcpu;
+/* Not a vCPU file (kl_vcpu_id_of_fd) */
+#define KL_NOT_VCPU	(-2)
 
-	if (fd < 0)
-		return hint;
-	task = (struct task_struct *)bpf_get_current_task();
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
-		return KL_VCPU_UNKNOWN;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return KL_VCPU_UNKNOWN;
-	vcpu = BPF_CORE_READ(file, private_data);
-	if (!vcpu)
-		return KL_VCPU_UNKNOWN;
-	return kl_sane_id(BPF_CORE_READ(vcpu, vcpu_id));
+/*
+ * The vCPU id of file f if it is a KVM vCPU file, else KL_NOT_VCPU.  KVM
+ * creates a vCPU file with anon_inode_getfd("kvm-vcpu:<id>", ...): its
+ * inode is on the anon-inode filesystem and its dentry is named
+ * "kvm-vcpu:<id>".  Only kernel code creates anon-inode files and only
+ * KVM names them so; a regular file called "kvm-vcpu:0" is on another
+ * filesystem.  Both are CO-RE reads (the alternative, f_op ==
+ * &kvm_vcpu_fops, needs the address of a static of the kvm module).  The
+ * id in the name must be the private_data vCPU's id.
+ */
+static __always_inline __s32 kl_file_vcpu_id(const struct file *f)
+{
+	static const char want[] = "kvm-vcpu:";
+	const unsigned char *name;
+	struct kvm_vcpu *vcpu;
+	char buf[20] = {};
+	__s32 id = 0;
+	int i;
+
+	if (!f || BPF_CORE_READ(f, f_inode, i_sb, s_magic) != KL_ANON_INODE_FS_MAGIC)
+		return KL_NOT_VCPU;
+	name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel_str(buf, sizeof(buf), name) < (long)sizeof(want))
+		return KL_NOT_VCPU;
+	for (i = 0; i < (int)sizeof(want) - 1; i++)
+		if (buf[i] != want[i])
+			return KL_NOT_VCPU;
+	for (i = sizeof(want) - 1; i < (int)sizeof(buf) - 1 && buf[i]; i++) {
+		if (buf[i] < '0' || buf[i] > '9' || id >= (1 << 20))
+			return KL_NOT_VCPU;
+		id = id * 10 + (buf[i] - '0');
+	}
+	vcpu = BPF_CORE_READ(f, private_data);
+	if (!vcpu || BPF_CORE_READ(vcpu, vcpu_id) != id)
+		return KL_NOT_VCPU;
+	return kl_sane_id(id);
 }
 
+/* The struct file of the current task's fd, NULL if none. */
+static __always_inline struct file *kl_fd_file(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file *file = NULL;
+	struct fdtable *fdt;
+	struct file **fds;
+
+	if (fd < 0)
+		return NULL;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+		return NULL;
+	return file;
+}
+
+/*
+ * vCPU id of the current task's fd if it is a real KVM vCPU file, else
+ * KL_NOT_VCPU; fd < 0: hint (KL_NOT_VCPU in production, the vCPU id in
+ * the test programs).
+ */
+static __always_inline __s32 kl_vcpu_id_of_fd(long fd, __s32 hint)
+{
+	if (fd < 0)
+		return hint;
+	return kl_file_vcpu_id(kl_fd_file(fd));
+}
+
+/* Create the state of the current thread tid (or return the existing one). */
 static __always_inline struct kl_vcpu_state *kl_state_create(__u32 tid, __u32 tgid,
 							    __s32 vcpu_id)
 {
-	struct kl_vcpu_state s = {};
-	long err;
+	struct kl_vcpu_state s = {}, *st;
 
 	s.tgid = tgid;
+	s.tid = tid;
 	s.vcpu_id = vcpu_id;
 	s.last_cpu = -1;
-	if (tid == (__u32)bpf_get_current_pid_tgid()) {	/* not in test runs */
-		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	if (test_mode) {
+		__u32 k = tid & test_mask;
+
+		st = bpf_map_lookup_elem(&test_ts, &k);
+		if (st && (st->flags & KL_VS_PRESENT) && st->tid == tid)
+			return st;
+		if (!st || (st->flags & KL_VS_PRESENT)) {	/* taken by another tid */
+			kl_drop(KL_D_VCPU_MAP_FULL);
+			return NULL;
+		}
+		s.flags = KL_VS_PRESENT;
+		*st = s;
+		return st;
+	}
+	{
+		struct task_struct *t = bpf_get_current_task_btf();
 
 		BPF_CORE_READ_STR_INTO(&s.comm, t, group_leader, comm);
+		st = bpf_task_storage_get(&vcpu_ts, t, &s, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	}
-	/* the filter bit first: a tgid whose bit is clear never has an entry */
-	if (!kl_tgid_maybe_tracked(tgid))
-		__sync_fetch_and_or(&tgid_filter[(tgid >> 6) & (KL_TGID_WORDS - 1)], 1ULL << (tgid & 63));
-	err = bpf_map_update_elem(&vcpus, &tid, &s, BPF_NOEXIST);
-	if (err && err != -KL_EEXIST) {
+	if (!st)
 		kl_drop(KL_D_VCPU_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&vcpus, &tid);
+	return st;
 }
 
 /*
@@ -376,7 +500,7 @@ static __always_inline struct kl_vcpu_state *kl_state_create(__u32 tid, __u32 tg
 static __always_inline struct kl_vcpu_state *
 kl_identify(__u32 tid, __u32 tgid, const struct kvm_vcpu *vcpu, __s32 hint)
 {
-	struct kl_vcpu_state *st = bpf_map_lookup_elem(&vcpus, &tid);
+	struct kl_vcpu_state *st = kl_state_cur(tid);
 
 	if (st && st->vcpu_id != KL_VCPU_UNKNOWN)
 		return st;
@@ -452,7 +576,7 @@ static __always_inline void kl_predict(struct kl_vcpu_state *st, __u32 tid,
 		pred = KL_PRED_OTHER_VCPU;
 	else
 		pred = KL_PRED_SAME_CPU;
-	if (!kl_hot_add(kl_slot(st), KL_HOT_PRED + pred, 1))
+	if (!kl_hot_add(kl_slot(st), KL_C_PRED + pred, 1))
 		kl_count(st->tgid, st->vcpu_id, KL_C_PRED + pred);
 	st->pending_pred = pred + 1;
 }

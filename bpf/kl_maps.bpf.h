@@ -13,6 +13,15 @@ const volatile __u32 target_tgid = 0;		/* 0: every VM */
 const volatile bool have_series = false;	/* riscv series tracepoints */
 const volatile bool have_fentry = false;	/* kvm_arch_vcpu_load fentry/fexit */
 const volatile __u64 fault_exit_code = KL_DEFAULT_FAULT_CODE;
+/*
+ * Set only by tests/bpf: the per-thread state of thread tid is
+ * test_ts[tid & test_mask] instead of the task storage of the current
+ * task, so that BPF_PROG_TEST_RUN can play several threads; a slot taken
+ * by another tid is "full" (KL_D_VCPU_MAP_FULL).  Frozen .rodata: the
+ * verifier drops the branch not taken.
+ */
+const volatile bool test_mode = false;
+const volatile __u32 test_mask = KL_TEST_THREADS - 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -35,12 +44,25 @@ struct {
 	__type(value, struct kl_hist);
 } hists SEC(".maps");
 
+/*
+ * Internal: the per-thread state of each vCPU thread, in the thread's
+ * task-local storage (one pointer chase from the task, no hashing; freed
+ * by the kernel when the thread exits).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KL_MAX_VCPU_THREADS);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kl_vcpu_state);
+} vcpu_ts SEC(".maps");
+
+/* Internal, test_mode only: the same state indexed by tid & test_mask. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KL_TEST_THREADS);
 	__type(key, __u32);
 	__type(value, struct kl_vcpu_state);
-} vcpus SEC(".maps");
+} test_ts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -60,13 +82,13 @@ struct {
  * Internal (not part of the collector contract): per CPU, the thread
  * that currently runs there and its vCPU id, so that the hot events
  * without a vcpu argument (dirty ring push, kvm_fpu, ...) find their
- * counter row without a lookup in `vcpus`.  Written at every switch-in.
+ * counter row without a task storage lookup.  Written at every switch-in.
  */
 struct kl_cur {
 	__u32 tid;
 	__s32 vcpu_id;
 	__u32 slot;		/* hot-counter slot + 1 of tid, 0 none */
-	__u32 tracked;		/* tid has a `vcpus` entry */
+	__u32 tracked;		/* tid has a per-thread state (vcpu_ts) */
 	__u32 live;		/* a production sched_switch program ran on this CPU */
 	__u32 pad;
 	struct kl_pending_exit exit;	/* tid's, while cur owns it: kl_exit_of() */
@@ -79,33 +101,30 @@ struct {
 	__type(value, struct kl_cur);
 } cur_vcpu SEC(".maps");
 
-/* Hot counters per slot (see kvm_lazytop.h), and slot -> (tgid, vcpu_id). */
+/*
+ * The counters of each vCPU thread with a slot (single writer: that
+ * thread), and slot -> its owner.  Not per CPU: mmap()ed by the
+ * collector, which reads them without a copy; sized by the collector's
+ * --max-vcpus, not by the CPU count.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, KL_MAX_SLOTS);
 	__type(key, __u32);
-	__type(value, struct kl_hot_counters);
-} hot SEC(".maps");
+	__type(value, struct kl_counters);
+} slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, KL_MAX_SLOTS);
 	__type(key, __u32);
-	__type(value, struct kl_counter_key);
+	__type(value, struct kl_slot_info);
 } slot_key SEC(".maps");
 
 /* Next free slot (userspace reads it to bound its walk of `hot`). */
 __u32 next_slot = 0;
-
-/*
- * Internal: a 4096-bit filter of the tgids that ever had a `vcpus` entry
- * (bit tgid % 4096, set before the entry is created, never cleared).  A
- * next task whose bit is clear has no entry, so sched_switch skips the
- * `vcpus` lookup with one load of a read-mostly line (next->tgid shares
- * its cache line with next->pid, which is read anyway).
- */
-#define KL_TGID_WORDS	64
-__u64 tgid_filter[KL_TGID_WORDS] = {};
 
 /* Zero value used to create hash entries (large enough for every map). */
 static const __u64 kl_zero[KL_HIST_BUCKETS + 1];

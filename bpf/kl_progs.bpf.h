@@ -19,7 +19,7 @@ int BPF_PROG(kl_kvm_userspace_exit, __u32 reason)
 SEC("raw_tp/kvm_dirty_ring_push")
 int BPF_PROG(kl_kvm_dirty_ring_push, struct kvm_dirty_ring *ring)
 {
-	if (kl_hot_cur(KL_HOT_DIRTY_PAGES))
+	if (kl_hot_cur(KL_C_DIRTY_PAGES))
 		return 0;
 	KL_PROLOGUE();
 	kl_on_dirty_ring_push(tid, tgid, ring);
@@ -31,7 +31,7 @@ int BPF_PROG(kl_kvm_fpu, int load)
 {
 	if (!load)	/* half of the events: decided before any helper call */
 		return 0;
-	if (kl_hot_cur(KL_HOT_FPU_LOADS))
+	if (kl_hot_cur(KL_C_FPU_LOADS))
 		return 0;
 	KL_PROLOGUE();
 	kl_on_fpu(tid, tgid, load);
@@ -46,7 +46,7 @@ int BPF_PROG(kl_fast_page_fault)
 	return 0;
 }
 
-/* BTF-typed: task fields are plain loads. */
+/* BTF-typed: task fields are plain loads, prev and next are trusted. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(kl_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
@@ -57,13 +57,13 @@ int BPF_PROG(kl_sched_switch, bool preempt, struct task_struct *prev,
 	/*
 	 * Fast path, exactly what kl_on_switch() does when neither side is a
 	 * tracked thread: prev is untracked per the per-CPU cache, next is a
-	 * foreign tgid or a tgid that never had a `vcpus` entry (tgid_filter).
+	 * foreign tgid or has no task-local storage at all (one load).
 	 * prev is current: plain loads, no pid_tgid helper.
 	 */
 	__u32 ntgid = next->tgid;
 
 	if (cur && cur->tid == ptid && !cur->tracked &&
-	    (kl_reject(ntgid) || !kl_tgid_maybe_tracked(ntgid))) {
+	    (kl_reject(ntgid) || !kl_task_may_be_tracked(next))) {
 		if (ptid && kl_task_is_loaded_vcpu(prev, 0, true)) {
 			struct kl_cpu_state *cs = kl_cpu();
 
@@ -78,14 +78,19 @@ int BPF_PROG(kl_sched_switch, bool preempt, struct task_struct *prev,
 		return 0;
 	}
 	kl_on_switch(kl_task_cpu(next, true), 0, prev, ptid, prev->tgid, prev_state, 0,
-		     ntid, ntgid, true);
+		     prev, next, ntid, ntgid, true);
 	cur = kl_cur();
 	if (cur)
 		cur->live = 1;
 	return 0;
 }
 
-/* Fallback when tp_btf is refused (the collector tries it second). */
+/*
+ * Fallback when tp_btf is refused (the collector tries it second).  Its
+ * next is no trusted pointer, so its task storage cannot be read: a
+ * tracked thread switched in is seen at its next event instead (no
+ * off-CPU histogram, no switch-in prediction with this program).
+ */
 SEC("raw_tp/sched_switch")
 int BPF_PROG(kl_sched_switch_raw, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
@@ -93,6 +98,7 @@ int BPF_PROG(kl_sched_switch_raw, bool preempt, struct task_struct *prev,
 	__u64 id = bpf_get_current_pid_tgid();
 
 	kl_on_switch(kl_task_cpu(next, false), 0, prev, (__u32)id, id >> 32, prev_state, 0,
+		     bpf_get_current_task_btf(), NULL,
 		     BPF_CORE_READ(next, pid), BPF_CORE_READ(next, tgid), false);
 	{
 		struct kl_cur *cur = kl_cur();
@@ -103,28 +109,37 @@ int BPF_PROG(kl_sched_switch_raw, bool preempt, struct task_struct *prev,
 	return 0;
 }
 
+/* Every ioctl of the host: the command is tested before anything else. */
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int kl_sys_enter_ioctl(struct kl_sys_enter_ctx *ctx)
 {
-	KL_PROLOGUE();
 	if ((__u32)ctx->args[1] != KL_KVM_RUN)
 		return 0;
-	kl_on_run_enter(tid, tgid, kl_cur_cpu(), bpf_ktime_get_ns(),
-			(long)(int)ctx->args[0], KL_VCPU_UNKNOWN);
+	{
+		KL_PROLOGUE();
+		kl_on_run_enter(tid, tgid, kl_cur_cpu(), bpf_ktime_get_ns(),
+				(long)(int)ctx->args[0], KL_NOT_VCPU);
+	}
 	return 0;
 }
 
+/* Every ioctl of the host: a thread without task storage returns at once. */
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int kl_sys_exit_ioctl(struct kl_sys_exit_ctx *ctx)
 {
-	KL_PROLOGUE();
-	kl_on_run_exit(tid, kl_cur_cpu(), bpf_ktime_get_ns());
+	KL_RETURN_IF_CUR_UNTRACKED();
+	{
+		KL_PROLOGUE();
+		kl_on_run_exit(tid, kl_cur_cpu(), bpf_ktime_get_ns());
+	}
 	return 0;
 }
 
+/* Every thread exit of the host: untracked threads return at once. */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(kl_sched_process_exit)
 {
+	KL_RETURN_IF_CUR_UNTRACKED();
 	KL_PROLOGUE();
 	kl_on_process_exit(tid);
 	return 0;

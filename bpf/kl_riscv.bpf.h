@@ -58,22 +58,18 @@ static __always_inline void kl_on_vcpu_load(__u32 tid, __u32 tgid,
 					    int actual)
 {
 	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
-	struct kl_counters *c;
-	__u32 pred, idx;
+	__s32 id = st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint);
+	__u32 pred;
 
 	if (actual < 0 || actual >= KL_LOAD_NR)
 		return;
-	c = kl_counters(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint));
-	if (!c)
-		return;
-	c->c[KL_C_VCPU_LOAD + actual]++;
+	kl_count_st(st, tgid, id, KL_C_VCPU_LOAD + actual);
 	if (!st)
 		return;
 	if (st->pending_pred) {
 		pred = st->pending_pred - 1;
-		idx = KL_C_PRED_VS_ACTUAL + pred * KL_LOAD_NR + actual;
-		if (idx < KL_C_NR)
-			c->c[idx]++;
+		if (pred < KL_PRED_NR)
+			kl_count_st(st, tgid, id, KL_C_PRED_VS_ACTUAL + pred * KL_LOAD_NR + actual);
 		st->pending_pred = 0;
 	}
 	if (have_fentry)
@@ -85,7 +81,7 @@ static __always_inline void kl_on_vcpu_put(__u32 tid, __u32 tgid,
 {
 	struct kl_vcpu_state *st = kl_identify(tid, tgid, vcpu, hint);
 
-	kl_count(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint), KL_C_VCPU_PUT);
+	kl_count_st(st, tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint), KL_C_VCPU_PUT);
 }
 
 
@@ -99,7 +95,7 @@ static __always_inline void kl_on_gstage_fault(__u32 tid, __u32 tgid,
 
 	if (reason < 0 || reason >= KL_FAULT_NR)
 		return;
-	if (reason != KL_FAULT_FAST || !kl_hot_add(kl_exit_slot(c, st), KL_HOT_GSTAGE_FAST, 1))
+	if (!kl_hot_add(kl_exit_slot(c, st), KL_C_GSTAGE_FAULT + reason, 1))
 		kl_count(tgid, kl_exit_vcpu_id(c, st, vcpu, hint), KL_C_GSTAGE_FAULT + reason);
 	x = kl_exit_of(c, st);
 	if (x)

@@ -35,7 +35,7 @@ int BPF_PROG(kl_test_sched_switch, __s32 cpu, __u64 now, __u32 prev_tid, __u32 p
 	     __u64 prev_state, __u32 prev_loaded, __u32 next_tid, __u32 next_tgid)
 {
 	kl_on_switch(cpu, now, NULL, prev_tid, prev_tgid, prev_state, prev_loaded,
-		     next_tid, next_tgid, false);
+		     NULL, NULL, next_tid, next_tgid, false);
 	return 0;
 }
 
@@ -47,7 +47,7 @@ int BPF_PROG(kl_test_sched_switch_live, __s32 cpu, __u64 now, __u32 prev_tid, __
 	struct kl_cur *cur;
 
 	kl_on_switch(cpu, now, NULL, prev_tid, prev_tgid, prev_state, prev_loaded,
-		     next_tid, next_tgid, false);
+		     NULL, NULL, next_tid, next_tgid, false);
 	cur = kl_cur();
 	if (cur)
 		cur->live = 1;
@@ -87,6 +87,17 @@ KL_TEST_PROG(kl_test_pkvm_sync,
 
 KL_TEST_PROG(kl_test_guest_fault, kl_on_guest_fault(tid, tgid, esr),
 	     __u32 tid, __u32 tgid, __u64 esr)
+
+/* Returns kl_vcpu_id_of_fd(fd) + 100 for an fd of the calling process. */
+SEC("?raw_tp")
+int BPF_PROG(kl_test_fd_vcpu, __s64 fd)
+{
+	return kl_vcpu_id_of_fd(fd, KL_VCPU_UNKNOWN) + 100;
+}
+
+/* KVM_RUN entry on fd of the calling thread (real fd check). */
+KL_TEST_PROG(kl_test_run_enter_fd, kl_on_run_enter(tid, tgid, cpu, now, fd, KL_VCPU_UNKNOWN),
+	     __u32 tid, __u32 tgid, __s32 cpu, __s64 fd, __u64 now)
 
 /* Returns the CPU the production programs see (kl_cur_cpu) + 1. */
 SEC("?raw_tp")

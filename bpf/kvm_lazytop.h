@@ -15,7 +15,7 @@
 #ifndef __KVM_LAZYTOP_H
 #define __KVM_LAZYTOP_H
 
-#define KL_SCHEMA_VERSION	"1.1"
+#define KL_SCHEMA_VERSION	"1.2"
 
 /* Log-linear latency histogram, see bpf/kl_hist.h for the math. */
 #define KL_HIST_SUB_BITS	3
@@ -153,13 +153,18 @@
 	X(__VA_ARGS__, PRED, OTHER_VCPU,	"other_vcpu",		SLOW)	\
 	/* end of KL_RELOAD_PREDS */
 
-/* Tool health; CLOCK_SKEW: end timestamp before start, dropped sample. */
+/*
+ * Tool health; CLOCK_SKEW: end timestamp before start, dropped sample;
+ * SLOTS_FULL: a vCPU thread found no free slot (raise --max-vcpus), its
+ * events count in the per-CPU `counters` hash instead (still exact).
+ */
 #define KL_DROPS(X, ...)							\
 	X(__VA_ARGS__, D, VCPU_MAP_FULL,	"vcpu_map_full",	NONE)	\
 	X(__VA_ARGS__, D, COUNTER_MAP_FULL,	"counter_map_full",	NONE)	\
 	X(__VA_ARGS__, D, REASON_MAP_FULL,	"reason_map_full",	NONE)	\
 	X(__VA_ARGS__, D, HIST_MAP_FULL,	"hist_map_full",	NONE)	\
 	X(__VA_ARGS__, D, CLOCK_SKEW,		"clock_skew",		NONE)	\
+	X(__VA_ARGS__, D, SLOTS_FULL,		"vcpu_slots_full",	NONE)	\
 	/* end of KL_DROPS */
 
 /* The enumerator of a list line: KL_<P>_<ENUM>. */
@@ -321,7 +326,10 @@ enum kl_drop {
 	KL_D_NR,
 };
 
-/* Per-thread state of a vCPU thread (plain hash, keyed by tid). */
+/*
+ * Per-thread state of a vCPU thread: BPF-internal, task-local storage
+ * (`vcpu_ts`), never read by the collector.
+ */
 /* The exit a vCPU thread is handling (kvm_exit -> kvm_entry). */
 struct kl_pending_exit {
 	__u64 start_ns;		/* kvm_exit time, 0 when in guest */
@@ -340,40 +348,43 @@ struct kl_vcpu_state {
 	__s32 last_cpu;		/* CPU this vCPU was last loaded on, or -1 */
 	__u32 pending_pred;	/* prediction awaiting the actual reason + 1 */
 	__u32 pad;		/* kvm_riscv_vcpu_load reason + 1, load to fexit */
-	/* appended (bpf/README.md "Maps": vcpus) */
 	__u32 flags;		/* KL_VS_* */
-	__u32 slot;		/* internal: hot-counter slot + 1, 0 none, ~0 none available */
+	__u32 slot;		/* hot-counter slot + 1, 0 none yet, ~0 none available */
+	__u32 tid;
 	char comm[16];		/* process (group leader) comm at identification */
+	__s64 run_fd;		/* vCPU fd + 1 of the last KVM_RUN checked, 0 none */
 };
 
 /* kl_vcpu_state.flags */
-#define KL_VS_EXITED		1	/* thread exited: userspace reaps the entry after reading it */
+#define KL_VS_PRESENT		1	/* test_ts only: the entry is in use */
 
 /*
- * Hot-path counters of identified vCPU threads: per-CPU ARRAY `hot`
- * indexed by the thread's slot (allocated once at identification; ARRAY
- * `slot_key` maps slot -> (tgid, vcpu_id)).  Userspace adds them to the
- * `counters` row of the same key.
+ * Value of the `slot_key` ARRAY: who owns a hot-counter slot.  Written
+ * once by BPF when the slot is taken (tgid last, so a reader that sees a
+ * non-zero tgid sees the rest), flags later.
  */
-enum kl_hot_idx {
-	KL_HOT_DIRTY_PAGES,
-	KL_HOT_FPU_LOADS,
-	KL_HOT_USERSPACE_EXITS,
-	KL_HOT_FAST_PAGE_FAULTS,
-	KL_HOT_SCHED_OUT,
-	KL_HOT_PREEMPTIONS,
-	KL_HOT_PRED,			/* + enum kl_reload_pred */
-	KL_HOT_KVM_RUNS = KL_HOT_PRED + KL_PRED_NR,
-	KL_HOT_EXITS,			/* kvm_exit */
-	KL_HOT_GSTAGE_FAST,		/* kvm_riscv_gstage_fault, path FAST */
-	KL_HOT_NR,
+struct kl_slot_info {
+	__u32 tgid;
+	__s32 vcpu_id;
+	__u32 tid;
+	__u32 flags;		/* KL_SLOT_* */
+	char comm[16];		/* process (group leader) comm at identification */
 };
 
-struct kl_hot_counters {
-	__u64 c[KL_HOT_NR];
-};
+/* kl_slot_info.flags */
+#define KL_SLOT_EXITED		1	/* the thread exited (sched_process_exit) */
 
-#define KL_MAX_SLOTS		KL_MAX_VCPU_THREADS
+/*
+ * Slots: each identified vCPU thread gets one (allocated once); ARRAY
+ * `slots` (BPF_F_MMAPABLE) holds its struct kl_counters, ARRAY `slot_key`
+ * its struct kl_slot_info.  Userspace adds a slot's row to the `counters`
+ * row of the same (tgid, vcpu_id).  KL_MAX_SLOTS is the default size;
+ * the collector sizes both maps from --max-vcpus.
+ */
+#define KL_MAX_SLOTS		4096
+
+/* test_ts entries (test_mode only: thread tid is test_ts[tid & test_mask]) */
+#define KL_TEST_THREADS		16384
 
 /* Per-CPU: the vCPU thread last loaded on this CPU (tid, 0 = none). */
 struct kl_cpu_state {

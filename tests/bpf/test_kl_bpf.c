@@ -9,6 +9,12 @@
  * Runs as root; every case loads a fresh object.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +35,7 @@ struct ctx {
 	struct kvm_lazytop_bpf *skel;
 	__u32 target;		/* rodata target_tgid */
 	__u32 small;		/* max_entries override for the drop test */
+	bool real_tasks;	/* task storage of the calling thread, not test_ts */
 	int ncpus;
 };
 
@@ -48,10 +55,16 @@ static int open_skel(struct ctx *c)
 	c->skel->rodata->have_series = true;
 	c->skel->rodata->have_fentry = true;
 	c->skel->rodata->fault_exit_code = 23;
+	c->skel->rodata->test_mode = !c->real_tasks;
+	/* small: two per-thread entries (odd and even tids) */
+	c->skel->rodata->test_mask = c->small ? 1 : KL_TEST_THREADS - 1;
 	bpf_map__set_max_entries(c->skel->maps.counters, n);
 	bpf_map__set_max_entries(c->skel->maps.reasons, n);
 	bpf_map__set_max_entries(c->skel->maps.hists, n);
-	bpf_map__set_max_entries(c->skel->maps.vcpus, n);
+	if (c->small) {
+		bpf_map__set_max_entries(c->skel->maps.slots, 1);
+		bpf_map__set_max_entries(c->skel->maps.slot_key, 1);
+	}
 	kl_log_reset();
 	if (kvm_lazytop_bpf__load(c->skel)) {
 		fprintf(stderr, "load failed:\n%s\n", kl_log);
@@ -80,6 +93,30 @@ static int setup_with(void **state, __u32 target, __u32 small)
 }
 
 static int setup(void **state) { return setup_with(state, TGID, 0); }
+
+/* Real task storage: the programs run in this process, pinned to CPU 0. */
+static int setup_tasks(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	cpu_set_t set;
+
+	if (!c)
+		return -1;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		free(c);
+		return -1;
+	}
+	c->target = (__u32)getpid();
+	c->real_tasks = true;
+	if (open_skel(c)) {
+		free(c);
+		return -1;
+	}
+	*state = c;
+	return 0;
+}
 static int setup_all(void **state) { return setup_with(state, 0, 0); }
 static int setup_small(void **state) { return setup_with(state, TGID, 2); }
 
@@ -120,51 +157,26 @@ static void run_prog(struct bpf_program *prog, int cpu, __u64 *args, size_t n)
 #define LOAD(c, cpu, tid, vcpu, reason) RUN(c, kl_test_vcpu_load, cpu, tid, TGID, vcpu, reason)
 
 /* Sum of a per-CPU counter of (tgid, vcpu). */
-/* kl_hot index of counter idx, -1 if it is not a hot counter. */
-static int hot_idx(unsigned int idx)
-{
-	switch (idx) {
-	case KL_C_DIRTY_PAGES: return KL_HOT_DIRTY_PAGES;
-	case KL_C_FPU_LOADS: return KL_HOT_FPU_LOADS;
-	case KL_C_USERSPACE_EXITS: return KL_HOT_USERSPACE_EXITS;
-	case KL_C_FAST_PAGE_FAULTS: return KL_HOT_FAST_PAGE_FAULTS;
-	case KL_C_SCHED_OUT: return KL_HOT_SCHED_OUT;
-	case KL_C_PREEMPTIONS: return KL_HOT_PREEMPTIONS;
-	case KL_C_PRED + KL_PRED_SAME_CPU: return KL_HOT_PRED + KL_PRED_SAME_CPU;
-	case KL_C_PRED + KL_PRED_MIGRATED: return KL_HOT_PRED + KL_PRED_MIGRATED;
-	case KL_C_PRED + KL_PRED_OTHER_VCPU: return KL_HOT_PRED + KL_PRED_OTHER_VCPU;
-	case KL_C_KVM_RUNS: return KL_HOT_KVM_RUNS;
-	case KL_C_EXITS: return KL_HOT_EXITS;
-	case KL_C_GSTAGE_FAULT + KL_FAULT_FAST: return KL_HOT_GSTAGE_FAST;
-	}
-	return -1;
-}
-
 /*
- * Hot-slot part of a counter (the collector adds `hot` to `counters` the
+ * Slot part of a counter (the collector adds `slots` to `counters` the
  * same way): slots whose slot_key matches (tgid, vcpu), all if any.
  */
 static __u64 hot_counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx, bool any)
 {
-	int h = hot_idx(idx);
-	__u32 n = c->skel->bss->next_slot;
-	struct kl_hot_counters *v = calloc((size_t)c->ncpus, sizeof(*v));
+	__u32 n = c->skel->bss->next_slot, max = bpf_map__max_entries(c->skel->maps.slots);
+	struct kl_counters v;
 	__u64 sum = 0;
 
-	assert_non_null(v);
-	for (__u32 s = 0; h >= 0 && s < n; s++) {
-		struct kl_counter_key k;
+	for (__u32 s = 0; s < n && s < max; s++) {
+		struct kl_slot_info k;
 
 		if (bpf_map__lookup_elem(c->skel->maps.slot_key, &s, sizeof(s), &k, sizeof(k), 0))
 			continue;
-		if (!any && (k.tgid != tgid || k.vcpu_id != vcpu))
+		if (!k.tgid || (!any && (k.tgid != tgid || k.vcpu_id != vcpu)))
 			continue;
-		if (!bpf_map__lookup_elem(c->skel->maps.hot, &s, sizeof(s), v,
-					  sizeof(*v) * (size_t)c->ncpus, 0))
-			for (int i = 0; i < c->ncpus; i++)
-				sum += v[i].c[h];
+		if (!bpf_map__lookup_elem(c->skel->maps.slots, &s, sizeof(s), &v, sizeof(v), 0))
+			sum += v.c[idx];
 	}
-	free(v);
 	return sum;
 }
 
@@ -183,7 +195,7 @@ static __u64 counter_row(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx
 	return sum;
 }
 
-/* Counter idx of (tgid, vcpu): `counters` row + hot slots, like the collector. */
+/* Counter idx of (tgid, vcpu): `counters` row + slots, like the collector. */
 static __u64 counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
 {
 	return counter_row(c, tgid, vcpu, idx) + hot_counter(c, tgid, vcpu, idx, false);
@@ -213,6 +225,19 @@ static unsigned int map_rows(struct bpf_map *m, size_t ksz)
 		prev = pk;
 		n++;
 	}
+	return n;
+}
+
+/* Threads with a per-thread state (test_mode: present test_ts entries). */
+static unsigned int threads(struct ctx *c)
+{
+	struct kl_vcpu_state v;
+	unsigned int n = 0;
+
+	for (__u32 i = 0; i < KL_TEST_THREADS; i++)
+		if (!bpf_map__lookup_elem(c->skel->maps.test_ts, &i, sizeof(i), &v, sizeof(v), 0) &&
+		    (v.flags & KL_VS_PRESENT))
+			n++;
 	return n;
 }
 
@@ -370,7 +395,7 @@ static void test_reload_other_vcpu(void **state)
 	assert_preds(c, 0, 1, 0, 2);
 	/* nothing of the foreign VM was recorded */
 	assert_int_equal(counter_all(c, KL_C_SCHED_OUT), 3 + 1);
-	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+	assert_int_equal(threads(c), 2);
 }
 
 /* Every prediction class against every actual reason: one count per cell. */
@@ -443,7 +468,7 @@ static void test_tgid_filter(void **state)
 	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 0);
 	assert_int_equal(map_rows(c->skel->maps.reasons, sizeof(struct kl_reason_key)), 0);
 	assert_int_equal(map_rows(c->skel->maps.hists, sizeof(struct kl_hist_key)), 0);
-	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 0);
+	assert_int_equal(threads(c), 0);
 	for (__u32 d = 0; d < KL_D_NR; d++)
 		assert_int_equal(drop(c, d), 0);
 
@@ -470,7 +495,7 @@ static void test_tgid_all(void **state)
 	assert_int_equal(counter(c, 4242, 0, KL_C_PKVM_SYNC + KL_PKVM_FLUSH_DIRTY), 1);
 	assert_int_equal(counter(c, 4242, 0, KL_C_GSTAGE_FAULT + KL_FAULT_FAST), 1);
 	assert_int_equal(reason(c, OTHER, KL_R_USERSPACE_EXIT, 2), 1);
-	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+	assert_int_equal(threads(c), 2);
 }
 
 /* Bucket placement at the edges, the open last bucket, and the sum. */
@@ -716,22 +741,27 @@ static void test_hot_events(void **state)
 
 	/* kvm_fpu identifies a thread that was not seen entering KVM_RUN */
 	RUN(c, kl_test_fpu, 0, 1003, TGID, 1);
-	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+	assert_int_equal(threads(c), 2);
 	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_FPU_LOADS), 1);
 
 	/*
-	 * thread exit marks the entry exited (tid and comm stay for the
-	 * collector) and forgets the per-CPU cache; the collector deletes it.
+	 * thread exit frees the per-thread state (the kernel frees task
+	 * storage), forgets the per-CPU cache and marks the thread's slot
+	 * exited; tid and comm stay in the slot for the collector.
 	 */
 	RUN(c, kl_test_process_exit, 0, 1001, TGID);
 	RUN(c, kl_test_process_exit, 0, 1003, TGID);
-	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
-	for (__u32 tid = 1001; tid <= 1003; tid += 2) {
-		struct kl_vcpu_state vs;
+	assert_int_equal(threads(c), 0);
+	assert_int_equal(c->skel->bss->next_slot, 1);	/* 1003 never had an id */
+	{
+		struct kl_slot_info k;
+		__u32 s0 = 0;
 
-		assert_int_equal(bpf_map__lookup_elem(c->skel->maps.vcpus, &tid, sizeof(tid), &vs, sizeof(vs), 0), 0);
-		assert_int_equal(vs.flags & KL_VS_EXITED, KL_VS_EXITED);
-		assert_int_equal(bpf_map__delete_elem(c->skel->maps.vcpus, &tid, sizeof(tid), 0), 0);
+		assert_int_equal(bpf_map__lookup_elem(c->skel->maps.slot_key, &s0, sizeof(s0), &k, sizeof(k), 0), 0);
+		assert_int_equal(k.tid, 1001);
+		assert_int_equal(k.tgid, TGID);
+		assert_int_equal(k.vcpu_id, 4);
+		assert_int_equal(k.flags, KL_SLOT_EXITED);
 	}
 	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);
 	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
@@ -760,13 +790,14 @@ static void test_pkvm_sync(void **state)
 					 n % 3 + 1);
 	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 1);
 	/* the entry / exit events identified the thread as vCPU 2 */
-	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 1);
+	assert_int_equal(threads(c), 1);
 	{
 		struct kl_vcpu_state vs;
 		__u32 tid = 1001;
 
-		assert_int_equal(bpf_map__lookup_elem(c->skel->maps.vcpus, &tid, sizeof(tid),
+		assert_int_equal(bpf_map__lookup_elem(c->skel->maps.test_ts, &tid, sizeof(tid),
 						      &vs, sizeof(vs), 0), 0);
+		assert_int_equal(vs.tid, 1001);
 		assert_int_equal(vs.vcpu_id, 2);
 	}
 
@@ -777,10 +808,10 @@ static void test_pkvm_sync(void **state)
 				 KL_PKVM_SYNC_PUT), 1);
 	assert_int_equal(counter(c, TGID, 5, KL_C_PKVM_SYNC + KL_PKVM_TO_HOST * KL_PKVM_REASON_NR +
 				 KL_PKVM_SKIP_HOST_CURRENT), 1);
-	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 1);
+	assert_int_equal(threads(c), 1);
 	/* an exit event (exit code set) identifies that thread */
 	RUN(c, kl_test_pkvm_sync, 1, 1500, TGID, 5, KL_PKVM_TO_HOST, KL_PKVM_SKIP_IRQ, 0);
-	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+	assert_int_equal(threads(c), 2);
 }
 
 /* arm64 kvm_exit: ESR class of traps, the exception code otherwise; latency per class. */
@@ -864,27 +895,229 @@ static void test_cur_cpu(void **state)
 	}
 }
 
+/* The state of thread tid in vcpu_ts (looked up by pidfd); 0 or -errno. */
+static int task_state(struct ctx *c, pid_t tid, struct kl_vcpu_state *v)
+{
+	int fd = (int)syscall(SYS_pidfd_open, tid, tid == getpid() ? 0 : 0x80 /* PIDFD_THREAD */);
+	int err;
+
+	assert_true(fd >= 0);
+	err = bpf_map__lookup_elem(c->skel->maps.vcpu_ts, &fd, sizeof(fd), v, sizeof(*v), 0);
+	err = err ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+struct other_thread {
+	struct ctx *c;
+	pid_t tid;
+};
+
+/* A thread that never entered KVM_RUN: its events count in row -1. */
+static void *other_thread(void *arg)
+{
+	struct other_thread *o = arg;
+	__u64 a[] = { (__u64)gettid(), (__u64)getpid() };
+
+	o->tid = gettid();
+	run_prog(o->c->skel->progs.kl_test_dirty_ring_push, 0, a, ARRAY_SIZE(a));
+	return NULL;
+}
+
+/*
+ * The production per-thread state path (test_mode off): task-local
+ * storage of the calling thread, created at KVM_RUN entry only; an
+ * untracked thread gets none, counts in row -1; the slot names the
+ * thread; thread exit marks the slot.
+ */
+static void test_task_storage(void **state)
+{
+	struct ctx *c = *state;
+	__u32 tid = (__u32)gettid(), tgid = (__u32)getpid();
+	struct kl_vcpu_state v;
+	struct kl_slot_info k;
+	struct other_thread o = { .c = c };
+	struct kl_hist h;
+	pthread_t th;
+	char comm[17] = "";
+	__u32 s0 = 0;
+	FILE *f;
+
+	assert_int_equal(task_state(c, (pid_t)tid, &v), -ENOENT);
+	RUN(c, kl_test_userspace_exit, 0, tid, tgid, 2);	/* untracked yet */
+	assert_int_equal(task_state(c, (pid_t)tid, &v), -ENOENT);
+	assert_int_equal(counter_row(c, tgid, KL_VCPU_UNKNOWN, KL_C_USERSPACE_EXITS), 1);
+
+	RUN(c, kl_test_run_enter, 0, tid, tgid, 0, 5, 100);
+	assert_int_equal(task_state(c, (pid_t)tid, &v), 0);
+	assert_int_equal(v.tid, tid);
+	assert_int_equal(v.tgid, tgid);
+	assert_int_equal(v.vcpu_id, 5);
+	assert_int_equal(v.run_start_ns, 100);
+	RUN(c, kl_test_kvm_exit, 0, tid, tgid, 5, 23, 200);
+	RUN(c, kl_test_kvm_entry, 0, tid, tgid, 5, 300);
+	RUN(c, kl_test_run_exit, 0, tid, tgid, 0, 400);
+	RUN(c, kl_test_dirty_ring_push, 0, tid, tgid);
+	assert_int_equal(counter(c, tgid, 5, KL_C_EXITS), 1);
+	assert_int_equal(counter(c, tgid, 5, KL_C_KVM_RUNS), 1);
+	assert_int_equal(counter(c, tgid, 5, KL_C_DIRTY_PAGES), 1);
+	assert_int_equal(hot_counter(c, tgid, 5, KL_C_KVM_RUNS, false), 1);
+	assert_int_equal(hist(c, tgid, KL_H_EXIT, 23, &h), 1);
+	assert_int_equal(h.sum, 100);
+	assert_int_equal(hist(c, tgid, KL_H_KVM_RUN, KL_SUB_ALL, &h), 1);
+	assert_int_equal(h.sum, 300);
+	assert_int_equal(task_state(c, (pid_t)tid, &v), 0);
+	assert_int_equal(v.run_start_ns, 0);
+
+	/* the slot names the thread and its process */
+	assert_int_equal(c->skel->bss->next_slot, 1);
+	assert_int_equal(bpf_map__lookup_elem(c->skel->maps.slot_key, &s0, sizeof(s0), &k, sizeof(k), 0), 0);
+	assert_int_equal(k.tid, tid);
+	assert_int_equal(k.tgid, tgid);
+	assert_int_equal(k.vcpu_id, 5);
+	f = fopen("/proc/self/comm", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	assert_string_equal(k.comm, comm);
+
+	/* another thread of the process: no state, row -1 */
+	assert_int_equal(pthread_create(&th, NULL, other_thread, &o), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(counter_row(c, tgid, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 1);
+	assert_int_equal(counter(c, tgid, 5, KL_C_DIRTY_PAGES), 1);
+
+	RUN(c, kl_test_process_exit, 0, tid, tgid);
+	assert_int_equal(bpf_map__lookup_elem(c->skel->maps.slot_key, &s0, sizeof(s0), &k, sizeof(k), 0), 0);
+	assert_int_equal(k.flags, KL_SLOT_EXITED);
+	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 0);
+}
+
+/* Run prog in this thread (no BPF_F_TEST_RUN_ON_CPU): current is us. */
+static __u32 run_here(struct bpf_program *prog, __u64 *args, size_t n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.ctx_in = args,
+		.ctx_size_in = (__u32)(n * sizeof(__u64)),
+	);
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
+	return opts.retval;
+}
+
+static int fd_vcpu(struct ctx *c, int fd)
+{
+	__u64 a[] = { (__u64)(__s64)fd };
+
+	return (int)run_here(c->skel->progs.kl_test_fd_vcpu, a, 1) - 100;
+}
+
+#define KL_NOT_VCPU_ID	(-2)
+
+/*
+ * Only a real KVM vCPU file is a vCPU (anon inode named kvm-vcpu:<id>
+ * whose vCPU has that id): a pipe, a socket, /dev/null, a regular file
+ * named kvm-vcpu:0, the VM fd and a closed fd are not; KVM_RUN on them
+ * creates no per-thread state.
+ */
+static void test_real_vcpu_fd(void **state)
+{
+	struct ctx *c = *state;
+	char path[] = "/tmp/kl-test-XXXXXX";
+	char fake[64];
+	int p[2], sv[2], null, reg, kvm, vm, vcpu;
+	__u32 tid = (__u32)gettid();
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	null = open("/dev/null", O_RDWR);
+	assert_true(null >= 0);
+	assert_non_null(mkdtemp(path));
+	snprintf(fake, sizeof(fake), "%s/kvm-vcpu:0", path);
+	reg = open(fake, O_RDWR | O_CREAT, 0600);
+	assert_true(reg >= 0);
+	kvm = open("/dev/kvm", O_RDWR);
+	if (kvm < 0)
+		fail_msg("/dev/kvm: %s (this test needs KVM)", strerror(errno));
+	vm = ioctl(kvm, 0xAE01 /* KVM_CREATE_VM */, 0);
+	assert_true(vm >= 0);
+	vcpu = ioctl(vm, 0xAE41 /* KVM_CREATE_VCPU */, 3);
+	assert_true(vcpu >= 0);
+
+	assert_int_equal(fd_vcpu(c, p[0]), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, p[1]), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, sv[0]), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, null), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, reg), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, kvm), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, vm), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, 9999), KL_NOT_VCPU_ID);
+	assert_int_equal(fd_vcpu(c, vcpu), 3);
+
+	/* KVM_RUN on the fakes: no state, nothing counted; on the vCPU: vCPU 3 */
+	for (int i = 0; i < 5; i++) {
+		int fds[] = { p[0], sv[0], null, reg, vm };
+		__u64 a[] = { tid, TGID, 0, (__u64)(__s64)fds[i], 100 };
+		__u64 b[] = { tid, TGID, 0, 200 };
+
+		run_here(c->skel->progs.kl_test_run_enter_fd, a, ARRAY_SIZE(a));
+		run_here(c->skel->progs.kl_test_run_exit, b, ARRAY_SIZE(b));
+	}
+	assert_int_equal(threads(c), 0);
+	assert_int_equal(counter_all(c, KL_C_KVM_RUNS), 0);
+	{
+		__u64 a[] = { tid, TGID, 0, (__u64)(__s64)vcpu, 100 };
+		__u64 b[] = { tid, TGID, 0, 200 };
+
+		run_here(c->skel->progs.kl_test_run_enter_fd, a, ARRAY_SIZE(a));
+		run_here(c->skel->progs.kl_test_run_exit, b, ARRAY_SIZE(b));
+	}
+	assert_int_equal(threads(c), 1);
+	assert_int_equal(counter(c, TGID, 3, KL_C_KVM_RUNS), 1);
+
+	close(vcpu);
+	close(vm);
+	close(kvm);
+	close(reg);
+	unlink(fake);
+	rmdir(path);
+	close(null);
+	close(sv[0]);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* Map full: the event is counted in `drops`, never silently lost. */
 static void test_drops(void **state)
 {
 	struct ctx *c = *state;	/* every hash map has max_entries = 2 */
 
-	ENTER(c, 0, 1001, 0, 100);
-	ENTER(c, 0, 1002, 1, 100);
-	ENTER(c, 0, 1003, 2, 100);	/* third thread: vcpus full */
+	ENTER(c, 0, 1001, 0, 100);	/* slot 0 */
+	ENTER(c, 0, 1002, 1, 100);	/* no slot left (one slot) */
+	ENTER(c, 0, 1003, 2, 100);	/* third thread: no room (test_ts of 2) */
 	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 1);
-	assert_int_equal(map_rows(c->skel->maps.vcpus, sizeof(__u32)), 2);
+	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 1);
+	assert_int_equal(threads(c), 2);
 
-	/* hot counters of identified threads live in `hot`, not `counters` */
+	/* 1001's counters live in its slot, not in `counters` */
 	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);
 	assert_int_equal(counter(c, TGID, 0, KL_C_DIRTY_PAGES), 1);
-	/* a refused fault is not a hot counter: rows (TGID, 0) and (TGID, 1) */
-	RUN(c, kl_test_gstage_fault, 0, 1001, TGID, 0, KL_FAULT_NOT_LOGGING);
+	assert_int_equal(counter_row(c, TGID, 0, KL_C_DIRTY_PAGES), 0);
+	assert_int_equal(counter(c, TGID, 0, KL_C_KVM_RUNS), 0);
+	/* 1002 has no slot: still exact, in rows (TGID, 1) and (TGID, -1) */
 	RUN(c, kl_test_gstage_fault, 0, 1002, TGID, 1, KL_FAULT_NOT_LOGGING);
-	RUN(c, kl_test_dirty_ring_push, 0, 1003, TGID);	/* row (TGID, -1): full */
+	RUN(c, kl_test_dirty_ring_push, 0, 1003, TGID);
 	RUN(c, kl_test_dirty_ring_push, 1, 1003, TGID);
+	assert_int_equal(counter(c, TGID, 1, KL_C_GSTAGE_FAULT + KL_FAULT_NOT_LOGGING), 1);
+	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
+	/* a third row (TGID, 9): counters full */
+	RUN(c, kl_test_vcpu_put, 0, 1003, TGID, 9);
+	RUN(c, kl_test_vcpu_put, 1, 1003, TGID, 9);
 	assert_int_equal(drop(c, KL_D_COUNTER_MAP_FULL), 2);
-	assert_int_equal(counter(c, TGID, 0, KL_C_GSTAGE_FAULT + KL_FAULT_NOT_LOGGING), 1);
+	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 3);
+	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 1);
 
 	for (__u64 r = 1; r <= 3; r++)
 		RUN(c, kl_test_userspace_exit, 0, 1001, TGID, r);
@@ -916,6 +1149,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cur_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drops, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_task_storage, setup_tasks, teardown),
+		cmocka_unit_test_setup_teardown(test_real_vcpu_fd, setup, teardown),
 	};
 
 	libbpf_set_print(kl_log_cb);

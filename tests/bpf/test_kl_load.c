@@ -119,7 +119,7 @@ static void shrink(struct kvm_lazytop_bpf *skel)
 	bpf_map__set_max_entries(skel->maps.counters, 64);
 	bpf_map__set_max_entries(skel->maps.reasons, 64);
 	bpf_map__set_max_entries(skel->maps.hists, 64);
-	bpf_map__set_max_entries(skel->maps.vcpus, 64);
+	bpf_map__set_max_entries(skel->maps.test_ts, 1);
 }
 
 /* Each production program alone. */

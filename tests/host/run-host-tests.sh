@@ -33,6 +33,8 @@ COST_TESTS=(cost)
 # command line tests (-- COMMAND, ndjson, escaping, ...): they add to INT_TESTS
 # shellcheck source=tests/host/cli-tests.sh
 . "$(dirname "${BASH_SOURCE[0]}")/cli-tests.sh"
+# shellcheck source=tests/host/datapath-tests.sh
+. "$(dirname "${BASH_SOURCE[0]}")/datapath-tests.sh"
 
 die_usage() {
 	echo "usage: run-host-tests.sh --tool PATH --workload PATH --out DIR int|cost|all [TEST...]" >&2

@@ -223,8 +223,11 @@ static bool hook_exists(const struct kl_signal_desc *s, const char *tfs, struct 
 	return false;
 }
 
-/* Map sizes that keep preallocated per-CPU maps within ~64 MiB each. */
-static void size_maps(struct bpf_object *obj, bool tiny)
+/*
+ * Map sizes: the slot arrays from max_vcpus (not from the CPU count), the
+ * preallocated per-CPU hashes within ~64 MiB each.
+ */
+static void size_maps(struct bpf_object *obj, bool tiny, uint32_t max_vcpus)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct bpf_map *m;
@@ -235,13 +238,12 @@ static void size_maps(struct bpf_object *obj, bool tiny)
 		enum bpf_map_type t = bpf_map__type(m);
 		uint64_t per, budget = 64ULL << 20, n;
 
-		if (!strcmp(bpf_map__name(m), "hot") || !strcmp(bpf_map__name(m), "slot_key")) {
-			/* slot arrays: same size; hot is preallocated per CPU */
-			uint64_t slots = budget / (sizeof(struct kl_hot_counters) * ncpus);
-
-			if (slots > KL_MAX_SLOTS)
-				slots = KL_MAX_SLOTS;
-			bpf_map__set_max_entries(m, tiny ? 1 : (uint32_t)slots);
+		if (!strcmp(bpf_map__name(m), "test_ts")) {	/* tests/bpf only */
+			bpf_map__set_max_entries(m, 1);
+			continue;
+		}
+		if (!strcmp(bpf_map__name(m), "slots") || !strcmp(bpf_map__name(m), "slot_key")) {
+			bpf_map__set_max_entries(m, tiny ? 1 : max_vcpus);
 			continue;
 		}
 		if (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_LRU_HASH &&
@@ -341,7 +343,7 @@ static void probe_one(int s, struct kl_probe *pr, bool alt, int verbose)
 		pr->status = KL_PROBE_REFUSED;
 		goto out;
 	}
-	size_maps(skel->obj, true);
+	size_maps(skel->obj, true, 1);
 	for (int i = 0; log && i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++)
 		bpf_program__set_log_buf(bpf_object__find_program_by_name(skel->obj, sig_prog(s, i, alt)),
 					 log, log_sz);
@@ -507,6 +509,14 @@ static void seed_meta(struct kl_collector *c)
 	}
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * KL_NSEC_PER_SEC + ts.tv_nsec;
+}
+
 static uint64_t cputime_ns(void)
 {
 	struct timespec ts;
@@ -527,11 +537,6 @@ static int load_programs(struct kl_collector *c, const struct kl_state *st, uint
 		fprintf(stderr, KL_TOOL_NAME ": opening the BPF object failed: %s\n", strerror(errno));
 		return KL_EXIT_ERROR;
 	}
-	/*
-	 * kl_sched_process_exit only marks a thread's `vcpus` entry exited;
-	 * the collector deletes it after reading it (tid and comm of
-	 * short-lived vCPU threads survive until then).
-	 */
 	for (int s = 0; s < KL_SIG_NR; s++)
 		if (st->probes[s].alt)
 			alt |= KL_SIG_BIT(s);
@@ -539,7 +544,7 @@ static int load_programs(struct kl_collector *c, const struct kl_state *st, uint
 		fprintf(stderr, KL_TOOL_NAME ": %s\n", why);
 		return KL_EXIT_ERROR;
 	}
-	size_maps(c->skel->obj, false);
+	size_maps(c->skel->obj, false, c->max_vcpus);
 	c->skel->rodata->target_tgid = c->target_tgid;
 	c->skel->rodata->have_series = !!(mask & (KL_SIG_BIT(KL_SIG_RISCV_VCPU_LOAD) |
 						  KL_SIG_BIT(KL_SIG_RISCV_GSTAGE_FAULT)));
@@ -567,6 +572,7 @@ static void enable_run_time_stats(struct kl_collector *c, struct kl_state *st)
 		c->stats_fd = -1;
 	} else {
 		st->oh.stats_enabled = true;
+		c->stats_t0 = mono_ns();
 	}
 }
 
@@ -596,12 +602,38 @@ static bool attach_signal(struct kl_collector *c, struct kl_probe *pr, int s)
 	return pr->status == KL_PROBE_ATTACHED;
 }
 
-int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid, int verbose)
+/* The mapping of BPF_F_MMAPABLE array m (read only), NULL on failure. */
+static void *map_array(struct bpf_map *m, size_t *len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t n = (size_t)bpf_map__max_entries(m) * ((bpf_map__value_size(m) + 7) & ~7UL);
+	void *p;
+
+	n = (n + (size_t)page - 1) & ~((size_t)page - 1);
+	p = mmap(NULL, n, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*len = n;
+	return p;
+}
+
+int kl_collector_map_slots(struct kl_collector *c)
+{
+	c->max_vcpus = bpf_map__max_entries(c->skel->maps.slots);
+	c->slots = map_array(c->skel->maps.slots, &c->slots_len);
+	c->slot_info = map_array(c->skel->maps.slot_key, &c->slot_info_len);
+	return c->slots && c->slot_info ? 0 : -errno;
+}
+
+int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid,
+		      uint32_t max_vcpus, int verbose)
 {
 	uint32_t mask = kl_state_attached(st);
 	int err;
 
 	memset(c, 0, sizeof(*c));
+	c->max_vcpus = max_vcpus ? max_vcpus : KL_DEFAULT_MAX_VCPUS;
+	c->stats_window_ns = KL_DEFAULT_STATS_WINDOW_NS;
 	c->stats_fd = -1;
 	c->verbose = verbose;
 	c->target_tgid = target_tgid;
@@ -619,6 +651,10 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 	err = load_programs(c, st, mask);
 	if (err)
 		return err;
+	if (kl_collector_map_slots(c)) {
+		fprintf(stderr, KL_TOOL_NAME ": mmap of the BPF slot arrays failed: %s\n", strerror(errno));
+		return KL_EXIT_ERROR;
+	}
 	enable_run_time_stats(c, st);
 
 	mask = 0;
@@ -648,9 +684,10 @@ void kl_collector_close(struct kl_collector *c)
 	free(c->meta);
 	kl_hmap_free(&c->meta_idx);
 	kl_hmap_free(&c->tid_map);
-	free(c->reap);
-	free(c->hot_buf);
-	free(c->key_buf);
+	if (c->slots)
+		munmap((void *)c->slots, c->slots_len);
+	if (c->slot_info)
+		munmap((void *)c->slot_info, c->slot_info_len);
 	memset(c, 0, sizeof(*c));
 	c->stats_fd = -1;
 }
@@ -849,134 +886,54 @@ static struct kl_vm_meta *vm_meta(struct kl_collector *c, uint32_t pid)
 	return m;
 }
 
-static int on_vcpu(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
+/*
+ * The owner of a slot (struct kl_slot_info): its tid and the comm BPF
+ * captured at identification (a process that exits before the first read
+ * still has a name).
+ */
+static void on_slot(struct kl_collector *c, const struct kl_slot_info *k)
 {
-	const struct kl_vcpu_state *v = vals;
-	uint32_t tid = *(const uint32_t *)key;
-	bool dead;
-	struct kl_vm *vm;
+	struct kl_vm_meta *m;
 
-	if (c->target_tgid && v->tgid != c->target_tgid)
-		return 0;
-	if (v->vcpu_id != KL_VCPU_UNKNOWN)
-		kl_hmap_put(&c->tid_map, tid_key(v->tgid, v->vcpu_id), tid);
+	kl_hmap_put(&c->tid_map, tid_key(k->tgid, k->vcpu_id), k->tid);
 	c->nr_tids = c->tid_map.nr;
-	if (v->comm[0]) {	/* comm captured by BPF at identification */
-		struct kl_vm_meta *m = vm_meta(c, v->tgid);
-
-		if (m && !m->comm[0])
-			snprintf(m->comm, sizeof(m->comm), "%.*s", (int)sizeof(v->comm), v->comm);
-	}
-	/* exited threads: marked by sched_process_exit, else asked to /proc */
-	dead = (v->flags & KL_VS_EXITED) || (!c->process_exit && !kl_thread_alive(v->tgid, tid));
-	if (dead && c->nr_reap < 65536) {
-		if (c->nr_reap == c->cap_reap) {
-			size_t ncap = c->cap_reap ? c->cap_reap * 2 : 64;
-			void *p = realloc(c->reap, ncap * sizeof(*c->reap));
-
-			if (p) {
-				c->reap = p;
-				c->cap_reap = ncap;
-			}
-		}
-		if (c->nr_reap < c->cap_reap)
-			c->reap[c->nr_reap++] = tid;
-	}
-	if (v->vcpu_id == KL_VCPU_UNKNOWN)
-		return 0;
-	vm = kl_state_vm(st, v->tgid);
-	return vm && kl_vm_vcpu(vm, v->vcpu_id) ? 0 : -ENOMEM;
+	if (!k->comm[0])
+		return;
+	m = vm_meta(c, k->tgid);
+	if (m && !m->comm[0])
+		snprintf(m->comm, sizeof(m->comm), "%.*s", (int)sizeof(k->comm), k->comm);
 }
 
 /*
- * Hot counters (per-CPU ARRAY `hot`, slots [0, next_slot)) added to the
- * rows of their (tgid, vcpu_id) from `slot_key`.
+ * The slots (ARRAY `slots`, [0, next_slot)): each one's counters are
+ * added to the row of its (tgid, vcpu_id) from `slot_key`, which also
+ * gives the vCPU thread's tid.  Both arrays are mmap()ed: no copy, no
+ * syscall, and nothing per CPU.
  */
-static const int hot_to_counter[KL_HOT_NR] = {
-	[KL_HOT_DIRTY_PAGES] = KL_C_DIRTY_PAGES,
-	[KL_HOT_FPU_LOADS] = KL_C_FPU_LOADS,
-	[KL_HOT_USERSPACE_EXITS] = KL_C_USERSPACE_EXITS,
-	[KL_HOT_FAST_PAGE_FAULTS] = KL_C_FAST_PAGE_FAULTS,
-	[KL_HOT_SCHED_OUT] = KL_C_SCHED_OUT,
-	[KL_HOT_PREEMPTIONS] = KL_C_PREEMPTIONS,
-	[KL_HOT_PRED + KL_PRED_SAME_CPU] = KL_C_PRED + KL_PRED_SAME_CPU,
-	[KL_HOT_PRED + KL_PRED_MIGRATED] = KL_C_PRED + KL_PRED_MIGRATED,
-	[KL_HOT_PRED + KL_PRED_OTHER_VCPU] = KL_C_PRED + KL_PRED_OTHER_VCPU,
-	[KL_HOT_KVM_RUNS] = KL_C_KVM_RUNS,
-	[KL_HOT_EXITS] = KL_C_EXITS,
-	[KL_HOT_GSTAGE_FAST] = KL_C_GSTAGE_FAULT + KL_FAULT_FAST,
-};
-
-static int read_array(int fd, uint32_t n, size_t vsz, void *keys, void *vals)
+static int read_slots(struct kl_collector *c, struct kl_state *st)
 {
-	uint32_t done = 0, in = 0, out = 0;
-
-	/* array batches: in_batch = the last index of the previous batch */
-	while (done < n) {
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-		uint32_t count = n - done;
-		int err = bpf_map_lookup_batch(fd, done ? &in : NULL, &out, (char *)keys + (size_t)done * 4,
-					       (char *)vals + (size_t)done * vsz, &count, &opts);
-
-		if (err && err != -ENOENT)
-			break;
-		done += count;
-		in = out;
-		if (err == -ENOENT || !count)
-			return done >= n ? 0 : -ENOENT;
-	}
-	if (done >= n)
-		return 0;
-	for (uint32_t i = done; i < n; i++)	/* no batch ops: one by one */
-		if (bpf_map_lookup_elem(fd, &i, (char *)vals + (size_t)i * vsz))
-			return -errno;
-	return 0;
-}
-
-static int read_hot(struct kl_collector *c, struct kl_state *st)
-{
-	size_t stride = sizeof(struct kl_hot_counters), vsz = stride * c->ncpus;
 	uint32_t n = c->skel->bss ? c->skel->bss->next_slot : 0;
-	uint32_t max = bpf_map__max_entries(c->skel->maps.hot);
-	const struct kl_counter_key *keys;
-	const char *vals;
-	void *kb;
 
-	if (n > max)
-		n = max;
-	if (!n)
+	if (!c->slots || !c->slot_info)
 		return 0;
-	if (n > c->hot_cap) {
-		free(c->hot_buf);
-		free(c->key_buf);
-		c->hot_buf = malloc((size_t)n * vsz);
-		c->key_buf = malloc((size_t)n * (sizeof(struct kl_counter_key) + 4));
-		c->hot_cap = c->hot_buf && c->key_buf ? n : 0;
-		if (!c->hot_cap)
-			return -ENOMEM;
-	}
-	kb = (char *)c->key_buf + (size_t)n * sizeof(struct kl_counter_key);
-	if (read_array(bpf_map__fd(c->skel->maps.slot_key), n, sizeof(struct kl_counter_key), kb, c->key_buf) ||
-	    read_array(bpf_map__fd(c->skel->maps.hot), n, vsz, kb, c->hot_buf))
-		return -EIO;
-	keys = c->key_buf;
-	vals = c->hot_buf;
+	if (n > c->max_vcpus)
+		n = c->max_vcpus;
 	for (uint32_t i = 0; i < n; i++) {
+		struct kl_slot_info k;
+		const struct kl_counters *v = &c->slots[i];
 		struct kl_vm *vm;
 		struct kl_vcpu_row *r;
 
-		if (!keys[i].tgid || (c->target_tgid && keys[i].tgid != c->target_tgid))
+		k = c->slot_info[i];
+		if (!k.tgid || (c->target_tgid && k.tgid != c->target_tgid))
 			continue;
-		vm = kl_state_vm(st, keys[i].tgid);
-		r = vm ? kl_vm_vcpu(vm, keys[i].vcpu_id) : NULL;
+		on_slot(c, &k);
+		vm = kl_state_vm(st, k.tgid);
+		r = vm ? kl_vm_vcpu(vm, k.vcpu_id) : NULL;
 		if (!r)
 			return -ENOMEM;
-		for (int h = 0; h < KL_HOT_NR; h++) {
-			uint64_t sum;
-
-			PERCPU_SUM(c, vals + (size_t)i * vsz, stride, h * sizeof(uint64_t), sum);
-			r->c[hot_to_counter[h]] += sum;
-		}
+		for (int h = 0; h < KL_C_NR; h++)
+			r->c[h] += v->c[h];
 	}
 	return 0;
 }
@@ -1001,6 +958,19 @@ static void read_overhead(struct kl_collector *c, struct kl_state *st)
 	size_t stride = 8;
 	uint64_t *vals;
 
+	/*
+	 * The run-time stats add two clock reads to every program run: they
+	 * are held for a measured window only.  Closing our fd needs no
+	 * capability (re-enabling would: the capabilities are dropped).
+	 */
+	if (c->stats_fd >= 0 && c->stats_window_ns != UINT64_MAX &&
+	    mono_ns() - c->stats_t0 >= c->stats_window_ns) {
+		close(c->stats_fd);
+		c->stats_fd = -1;
+		VLOG(c->verbose, "BPF run-time stats window (%.1f s) closed\n", c->stats_window_ns / 1e9);
+	}
+	oh->stats_window_ns = c->stats_window_ns;
+	oh->stats_window_open = c->stats_fd >= 0;
 	oh->nr_progs = 0;
 	for (int s = 0; s < KL_SIG_NR; s++) {
 		for (int i = 0; i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++) {
@@ -1036,10 +1006,98 @@ static void read_overhead(struct kl_collector *c, struct kl_state *st)
 		oh->maxrss_kb = (uint64_t)ru.ru_maxrss;
 }
 
+/* Delete every entry of hash map m whose key starts with a tgid in rel[]. */
+static void release_hash(struct bpf_map *m, const uint32_t *rel, size_t nr_rel)
+{
+	size_t ksz = bpf_map__key_size(m), n = 0, cap = 0;
+	char cur[64], nxt[64], *keys = NULL;
+	void *prev = NULL;
+
+	if (ksz > sizeof(cur))
+		return;
+	while (!bpf_map__get_next_key(m, prev, nxt, ksz)) {
+		uint32_t tgid;
+
+		memcpy(&tgid, nxt, sizeof(tgid));
+		for (size_t i = 0; i < nr_rel; i++) {
+			if (rel[i] != tgid)
+				continue;
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				char *p = realloc(keys, ncap * ksz);
+
+				if (!p)
+					goto out;
+				keys = p;
+				cap = ncap;
+			}
+			memcpy(keys + n++ * ksz, nxt, ksz);
+			break;
+		}
+		memcpy(cur, nxt, ksz);
+		prev = cur;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		bpf_map__delete_elem(m, keys + i * ksz, ksz, 0);
+	free(keys);
+}
+
+/*
+ * Lifetime: a VM (not the -p / COMMAND target) that the previous read
+ * found exited has had its final interval; its BPF entries (counters,
+ * reasons and histogram rows, slots) are released and its name
+ * forgotten, so it leaves the snapshot and /metrics, and a new process
+ * that reuses its PID starts from zero.
+ */
+static void release_exited(struct kl_collector *c)
+{
+	uint32_t n = c->skel->bss ? c->skel->bss->next_slot : 0;
+	uint32_t *rel = NULL;
+	size_t nr_rel = 0;
+
+	for (size_t i = 0; i < c->nr_meta; i++) {
+		struct kl_vm_meta *m = &c->meta[i];
+		uint32_t *p;
+
+		if (!m->exited || m->pid == c->target_tgid)
+			continue;
+		p = realloc(rel, (nr_rel + 1) * sizeof(*rel));
+		if (!p)
+			break;
+		rel = p;
+		rel[nr_rel++] = m->pid;
+		m->exited = false;
+		m->comm[0] = 0;
+		m->name[0] = 0;
+	}
+	if (!nr_rel)
+		return;
+	release_hash(c->skel->maps.counters, rel, nr_rel);
+	release_hash(c->skel->maps.reasons, rel, nr_rel);
+	release_hash(c->skel->maps.hists, rel, nr_rel);
+	if (n > c->max_vcpus)
+		n = c->max_vcpus;
+	for (uint32_t i = 0; c->slot_info && i < n; i++) {
+		struct kl_slot_info none = { 0 };
+
+		for (size_t j = 0; j < nr_rel; j++)
+			if (c->slot_info[i].tgid == rel[j]) {
+				bpf_map__update_elem(c->skel->maps.slot_key, &i, sizeof(i), &none,
+						     sizeof(none), 0);
+				break;
+			}
+	}
+	c->nr_released += nr_rel;
+	free(rel);
+}
+
 int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 {
 	int err;
 
+	release_exited(c);
+	kl_hmap_clear(&c->tid_map);	/* refilled from slot_key */
 	kl_state_clear_vms(st);
 	if (c->target_tgid && !kl_state_vm(st, c->target_tgid))
 		return -ENOMEM;
@@ -1048,22 +1106,10 @@ int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 		err = dump_map(c, st, c->skel->maps.reasons, on_reason);
 	if (!err)
 		err = dump_map(c, st, c->skel->maps.hists, on_hist);
-	c->nr_reap = 0;
 	if (!err)
-		err = read_hot(c, st);
-	if (!err)
-		err = dump_map(c, st, c->skel->maps.vcpus, on_vcpu);
+		err = read_slots(c, st);
 	if (err)
 		return err;
-	/* Dead vCPU threads: their tid is remembered, drop the map entry. */
-	if (c->nr_reap) {
-		uint32_t n = (uint32_t)c->nr_reap;
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-
-		if (bpf_map_delete_batch(bpf_map__fd(c->skel->maps.vcpus), c->reap, &n, &opts))
-			for (size_t i = 0; i < c->nr_reap; i++)
-				bpf_map__delete_elem(c->skel->maps.vcpus, &c->reap[i], sizeof(c->reap[i]), 0);
-	}
 	st->no_vcpu_counters = !c->want_vcpu_counters;
 	for (size_t i = 0; i < st->nr_vms; i++) {
 		struct kl_vm *vm = &st->vms[i];

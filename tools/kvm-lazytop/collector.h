@@ -35,13 +35,17 @@ struct kl_collector {
 	struct kl_hmap tid_map;		/* (tgid << 32 | vcpu_id) -> tid; survives the thread */
 	struct kl_tid_ent *tids;	/* unused (kept for the bench's ABI); NULL */
 	size_t nr_tids;			/* entries in tid_map */
-	uint32_t *reap;			/* vcpus entries of dead threads */
-	size_t nr_reap, cap_reap;
 	bool process_exit;		/* sched_process_exit attached: BPF marks exited threads */
 	bool target_exited;		/* set by the caller: the -p target's pidfd fired */
 	bool want_vcpu_counters;	/* a view needs per-vCPU counters (--vcpu, json, prom, TUI) */
-	void *hot_buf, *key_buf;	/* reused buffers of read_hot() */
-	size_t hot_cap;
+	/* mmap()ed BPF_F_MMAPABLE arrays `slots` and `slot_key` (read_slots()) */
+	const struct kl_counters *slots;
+	const struct kl_slot_info *slot_info;
+	size_t slots_len, slot_info_len;
+	uint32_t max_vcpus;		/* their max_entries (--max-vcpus) */
+	uint64_t nr_released;		/* exited VMs released (release_exited()) */
+	uint64_t stats_window_ns;	/* hold BPF_ENABLE_STATS this long (UINT64_MAX: whole run) */
+	uint64_t stats_t0;		/* CLOCK_MONOTONIC ns when the stats were enabled */
 };
 
 /* Route libbpf's log to stderr only at this -v level or above. */
@@ -71,7 +75,10 @@ int kl_probe_signals(struct kl_state *st, int verbose);
 int kl_probe_privilege(const struct kl_state *st);
 
 /* Load and attach the signals st->probes marks attached. 0 or exit code. */
-int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid, int verbose);
+int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid,
+		      uint32_t max_vcpus, int verbose);
+/* Map the loaded skeleton's `slots` and `slot_key` (done by open); 0 or -errno. */
+int kl_collector_map_slots(struct kl_collector *c);
 /* Replace st's VMs with the maps' cumulative content; refresh overhead. 0 or -errno. */
 int kl_collector_read(struct kl_collector *c, struct kl_state *st);
 void kl_collector_close(struct kl_collector *c);

@@ -97,6 +97,8 @@ struct kl_opts {
 	int verbose;			/* -v (repeatable) */
 	bool per_vcpu;			/* --vcpu */
 	const char *listen;		/* --listen ADDR:PORT */
+	uint32_t max_vcpus;		/* --max-vcpus: vCPU thread slots (BPF map size) */
+	uint64_t stats_window_ns;	/* --stats-window (UINT64_MAX: "run") */
 	bool output_set;
 	bool interval_set;		/* -i given */
 	const char *output_file;	/* -O FILE, NULL = stdout */
@@ -106,6 +108,10 @@ struct kl_opts {
 };
 
 #define KL_NSEC_PER_SEC		1000000000ULL
+/* --max-vcpus default: BPF `slots` / `slot_key` entries (~680 B each) */
+#define KL_DEFAULT_MAX_VCPUS	4096
+/* --stats-window default: BPF run-time stats held this long after attach */
+#define KL_DEFAULT_STATS_WINDOW_NS	(10 * KL_NSEC_PER_SEC)
 #define KL_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #endif /* __KL_COMMON_H */

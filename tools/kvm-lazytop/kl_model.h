@@ -107,6 +107,9 @@ struct kl_snap_overhead {
 	size_t nr_progs;
 	uint64_t bpf_run_time_ns, bpf_events;
 	char bpf_stats[160];
+	/* since 1.2, with bpf_stats "enabled": the measured window (0: the run) */
+	bool has_stats_window, stats_window_open;
+	uint64_t stats_window_ns;
 	uint64_t cpu_ns, rss_kb, maxrss_kb;	/* collector_cpu_pct: kl_snap_cpu_pct() */
 	bool has_drop[KL_D_NR];
 	uint64_t drops[KL_D_NR];

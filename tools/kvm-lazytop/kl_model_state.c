@@ -297,6 +297,11 @@ static int overhead_from(struct kl_snap *s, const struct kl_state *st)
 	else
 		snprintf(o->bpf_stats, sizeof(o->bpf_stats), "unavailable: %s",
 			 oh->stats_reason[0] ? oh->stats_reason : "unknown");
+	if (oh->stats_enabled) {
+		o->has_stats_window = true;
+		o->stats_window_ns = oh->stats_window_ns == UINT64_MAX ? 0 : oh->stats_window_ns;
+		o->stats_window_open = oh->stats_window_open;
+	}
 	o->cpu_ns = oh->cpu_ns;
 	o->rss_kb = oh->rss_kb;
 	o->maxrss_kb = oh->maxrss_kb;

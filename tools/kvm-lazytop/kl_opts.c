@@ -20,6 +20,8 @@ enum {
 	OPT_PROBE,
 	OPT_VCPU,
 	OPT_LISTEN,
+	OPT_MAX_VCPUS,
+	OPT_STATS_WINDOW,
 };
 
 static const struct argp_option options[] = {
@@ -33,6 +35,10 @@ static const struct argp_option options[] = {
 	{ "output-file", 'O', "FILE", 0, "Write the output to FILE instead of stdout", 3 },
 	{ "vcpu", OPT_VCPU, NULL, 0, "Per-vCPU rows in text and prom output", 3 },
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve the live snapshot over HTTP (/metrics, /snapshot.json)", 3 },
+	{ "max-vcpus", OPT_MAX_VCPUS, "N", 0, "vCPU threads with their own counter slot (default 4096; "
+	  "others count in drops.vcpu_slots_full, still exact)", 4 },
+	{ "stats-window", OPT_STATS_WINDOW, "DURATION", 0, "Hold the BPF run-time stats (ns/event) for DURATION "
+	  "after attach (default 10s; 'run': the whole run)", 4 },
 	{ "probe", OPT_PROBE, NULL, 0, "Print which signals attach on this kernel and exit", 4 },
 	{ "verbose", 'v', NULL, 0, "Explain what is done (repeat for libbpf debug output)", 4 },
 	{ "help", OPT_HELP, NULL, 0, "Give this help list", -1 },
@@ -275,6 +281,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LISTEN:
 		return parse_listen(state, o, arg);
+	case OPT_MAX_VCPUS: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-' || n < 1 || n > (1UL << 22))
+			return fail(state, "invalid --max-vcpus '%s' (1 to 4194304)", arg);
+		o->max_vcpus = (uint32_t)n;
+		break;
+	}
+	case OPT_STATS_WINDOW:
+		if (!strcmp(arg, "run"))
+			o->stats_window_ns = UINT64_MAX;
+		else if (kl_parse_duration(arg, &o->stats_window_ns))
+			return fail(state, "invalid --stats-window '%s' (e.g. 10s, or run)", arg);
+		break;
 	case OPT_HELP:
 	case OPT_HELP_ALT:
 		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, (char *)KL_TOOL_NAME);
@@ -316,6 +339,8 @@ int kl_parse_args(int argc, char **argv, struct kl_opts *o, FILE *err)
 
 	memset(o, 0, sizeof(*o));
 	o->interval_ns = KL_NSEC_PER_SEC;
+	o->max_vcpus = KL_DEFAULT_MAX_VCPUS;
+	o->stats_window_ns = KL_DEFAULT_STATS_WINDOW_NS;
 	o->output = KL_OUT_TABLE;
 	argp_err_exit_status = KL_EXIT_USAGE;
 	/*

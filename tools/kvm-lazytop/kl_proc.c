@@ -56,6 +56,26 @@ int kl_thread_alive(uint32_t pid, uint32_t tid)
 	return st && st != 'Z' && st != 'X';
 }
 
+int kl_proc_tgid(uint32_t pid)
+{
+	char path[64], line[128];
+	unsigned int tgid;
+	int r = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %u", &tgid) == 1) {
+			r = (int)tgid;
+			break;
+		}
+	fclose(f);
+	return r;
+}
+
 int kl_proc_is_vm(uint32_t pid)
 {
 	char path[64], link[64];

@@ -13,6 +13,11 @@ int kl_proc_alive(uint32_t pid);
 /* 1 thread tid of process pid is alive (not a zombie), 0 otherwise. */
 int kl_thread_alive(uint32_t pid, uint32_t tid);
 /*
+ * The process (thread group) id of pid, which may be any thread's id
+ * (/proc/PID/status Tgid); -errno.
+ */
+int kl_proc_tgid(uint32_t pid);
+/*
  * 1 holds an anon_inode:kvm-vm fd, 0 not, -errno if /proc/PID/fd cannot be
  * read: -EACCES/-EPERM when this process lacks ptrace-read access to pid
  * (another uid, or pid holds capabilities this process does not: then

@@ -274,6 +274,11 @@ static int overhead_read(struct kl_snap_overhead *oh, struct json_object *o)
 	oh->bpf_run_time_ns = u64_of(o, "bpf_run_time_ns");
 	oh->bpf_events = u64_of(o, "bpf_events");
 	str_into(oh->bpf_stats, sizeof(oh->bpf_stats), o, "bpf_stats");
+	if (json_object_object_get_ex(o, "bpf_stats_window_ns", NULL)) {
+		oh->has_stats_window = true;
+		oh->stats_window_ns = u64_of(o, "bpf_stats_window_ns");
+		snap_get_bool(o, "bpf_stats_window_open", &oh->stats_window_open);
+	}
 	oh->cpu_ns = u64_of(o, "collector_cpu_ns");
 	oh->rss_kb = u64_of(o, "collector_rss_kb");
 	oh->maxrss_kb = u64_of(o, "collector_maxrss_kb");

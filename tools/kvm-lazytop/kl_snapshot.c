@@ -312,6 +312,10 @@ static struct json_object *overhead_json(const struct kl_snap *s)
 	ADD(o, "bpf_run_time_ns", U64(oh->bpf_run_time_ns));
 	ADD(o, "bpf_events", U64(oh->bpf_events));
 	ADD(o, "bpf_stats", STR(oh->bpf_stats));
+	if (oh->has_stats_window) {	/* since 1.2 */
+		ADD(o, "bpf_stats_window_ns", U64(oh->stats_window_ns));
+		ADD(o, "bpf_stats_window_open", json_object_new_boolean(oh->stats_window_open));
+	}
 	ADD(o, "collector_cpu_ns", U64(oh->cpu_ns));
 	ADD(o, "collector_cpu_pct", kl_json_double(kl_snap_cpu_pct(s), 2));
 	ADD(o, "collector_rss_kb", U64(oh->rss_kb));

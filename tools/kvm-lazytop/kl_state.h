@@ -72,6 +72,15 @@ struct kl_prog_stat {
 struct kl_overhead {
 	bool stats_enabled;
 	char stats_reason[128];	/* "unavailable: <reason>" text when !enabled */
+	/*
+	 * Run-time stats window: held for stats_window_ns after attach
+	 * (UINT64_MAX: the whole run); stats_window_open while held.  After
+	 * the window, run_cnt / run_time_ns are the window's (they move again
+	 * only if someone else enables the stats, e.g. the sysctl
+	 * kernel.bpf_stats_enabled).
+	 */
+	uint64_t stats_window_ns;
+	bool stats_window_open;
 	struct kl_prog_stat progs[KL_MAX_PROG_STATS];
 	size_t nr_progs;
 	uint64_t cpu_ns;	/* collector CPU time over the covered duration */

@@ -168,6 +168,18 @@ static int check_target(struct kl_opts *o)
 		fprintf(stderr, KL_TOOL_NAME ": no such process: %u\n", o->pid);
 		return KL_EXIT_NO_PROCESS;
 	}
+	/* a thread id (e.g. a vCPU thread's) stands for its process */
+	r = kl_proc_tgid(o->pid);
+	if (r < 0) {
+		fprintf(stderr, KL_TOOL_NAME ": no such process: %u\n", o->pid);
+		return KL_EXIT_NO_PROCESS;
+	}
+	if ((uint32_t)r != o->pid) {
+		if (o->verbose)
+			fprintf(stderr, KL_TOOL_NAME ": %u is a thread of process %d: watching %d\n",
+				o->pid, r, r);
+		o->pid = (uint32_t)r;
+	}
 	r = kl_proc_is_vm(o->pid);
 	if (r == 0) {
 		kl_proc_comm(o->pid, comm, sizeof(comm));
@@ -680,7 +692,9 @@ static int attach(struct run *r)
 		o->pid = (uint32_t)r->child;
 		r->cur.target_pid = o->pid;
 	}
-	rc = kl_collector_open(&r->col, &r->cur, o->target != KL_TARGET_ALL ? o->pid : 0, o->verbose);
+	rc = kl_collector_open(&r->col, &r->cur, o->target != KL_TARGET_ALL ? o->pid : 0,
+			       o->max_vcpus, o->verbose);
+	r->col.stats_window_ns = o->stats_window_ns;
 	if (rc)
 		return rc;
 	/* per-vCPU counters only when a view shows them (decided below for the TUI) */

@@ -254,6 +254,8 @@ static const struct sv_field sv_overhead_f[] = {
 	{ "bpf_run_time_ns", &sv_u64, false },
 	{ "bpf_events", &sv_u64, false },
 	{ "bpf_stats", &sv_str, false },
+	{ "bpf_stats_window_ns", &sv_u64, false },
+	{ "bpf_stats_window_open", &sv_bool, false },
 	{ "collector_cpu_ns", &sv_u64, false },
 	{ "collector_cpu_pct", &sv_nonneg, false },
 	{ "collector_rss_kb", &sv_u64, false },
