@@ -32,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -539,8 +541,40 @@ static int cmd_precision(int argc, char **argv)
 
 /* ------------------------------------------------------------ scale */
 
-/* Fake VM tgids: above the default pid_max, so kl_proc_exists() is false. */
-#define SCALE_TGID0	5000000u
+/*
+ * VM tgids are real processes (children that wait in pause()): the
+ * collector releases a VM whose process is gone, so fake tgids would be
+ * dropped after the first interval and the benchmark would time an empty
+ * state.  Thread ids tgid + 1 + v are never looked up in /proc
+ * (sched_process_exit marks exited threads).
+ */
+static int scale_standins(pid_t *pids, uint32_t have, uint32_t want)
+{
+	for (uint32_t i = have; i < want; i++) {
+		pid_t p = fork();
+
+		if (p < 0) {
+			fprintf(stderr, "kl-bench: fork of VM stand-in %u: %s\n", i, strerror(errno));
+			return -1;
+		}
+		if (!p) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				pause();
+		}
+		pids[i] = p;
+	}
+	return 0;
+}
+
+static void scale_reap(const pid_t *pids, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (uint32_t i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
+}
+
 #define SCALE_HISTS	4	/* per VM: kvm_run, offcpu, exit (2 codes) */
 #define SCALE_REASONS	2	/* per VM: userspace_exit IO, exit code */
 
@@ -573,7 +607,8 @@ static int fill_batch(int fd, void *keys, void *vals, uint32_t n, const char *wh
 /* Fill VMs [from, to) of the maps. */
 static bool scale_no_tids;	/* -T: slots name no tid / comm */
 
-static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, uint32_t from, uint32_t to, uint32_t vcpus)
+static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgids, uint32_t from,
+		      uint32_t to, uint32_t vcpus)
 {
 	const uint32_t chunk = 1024;
 	size_t cstride = (sizeof(struct kl_counters) + 7) & ~7UL;
@@ -593,7 +628,7 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, uint32_t from, ui
 	if (!ck || !cv || !hk || !hv || !rk || !rv || !tk || !tv || !sv)
 		goto out;
 	for (uint32_t vm = from; vm < to; vm++) {
-		uint32_t tgid = SCALE_TGID0 + vm * 128;
+		uint32_t tgid = (uint32_t)tgids[vm];
 
 		/* row -1 of the VM (threads without a slot): per CPU */
 		ck[nc] = (struct kl_counter_key){ .tgid = tgid, .vcpu_id = KL_VCPU_UNKNOWN };
@@ -806,7 +841,9 @@ static int cmd_scale(int argc, char **argv)
 	int opt;
 	bool stopped = false;
 	double last_ms = 0;
-	uint32_t last_n = 0;
+	uint32_t last_n = 0, nstandins = 0, maxvm = 0;
+	pid_t *standins;
+	int ret = 1;
 
 	while ((opt = getopt(argc + 1, argv - 1, "v:r:b:T")) != -1) {
 		switch (opt) {
@@ -819,6 +856,12 @@ static int cmd_scale(int argc, char **argv)
 	}
 	argc -= optind - 1;
 	argv += optind - 1;
+	for (int a = 0; a < argc; a++)
+		if ((uint32_t)atoi(argv[a]) > maxvm)
+			maxvm = (uint32_t)atoi(argv[a]);
+	standins = calloc(maxvm + 1, sizeof(*standins));
+	if (!standins)
+		return 1;
 	json_object_object_add(out, "vcpus_per_vm", json_object_new_int(vcpus));
 	json_object_object_add(out, "hists_per_vm", json_object_new_int(SCALE_HISTS));
 	json_object_object_add(out, "reasons_per_vm", json_object_new_int(SCALE_REASONS));
@@ -870,9 +913,13 @@ static int cmd_scale(int argc, char **argv)
 			fprintf(stderr, "kl-bench: loading kvm_lazytop maps: %s\n", strerror(errno));
 			return 1;
 		}
+		if (scale_standins(standins, nstandins, nvm))
+			goto cleanup;
+		if (nvm > nstandins)
+			nstandins = nvm;
 		t0 = mono_ns();
-		if (scale_fill(skel, libbpf_num_possible_cpus(), 0, nvm, vcpus))
-			return 1;
+		if (scale_fill(skel, libbpf_num_possible_cpus(), standins, 0, nvm, vcpus))
+			goto cleanup;
 		json_object_object_add(pt, "fill_ms", json_object_new_double((mono_ns() - t0) / 1e6));
 		json_object_object_add(pt, "beyond_production_map_sizes", json_object_new_boolean(beyond));
 
@@ -910,7 +957,7 @@ static int cmd_scale(int argc, char **argv)
 
 			if (rc < 0) {
 				fprintf(stderr, "kl-bench: scale interval failed at %u VMs\n", nvm);
-				return 1;
+				goto cleanup;
 			}
 			for (int s = 0; s < ST_NR; s++)
 				if (s != ST_PCT && s != ST_JSON && s != ST_ROWS && s != ST_RAW)
@@ -938,6 +985,11 @@ static int cmd_scale(int argc, char **argv)
 		}
 		json_object_object_add(pt, "stages_ms", stj);
 		json_object_object_add(pt, "vms_in_state", json_object_new_int((int)cur.nr_vms));
+		if (cur.nr_vms != nvm) {	/* timing an emptier state than asked proves nothing */
+			fprintf(stderr, "kl-bench: scale: %zu VMs in the collector's state, expected %u\n",
+				cur.nr_vms, nvm);
+			goto cleanup;
+		}
 		json_object_object_add(pt, "collector_tids", json_object_new_int((int)c.nr_tids));
 		fprintf(stderr, "kl-bench scale: %u VMs x %u vCPUs: %s ms/interval\n", nvm, vcpus,
 			nr ? json_object_to_json_string(json_object_object_get(pt, "interval_ms")) : "?");
@@ -954,9 +1006,13 @@ static int cmd_scale(int argc, char **argv)
 		"(the JSON writer + serialization) are extra costs of the ncurses view and --listen/-o json"));
 	json_object_object_add(out, "points", pts);
 	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+	ret = 0;
+cleanup:
+	scale_reap(standins, nstandins);
+	free(standins);
 	json_object_put(out);
 	fclose(devnull);
-	return 0;
+	return ret;
 }
 
 /* ------------------------------------------------------------ main */
