@@ -96,6 +96,7 @@ struct kl_opts {
 	bool probe;			/* --probe */
 	int verbose;			/* -v (repeatable) */
 	bool per_vcpu;			/* --vcpu */
+	bool prom_vm_buckets;		/* --prom-vm-buckets */
 	const char *listen;		/* --listen ADDR:PORT */
 	bool output_set;
 	bool interval_set;		/* -i given */

@@ -20,6 +20,7 @@ enum {
 	OPT_PROBE,
 	OPT_VCPU,
 	OPT_LISTEN,
+	OPT_PROM_VM_BUCKETS,
 };
 
 static const struct argp_option options[] = {
@@ -33,6 +34,8 @@ static const struct argp_option options[] = {
 	{ "output-file", 'O', "FILE", 0, "Write the output to FILE instead of stdout", 3 },
 	{ "vcpu", OPT_VCPU, NULL, 0, "Per-vCPU rows in text and prom output", 3 },
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve the live snapshot over HTTP (/metrics, /snapshot.json)", 3 },
+	{ "prom-vm-buckets", OPT_PROM_VM_BUCKETS, NULL, 0, "Every histogram bucket per VM in prom output "
+	  "and /metrics (default: the host-wide buckets, per VM +Inf, _sum and _count)", 3 },
 	{ "probe", OPT_PROBE, NULL, 0, "Print which signals attach on this kernel and exit", 4 },
 	{ "verbose", 'v', NULL, 0, "Explain what is done (repeat for libbpf debug output)", 4 },
 	{ "help", OPT_HELP, NULL, 0, "Give this help list", -1 },
@@ -62,7 +65,8 @@ static bool is_subcommand(const char *s)
 static bool other_than_verbose(const struct kl_opts *o)
 {
 	return o->target != KL_TARGET_ALL || o->interval_set || o->duration_ns || o->until_exit ||
-	       o->output_set || o->output_file || o->probe || o->per_vcpu || o->listen;
+	       o->output_set || o->output_file || o->probe || o->per_vcpu || o->listen ||
+	       o->prom_vm_buckets;
 }
 
 void kl_print_version(FILE *f, struct argp_state *state)
@@ -275,6 +279,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LISTEN:
 		return parse_listen(state, o, arg);
+	case OPT_PROM_VM_BUCKETS:
+		o->prom_vm_buckets = true;
+		break;
 	case OPT_HELP:
 	case OPT_HELP_ALT:
 		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, (char *)KL_TOOL_NAME);

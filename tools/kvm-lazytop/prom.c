@@ -22,7 +22,7 @@
  * not valid UTF-8 become U+FFFD, so a VM name cannot break a scrape.
  *
  * process_* self metrics (CPU, RSS, start time, fds) are live values of
- * this process, written only on /metrics (prom_write_ex with .process):
+ * this process, written only on /metrics (prom_write_snap with .process):
  * in a node_exporter textfile they would clash with node_exporter's own.
  */
 #include <dirent.h>
@@ -35,12 +35,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "kl_common.h"
 #include "kl_names.h"
 #include "prom_internal.h"
-#include "snapshot_read.h"
+#include "commands.h"
+#include "kl_model.h"
 
 #define P "kvm_lazytop_"
 
@@ -176,11 +175,6 @@ static void family_once(struct pctx *c, bool *done, const char *name, const char
 	*done = true;
 }
 
-/* vm: each element of the snapshot's vms[] in turn (none without one). */
-#define for_each_vm(vms, v, vm)						\
-	for ((v) = 0; (vms) && (v) < json_object_array_length(vms) &&	\
-		      ((vm) = json_object_array_get_idx((vms), (v)), true); (v)++)
-
 static void lbl_add(struct lbl *l, const char *k, const char *v)
 {
 	if (l->n < 10 && v) {
@@ -241,23 +235,14 @@ static void sample_dbl(struct pctx *c, const char *name, const struct lbl *l,
 
 struct vm_lbl {
 	char pid[24];
-	const char *name;
 };
 
-static void vm_labels(struct json_object *vm, struct vm_lbl *v, struct lbl *l)
+static void vm_labels(const struct kl_snap_vm *vm, struct vm_lbl *v, struct lbl *l)
 {
-	uint64_t pid = 0;
-
-	snap_get_u64(vm, "pid", &pid);
-	snprintf(v->pid, sizeof(v->pid), "%" PRIu64, pid);
-	v->name = snap_get_str(vm, "name");
-	if (!v->name)
-		v->name = snap_get_str(vm, "comm");
-	if (!v->name)
-		v->name = "";
+	snprintf(v->pid, sizeof(v->pid), "%" PRIu32, vm->pid);
 	memset(l, 0, sizeof(*l));
 	lbl_add(l, "vm_pid", v->pid);
-	lbl_add(l, "vm_name", v->name);
+	lbl_add(l, "vm_name", vm->name[0] ? vm->name : vm->comm);
 }
 
 /* ---- counters -------------------------------------------------------- */
@@ -317,191 +302,122 @@ static const struct cdesc cdescs[] = {
 };
 #define NCDESC (sizeof(cdescs) / sizeof(cdescs[0]))
 
-static const struct cdesc *cdesc_of(const char *counter)
+/* The model's counter index of every cdescs[] row (-1: not in this build). */
+static void cdesc_index(int *idx)
 {
-	size_t i;
-
-	for (i = 0; i < NCDESC; i++)
-		if (!strcmp(cdescs[i].counter, counter))
-			return &cdescs[i];
-	return NULL;
+	for (size_t i = 0; i < NCDESC; i++)
+		idx[i] = kl_snap_counter_index(cdescs[i].counter);
 }
 
-static bool valid_name(const char *s)
-{
-	if (!*s || (*s >= '0' && *s <= '9'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return false;
-	return true;
-}
-
-/* Sum of counter `name` over the vCPU entries of vm with vcpu_id == id. */
-static bool vcpu_counter(struct json_object *vcpus, int64_t id, const char *name,
-			 uint64_t *out)
+/* Counter i summed over the vCPU entries of vm with vcpu_id == id. */
+static bool vcpu_counter(const struct kl_snap_vm *vm, int32_t id, unsigned int i, uint64_t *out)
 {
 	bool found = false;
-	size_t i;
 
 	*out = 0;
-	for (i = 0; i < json_object_array_length(vcpus); i++) {
-		struct json_object *v = json_object_array_get_idx(vcpus, i), *idv;
-		uint64_t x;
+	for (size_t k = 0; k < vm->nr_vcpus; k++) {
+		const struct kl_snap_vcpu *v = &vm->vcpus[k];
 
-		if (!json_object_object_get_ex(v, "vcpu_id", &idv) ||
-		    json_object_get_int64(idv) != id)
+		if (v->vcpu_id != id || !kl_snap_has(&v->c, i))
 			continue;
-		if (snap_get_u64(snap_get_obj(v, "counters"), name, &x)) {
-			*out += x;
-			found = true;
-		}
+		*out += v->c.c[i];
+		found = true;
 	}
 	return found;
 }
 
 /* Distinct vcpu ids of a VM, in order of first appearance. */
-static size_t vcpu_ids(struct json_object *vcpus, int64_t *ids, size_t max)
+static size_t vcpu_ids(const struct kl_snap_vm *vm, int32_t *ids, size_t max)
 {
-	size_t i, j, n = 0;
+	size_t j, n = 0;
 
-	for (i = 0; vcpus && i < json_object_array_length(vcpus); i++) {
-		struct json_object *idv;
-		int64_t id;
-
-		if (!json_object_object_get_ex(json_object_array_get_idx(vcpus, i),
-					       "vcpu_id", &idv))
-			continue;
-		id = json_object_get_int64(idv);
-		for (j = 0; j < n && ids[j] != id; j++)
+	for (size_t i = 0; i < vm->nr_vcpus; i++) {
+		for (j = 0; j < n && ids[j] != vm->vcpus[i].vcpu_id; j++)
 			;
 		if (j == n && n < max)
-			ids[n++] = id;
+			ids[n++] = vm->vcpus[i].vcpu_id;
 	}
 	return n;
 }
 
-static void emit_counter_family(struct pctx *c, struct json_object *snap,
+/* The labels of one counter row: base, then vcpu, dir, reason, path. */
+static void counter_sample(struct pctx *c, const struct cdesc *d, const struct lbl *base,
+			   const char *vcpu, uint64_t x)
+{
+	struct lbl l = *base;
+
+	lbl_add(&l, "vcpu", vcpu);
+	lbl_add(&l, "dir", d->dir);
+	lbl_add(&l, d->rkey ? d->rkey : "reason", d->reason);
+	lbl_add(&l, "path", d->path);
+	sample_u64(c, d->metric, &l, x);
+}
+
+/* The vCPU series of counter row d of one VM (--vcpu). */
+static void counter_vcpus(struct pctx *c, const struct kl_snap_vm *vm, const struct cdesc *d,
+			  unsigned int ci, const struct lbl *base, const int32_t *ids, size_t nids)
+{
+	for (size_t k = 0; k < nids; k++) {
+		char idb[24];
+		uint64_t x;
+
+		if (!vcpu_counter(vm, ids[k], ci, &x))
+			continue;
+		if (ids[k] < 0)
+			snprintf(idb, sizeof(idb), "unknown");
+		else
+			snprintf(idb, sizeof(idb), "%" PRId32, ids[k]);
+		counter_sample(c, d, base, idb, x);
+	}
+}
+
+static void emit_counter_family(struct pctx *c, const struct kl_snap *s, const int *idx,
 				const char *metric, bool per_vcpu)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	bool header = false;
-	size_t v, i;
 
-	for_each_vm(vms, v, vm) {
-		struct json_object *cnt = snap_get_obj(vm, "counters");
-		struct json_object *vcpus = snap_get_arr(vm, "vcpus");
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
+		int32_t ids[512];
+		size_t nids = per_vcpu ? vcpu_ids(vm, ids, 512) : 0;
 		struct vm_lbl vl;
 		struct lbl base;
-		int64_t ids[512];
-		size_t nids = per_vcpu ? vcpu_ids(vcpus, ids, 512) : 0;
 
 		vm_labels(vm, &vl, &base);
-		for (i = 0; i < NCDESC; i++) {
+		for (size_t i = 0; i < NCDESC; i++) {
 			const struct cdesc *d = &cdescs[i];
-			uint64_t x;
-			size_t k;
 
-			if (strcmp(d->metric, metric))
-				continue;
-			if (!snap_get_u64(cnt, d->counter, &x))
+			if (idx[i] < 0 || strcmp(d->metric, metric) ||
+			    !kl_snap_has(&vm->c, (unsigned int)idx[i]))
 				continue;	/* unavailable: omitted */
 			family_once(c, &header, metric, "counter", d->help);
-			if (!per_vcpu || !nids) {
-				struct lbl l = base;
-
-				lbl_add(&l, "dir", d->dir);
-				lbl_add(&l, d->rkey ? d->rkey : "reason", d->reason);
-				lbl_add(&l, "path", d->path);
-				sample_u64(c, metric, &l, x);
-				continue;
-			}
-			for (k = 0; k < nids; k++) {
-				struct lbl l = base;
-				char idb[24];
-
-				if (!vcpu_counter(vcpus, ids[k], d->counter, &x))
-					continue;
-				if (ids[k] < 0)
-					snprintf(idb, sizeof(idb), "unknown");
-				else
-					snprintf(idb, sizeof(idb), "%" PRId64, ids[k]);
-				lbl_add(&l, "vcpu", idb);
-				lbl_add(&l, "dir", d->dir);
-				lbl_add(&l, d->rkey ? d->rkey : "reason", d->reason);
-				lbl_add(&l, "path", d->path);
-				sample_u64(c, metric, &l, x);
-			}
+			if (!nids)
+				counter_sample(c, d, &base, NULL, vm->c.c[idx[i]]);
+			else
+				counter_vcpus(c, vm, d, (unsigned int)idx[i], &base, ids, nids);
 		}
 	}
 }
 
-/* Counters this version does not know (a newer 1.x collector). */
-static void emit_unknown_counters(struct pctx *c, struct json_object *snap)
+static void emit_reasons(struct pctx *c, const struct kl_snap *s, int kind,
+			 const char *metric, const char *help)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	size_t v, w;
-
-	for (v = 0; vms && v < json_object_array_length(vms); v++) {
-		struct json_object *cnt =
-			snap_get_obj(json_object_array_get_idx(vms, v), "counters");
-
-		if (!cnt)
-			continue;
-		json_object_object_foreach(cnt, key, val) {
-			char metric[192];
-			bool seen = false;
-
-			(void)val;
-			if (cdesc_of(key) || !valid_name(key) || strlen(key) > 100)
-				continue;
-			/* emit each unknown family once, at its first VM */
-			for (w = 0; w < v && !seen; w++)
-				seen = json_object_object_get_ex(snap_get_obj(
-					json_object_array_get_idx(vms, w), "counters"), key, NULL);
-			if (seen)
-				continue;
-			snprintf(metric, sizeof(metric), P "%s_total", key);
-			family(c, metric, "counter", "kvm-lazytop counter (see SNAPSHOT.md).");
-			for (w = v; w < json_object_array_length(vms); w++) {
-				struct json_object *vm = json_object_array_get_idx(vms, w);
-				struct vm_lbl vl;
-				struct lbl l;
-				uint64_t x;
-
-				if (!snap_get_u64(snap_get_obj(vm, "counters"), key, &x))
-					continue;
-				vm_labels(vm, &vl, &l);
-				sample_u64(c, metric, &l, x);
-			}
-		}
-	}
-}
-
-static void emit_reasons(struct pctx *c, struct json_object *snap,
-			 const char *kind, const char *metric, const char *help)
-{
-	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	bool header = false;
-	size_t v;
 
-	for_each_vm(vms, v, vm) {
-		struct json_object *r = snap_get_obj(snap_get_obj(vm, "reasons"), kind);
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_counts *r = kl_snap_vm_reasons(&s->vms[v], kind);
 		struct vm_lbl vl;
 		struct lbl base;
 
-		if (!r)
+		if (!r->present)
 			continue;
-		vm_labels(vm, &vl, &base);
+		vm_labels(&s->vms[v], &vl, &base);
 		family_once(c, &header, metric, "counter", help);
-		json_object_object_foreach(r, key, val) {
+		for (size_t i = 0; i < r->nr; i++) {
 			struct lbl l = base;
-			uint64_t x;
 
-			if (!snap_json_u64(val, &x))
-				continue;
-			lbl_add(&l, "reason", key);
-			sample_u64(c, metric, &l, x);
+			lbl_add(&l, "reason", r->v[i].name);
+			sample_u64(c, metric, &l, r->v[i].count);
 		}
 	}
 }
@@ -587,16 +503,13 @@ static void emit_hist(struct pctx *c, const char *metric, const struct lbl *l,
 	sample_u64(c, name, l, x->count);
 }
 
-/* histograms.<name> of vm as an xhist; false when absent or malformed. */
-static bool vm_xhist(struct json_object *vm, const char *name, struct xhist *x)
-{
-	struct json_object *h = snap_get_obj(snap_get_obj(vm, "histograms"), name);
-	struct snap_hist sh;
 
-	if (!h || snap_hist_parse(h, &sh, NULL, 0))
+/* Histogram h of vm as an xhist; false when absent. */
+static bool vm_xhist(const struct kl_snap_vm *vm, unsigned int h, struct xhist *x)
+{
+	if (!vm->has_hist[h])
 		return false;
-	xhist_of(&sh, x);
-	snap_hist_free(&sh);
+	xhist_of(&vm->hist[h], x);
 	return true;
 }
 
@@ -624,36 +537,31 @@ static void hfam_series(struct pctx *c, struct hfam *f, const struct lbl *l,
  * an available histogram is exposed, if only as 0), and for the histograms
  * that are never split (kvm_run_ns, offcpu_ns).
  */
-static void emit_hist_vms(struct pctx *c, struct json_object *snap,
-			  const char *hist, const char *metric, const char *help)
+static void emit_hist_vms(struct pctx *c, const struct kl_snap *s, unsigned int h,
+			  const char *metric, const char *help)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	struct hfam f = { metric, help, false };
-	size_t v;
 
-	for_each_vm(vms, v, vm) {
-		struct json_object *by = snap_get_obj(snap_get_obj(vm, "histograms_by"), hist);
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
+		const struct kl_snap_hist_by *by = &vm->by[h];
 		struct vm_lbl vl;
 		struct lbl base;
 		struct xhist x;
 
 		vm_labels(vm, &vl, &base);
-		if (!by || !json_object_object_length(by)) {
-			if (vm_xhist(vm, hist, &x))
+		if (!by->present || !by->nr) {
+			if (vm_xhist(vm, h, &x))
 				hfam_series(c, &f, &base, &x);
 			continue;
 		}
-		if (!snap_get_obj(snap_get_obj(vm, "histograms"), hist))
+		if (!vm->has_hist[h])
 			continue;	/* unavailable: omitted */
-		json_object_object_foreach(by, key, val) {
-			struct snap_hist sh;
+		for (size_t i = 0; i < by->nr; i++) {
 			struct lbl l = base;
 
-			if (snap_hist_parse(val, &sh, NULL, 0))
-				continue;
-			xhist_of(&sh, &x);
-			snap_hist_free(&sh);
-			lbl_add(&l, "reason", key);
+			xhist_of(&by->v[i].h, &x);
+			lbl_add(&l, "reason", by->v[i].name);
 			hfam_series(c, &f, &l, &x);
 		}
 	}
@@ -666,25 +574,24 @@ static void emit_hist_vms(struct pctx *c, struct json_object *snap,
  * fired, or every fault when that tracepoint is not attached), so the
  * paths add up to all store guest-page faults.
  */
-static void emit_fault_latency(struct pctx *c, struct json_object *snap)
+static void emit_fault_latency(struct pctx *c, const struct kl_snap *s)
 {
 	static const char *const paths[] = { "fast", "slow" };
-	static const char *const hists[] = { "fault_latency_fast_ns", "fault_latency_slow_ns" };
-	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
+	static const unsigned int hists[] = { KL_H_FAULT_FAST, KL_H_FAULT_SLOW };
 	struct hfam f = { P "fault_latency_seconds",
 			  "Store guest-page-fault exit to re-entry time, by MMU path (fast, slow, unknown).",
 			  false };
-	size_t v, i;
 
-	for_each_vm(vms, v, vm) {
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
 		struct xhist all, part;
 		bool have_all;
 		struct vm_lbl vl;
 		struct lbl base;
 
 		vm_labels(vm, &vl, &base);
-		have_all = vm_xhist(vm, "fault_latency_ns", &all);
-		for (i = 0; i < 2; i++) {
+		have_all = vm_xhist(vm, KL_H_FAULT, &all);
+		for (size_t i = 0; i < 2; i++) {
 			struct lbl l = base;
 
 			if (!vm_xhist(vm, hists[i], &part))
@@ -707,293 +614,201 @@ static void emit_fault_latency(struct pctx *c, struct json_object *snap)
 
 static const char *const probe_states[] = { "attached", "missing", "refused" };
 
-/*
- * The tool's own metrics: one row per family, in exposition order.  A
- * family is written only when its snapshot member is present (a member of
- * the wrong type counts as absent, like everywhere in the readers).
- */
-enum tm_kind {
-	TM_U64,		/* integer member as is */
-	TM_NS_SECONDS,	/* integer ns member, exact decimal seconds */
-	TM_DBL_SECONDS,	/* number ns member, %.17g seconds */
-	TM_ENABLED,	/* string member: 1 when "enabled" */
-	TM_BY_LABEL,	/* object of integers: a sample per key, label lbl */
-};
-
-struct tool_metric {
-	const char *name, *type, *help;
-	const char *obj;	/* member of the snapshot holding key; NULL: top */
-	const char *key;
-	enum tm_kind kind;
-	const char *lbl;	/* TM_BY_LABEL */
-};
-
-static const struct tool_metric tool_metrics[] = {
-	{ P "bpf_run_time_seconds_total", "counter",
-	  "Kernel time spent in all kvm-lazytop BPF programs.",
-	  "overhead", "bpf_run_time_ns", TM_NS_SECONDS, NULL },
-	{ P "bpf_events_total", "counter", "BPF program invocations, all programs.",
-	  "overhead", "bpf_events", TM_U64, NULL },
-	{ P "bpf_stats_enabled", "gauge", "1 when kernel BPF run-time statistics are enabled.",
-	  "overhead", "bpf_stats", TM_ENABLED, NULL },
-	{ P "drops_total", "counter", "Events the BPF programs could not record, by reason.",
-	  "overhead", "drops", TM_BY_LABEL, "reason" },
-	{ P "snapshot_duration_seconds", "gauge", "Time covered by the exposed counters.",
-	  NULL, "duration_ns", TM_DBL_SECONDS, NULL },
-};
-
-/* Per element of overhead.programs[], labelled program= and signal=. */
-static const struct tool_metric prog_metrics[] = {
-	{ P "bpf_program_run_time_seconds_total", "counter",
-	  "Kernel time spent in each BPF program (needs bpf_stats).",
-	  NULL, "run_time_ns", TM_NS_SECONDS, NULL },
-	{ P "bpf_program_runs_total", "counter",
-	  "Invocations of each BPF program (needs bpf_stats).",
-	  NULL, "run_cnt", TM_U64, NULL },
-};
-
-/* build_info labels: label name, snapshot member holding it (NULL: top), key */
-static const char *const build_labels[][3] = {
-	{ "version", "tool", "version" }, { "arch", "host", "arch" },
-	{ "kernel", "host", "kernel" }, { "schema_version", NULL, "schema_version" },
-};
-
-/* Sample of one scalar row from o[m->key] (family header first if fam). */
-static bool tm_sample(struct pctx *c, const struct tool_metric *m,
-		      struct json_object *o, const struct lbl *l, bool fam)
-{
-	const char *s = NULL;
-	char sec[40];
-	uint64_t x = 0;
-	double d = 0;
-
-	switch (m->kind) {
-	case TM_U64:
-	case TM_NS_SECONDS:
-		if (!snap_get_u64(o, m->key, &x))
-			return false;
-		break;
-	case TM_DBL_SECONDS:
-		if (!snap_get_num(o, m->key, &d))
-			return false;
-		break;
-	case TM_ENABLED:
-		s = snap_get_str(o, m->key);
-		if (!s)
-			return false;
-		x = !strcmp(s, "enabled");
-		break;
-	case TM_BY_LABEL:
-		return false;
-	}
-	if (fam)
-		family(c, m->name, m->type, m->help);
-	if (m->kind == TM_NS_SECONDS) {
-		prom_fmt_ns_seconds(x, sec, sizeof(sec));
-		sample_str(c, m->name, l, sec);
-	} else if (m->kind == TM_DBL_SECONDS) {
-		sample_dbl(c, m->name, l, d / 1e9);
-	} else {
-		sample_u64(c, m->name, l, x);
-	}
-	return true;
-}
-
-static void tm_by_label(struct pctx *c, const struct tool_metric *m,
-			struct json_object *o)
-{
-	struct lbl l;
-	uint64_t x;
-
-	if (!snap_get_obj(o, m->key))
-		return;
-	family(c, m->name, m->type, m->help);
-	json_object_object_foreach(snap_get_obj(o, m->key), k, val) {
-		if (!snap_json_u64(val, &x))
-			continue;
-		memset(&l, 0, sizeof(l));
-		lbl_add(&l, m->lbl, k);
-		sample_u64(c, m->name, &l, x);
-	}
-}
-
-static void emit_probe_status(struct pctx *c, struct json_object *probes)
+static void emit_probe_status(struct pctx *c, const struct kl_snap *s)
 {
 	struct lbl l;
 
 	family(c, P "probe_status", "gauge",
 	       "1 for the state each BPF signal is in (attached, missing, refused).");
-	json_object_object_foreach(probes, sig, st) {
-		const char *s = json_object_is_type(st, json_type_string) ?
-			json_object_get_string(st) : "";
-
+	for (size_t sig = 0; sig < KL_SIG_NR; sig++) {
+		if (!s->has_probe[sig])
+			continue;
 		for (size_t i = 0; i < KL_ARRAY_SIZE(probe_states); i++) {
 			memset(&l, 0, sizeof(l));
-			lbl_add(&l, "signal", sig);
+			lbl_add(&l, "signal", kl_signals[sig].name);
 			lbl_add(&l, "state", probe_states[i]);
 			sample_u64(c, P "probe_status", &l,
-				   !strncmp(s, probe_states[i], strlen(probe_states[i])));
+				   !strncmp(s->probe[sig], probe_states[i], strlen(probe_states[i])));
 		}
 	}
 }
 
-static void emit_unavailable(struct pctx *c, struct json_object *un)
+static void emit_unavailable(struct pctx *c, const struct kl_snap *s)
 {
 	struct lbl l;
 
 	family(c, P "metric_unavailable", "gauge",
 	       "1 for each snapshot metric that the attached probes cannot produce.");
-	for (size_t i = 0; i < json_object_array_length(un); i++) {
-		struct json_object *e = json_object_array_get_idx(un, i);
-
-		if (!json_object_is_type(e, json_type_string))
-			continue;
+	for (size_t i = 0; i < s->nr_unavail; i++) {
 		memset(&l, 0, sizeof(l));
-		lbl_add(&l, "metric", json_object_get_string(e));
+		lbl_add(&l, "metric", s->unavail[i]);
 		sample_u64(c, P "metric_unavailable", &l, 1);
 	}
 }
 
-static void emit_programs(struct pctx *c, struct json_object *progs)
+/* A sample of integer ns as exact decimal seconds. */
+static void sample_ns(struct pctx *c, const char *name, const struct lbl *l, uint64_t ns)
+{
+	char sec[40];
+
+	prom_fmt_ns_seconds(ns, sec, sizeof(sec));
+	sample_str(c, name, l, sec);
+}
+
+static void emit_programs(struct pctx *c, const struct kl_snap_overhead *oh)
 {
 	struct lbl l;
+	size_t i;
 
-	for (size_t m = 0; m < KL_ARRAY_SIZE(prog_metrics); m++) {
-		family(c, prog_metrics[m].name, prog_metrics[m].type, prog_metrics[m].help);
-		for (size_t i = 0; i < json_object_array_length(progs); i++) {
-			struct json_object *p = json_object_array_get_idx(progs, i);
-			const char *name = snap_get_str(p, "name"), *sig = snap_get_str(p, "signal");
-
-			memset(&l, 0, sizeof(l));
-			lbl_add(&l, "program", name ? name : "");
-			lbl_add(&l, "signal", sig ? sig : "");
-			tm_sample(c, &prog_metrics[m], p, &l, false);
-		}
+	family(c, P "bpf_program_run_time_seconds_total", "counter",
+	       "Kernel time spent in each BPF program (needs bpf_stats).");
+	for (i = 0; i < oh->nr_progs; i++) {
+		memset(&l, 0, sizeof(l));
+		lbl_add(&l, "program", oh->progs[i].name);
+		lbl_add(&l, "signal", oh->progs[i].signal);
+		sample_ns(c, P "bpf_program_run_time_seconds_total", &l, oh->progs[i].run_time_ns);
+	}
+	family(c, P "bpf_program_runs_total", "counter",
+	       "Invocations of each BPF program (needs bpf_stats).");
+	for (i = 0; i < oh->nr_progs; i++) {
+		memset(&l, 0, sizeof(l));
+		lbl_add(&l, "program", oh->progs[i].name);
+		lbl_add(&l, "signal", oh->progs[i].signal);
+		sample_u64(c, P "bpf_program_runs_total", &l, oh->progs[i].run_cnt);
 	}
 }
 
-static void emit_tool(struct pctx *c, struct json_object *snap)
+/* The overhead object: BPF run time and events, bpf_stats, drops. */
+static void emit_overhead(struct pctx *c, const struct kl_snap_overhead *oh)
 {
-	struct json_object *probes = snap_get_obj(snap, "probes");
-	struct json_object *progs = snap_get_arr(snap_get_obj(snap, "overhead"), "programs");
-	struct json_object *un = snap_get_arr(snap, "unavailable");
+	struct lbl none = { .n = 0 }, l;
+
+	family(c, P "bpf_run_time_seconds_total", "counter",
+	       "Kernel time spent in all kvm-lazytop BPF programs.");
+	sample_ns(c, P "bpf_run_time_seconds_total", &none, oh->bpf_run_time_ns);
+	family(c, P "bpf_events_total", "counter", "BPF program invocations, all programs.");
+	sample_u64(c, P "bpf_events_total", &none, oh->bpf_events);
+	family(c, P "bpf_stats_enabled", "gauge", "1 when kernel BPF run-time statistics are enabled.");
+	sample_u64(c, P "bpf_stats_enabled", &none, !strcmp(oh->bpf_stats, "enabled"));
+	family(c, P "drops_total", "counter", "Events the BPF programs could not record, by reason.");
+	for (unsigned int d = 0; d < KL_D_NR; d++) {
+		if (!oh->has_drop[d])
+			continue;
+		memset(&l, 0, sizeof(l));
+		lbl_add(&l, "reason", kl_drop_name(d));
+		sample_u64(c, P "drops_total", &l, oh->drops[d]);
+	}
+}
+
+static void emit_tool(struct pctx *c, const struct kl_snap *s)
+{
 	struct lbl none = { .n = 0 }, l = { .n = 0 };
 
 	family(c, P "build_info", "gauge", "kvm-lazytop version and host, value 1.");
-	for (size_t i = 0; i < KL_ARRAY_SIZE(build_labels); i++) {
-		struct json_object *o = build_labels[i][1] ?
-			snap_get_obj(snap, build_labels[i][1]) : snap;
-		const char *v = snap_get_str(o, build_labels[i][2]);
-
-		lbl_add(&l, build_labels[i][0], v ? v : "");
-	}
+	lbl_add(&l, "version", s->tool_version);
+	lbl_add(&l, "arch", s->arch);
+	lbl_add(&l, "kernel", s->kernel);
+	lbl_add(&l, "schema_version", s->schema_version);
 	sample_u64(c, P "build_info", &l, 1);
-	if (probes)
-		emit_probe_status(c, probes);
-	if (un && json_object_array_length(un))
-		emit_unavailable(c, un);
-	if (progs && json_object_array_length(progs))
-		emit_programs(c, progs);
-	for (size_t i = 0; i < KL_ARRAY_SIZE(tool_metrics); i++) {
-		const struct tool_metric *m = &tool_metrics[i];
-		struct json_object *o = m->obj ? snap_get_obj(snap, m->obj) : snap;
-
-		if (m->kind == TM_BY_LABEL)
-			tm_by_label(c, m, o);
-		else
-			tm_sample(c, m, o, &none, true);
+	emit_probe_status(c, s);
+	if (s->nr_unavail)
+		emit_unavailable(c, s);
+	if (s->oh.present && s->oh.nr_progs)
+		emit_programs(c, &s->oh);
+	if (s->oh.present)
+		emit_overhead(c, &s->oh);
+	if (s->has_duration) {
+		family(c, P "snapshot_duration_seconds", "gauge", "Time covered by the exposed counters.");
+		sample_dbl(c, P "snapshot_duration_seconds", &none, (double)s->duration_ns / 1e9);
 	}
 }
 
-static void emit_vm_info(struct pctx *c, struct json_object *snap)
+/* One gauge family, a sample per VM: fn's value of each VM. */
+static void emit_vm_gauge(struct pctx *c, const struct kl_snap *s, const char *name,
+			  const char *help, uint64_t (*fn)(const struct kl_snap_vm *vm))
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	size_t v, nv = vms ? json_object_array_length(vms) : 0;
+	family(c, name, "gauge", help);
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		struct vm_lbl vl;
+		struct lbl l;
 
-	if (!nv)
+		vm_labels(&s->vms[v], &vl, &l);
+		sample_u64(c, name, &l, fn(&s->vms[v]));
+	}
+}
+
+static uint64_t vm_exited(const struct kl_snap_vm *vm)
+{
+	return vm->exited;
+}
+
+static uint64_t vm_vcpus(const struct kl_snap_vm *vm)
+{
+	int32_t ids[512];
+
+	return vcpu_ids(vm, ids, 512);
+}
+
+static void emit_vm_info(struct pctx *c, const struct kl_snap *s)
+{
+	bool header = false;
+
+	if (!s->nr_vms)
 		return;
 	family(c, P "vm_info", "gauge", "One series per watched VM, value 1.");
-	for (v = 0; v < nv; v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v);
+	for (size_t v = 0; v < s->nr_vms; v++) {
 		struct vm_lbl vl;
 		struct lbl l;
 
-		vm_labels(vm, &vl, &l);
-		lbl_add(&l, "comm", snap_get_str(vm, "comm") ? snap_get_str(vm, "comm") : "");
+		vm_labels(&s->vms[v], &vl, &l);
+		lbl_add(&l, "comm", s->vms[v].comm);
 		sample_u64(c, P "vm_info", &l, 1);
 	}
-	family(c, P "vm_exited", "gauge", "1 when the VM process has exited.");
-	for (v = 0; v < nv; v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v), *e;
+	emit_vm_gauge(c, s, P "vm_exited", "1 when the VM process has exited.", vm_exited);
+	emit_vm_gauge(c, s, P "vm_vcpus", "vCPU threads seen per VM.", vm_vcpus);
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
+		uint64_t ok, total;
 		struct vm_lbl vl;
 		struct lbl l;
 
-		vm_labels(vm, &vl, &l);
-		sample_u64(c, P "vm_exited", &l,
-			   json_object_object_get_ex(vm, "exited", &e) &&
-			   json_object_get_boolean(e));
-	}
-	family(c, P "vm_vcpus", "gauge", "vCPU threads seen per VM.");
-	for (v = 0; v < nv; v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v);
-		struct json_object *vc = snap_get_arr(vm, "vcpus");
-		int64_t ids[512];
-		struct vm_lbl vl;
-		struct lbl l;
-
-		vm_labels(vm, &vl, &l);
-		sample_u64(c, P "vm_vcpus", &l, vc ? vcpu_ids(vc, ids, 512) : 0);
-	}
-	for (v = 0; v < nv; v++) {
-		struct json_object *pr = snap_get_obj(json_object_array_get_idx(vms, v),
-						      "prediction");
-		double d;
-
-		if (!pr || !snap_get_num(pr, "agreement", &d))
+		if (!vm->has_pred)
 			continue;
-		family(c, P "reload_prediction_agreement_ratio", "gauge",
-		       "Fraction of vCPU loads whose predicted class matched the kernel's reason.");
-		for (; v < nv; v++) {
-			struct json_object *vm = json_object_array_get_idx(vms, v);
-			struct vm_lbl vl;
-			struct lbl l;
-
-			pr = snap_get_obj(vm, "prediction");
-			if (!pr || !snap_get_num(pr, "agreement", &d))
-				continue;
-			vm_labels(vm, &vl, &l);
-			sample_dbl(c, P "reload_prediction_agreement_ratio", &l, d);
-		}
+		kl_snap_pred_totals(&vm->c, &ok, &total);
+		if (!total)
+			continue;	/* no agreement without a compared load */
+		family_once(c, &header, P "reload_prediction_agreement_ratio", "gauge",
+			    "Fraction of vCPU loads whose predicted class matched the kernel's reason.");
+		vm_labels(vm, &vl, &l);
+		sample_dbl(c, P "reload_prediction_agreement_ratio", &l, kl_snap_share(ok, total));
 	}
 }
 
-/* pkvm_state_sync.<dir>.skip_share of every VM that has one. */
-static void emit_pkvm_skip(struct pctx *c, struct json_object *snap)
+/* The skip share of the pKVM state syncs of each direction of every VM. */
+static void emit_pkvm_skip(struct pctx *c, const struct kl_snap *s)
 {
-	static const char *const dirs[] = { "to_hyp", "to_host" };
-	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	bool header = false;
-	size_t v, i;
 
-	for_each_vm(vms, v, vm) {
-		struct json_object *ps = snap_get_obj(vm, "pkvm_state_sync");
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
 		struct vm_lbl vl;
 		struct lbl base;
 
-		if (!ps)
-			continue;
 		vm_labels(vm, &vl, &base);
-		for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-			struct json_object *o = snap_get_obj(ps, dirs[i]);
+		for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++) {
+			const uint64_t *row = vm->c.c + KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR;
 			struct lbl l = base;
-			uint64_t ev, sk;
+			uint64_t ev = 0, sk = 0;
 
-			/* exact, from the counts (skip_share is rounded) */
-			if (!snap_get_u64(o, "events", &ev) || !snap_get_u64(o, "skipped", &sk) || !ev)
+			for (unsigned int r = 0; vm->has_pkvm[d] && r < KL_PKVM_REASON_NR; r++) {
+				ev += row[r];
+				sk += kl_pkvm_reason_is_skip(r) ? row[r] : 0;
+			}
+			if (!ev)
 				continue;	/* no event in that direction */
 			family_once(c, &header, P "pkvm_state_sync_skip_ratio", "gauge",
 				    "Share of arm64 pKVM state sync decisions of a direction that skipped the copy (skip_* reasons).");
-			lbl_add(&l, "dir", dirs[i]);
+			lbl_add(&l, "dir", kl_pkvm_dir_name(d));
 			sample_dbl(c, P "pkvm_state_sync_skip_ratio", &l, (double)sk / (double)ev);
 		}
 	}
@@ -1129,38 +944,36 @@ bool prom_accept_openmetrics(const char *accept)
 	return best_om > 0 && best_om >= best_text;
 }
 
-int prom_write_ex(FILE *out, struct json_object *snap, const struct prom_opts *o)
+int prom_write_snap(FILE *out, const struct kl_snap *s, const struct prom_opts *o)
 {
 	struct pctx c = { .out = out, .om = o->openmetrics };
-	bool per_vcpu = o->per_vcpu;
+	int idx[NCDESC];
 	size_t i, j;
 
-	if (snap_check(snap, NULL, 0))
-		return -1;
-	emit_tool(&c, snap);
-	emit_vm_info(&c, snap);
+	cdesc_index(idx);
+	emit_tool(&c, s);
+	emit_vm_info(&c, s);
 	for (i = 0; i < NCDESC; i++) {
 		bool first = true;
 
 		for (j = 0; j < i && first; j++)
 			first = strcmp(cdescs[j].metric, cdescs[i].metric) != 0;
 		if (first)
-			emit_counter_family(&c, snap, cdescs[i].metric, per_vcpu);
+			emit_counter_family(&c, s, idx, cdescs[i].metric, o->per_vcpu);
 	}
-	emit_unknown_counters(&c, snap);
-	emit_pkvm_skip(&c, snap);
-	emit_reasons(&c, snap, "userspace_exit", P "userspace_exit_reasons_total",
+	emit_pkvm_skip(&c, s);
+	emit_reasons(&c, s, 0, P "userspace_exit_reasons_total",
 		     "Exits to the VMM by KVM_EXIT_* reason.");
-	emit_reasons(&c, snap, "exit", P "exit_reasons_total",
+	emit_reasons(&c, s, 1, P "exit_reasons_total",
 		     "Guest exits by decoded architectural cause.");
-	emit_fault_latency(&c, snap);
-	emit_hist_vms(&c, snap, "exit_latency_ns", P "exit_latency_seconds",
-			    "Guest exit to re-entry time (kvm_exit to kvm_entry), by exit cause.");
-	emit_hist_vms(&c, snap, "vcpu_load_ns", P "vcpu_load_seconds",
-			    "kvm_arch_vcpu_load duration, by load reason.");
-	emit_hist_vms(&c, snap, "kvm_run_ns", P "kvm_run_seconds", "KVM_RUN ioctl duration.");
-	emit_hist_vms(&c, snap, "offcpu_ns", P "offcpu_seconds",
-			"Time vCPU threads spent switched out inside KVM_RUN.");
+	emit_fault_latency(&c, s);
+	emit_hist_vms(&c, s, KL_H_EXIT, P "exit_latency_seconds",
+		      "Guest exit to re-entry time (kvm_exit to kvm_entry), by exit cause.");
+	emit_hist_vms(&c, s, KL_H_VCPU_LOAD, P "vcpu_load_seconds",
+		      "kvm_arch_vcpu_load duration, by load reason.");
+	emit_hist_vms(&c, s, KL_H_KVM_RUN, P "kvm_run_seconds", "KVM_RUN ioctl duration.");
+	emit_hist_vms(&c, s, KL_H_OFFCPU, P "offcpu_seconds",
+		      "Time vCPU threads spent switched out inside KVM_RUN.");
 	if (o->process)
 		emit_process(&c);
 	if (o->openmetrics)
@@ -1168,15 +981,9 @@ int prom_write_ex(FILE *out, struct json_object *snap, const struct prom_opts *o
 	return ferror(out) ? -1 : 0;
 }
 
-int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
-		   bool openmetrics)
+int prom_write(FILE *out, const struct kl_snap *s, bool per_vcpu, bool vm_buckets)
 {
-	struct prom_opts o = { .per_vcpu = per_vcpu, .openmetrics = openmetrics };
+	struct prom_opts o = { .per_vcpu = per_vcpu, .vm_buckets = vm_buckets };
 
-	return prom_write_ex(out, snap, &o);
-}
-
-int prom_write(FILE *out, struct json_object *snap, bool per_vcpu)
-{
-	return prom_write_fmt(out, snap, per_vcpu, false);
+	return prom_write_snap(out, s, &o);
 }

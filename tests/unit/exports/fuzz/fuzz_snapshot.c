@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "kl_model.h"
 #include "prom_internal.h"
 #include "snapshot_read.h"
 
@@ -15,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *const *n;
 	struct json_object *s;
+	struct kl_snap m;
 	char err[256];
 	FILE *devnull;
 	uint64_t v;
@@ -23,11 +25,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!s)
 		return 0;
 	devnull = fopen("/dev/null", "w");
-	if (devnull) {
-		prom_write_fmt(devnull, s, false, false);
-		prom_write_fmt(devnull, s, true, true);
-		fclose(devnull);
+	if (devnull && !kl_snap_read(&m, s, err, sizeof(err))) {
+		struct prom_opts o = { .per_vcpu = false };
+
+		prom_write_snap(devnull, &m, &o);
+		o.per_vcpu = o.openmetrics = o.vm_buckets = true;
+		prom_write_snap(devnull, &m, &o);
+		kl_snap_free(&m);
 	}
+	if (devnull)
+		fclose(devnull);
 	for (n = snap_counter_names; *n; n++)
 		snap_counter_sum(s, *n, &v);
 	for (n = snap_hist_names; *n; n++) {
