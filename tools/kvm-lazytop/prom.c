@@ -46,6 +46,7 @@
 struct pctx {
 	FILE *out;
 	bool om;		/* OpenMetrics */
+	bool vm_buckets;	/* every bucket of the per-VM histograms */
 };
 
 /* ---- text helpers ---------------------------------------------------- */
@@ -478,8 +479,9 @@ static void xhist_sub(struct xhist *x, const struct xhist *y)
 	x->sum = x->sum > y->sum ? x->sum - y->sum : 0;
 }
 
+/* One histogram series; the finite buckets only when buckets is set. */
 static void emit_hist(struct pctx *c, const char *metric, const struct lbl *l,
-		      const struct xhist *x)
+		      const struct xhist *x, bool buckets)
 {
 	char name[200], le[40];
 	uint64_t bounds[PROM_NB];
@@ -487,7 +489,7 @@ static void emit_hist(struct pctx *c, const char *metric, const struct lbl *l,
 
 	prom_bucket_bounds(bounds, PROM_NB);
 	snprintf(name, sizeof(name), "%s_bucket", metric);
-	for (i = 0; i < PROM_NB; i++) {
+	for (i = 0; buckets && i < PROM_NB; i++) {
 		prom_fmt_ns_seconds(bounds[i], le, sizeof(le));
 		fputs(name, c->out);
 		put_labels(c->out, l, "le", le);
@@ -513,20 +515,88 @@ static bool vm_xhist(const struct kl_snap_vm *vm, unsigned int h, struct xhist *
 	return true;
 }
 
-/* Emits the family header before the first series. */
-struct hfam {
-	const char *metric, *help;
-	bool header;
+/*
+ * A histogram family: the per-VM series (every bucket only with
+ * --prom-vm-buckets, else +Inf, _sum and _count: ~3 samples instead of 31
+ * per series, so /metrics stays small with many VMs) and their sum over
+ * the VMs by reason / path, with every bucket, in the family host_<name>
+ * (quantiles over all VMs; a family of its own so that summing a family
+ * never counts an event twice).
+ */
+struct hagg {
+	char key[KL_SNAP_NAME_MAX];	/* reason / path label, "" for none */
+	struct xhist x;
 };
 
-static void hfam_series(struct pctx *c, struct hfam *f, const struct lbl *l,
+struct hfam {
+	const char *metric, *help;
+	const char *key;	/* label name of hagg.key */
+	bool header;
+	struct hagg *agg;
+	size_t nr_agg;
+	bool nomem;
+};
+
+static void xhist_add(struct xhist *x, const struct xhist *y)
+{
+	for (size_t i = 0; i < PROM_NB; i++)
+		x->cum[i] += y->cum[i];
+	x->count += y->count;
+	x->sum += y->sum;
+}
+
+/* Add x to the host-wide series of label value key. */
+static void hfam_add(struct hfam *f, const char *key, const struct xhist *x)
+{
+	struct hagg *a = NULL;
+
+	for (size_t i = 0; i < f->nr_agg && !a; i++)
+		if (!strcmp(f->agg[i].key, key))
+			a = &f->agg[i];
+	if (!a) {
+		a = kl_snap_push(&f->agg, &f->nr_agg, sizeof(*a));
+		if (!a) {
+			f->nomem = true;	/* the write fails */
+			return;
+		}
+		snprintf(a->key, sizeof(a->key), "%s", key);
+	}
+	xhist_add(&a->x, x);
+}
+
+/* One per-VM series of f (label f->key = key when key is not NULL). */
+static void hfam_series(struct pctx *c, struct hfam *f, const struct lbl *base, const char *key,
 			const struct xhist *x)
 {
+	struct lbl l = *base;
+
 	if (!f->header) {
 		family(c, f->metric, "histogram", f->help);
 		f->header = true;
 	}
-	emit_hist(c, f->metric, l, x);
+	lbl_add(&l, f->key, key);
+	emit_hist(c, f->metric, &l, x, c->vm_buckets);
+	hfam_add(f, key ? key : "", x);
+}
+
+/* The host-wide family host_<name> of f; frees the sums. */
+static int hfam_host(struct pctx *c, struct hfam *f)
+{
+	char name[160], help[400];
+	struct lbl l = { .n = 0 };
+
+	snprintf(name, sizeof(name), P "host_%s", f->metric + strlen(P));
+	snprintf(help, sizeof(help), "%s Sum over the VMs.", f->help);
+	if (f->nr_agg)
+		family(c, name, "histogram", help);
+	for (size_t i = 0; i < f->nr_agg; i++) {
+		l.n = 0;
+		if (f->agg[i].key[0])
+			lbl_add(&l, f->key, f->agg[i].key);
+		emit_hist(c, name, &l, &f->agg[i].x, true);
+	}
+	free(f->agg);
+	return f->nomem ? -1 : 0;
 }
 
 /*
@@ -537,10 +607,10 @@ static void hfam_series(struct pctx *c, struct hfam *f, const struct lbl *l,
  * an available histogram is exposed, if only as 0), and for the histograms
  * that are never split (kvm_run_ns, offcpu_ns).
  */
-static void emit_hist_vms(struct pctx *c, const struct kl_snap *s, unsigned int h,
-			  const char *metric, const char *help)
+static int emit_hist_vms(struct pctx *c, const struct kl_snap *s, unsigned int h,
+			 const char *metric, const char *help)
 {
-	struct hfam f = { metric, help, false };
+	struct hfam f = { .metric = metric, .help = help, .key = "reason" };
 
 	for (size_t v = 0; v < s->nr_vms; v++) {
 		const struct kl_snap_vm *vm = &s->vms[v];
@@ -552,19 +622,17 @@ static void emit_hist_vms(struct pctx *c, const struct kl_snap *s, unsigned int 
 		vm_labels(vm, &vl, &base);
 		if (!by->present || !by->nr) {
 			if (vm_xhist(vm, h, &x))
-				hfam_series(c, &f, &base, &x);
+				hfam_series(c, &f, &base, NULL, &x);
 			continue;
 		}
 		if (!vm->has_hist[h])
 			continue;	/* unavailable: omitted */
 		for (size_t i = 0; i < by->nr; i++) {
-			struct lbl l = base;
-
 			xhist_of(&by->v[i].h, &x);
-			lbl_add(&l, "reason", by->v[i].name);
-			hfam_series(c, &f, &l, &x);
+			hfam_series(c, &f, &base, by->v[i].name, &x);
 		}
 	}
+	return hfam_host(c, &f);
 }
 
 /*
@@ -574,13 +642,12 @@ static void emit_hist_vms(struct pctx *c, const struct kl_snap *s, unsigned int 
  * fired, or every fault when that tracepoint is not attached), so the
  * paths add up to all store guest-page faults.
  */
-static void emit_fault_latency(struct pctx *c, const struct kl_snap *s)
+static int emit_fault_latency(struct pctx *c, const struct kl_snap *s)
 {
 	static const char *const paths[] = { "fast", "slow" };
 	static const unsigned int hists[] = { KL_H_FAULT_FAST, KL_H_FAULT_SLOW };
-	struct hfam f = { P "fault_latency_seconds",
-			  "Store guest-page-fault exit to re-entry time, by MMU path (fast, slow, unknown).",
-			  false };
+	struct hfam f = { .metric = P "fault_latency_seconds", .key = "path",
+			  .help = "Store guest-page-fault exit to re-entry time, by MMU path (fast, slow, unknown)." };
 
 	for (size_t v = 0; v < s->nr_vms; v++) {
 		const struct kl_snap_vm *vm = &s->vms[v];
@@ -592,22 +659,16 @@ static void emit_fault_latency(struct pctx *c, const struct kl_snap *s)
 		vm_labels(vm, &vl, &base);
 		have_all = vm_xhist(vm, KL_H_FAULT, &all);
 		for (size_t i = 0; i < 2; i++) {
-			struct lbl l = base;
-
 			if (!vm_xhist(vm, hists[i], &part))
 				continue;
-			lbl_add(&l, "path", paths[i]);
-			hfam_series(c, &f, &l, &part);
+			hfam_series(c, &f, &base, paths[i], &part);
 			if (have_all)
 				xhist_sub(&all, &part);
 		}
-		if (have_all) {
-			struct lbl l = base;
-
-			lbl_add(&l, "path", "unknown");
-			hfam_series(c, &f, &l, &all);
-		}
+		if (have_all)
+			hfam_series(c, &f, &base, "unknown", &all);
 	}
+	return hfam_host(c, &f);
 }
 
 /* ---- tool / self-overhead ---------------------------------------------- */
@@ -946,8 +1007,8 @@ bool prom_accept_openmetrics(const char *accept)
 
 int prom_write_snap(FILE *out, const struct kl_snap *s, const struct prom_opts *o)
 {
-	struct pctx c = { .out = out, .om = o->openmetrics };
-	int idx[NCDESC];
+	struct pctx c = { .out = out, .om = o->openmetrics, .vm_buckets = o->vm_buckets };
+	int idx[NCDESC], err = 0;
 	size_t i, j;
 
 	cdesc_index(idx);
@@ -966,19 +1027,19 @@ int prom_write_snap(FILE *out, const struct kl_snap *s, const struct prom_opts *
 		     "Exits to the VMM by KVM_EXIT_* reason.");
 	emit_reasons(&c, s, 1, P "exit_reasons_total",
 		     "Guest exits by decoded architectural cause.");
-	emit_fault_latency(&c, s);
-	emit_hist_vms(&c, s, KL_H_EXIT, P "exit_latency_seconds",
-		      "Guest exit to re-entry time (kvm_exit to kvm_entry), by exit cause.");
-	emit_hist_vms(&c, s, KL_H_VCPU_LOAD, P "vcpu_load_seconds",
-		      "kvm_arch_vcpu_load duration, by load reason.");
-	emit_hist_vms(&c, s, KL_H_KVM_RUN, P "kvm_run_seconds", "KVM_RUN ioctl duration.");
-	emit_hist_vms(&c, s, KL_H_OFFCPU, P "offcpu_seconds",
-		      "Time vCPU threads spent switched out inside KVM_RUN.");
+	err |= emit_fault_latency(&c, s);
+	err |= emit_hist_vms(&c, s, KL_H_EXIT, P "exit_latency_seconds",
+			     "Guest exit to re-entry time (kvm_exit to kvm_entry), by exit cause.");
+	err |= emit_hist_vms(&c, s, KL_H_VCPU_LOAD, P "vcpu_load_seconds",
+			     "kvm_arch_vcpu_load duration, by load reason.");
+	err |= emit_hist_vms(&c, s, KL_H_KVM_RUN, P "kvm_run_seconds", "KVM_RUN ioctl duration.");
+	err |= emit_hist_vms(&c, s, KL_H_OFFCPU, P "offcpu_seconds",
+			     "Time vCPU threads spent switched out inside KVM_RUN.");
 	if (o->process)
 		emit_process(&c);
 	if (o->openmetrics)
 		fputs("# EOF\n", out);
-	return ferror(out) ? -1 : 0;
+	return err || ferror(out) ? -1 : 0;
 }
 
 int prom_write(FILE *out, const struct kl_snap *s, bool per_vcpu, bool vm_buckets)

@@ -27,7 +27,7 @@
 
 static char *prom_text(struct json_object *s, bool vcpu, bool om)
 {
-	struct prom_opts o = { .per_vcpu = vcpu, .openmetrics = om };
+	struct prom_opts o = { .per_vcpu = vcpu, .openmetrics = om, .vm_buckets = true };
 	char *buf = NULL, err[256];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);

@@ -26,7 +26,8 @@
 
 static char *render(struct json_object *s, bool vcpu, bool om, bool process)
 {
-	struct prom_opts o = { .per_vcpu = vcpu, .openmetrics = om, .process = process };
+	struct prom_opts o = { .per_vcpu = vcpu, .openmetrics = om, .process = process,
+			       .vm_buckets = true };
 	char *buf = NULL, err[256];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
