@@ -28,6 +28,7 @@
 #include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -47,6 +48,8 @@ struct pctx {
 	FILE *out;
 	bool om;		/* OpenMetrics */
 	bool vm_buckets;	/* every bucket of the per-VM histograms */
+	const struct kl_snap *s;
+	char **pre;		/* per VM: its labels, escaped (vm_prefixes) */
 };
 
 /* ---- text helpers ---------------------------------------------------- */
@@ -161,6 +164,7 @@ static void family(struct pctx *c, const char *name, const char *type,
 
 /* Labels are given as a NULL-terminated list of name, value pairs. */
 struct lbl {
+	const char *pre;	/* labels already escaped, written first */
 	const char *k[10];
 	const char *v[10];
 	int n;
@@ -189,16 +193,18 @@ static void put_labels(FILE *out, const struct lbl *l, const char *extra_k,
 {
 	int i;
 
-	if (!l->n && !extra_k)
+	if (!l->n && !extra_k && !l->pre)
 		return;
 	fputc('{', out);
+	if (l->pre)
+		fputs(l->pre, out);
 	for (i = 0; i < l->n; i++) {
-		fprintf(out, "%s%s=\"", i ? "," : "", l->k[i]);
+		fprintf(out, "%s%s=\"", i || l->pre ? "," : "", l->k[i]);
 		put_label_value(out, l->v[i]);
 		fputc('"', out);
 	}
 	if (extra_k) {
-		fprintf(out, "%s%s=\"", l->n ? "," : "", extra_k);
+		fprintf(out, "%s%s=\"", l->n || l->pre ? "," : "", extra_k);
 		put_label_value(out, extra_v);
 		fputc('"', out);
 	}
@@ -234,16 +240,44 @@ static void sample_dbl(struct pctx *c, const char *name, const struct lbl *l,
 
 /* ---- VM labels ------------------------------------------------------- */
 
-struct vm_lbl {
-	char pid[24];
-};
-
-static void vm_labels(const struct kl_snap_vm *vm, struct vm_lbl *v, struct lbl *l)
+/*
+ * vm_pid and vm_name of every VM, escaped once per exposition (a VM has
+ * ~60 samples, and with 1024 VMs escaping them per sample was the larger
+ * part of the render time).
+ */
+static int vm_prefixes(struct pctx *c, const struct kl_snap *s)
 {
-	snprintf(v->pid, sizeof(v->pid), "%" PRIu32, vm->pid);
+	c->s = s;
+	c->pre = calloc(s->nr_vms ? s->nr_vms : 1, sizeof(*c->pre));
+	if (!c->pre)
+		return -1;
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
+		size_t len = 0;
+		FILE *f = open_memstream(&c->pre[v], &len);
+
+		if (!f)
+			return -1;
+		fprintf(f, "vm_pid=\"%" PRIu32 "\",vm_name=\"", vm->pid);
+		put_label_value(f, vm->name[0] ? vm->name : vm->comm);
+		fputc('"', f);
+		if (fclose(f))
+			return -1;
+	}
+	return 0;
+}
+
+static void vm_prefixes_free(struct pctx *c)
+{
+	for (size_t v = 0; c->pre && v < c->s->nr_vms; v++)
+		free(c->pre[v]);
+	free(c->pre);
+}
+
+static void vm_labels(const struct pctx *c, const struct kl_snap_vm *vm, struct lbl *l)
+{
 	memset(l, 0, sizeof(*l));
-	lbl_add(l, "vm_pid", v->pid);
-	lbl_add(l, "vm_name", vm->name[0] ? vm->name : vm->comm);
+	l->pre = c->pre[vm - c->s->vms];
 }
 
 /* ---- counters -------------------------------------------------------- */
@@ -381,10 +415,9 @@ static void emit_counter_family(struct pctx *c, const struct kl_snap *s, const i
 		const struct kl_snap_vm *vm = &s->vms[v];
 		int32_t ids[512];
 		size_t nids = per_vcpu ? vcpu_ids(vm, ids, 512) : 0;
-		struct vm_lbl vl;
 		struct lbl base;
 
-		vm_labels(vm, &vl, &base);
+		vm_labels(c, vm, &base);
 		for (size_t i = 0; i < NCDESC; i++) {
 			const struct cdesc *d = &cdescs[i];
 
@@ -407,12 +440,11 @@ static void emit_reasons(struct pctx *c, const struct kl_snap *s, int kind,
 
 	for (size_t v = 0; v < s->nr_vms; v++) {
 		const struct kl_snap_counts *r = kl_snap_vm_reasons(&s->vms[v], kind);
-		struct vm_lbl vl;
 		struct lbl base;
 
 		if (!r->present)
 			continue;
-		vm_labels(&s->vms[v], &vl, &base);
+		vm_labels(c, &s->vms[v], &base);
 		family_once(c, &header, metric, "counter", help);
 		for (size_t i = 0; i < r->nr; i++) {
 			struct lbl l = base;
@@ -615,11 +647,10 @@ static int emit_hist_vms(struct pctx *c, const struct kl_snap *s, unsigned int h
 	for (size_t v = 0; v < s->nr_vms; v++) {
 		const struct kl_snap_vm *vm = &s->vms[v];
 		const struct kl_snap_hist_by *by = &vm->by[h];
-		struct vm_lbl vl;
 		struct lbl base;
 		struct xhist x;
 
-		vm_labels(vm, &vl, &base);
+		vm_labels(c, vm, &base);
 		if (!by->present || !by->nr) {
 			if (vm_xhist(vm, h, &x))
 				hfam_series(c, &f, &base, NULL, &x);
@@ -653,10 +684,9 @@ static int emit_fault_latency(struct pctx *c, const struct kl_snap *s)
 		const struct kl_snap_vm *vm = &s->vms[v];
 		struct xhist all, part;
 		bool have_all;
-		struct vm_lbl vl;
 		struct lbl base;
 
-		vm_labels(vm, &vl, &base);
+		vm_labels(c, vm, &base);
 		have_all = vm_xhist(vm, KL_H_FAULT, &all);
 		for (size_t i = 0; i < 2; i++) {
 			if (!vm_xhist(vm, hists[i], &part))
@@ -790,10 +820,9 @@ static void emit_vm_gauge(struct pctx *c, const struct kl_snap *s, const char *n
 {
 	family(c, name, "gauge", help);
 	for (size_t v = 0; v < s->nr_vms; v++) {
-		struct vm_lbl vl;
 		struct lbl l;
 
-		vm_labels(&s->vms[v], &vl, &l);
+		vm_labels(c, &s->vms[v], &l);
 		sample_u64(c, name, &l, fn(&s->vms[v]));
 	}
 }
@@ -818,10 +847,9 @@ static void emit_vm_info(struct pctx *c, const struct kl_snap *s)
 		return;
 	family(c, P "vm_info", "gauge", "One series per watched VM, value 1.");
 	for (size_t v = 0; v < s->nr_vms; v++) {
-		struct vm_lbl vl;
 		struct lbl l;
 
-		vm_labels(&s->vms[v], &vl, &l);
+		vm_labels(c, &s->vms[v], &l);
 		lbl_add(&l, "comm", s->vms[v].comm);
 		sample_u64(c, P "vm_info", &l, 1);
 	}
@@ -830,7 +858,6 @@ static void emit_vm_info(struct pctx *c, const struct kl_snap *s)
 	for (size_t v = 0; v < s->nr_vms; v++) {
 		const struct kl_snap_vm *vm = &s->vms[v];
 		uint64_t ok, total;
-		struct vm_lbl vl;
 		struct lbl l;
 
 		if (!vm->has_pred)
@@ -840,7 +867,7 @@ static void emit_vm_info(struct pctx *c, const struct kl_snap *s)
 			continue;	/* no agreement without a compared load */
 		family_once(c, &header, P "reload_prediction_agreement_ratio", "gauge",
 			    "Fraction of vCPU loads whose predicted class matched the kernel's reason.");
-		vm_labels(vm, &vl, &l);
+		vm_labels(c, vm, &l);
 		sample_dbl(c, P "reload_prediction_agreement_ratio", &l, kl_snap_share(ok, total));
 	}
 }
@@ -852,10 +879,9 @@ static void emit_pkvm_skip(struct pctx *c, const struct kl_snap *s)
 
 	for (size_t v = 0; v < s->nr_vms; v++) {
 		const struct kl_snap_vm *vm = &s->vms[v];
-		struct vm_lbl vl;
 		struct lbl base;
 
-		vm_labels(vm, &vl, &base);
+		vm_labels(c, vm, &base);
 		for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++) {
 			const uint64_t *row = vm->c.c + KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR;
 			struct lbl l = base;
@@ -1008,10 +1034,16 @@ bool prom_accept_openmetrics(const char *accept)
 int prom_write_snap(FILE *out, const struct kl_snap *s, const struct prom_opts *o)
 {
 	struct pctx c = { .out = out, .om = o->openmetrics, .vm_buckets = o->vm_buckets };
-	int idx[NCDESC], err = 0;
+	int idx[NCDESC], err = 0, lock;
 	size_t i, j;
 
 	cdesc_index(idx);
+	if (vm_prefixes(&c, s)) {
+		vm_prefixes_free(&c);
+		return -1;
+	}
+	/* one writer: no stream lock per character (restored below) */
+	lock = __fsetlocking(out, FSETLOCKING_BYCALLER);
 	emit_tool(&c, s);
 	emit_vm_info(&c, s);
 	for (i = 0; i < NCDESC; i++) {
@@ -1039,7 +1071,10 @@ int prom_write_snap(FILE *out, const struct kl_snap *s, const struct prom_opts *
 		emit_process(&c);
 	if (o->openmetrics)
 		fputs("# EOF\n", out);
-	return err || ferror(out) ? -1 : 0;
+	vm_prefixes_free(&c);
+	err |= ferror(out);
+	__fsetlocking(out, lock);
+	return err ? -1 : 0;
 }
 
 int prom_write(FILE *out, const struct kl_snap *s, bool per_vcpu, bool vm_buckets)
