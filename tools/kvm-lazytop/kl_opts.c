@@ -284,10 +284,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_HELP:
 	case OPT_HELP_ALT:
-		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, (char *)KL_TOOL_NAME);
-		exit(KL_EXIT_OK);
 	case OPT_USAGE:
-		argp_help(&argp, stdout, ARGP_HELP_USAGE, (char *)KL_TOOL_NAME);
+		argp_help(&argp, stdout, key == OPT_USAGE ? ARGP_HELP_USAGE : ARGP_HELP_STD_HELP,
+			  (char *)KL_TOOL_NAME);
 		exit(KL_EXIT_OK);
 	case 'V':
 		kl_print_version(stdout, state);

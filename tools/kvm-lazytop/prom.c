@@ -746,26 +746,27 @@ static void sample_ns(struct pctx *c, const char *name, const struct lbl *l, uin
 	sample_str(c, name, l, sec);
 }
 
+/* Per element of overhead.programs[], labelled program= and signal=. */
 static void emit_programs(struct pctx *c, const struct kl_snap_overhead *oh)
 {
+	static const char *const fam[2][2] = {
+		{ P "bpf_program_run_time_seconds_total",
+		  "Kernel time spent in each BPF program (needs bpf_stats)." },
+		{ P "bpf_program_runs_total", "Invocations of each BPF program (needs bpf_stats)." },
+	};
 	struct lbl l;
-	size_t i;
 
-	family(c, P "bpf_program_run_time_seconds_total", "counter",
-	       "Kernel time spent in each BPF program (needs bpf_stats).");
-	for (i = 0; i < oh->nr_progs; i++) {
-		memset(&l, 0, sizeof(l));
-		lbl_add(&l, "program", oh->progs[i].name);
-		lbl_add(&l, "signal", oh->progs[i].signal);
-		sample_ns(c, P "bpf_program_run_time_seconds_total", &l, oh->progs[i].run_time_ns);
-	}
-	family(c, P "bpf_program_runs_total", "counter",
-	       "Invocations of each BPF program (needs bpf_stats).");
-	for (i = 0; i < oh->nr_progs; i++) {
-		memset(&l, 0, sizeof(l));
-		lbl_add(&l, "program", oh->progs[i].name);
-		lbl_add(&l, "signal", oh->progs[i].signal);
-		sample_u64(c, P "bpf_program_runs_total", &l, oh->progs[i].run_cnt);
+	for (size_t m = 0; m < 2; m++) {
+		family(c, fam[m][0], "counter", fam[m][1]);
+		for (size_t i = 0; i < oh->nr_progs; i++) {
+			memset(&l, 0, sizeof(l));
+			lbl_add(&l, "program", oh->progs[i].name);
+			lbl_add(&l, "signal", oh->progs[i].signal);
+			if (m)
+				sample_u64(c, fam[m][0], &l, oh->progs[i].run_cnt);
+			else
+				sample_ns(c, fam[m][0], &l, oh->progs[i].run_time_ns);
+		}
 	}
 }
 
