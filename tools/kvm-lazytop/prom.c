@@ -16,6 +16,10 @@
  * Every bound is a seam of the collector's log-linear buckets
  * (bpf/kl_hist.h: 2^p starts a bucket), so re-bucketing is exact: a
  * sample equal to a bound is in that bound's bucket, like Prometheus' le.
+ * Per VM a series carries only +Inf, _sum and _count unless
+ * --prom-vm-buckets (prom_opts.vm_buckets): every bucket is in the family
+ * host_<name>, the sum over the VMs, so /metrics of 1024 VMs stays near 60
+ * samples per VM (issue 11: <= 100).
  *
  * Label values are escaped per the exposition formats (backslash, double
  * quote, line feed) and sanitized: control characters and bytes that are
