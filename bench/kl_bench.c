@@ -51,6 +51,7 @@
 #include "kl_snapshot.h"
 #include "kl_state.h"
 #include "kl_stats.h"
+#include "prom_internal.h"
 #include "render.h"
 
 static volatile sig_atomic_t stop;
@@ -716,11 +717,31 @@ static uint32_t max_u32(uint32_t a, uint32_t b)
 	return a > b ? a : b;
 }
 
-enum { ST_READ, ST_DELTA, ST_SNAPSHOT, ST_PCT, ST_TEXT, ST_ROWS, ST_JSON, ST_COPY, ST_RAW, ST_NR };
+enum { ST_READ, ST_DELTA, ST_SNAPSHOT, ST_PCT, ST_TEXT, ST_ROWS, ST_JSON, ST_COPY, ST_RAW, ST_PROM, ST_NR };
 static const char *const st_names[ST_NR] = {
 	"read_maps", "delta", "snapshot_build", "percentiles_only", "render_text", "tui_rows",
-	"json_serialize", "state_swap", "raw_batch_lookup",
+	"json_serialize", "state_swap", "raw_batch_lookup", "prom_render",
 };
+
+/* /metrics of the model (default options): body bytes and samples per VM. */
+static void scale_prom(const struct kl_snap *m, uint64_t *bytes, double *per_vm)
+{
+	struct prom_opts o = { .openmetrics = true };
+	char *buf = NULL, *l;
+	size_t len = 0, n = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f || prom_write_snap(f, m, &o) | fclose(f))
+		len = 0;
+	for (l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		const char *vm = strstr(l, "vm_pid=\""), *eol = strchr(l, '\n');
+
+		n += *l != '#' && vm && (!eol || vm < eol);
+	}
+	*bytes = len;
+	*per_vm = m->nr_vms ? (double)n / m->nr_vms : 0;
+	free(buf);
+}
 
 /* Floor of read_maps: bpf_map_lookup_batch of the 4 maps, no processing. */
 static double raw_batch_ms(struct kvm_lazytop_bpf *skel, int ncpus)
@@ -775,7 +796,7 @@ static double median(double *v, int n)
 
 /* One interval of main.c:tick() for table output, stage by stage (ms). */
 static int scale_interval(struct kl_collector *c, struct kl_state *cur, struct kl_state *prev,
-			  FILE *devnull, double *ms)
+			  FILE *devnull, double *ms, uint64_t *prom_bytes, double *prom_per_vm)
 {
 	struct render_opts ro = { .reasons = true, .overhead = true };
 	struct json_object *snap;
@@ -826,6 +847,10 @@ static int scale_interval(struct kl_collector *c, struct kl_state *cur, struct k
 	acc += strlen(json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN));
 	t1 = mono_ns(); ms[ST_JSON] = (t1 - t0) / 1e6; t0 = t1;
 	json_object_put(snap);
+	/* what --listen pays per scrape: /metrics of the whole-run model */
+	t0 = mono_ns();
+	scale_prom(&model, prom_bytes, prom_per_vm);
+	ms[ST_PROM] = (mono_ns() - t0) / 1e6;
 	kl_snap_free(&model);
 	kl_state_free(&d);
 	return acc == 42 ? 1 : 0;	/* keep acc alive */
@@ -948,10 +973,12 @@ static int cmd_scale(int argc, char **argv)
 			cur.probes[s].status = s >= KL_SIG_KVM_EXIT && s <= KL_SIG_PROCESS_EXIT ?
 					       KL_PROBE_ATTACHED : KL_PROBE_MISSING;
 		cur.oh.stats_enabled = true;
+		uint64_t prom_bytes = 0;
+		double prom_per_vm = 0;
 		/* interval 0 fills prev (and the collector's tid/meta caches), like the first tick */
 		for (uint32_t r = 0; r <= reps && r < 64; r++) {
 			double ms[ST_NR], sum = 0;
-			int rc = scale_interval(&c, &cur, &prev, devnull, ms);
+			int rc = scale_interval(&c, &cur, &prev, devnull, ms, &prom_bytes, &prom_per_vm);
 
 			ms[ST_RAW] = raw_batch_ms(skel, c.ncpus);
 
@@ -960,7 +987,7 @@ static int cmd_scale(int argc, char **argv)
 				goto cleanup;
 			}
 			for (int s = 0; s < ST_NR; s++)
-				if (s != ST_PCT && s != ST_JSON && s != ST_ROWS && s != ST_RAW)
+				if (s != ST_PCT && s != ST_JSON && s != ST_ROWS && s != ST_RAW && s != ST_PROM)
 					sum += ms[s];
 			if (r == 0) {
 				json_object_object_add(pt, "first_interval_ms", json_object_new_double(sum));
@@ -984,6 +1011,8 @@ static int cmd_scale(int argc, char **argv)
 				json_object_object_add(stj, st_names[s], json_object_new_double(median(samples[s], nr)));
 		}
 		json_object_object_add(pt, "stages_ms", stj);
+		json_object_object_add(pt, "prom_body_bytes", json_object_new_int64((int64_t)prom_bytes));
+		json_object_object_add(pt, "prom_samples_per_vm", json_object_new_double(prom_per_vm));
 		json_object_object_add(pt, "vms_in_state", json_object_new_int((int)cur.nr_vms));
 		if (cur.nr_vms != nvm) {	/* timing an emptier state than asked proves nothing */
 			fprintf(stderr, "kl-bench: scale: %zu VMs in the collector's state, expected %u\n",
@@ -1003,7 +1032,8 @@ static int cmd_scale(int argc, char **argv)
 		"interval_ms = state_swap + read_maps + delta + snapshot_build + render_text (main.c tick, "
 		"table output; snapshot_build = state -> typed snapshot, no JSON); percentiles_only is the "
 		"percentile math alone (the renderers do it from the buckets); tui_rows and json_serialize "
-		"(the JSON writer + serialization) are extra costs of the ncurses view and --listen/-o json"));
+		"(the JSON writer + serialization) are extra costs of the ncurses view and --listen/-o json; "
+		"prom_render is one /metrics body (default options) of the interval's model"));
 	json_object_object_add(out, "points", pts);
 	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
 	ret = 0;

@@ -527,7 +527,7 @@ def tables(rep):
                  f"{p4['hists_per_vm']} histograms/VM (target <= 10 ms at 1024 VMs: "
                  f"{verdict(p4.get('met'))})")
         st = ["read_maps", "raw_batch_lookup", "delta", "snapshot_build", "percentiles_only", "render_text",
-              "state_swap", "tui_rows", "json_serialize"]
+              "state_swap", "tui_rows", "json_serialize", "prom_render"]
         L.append("| VMs | interval ms | " + " | ".join(st) + " |")
         L.append("|---:|---:|" + "---:|" * len(st))
         for p in p4["points"]:
@@ -536,7 +536,14 @@ def tables(rep):
                 continue
             extra = " (maps beyond production sizes)" if p.get("beyond_production_map_sizes") else ""
             L.append(f"| {p['vms']}{extra} | {p['interval_ms']:.2f}{'' if p['samples'] > 1 else ' (1 sample)'} | " +
-                     " | ".join(f"{p['stages_ms'][s]:.2f}" for s in st) + " |")
+                     " | ".join(fmt(p['stages_ms'].get(s), 2) for s in st) + " |")
+        last = p4["points"][-1] if p4["points"] else {}
+        if "prom_body_bytes" in last:
+            ok = last["prom_samples_per_vm"] <= 100 and last["stages_ms"]["prom_render"] <= 50
+            L.append(f"/metrics at {last['vms']} VMs (issue 11: <= 100 samples/VM, <= 50 ms): "
+                     f"{last['prom_samples_per_vm']:.1f} samples/VM, prom_render "
+                     f"{last['stages_ms']['prom_render']:.2f} ms, body {last['prom_body_bytes'] / 1e6:.2f} MB "
+                     f"{verdict(ok)}")
     p5 = rep["precision"]
     if p5:
         L.append("")

@@ -53,8 +53,14 @@ def ratio(metric, sel, part, by=VM):
     return f"{rate(metric, sel + ',' + part, by)} / {rate(metric, sel, by)}"
 
 
-def quantile(q, metric, by=VM):
-    return f"histogram_quantile({q}, sum by (le, {by}) (rate({metric}_bucket{{{SELV}}}[{RI}])))"
+def quantile(q, metric, by="instance"):
+    """Quantile of a host_* family: every bucket summed over the VMs (the
+    per-VM series carry +Inf, _sum and _count only, unless the exporter
+    runs with --prom-vm-buckets)."""
+    return f"histogram_quantile({q}, sum by (le, {by}) (rate({metric}_bucket{{{SELI}}}[{RI}])))"
+
+
+HLEG = "{{instance}}"
 
 
 row("Fast paths", 0)
@@ -71,22 +77,22 @@ panel("vcpu_load reasons", [
     {"expr": rate("kvm_lazytop_vcpu_loads_total", SEL, VM + ", reason"), "legendFormat": "{{reason}} " + LEG},
 ], 0, 9, "ops", "vCPU loads by reason (loads/s); reason fast skipped the CSR reload.", stack=True)
 panel("Fault latency heatmap", [
-    {"expr": f'sum by (le) (rate(kvm_lazytop_fault_latency_seconds_bucket{{{SELV}}}[{RI}]))', "format": "heatmap", "legendFormat": "{{le}}"},
+    {"expr": f'sum by (le) (rate(kvm_lazytop_host_fault_latency_seconds_bucket{{{SELI}}}[{RI}]))', "format": "heatmap", "legendFormat": "{{le}}"},
 ], 12, 9, "s", "Store guest-page-fault exit-to-entry time, all paths (RISC-V).", kind="heatmap",
     extra={"options": {"calculate": False, "yAxis": {"unit": "s"}, "cellGap": 1,
                        "color": {"scheme": "Oranges", "mode": "scheme"}}})
 
 row("Latency", 17)
 panel("Latency p50 / p99", [
-    {"expr": quantile(0.5, "kvm_lazytop_fault_latency_seconds"), "legendFormat": "fault p50 " + LEG},
-    {"expr": quantile(0.99, "kvm_lazytop_fault_latency_seconds"), "legendFormat": "fault p99 " + LEG},
-    {"expr": quantile(0.5, "kvm_lazytop_kvm_run_seconds"), "legendFormat": "KVM_RUN p50 " + LEG},
-    {"expr": quantile(0.99, "kvm_lazytop_kvm_run_seconds"), "legendFormat": "KVM_RUN p99 " + LEG},
-    {"expr": quantile(0.99, "kvm_lazytop_exit_latency_seconds"), "legendFormat": "exit p99 " + LEG},
-], 0, 18, "s", "Quantiles interpolated inside power-of-two buckets (255 ns .. 34.4 s).")
+    {"expr": quantile(0.5, "kvm_lazytop_host_fault_latency_seconds"), "legendFormat": "fault p50 " + HLEG},
+    {"expr": quantile(0.99, "kvm_lazytop_host_fault_latency_seconds"), "legendFormat": "fault p99 " + HLEG},
+    {"expr": quantile(0.5, "kvm_lazytop_host_kvm_run_seconds"), "legendFormat": "KVM_RUN p50 " + HLEG},
+    {"expr": quantile(0.99, "kvm_lazytop_host_kvm_run_seconds"), "legendFormat": "KVM_RUN p99 " + HLEG},
+    {"expr": quantile(0.99, "kvm_lazytop_host_exit_latency_seconds"), "legendFormat": "exit p99 " + HLEG},
+], 0, 18, "s", "All VMs of a host; quantiles interpolated inside power-of-two buckets (255 ns .. 34.4 s).")
 panel("Fault latency p99 by path", [
-    {"expr": quantile(0.99, "kvm_lazytop_fault_latency_seconds", VM + ", path"), "legendFormat": "{{path}} " + LEG},
-], 12, 18, "s", "Store guest-page-fault time when the MMU fast path was taken (fast), refused (slow) "
+    {"expr": quantile(0.99, "kvm_lazytop_host_fault_latency_seconds", "instance, path"), "legendFormat": "{{path}} " + HLEG},
+], 12, 18, "s", "Store guest-page-fault time of all VMs when the MMU fast path was taken (fast), refused (slow) "
    "or not reported (unknown).")
 
 row("Exits", 26)
@@ -97,8 +103,8 @@ panel("Exits to the VMM by reason", [
     {"expr": rate("kvm_lazytop_userspace_exit_reasons_total", SELV, VM + ", reason"), "legendFormat": "{{reason}} " + LEG},
 ], 12, 27, "ops", "KVM_RUN returns to userspace by KVM_EXIT_* reason (exits/s).", stack=True)
 panel("Exit latency p99 by reason", [
-    {"expr": quantile(0.99, "kvm_lazytop_exit_latency_seconds", VM + ", reason"), "legendFormat": "{{reason}} " + LEG},
-], 0, 35, "s", "kvm_exit to the next kvm_entry of the same vCPU, by exit cause.")
+    {"expr": quantile(0.99, "kvm_lazytop_host_exit_latency_seconds", "instance, reason"), "legendFormat": "{{reason}} " + HLEG},
+], 0, 35, "s", "kvm_exit to the next kvm_entry of the same vCPU, by exit cause, all VMs.")
 panel("KVM_RUN / s", [
     {"expr": rate("kvm_lazytop_kvm_runs_total", SEL), "legendFormat": LEG},
 ], 12, 35, "ops", "KVM_RUN ioctls completed per second.")

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-struct json_object;
+struct kl_snap;
 
 /*
  * Subcommands: `kvm-lazytop report ...` calls cmd_report(argc, argv) with
@@ -28,28 +28,32 @@ int cmd_gate(int argc, char **argv);
 /*
  * Prometheus text exposition of one snapshot (SNAPSHOT.md).  `-o prom`
  * calls it once at the end of the run with the whole-run snapshot.
- * per_vcpu = --vcpu.  Returns 0, or non-zero on error (then the collector
- * exits 1).
+ * per_vcpu = --vcpu, vm_buckets = --prom-vm-buckets.  Returns 0, or
+ * non-zero on error (then the collector exits 1).
  */
-int prom_write(FILE *out, struct json_object *snap, bool per_vcpu);
+int prom_write(FILE *out, const struct kl_snap *snap, bool per_vcpu, bool vm_buckets);
 
 /*
- * Snapshot provider for the HTTP exporter.  Returns a NEW reference the
- * caller owns (json_object_put() it when done), or NULL if no snapshot is
- * available yet / out of memory (serve 503).  Thread-safe: the collector
- * takes its own mutex and hands out a deep copy of the latest cumulative
- * (since start) snapshot, republished after every interval, so the server
- * may call it from any thread at any time until http_stop() returns.
+ * Snapshot provider for the HTTP exporter.  get() returns the latest
+ * cumulative (since start) typed snapshot, read-only, held until put()
+ * is called with it; or NULL if none is available yet / out of memory
+ * (serve 503).  Thread-safe: the collector republishes a new snapshot
+ * after every interval and frees an old one when its last holder puts
+ * it, so the server may call get() from any thread at any time until
+ * http_stop() returns.
  */
-typedef struct json_object *(*kl_snapshot_fn)(void *ctx);
+typedef const struct kl_snap *(*kl_snapshot_fn)(void *ctx);
+typedef void (*kl_snapshot_put_fn)(void *ctx, const struct kl_snap *snap);
 
 struct kl_http;		/* opaque, owned by the exporter */
 
 struct kl_http_opts {
 	const char *addr;	/* "ADDR:PORT" from --listen, e.g. ":11940", "0.0.0.0:11940", "[::1]:11940" */
 	kl_snapshot_fn snapshot;
-	void *ctx;		/* passed back to snapshot() */
+	kl_snapshot_put_fn put;	/* releases what snapshot() returned */
+	void *ctx;		/* passed back to snapshot() and put() */
 	bool per_vcpu;		/* --vcpu: per-vCPU series in /metrics */
+	bool vm_buckets;	/* --prom-vm-buckets: every histogram bucket per VM */
 	int verbose;		/* -v count */
 };
 

@@ -30,6 +30,7 @@
 #include <microhttpd.h>
 
 #include "commands.h"
+#include "kl_model.h"
 #include "prom_internal.h"
 
 #ifdef KL_MHD_DLOPEN
@@ -153,21 +154,70 @@ static unsigned int max_connections(void)
 	return (unsigned int)(rl.rlim_cur - HTTP_FD_RESERVE);
 }
 
+/* A 200 response owning buf (malloc'd, len bytes) of content type ct. */
+static enum MHD_Result reply_buf(struct MHD_Connection *c, char *buf, size_t len, const char *ct)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(buf);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* /snapshot.json: the one JSON writer's text of snap. */
+static enum MHD_Result reply_json(struct MHD_Connection *c, const struct kl_snap *snap)
+{
+	struct json_object *j = kl_snap_json(snap);
+	const char *js = j ? json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN) : NULL;
+	char *buf = js ? strdup(js) : NULL;
+
+	json_object_put(j);
+	if (!buf)
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "500 out of memory\n", NULL);
+	return reply_buf(c, buf, strlen(buf), "application/json");
+}
+
+/* /metrics: the exposition of snap, straight from the typed snapshot. */
+static enum MHD_Result reply_metrics(struct kl_http *h, struct MHD_Connection *c,
+				     const struct kl_snap *snap)
+{
+	struct prom_opts po = { .per_vcpu = h->o.per_vcpu, .vm_buckets = h->o.vm_buckets,
+				.openmetrics = wants_openmetrics(c), .process = true };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "500 out of memory\n", NULL);
+	rc = prom_write_snap(f, snap, &po);
+	rc |= fclose(f);
+	if (rc) {
+		free(buf);
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "500 cannot render the snapshot\n", NULL);
+	}
+	return reply_buf(c, buf, len, po.openmetrics ? CT_OM : CT_PROM);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 			       const char *url, const char *method,
 			       const char *version, const char *upload_data,
 			       size_t *upload_data_size, void **con_cls)
 {
 	struct kl_http *h = cls;
-	struct prom_opts po = { 0 };
-	struct json_object *snap;
-	struct MHD_Response *r;
+	const struct kl_snap *snap;
 	enum MHD_Result ret;
-	char *buf = NULL;
-	size_t len = 0;
-	bool om;
-	FILE *f;
-	int rc;
 
 	(void)version;
 	(void)upload_data;
@@ -185,56 +235,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 	if (!snap)
 		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "503 no snapshot yet\n", NULL);
-	if (!strcmp(url, "/snapshot.json")) {
-		const char *js = json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN);
-
-		buf = js ? strdup(js) : NULL;
-		json_object_put(snap);
-		if (!buf)
-			return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "500 out of memory\n", NULL);
-		r = MHD_create_response_from_buffer(strlen(buf), buf, MHD_RESPMEM_MUST_FREE);
-		if (!r) {
-			free(buf);
-			return MHD_NO;
-		}
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-		ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
-	om = wants_openmetrics(c);
-	f = open_memstream(&buf, &len);
-	if (!f) {
-		json_object_put(snap);
-		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "500 out of memory\n", NULL);
-	}
-	po.per_vcpu = h->o.per_vcpu;
-	po.openmetrics = om;
-	po.process = true;
-	rc = prom_write_ex(f, snap, &po);
-	rc |= fclose(f);
-	json_object_put(snap);
-	if (rc) {
-		free(buf);
-		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  "500 cannot render the snapshot\n", NULL);
-	}
-	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(buf);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, om ? CT_OM : CT_PROM);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
+	if (!strcmp(url, "/snapshot.json"))
+		ret = reply_json(c, snap);
+	else
+		ret = reply_metrics(h, c, snap);
+	h->o.put(h->o.ctx, snap);
 	return ret;
 }
 
-/* "ADDR:PORT", "[V6]:PORT", ":PORT" (loopback).  0, or 2 on a bad address. */
 static int resolve(const char *spec, struct sockaddr_storage *ss, socklen_t *sl)
 {
 	struct addrinfo hints = { 0 }, *ai = NULL;

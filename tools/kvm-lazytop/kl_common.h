@@ -96,6 +96,7 @@ struct kl_opts {
 	bool probe;			/* --probe */
 	int verbose;			/* -v (repeatable) */
 	bool per_vcpu;			/* --vcpu */
+	bool prom_vm_buckets;		/* --prom-vm-buckets */
 	const char *listen;		/* --listen ADDR:PORT */
 	uint32_t max_vcpus;		/* --max-vcpus: vCPU thread slots (BPF map size) */
 	uint64_t stats_window_ns;	/* --stats-window (UINT64_MAX: "run") */

@@ -22,6 +22,7 @@ enum {
 	OPT_LISTEN,
 	OPT_MAX_VCPUS,
 	OPT_STATS_WINDOW,
+	OPT_PROM_VM_BUCKETS,
 };
 
 static const struct argp_option options[] = {
@@ -39,6 +40,8 @@ static const struct argp_option options[] = {
 	  "others count in drops.vcpu_slots_full, still exact)", 4 },
 	{ "stats-window", OPT_STATS_WINDOW, "DURATION", 0, "Hold the BPF run-time stats (ns/event) for DURATION "
 	  "after attach (default 10s; 'run': the whole run)", 4 },
+	{ "prom-vm-buckets", OPT_PROM_VM_BUCKETS, NULL, 0, "Every histogram bucket per VM in prom output "
+	  "and /metrics (default: the host-wide buckets, per VM +Inf, _sum and _count)", 3 },
 	{ "probe", OPT_PROBE, NULL, 0, "Print which signals attach on this kernel and exit", 4 },
 	{ "verbose", 'v', NULL, 0, "Explain what is done (repeat for libbpf debug output)", 4 },
 	{ "help", OPT_HELP, NULL, 0, "Give this help list", -1 },
@@ -68,7 +71,8 @@ static bool is_subcommand(const char *s)
 static bool other_than_verbose(const struct kl_opts *o)
 {
 	return o->target != KL_TARGET_ALL || o->interval_set || o->duration_ns || o->until_exit ||
-	       o->output_set || o->output_file || o->probe || o->per_vcpu || o->listen;
+	       o->output_set || o->output_file || o->probe || o->per_vcpu || o->listen ||
+	       o->prom_vm_buckets;
 }
 
 void kl_print_version(FILE *f, struct argp_state *state)
@@ -298,12 +302,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (kl_parse_duration(arg, &o->stats_window_ns))
 			return fail(state, "invalid --stats-window '%s' (e.g. 10s, or run)", arg);
 		break;
+	case OPT_PROM_VM_BUCKETS:
+		o->prom_vm_buckets = true;
+		break;
 	case OPT_HELP:
 	case OPT_HELP_ALT:
-		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, (char *)KL_TOOL_NAME);
-		exit(KL_EXIT_OK);
 	case OPT_USAGE:
-		argp_help(&argp, stdout, ARGP_HELP_USAGE, (char *)KL_TOOL_NAME);
+		argp_help(&argp, stdout, key == OPT_USAGE ? ARGP_HELP_USAGE : ARGP_HELP_STD_HELP,
+			  (char *)KL_TOOL_NAME);
 		exit(KL_EXIT_OK);
 	case 'V':
 		kl_print_version(stdout, state);

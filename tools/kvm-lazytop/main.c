@@ -71,34 +71,69 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * KL_NSEC_PER_SEC + ts.tv_nsec;
 }
 
-/* Latest whole-run snapshot for the HTTP exporter. */
-struct publisher {
-	pthread_mutex_t lock;
-	struct json_object *latest;
+/*
+ * Latest whole-run typed snapshot for the HTTP exporter.  A published
+ * snapshot is never changed: each holder (the publisher itself and every
+ * request being served) counts as a reference, and the last put frees it.
+ */
+struct pub_snap {
+	struct kl_snap s;	/* first: the pointer handed out */
+	unsigned int refs;
 };
 
-static struct json_object *publisher_get(void *ctx)
-{
-	struct publisher *p = ctx;
-	struct json_object *copy = NULL;
+struct publisher {
+	pthread_mutex_t lock;
+	struct pub_snap *latest;
+};
 
-	pthread_mutex_lock(&p->lock);
-	if (p->latest && json_object_deep_copy(p->latest, &copy, NULL))
-		copy = NULL;
-	pthread_mutex_unlock(&p->lock);
-	return copy;
+/* Drop one reference of ps (p->lock held); the snapshot if it was the last. */
+static struct pub_snap *pub_unref(struct pub_snap *ps)
+{
+	return ps && !--ps->refs ? ps : NULL;
 }
 
-static void publisher_set(struct publisher *p, struct json_object *snap)
+static void pub_free(struct pub_snap *ps)
 {
-	struct json_object *old;
+	if (!ps)
+		return;
+	kl_snap_free(&ps->s);
+	free(ps);
+}
 
-	json_object_get(snap);
+static const struct kl_snap *publisher_get(void *ctx)
+{
+	struct publisher *p = ctx;
+	struct pub_snap *ps;
+
 	pthread_mutex_lock(&p->lock);
-	old = p->latest;
-	p->latest = snap;
+	ps = p->latest;
+	if (ps)
+		ps->refs++;
 	pthread_mutex_unlock(&p->lock);
-	json_object_put(old);
+	return ps ? &ps->s : NULL;
+}
+
+static void publisher_put(void *ctx, const struct kl_snap *snap)
+{
+	struct publisher *p = ctx;
+	struct pub_snap *ps = (struct pub_snap *)snap, *dead;
+
+	pthread_mutex_lock(&p->lock);
+	dead = pub_unref(ps);
+	pthread_mutex_unlock(&p->lock);
+	pub_free(dead);
+}
+
+/* Publish ps (one reference, taken over); NULL just drops the latest. */
+static void publisher_set(struct publisher *p, struct pub_snap *ps)
+{
+	struct pub_snap *dead;
+
+	pthread_mutex_lock(&p->lock);
+	dead = pub_unref(p->latest);
+	p->latest = ps;
+	pthread_mutex_unlock(&p->lock);
+	pub_free(dead);
 }
 
 static void fill_host(struct kl_state *st, const struct kl_opts *o)
@@ -322,7 +357,7 @@ static int make_model(struct run *r, bool whole, uint64_t now_mono, struct kl_sn
 	return err;
 }
 
-/* The same as JSON, only for the outputs that want JSON (ndjson, --listen). */
+/* The same as JSON, only for the outputs that want JSON (ndjson). */
 static struct json_object *make_snapshot(struct run *r, bool whole, uint64_t now_mono)
 {
 	struct json_object *j = NULL;
@@ -354,10 +389,25 @@ static int show_table(struct run *r, uint64_t now)
 	return err;
 }
 
+/* --listen: the whole-run model becomes the one /metrics serves. */
+static void publish(struct run *r, uint64_t now)
+{
+	struct pub_snap *ps = malloc(sizeof(*ps));
+
+	if (!ps)
+		return;
+	if (make_model(r, true, now, &ps->s)) {
+		free(ps);
+		return;		/* out of memory: the previous one stays */
+	}
+	ps->refs = 1;
+	publisher_set(&r->pub, ps);
+}
+
 static int tick(struct run *r, bool show)
 {
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
-	struct json_object *snap, *whole;
+	struct json_object *snap;
 	int err;
 
 	if (r->child && !r->col.target_exited) {
@@ -388,13 +438,8 @@ static int tick(struct run *r, bool show)
 		if (err)
 			return err;
 	}
-	if (r->o->listen) {
-		whole = make_snapshot(r, true, now);
-		if (whole) {
-			publisher_set(&r->pub, whole);
-			json_object_put(whole);
-		}
-	}
+	if (r->o->listen)
+		publish(r, now);
 	r->last_mono = now;
 	return KL_EXIT_OK;
 }
@@ -634,10 +679,9 @@ static void warn_no_vm(struct run *r)
 
 /* ------------------------------------------------------------------ run */
 
-/* -o json / -o prom: the final snapshot as JSON, then written. */
+/* -o json: the final snapshot through the JSON writer. */
 static int write_final_json(struct run *r, const struct kl_snap *final)
 {
-	const struct kl_opts *o = r->o;
 	struct json_object *j = kl_snap_json(final);
 	int rc;
 
@@ -645,17 +689,20 @@ static int write_final_json(struct run *r, const struct kl_snap *final)
 		fprintf(stderr, KL_TOOL_NAME ": cannot build the snapshot (out of memory)\n");
 		return KL_EXIT_ERROR;
 	}
-	if (o->output == KL_OUT_JSON) {
-		rc = write_json(r->out, j, o);
-	} else {
-		rc = prom_write(r->out, j, o->per_vcpu);
-		if (check_out(r->out, o))	/* says why when the stream failed */
-			rc = KL_EXIT_ERROR;
-		else if (rc && rc != KL_EXIT_USAGE)
-			rc = KL_EXIT_ERROR;
-	}
+	rc = write_json(r->out, j, r->o);
 	json_object_put(j);
 	return rc;
+}
+
+/* -o prom: the final snapshot's exposition, straight from the model. */
+static int write_final_prom(struct run *r, const struct kl_snap *final)
+{
+	const struct kl_opts *o = r->o;
+	int rc = prom_write(r->out, final, o->per_vcpu, o->prom_vm_buckets);
+
+	if (check_out(r->out, o))	/* says why when the stream failed */
+		return KL_EXIT_ERROR;
+	return rc ? KL_EXIT_ERROR : KL_EXIT_OK;
 }
 
 static int write_final(struct run *r, const struct kl_snap *final)
@@ -664,8 +711,9 @@ static int write_final(struct run *r, const struct kl_snap *final)
 
 	switch (o->output) {
 	case KL_OUT_JSON:
-	case KL_OUT_PROM:
 		return write_final_json(r, final);
+	case KL_OUT_PROM:
+		return write_final_prom(r, final);
 	case KL_OUT_NDJSON:
 		return KL_EXIT_OK;	/* the last interval's line was the final read */
 	default: {
@@ -746,8 +794,9 @@ static int start_views(struct run *r, FILE *out)
 	int rc;
 
 	if (o->listen) {
-		struct kl_http_opts ho = { .addr = o->listen, .snapshot = publisher_get, .ctx = &r->pub,
-					   .per_vcpu = o->per_vcpu, .verbose = o->verbose };
+		struct kl_http_opts ho = { .addr = o->listen, .snapshot = publisher_get, .put = publisher_put,
+					   .ctx = &r->pub, .per_vcpu = o->per_vcpu,
+					   .vm_buckets = o->prom_vm_buckets, .verbose = o->verbose };
 
 		rc = http_serve(&ho, &r->http);
 		if (rc)
@@ -842,7 +891,7 @@ static void teardown(struct run *r)
 	http_stop(r->http);
 	if (r->pidfd >= 0)
 		close(r->pidfd);
-	json_object_put(r->pub.latest);
+	publisher_set(&r->pub, NULL);
 	kl_collector_close(&r->col);
 	kl_state_free(&r->cur);
 	kl_state_free(&r->prev);

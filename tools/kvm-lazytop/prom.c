@@ -16,18 +16,23 @@
  * Every bound is a seam of the collector's log-linear buckets
  * (bpf/kl_hist.h: 2^p starts a bucket), so re-bucketing is exact: a
  * sample equal to a bound is in that bound's bucket, like Prometheus' le.
+ * Per VM a series carries only +Inf, _sum and _count unless
+ * --prom-vm-buckets (prom_opts.vm_buckets): every bucket is in the family
+ * host_<name>, the sum over the VMs, so /metrics of 1024 VMs stays near 60
+ * samples per VM (issue 11: <= 100).
  *
  * Label values are escaped per the exposition formats (backslash, double
  * quote, line feed) and sanitized: control characters and bytes that are
  * not valid UTF-8 become U+FFFD, so a VM name cannot break a scrape.
  *
  * process_* self metrics (CPU, RSS, start time, fds) are live values of
- * this process, written only on /metrics (prom_write_ex with .process):
+ * this process, written only on /metrics (prom_write_snap with .process):
  * in a node_exporter textfile they would clash with node_exporter's own.
  */
 #include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,18 +40,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "kl_common.h"
 #include "kl_names.h"
 #include "prom_internal.h"
-#include "snapshot_read.h"
+#include "commands.h"
+#include "kl_model.h"
 
 #define P "kvm_lazytop_"
 
 struct pctx {
 	FILE *out;
 	bool om;		/* OpenMetrics */
+	bool vm_buckets;	/* every bucket of the per-VM histograms */
+	const struct kl_snap *s;
+	char **pre;		/* per VM: its labels, escaped (vm_prefixes) */
 };
 
 /* ---- text helpers ---------------------------------------------------- */
@@ -161,6 +168,7 @@ static void family(struct pctx *c, const char *name, const char *type,
 
 /* Labels are given as a NULL-terminated list of name, value pairs. */
 struct lbl {
+	const char *pre;	/* labels already escaped, written first */
 	const char *k[10];
 	const char *v[10];
 	int n;
@@ -176,11 +184,6 @@ static void family_once(struct pctx *c, bool *done, const char *name, const char
 	*done = true;
 }
 
-/* vm: each element of the snapshot's vms[] in turn (none without one). */
-#define for_each_vm(vms, v, vm)						\
-	for ((v) = 0; (vms) && (v) < json_object_array_length(vms) &&	\
-		      ((vm) = json_object_array_get_idx((vms), (v)), true); (v)++)
-
 static void lbl_add(struct lbl *l, const char *k, const char *v)
 {
 	if (l->n < 10 && v) {
@@ -194,16 +197,18 @@ static void put_labels(FILE *out, const struct lbl *l, const char *extra_k,
 {
 	int i;
 
-	if (!l->n && !extra_k)
+	if (!l->n && !extra_k && !l->pre)
 		return;
 	fputc('{', out);
+	if (l->pre)
+		fputs(l->pre, out);
 	for (i = 0; i < l->n; i++) {
-		fprintf(out, "%s%s=\"", i ? "," : "", l->k[i]);
+		fprintf(out, "%s%s=\"", i || l->pre ? "," : "", l->k[i]);
 		put_label_value(out, l->v[i]);
 		fputc('"', out);
 	}
 	if (extra_k) {
-		fprintf(out, "%s%s=\"", l->n ? "," : "", extra_k);
+		fprintf(out, "%s%s=\"", l->n || l->pre ? "," : "", extra_k);
 		put_label_value(out, extra_v);
 		fputc('"', out);
 	}
@@ -239,25 +244,44 @@ static void sample_dbl(struct pctx *c, const char *name, const struct lbl *l,
 
 /* ---- VM labels ------------------------------------------------------- */
 
-struct vm_lbl {
-	char pid[24];
-	const char *name;
-};
-
-static void vm_labels(struct json_object *vm, struct vm_lbl *v, struct lbl *l)
+/*
+ * vm_pid and vm_name of every VM, escaped once per exposition (a VM has
+ * ~60 samples, and with 1024 VMs escaping them per sample was the larger
+ * part of the render time).
+ */
+static int vm_prefixes(struct pctx *c, const struct kl_snap *s)
 {
-	uint64_t pid = 0;
+	c->s = s;
+	c->pre = calloc(s->nr_vms ? s->nr_vms : 1, sizeof(*c->pre));
+	if (!c->pre)
+		return -1;
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
+		size_t len = 0;
+		FILE *f = open_memstream(&c->pre[v], &len);
 
-	snap_get_u64(vm, "pid", &pid);
-	snprintf(v->pid, sizeof(v->pid), "%" PRIu64, pid);
-	v->name = snap_get_str(vm, "name");
-	if (!v->name)
-		v->name = snap_get_str(vm, "comm");
-	if (!v->name)
-		v->name = "";
+		if (!f)
+			return -1;
+		fprintf(f, "vm_pid=\"%" PRIu32 "\",vm_name=\"", vm->pid);
+		put_label_value(f, vm->name[0] ? vm->name : vm->comm);
+		fputc('"', f);
+		if (fclose(f))
+			return -1;
+	}
+	return 0;
+}
+
+static void vm_prefixes_free(struct pctx *c)
+{
+	for (size_t v = 0; c->pre && v < c->s->nr_vms; v++)
+		free(c->pre[v]);
+	free(c->pre);
+}
+
+static void vm_labels(const struct pctx *c, const struct kl_snap_vm *vm, struct lbl *l)
+{
 	memset(l, 0, sizeof(*l));
-	lbl_add(l, "vm_pid", v->pid);
-	lbl_add(l, "vm_name", v->name);
+	l->pre = c->pre[vm - c->s->vms];
 }
 
 /* ---- counters -------------------------------------------------------- */
@@ -317,191 +341,120 @@ static const struct cdesc cdescs[] = {
 };
 #define NCDESC (sizeof(cdescs) / sizeof(cdescs[0]))
 
-static const struct cdesc *cdesc_of(const char *counter)
+/* The model's counter index of every cdescs[] row (-1: not in this build). */
+static void cdesc_index(int *idx)
 {
-	size_t i;
-
-	for (i = 0; i < NCDESC; i++)
-		if (!strcmp(cdescs[i].counter, counter))
-			return &cdescs[i];
-	return NULL;
+	for (size_t i = 0; i < NCDESC; i++)
+		idx[i] = kl_snap_counter_index(cdescs[i].counter);
 }
 
-static bool valid_name(const char *s)
-{
-	if (!*s || (*s >= '0' && *s <= '9'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return false;
-	return true;
-}
-
-/* Sum of counter `name` over the vCPU entries of vm with vcpu_id == id. */
-static bool vcpu_counter(struct json_object *vcpus, int64_t id, const char *name,
-			 uint64_t *out)
+/* Counter i summed over the vCPU entries of vm with vcpu_id == id. */
+static bool vcpu_counter(const struct kl_snap_vm *vm, int32_t id, unsigned int i, uint64_t *out)
 {
 	bool found = false;
-	size_t i;
 
 	*out = 0;
-	for (i = 0; i < json_object_array_length(vcpus); i++) {
-		struct json_object *v = json_object_array_get_idx(vcpus, i), *idv;
-		uint64_t x;
+	for (size_t k = 0; k < vm->nr_vcpus; k++) {
+		const struct kl_snap_vcpu *v = &vm->vcpus[k];
 
-		if (!json_object_object_get_ex(v, "vcpu_id", &idv) ||
-		    json_object_get_int64(idv) != id)
+		if (v->vcpu_id != id || !kl_snap_has(&v->c, i))
 			continue;
-		if (snap_get_u64(snap_get_obj(v, "counters"), name, &x)) {
-			*out += x;
-			found = true;
-		}
+		*out += v->c.c[i];
+		found = true;
 	}
 	return found;
 }
 
 /* Distinct vcpu ids of a VM, in order of first appearance. */
-static size_t vcpu_ids(struct json_object *vcpus, int64_t *ids, size_t max)
+static size_t vcpu_ids(const struct kl_snap_vm *vm, int32_t *ids, size_t max)
 {
-	size_t i, j, n = 0;
+	size_t j, n = 0;
 
-	for (i = 0; vcpus && i < json_object_array_length(vcpus); i++) {
-		struct json_object *idv;
-		int64_t id;
-
-		if (!json_object_object_get_ex(json_object_array_get_idx(vcpus, i),
-					       "vcpu_id", &idv))
-			continue;
-		id = json_object_get_int64(idv);
-		for (j = 0; j < n && ids[j] != id; j++)
+	for (size_t i = 0; i < vm->nr_vcpus; i++) {
+		for (j = 0; j < n && ids[j] != vm->vcpus[i].vcpu_id; j++)
 			;
 		if (j == n && n < max)
-			ids[n++] = id;
+			ids[n++] = vm->vcpus[i].vcpu_id;
 	}
 	return n;
 }
 
-static void emit_counter_family(struct pctx *c, struct json_object *snap,
+/* The labels of one counter row: base, then vcpu, dir, reason, path. */
+static void counter_sample(struct pctx *c, const struct cdesc *d, const struct lbl *base,
+			   const char *vcpu, uint64_t x)
+{
+	struct lbl l = *base;
+
+	lbl_add(&l, "vcpu", vcpu);
+	lbl_add(&l, "dir", d->dir);
+	lbl_add(&l, d->rkey ? d->rkey : "reason", d->reason);
+	lbl_add(&l, "path", d->path);
+	sample_u64(c, d->metric, &l, x);
+}
+
+/* The vCPU series of counter row d of one VM (--vcpu). */
+static void counter_vcpus(struct pctx *c, const struct kl_snap_vm *vm, const struct cdesc *d,
+			  unsigned int ci, const struct lbl *base, const int32_t *ids, size_t nids)
+{
+	for (size_t k = 0; k < nids; k++) {
+		char idb[24];
+		uint64_t x;
+
+		if (!vcpu_counter(vm, ids[k], ci, &x))
+			continue;
+		if (ids[k] < 0)
+			snprintf(idb, sizeof(idb), "unknown");
+		else
+			snprintf(idb, sizeof(idb), "%" PRId32, ids[k]);
+		counter_sample(c, d, base, idb, x);
+	}
+}
+
+static void emit_counter_family(struct pctx *c, const struct kl_snap *s, const int *idx,
 				const char *metric, bool per_vcpu)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	bool header = false;
-	size_t v, i;
 
-	for_each_vm(vms, v, vm) {
-		struct json_object *cnt = snap_get_obj(vm, "counters");
-		struct json_object *vcpus = snap_get_arr(vm, "vcpus");
-		struct vm_lbl vl;
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
+		int32_t ids[512];
+		size_t nids = per_vcpu ? vcpu_ids(vm, ids, 512) : 0;
 		struct lbl base;
-		int64_t ids[512];
-		size_t nids = per_vcpu ? vcpu_ids(vcpus, ids, 512) : 0;
 
-		vm_labels(vm, &vl, &base);
-		for (i = 0; i < NCDESC; i++) {
+		vm_labels(c, vm, &base);
+		for (size_t i = 0; i < NCDESC; i++) {
 			const struct cdesc *d = &cdescs[i];
-			uint64_t x;
-			size_t k;
 
-			if (strcmp(d->metric, metric))
-				continue;
-			if (!snap_get_u64(cnt, d->counter, &x))
+			if (idx[i] < 0 || strcmp(d->metric, metric) ||
+			    !kl_snap_has(&vm->c, (unsigned int)idx[i]))
 				continue;	/* unavailable: omitted */
 			family_once(c, &header, metric, "counter", d->help);
-			if (!per_vcpu || !nids) {
-				struct lbl l = base;
-
-				lbl_add(&l, "dir", d->dir);
-				lbl_add(&l, d->rkey ? d->rkey : "reason", d->reason);
-				lbl_add(&l, "path", d->path);
-				sample_u64(c, metric, &l, x);
-				continue;
-			}
-			for (k = 0; k < nids; k++) {
-				struct lbl l = base;
-				char idb[24];
-
-				if (!vcpu_counter(vcpus, ids[k], d->counter, &x))
-					continue;
-				if (ids[k] < 0)
-					snprintf(idb, sizeof(idb), "unknown");
-				else
-					snprintf(idb, sizeof(idb), "%" PRId64, ids[k]);
-				lbl_add(&l, "vcpu", idb);
-				lbl_add(&l, "dir", d->dir);
-				lbl_add(&l, d->rkey ? d->rkey : "reason", d->reason);
-				lbl_add(&l, "path", d->path);
-				sample_u64(c, metric, &l, x);
-			}
+			if (!nids)
+				counter_sample(c, d, &base, NULL, vm->c.c[idx[i]]);
+			else
+				counter_vcpus(c, vm, d, (unsigned int)idx[i], &base, ids, nids);
 		}
 	}
 }
 
-/* Counters this version does not know (a newer 1.x collector). */
-static void emit_unknown_counters(struct pctx *c, struct json_object *snap)
+static void emit_reasons(struct pctx *c, const struct kl_snap *s, int kind,
+			 const char *metric, const char *help)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	size_t v, w;
-
-	for (v = 0; vms && v < json_object_array_length(vms); v++) {
-		struct json_object *cnt =
-			snap_get_obj(json_object_array_get_idx(vms, v), "counters");
-
-		if (!cnt)
-			continue;
-		json_object_object_foreach(cnt, key, val) {
-			char metric[192];
-			bool seen = false;
-
-			(void)val;
-			if (cdesc_of(key) || !valid_name(key) || strlen(key) > 100)
-				continue;
-			/* emit each unknown family once, at its first VM */
-			for (w = 0; w < v && !seen; w++)
-				seen = json_object_object_get_ex(snap_get_obj(
-					json_object_array_get_idx(vms, w), "counters"), key, NULL);
-			if (seen)
-				continue;
-			snprintf(metric, sizeof(metric), P "%s_total", key);
-			family(c, metric, "counter", "kvm-lazytop counter (see SNAPSHOT.md).");
-			for (w = v; w < json_object_array_length(vms); w++) {
-				struct json_object *vm = json_object_array_get_idx(vms, w);
-				struct vm_lbl vl;
-				struct lbl l;
-				uint64_t x;
-
-				if (!snap_get_u64(snap_get_obj(vm, "counters"), key, &x))
-					continue;
-				vm_labels(vm, &vl, &l);
-				sample_u64(c, metric, &l, x);
-			}
-		}
-	}
-}
-
-static void emit_reasons(struct pctx *c, struct json_object *snap,
-			 const char *kind, const char *metric, const char *help)
-{
-	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	bool header = false;
-	size_t v;
 
-	for_each_vm(vms, v, vm) {
-		struct json_object *r = snap_get_obj(snap_get_obj(vm, "reasons"), kind);
-		struct vm_lbl vl;
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_counts *r = kl_snap_vm_reasons(&s->vms[v], kind);
 		struct lbl base;
 
-		if (!r)
+		if (!r->present)
 			continue;
-		vm_labels(vm, &vl, &base);
+		vm_labels(c, &s->vms[v], &base);
 		family_once(c, &header, metric, "counter", help);
-		json_object_object_foreach(r, key, val) {
+		for (size_t i = 0; i < r->nr; i++) {
 			struct lbl l = base;
-			uint64_t x;
 
-			if (!snap_json_u64(val, &x))
-				continue;
-			lbl_add(&l, "reason", key);
-			sample_u64(c, metric, &l, x);
+			lbl_add(&l, "reason", r->v[i].name);
+			sample_u64(c, metric, &l, r->v[i].count);
 		}
 	}
 }
@@ -562,8 +515,9 @@ static void xhist_sub(struct xhist *x, const struct xhist *y)
 	x->sum = x->sum > y->sum ? x->sum - y->sum : 0;
 }
 
+/* One histogram series; the finite buckets only when buckets is set. */
 static void emit_hist(struct pctx *c, const char *metric, const struct lbl *l,
-		      const struct xhist *x)
+		      const struct xhist *x, bool buckets)
 {
 	char name[200], le[40];
 	uint64_t bounds[PROM_NB];
@@ -571,7 +525,7 @@ static void emit_hist(struct pctx *c, const char *metric, const struct lbl *l,
 
 	prom_bucket_bounds(bounds, PROM_NB);
 	snprintf(name, sizeof(name), "%s_bucket", metric);
-	for (i = 0; i < PROM_NB; i++) {
+	for (i = 0; buckets && i < PROM_NB; i++) {
 		prom_fmt_ns_seconds(bounds[i], le, sizeof(le));
 		fputs(name, c->out);
 		put_labels(c->out, l, "le", le);
@@ -587,33 +541,98 @@ static void emit_hist(struct pctx *c, const char *metric, const struct lbl *l,
 	sample_u64(c, name, l, x->count);
 }
 
-/* histograms.<name> of vm as an xhist; false when absent or malformed. */
-static bool vm_xhist(struct json_object *vm, const char *name, struct xhist *x)
-{
-	struct json_object *h = snap_get_obj(snap_get_obj(vm, "histograms"), name);
-	struct snap_hist sh;
 
-	if (!h || snap_hist_parse(h, &sh, NULL, 0))
+/* Histogram h of vm as an xhist; false when absent. */
+static bool vm_xhist(const struct kl_snap_vm *vm, unsigned int h, struct xhist *x)
+{
+	if (!vm->has_hist[h])
 		return false;
-	xhist_of(&sh, x);
-	snap_hist_free(&sh);
+	xhist_of(&vm->hist[h], x);
 	return true;
 }
 
-/* Emits the family header before the first series. */
-struct hfam {
-	const char *metric, *help;
-	bool header;
+/*
+ * A histogram family: the per-VM series (every bucket only with
+ * --prom-vm-buckets, else +Inf, _sum and _count: ~3 samples instead of 31
+ * per series, so /metrics stays small with many VMs) and their sum over
+ * the VMs by reason / path, with every bucket, in the family host_<name>
+ * (quantiles over all VMs; a family of its own so that summing a family
+ * never counts an event twice).
+ */
+struct hagg {
+	char key[KL_SNAP_NAME_MAX];	/* reason / path label, "" for none */
+	struct xhist x;
 };
 
-static void hfam_series(struct pctx *c, struct hfam *f, const struct lbl *l,
+struct hfam {
+	const char *metric, *help;
+	const char *key;	/* label name of hagg.key */
+	bool header;
+	struct hagg *agg;
+	size_t nr_agg;
+	bool nomem;
+};
+
+static void xhist_add(struct xhist *x, const struct xhist *y)
+{
+	for (size_t i = 0; i < PROM_NB; i++)
+		x->cum[i] += y->cum[i];
+	x->count += y->count;
+	x->sum += y->sum;
+}
+
+/* Add x to the host-wide series of label value key. */
+static void hfam_add(struct hfam *f, const char *key, const struct xhist *x)
+{
+	struct hagg *a = NULL;
+
+	for (size_t i = 0; i < f->nr_agg && !a; i++)
+		if (!strcmp(f->agg[i].key, key))
+			a = &f->agg[i];
+	if (!a) {
+		a = kl_snap_push(&f->agg, &f->nr_agg, sizeof(*a));
+		if (!a) {
+			f->nomem = true;	/* the write fails */
+			return;
+		}
+		snprintf(a->key, sizeof(a->key), "%s", key);
+	}
+	xhist_add(&a->x, x);
+}
+
+/* One per-VM series of f (label f->key = key when key is not NULL). */
+static void hfam_series(struct pctx *c, struct hfam *f, const struct lbl *base, const char *key,
 			const struct xhist *x)
 {
+	struct lbl l = *base;
+
 	if (!f->header) {
 		family(c, f->metric, "histogram", f->help);
 		f->header = true;
 	}
-	emit_hist(c, f->metric, l, x);
+	lbl_add(&l, f->key, key);
+	emit_hist(c, f->metric, &l, x, c->vm_buckets);
+	hfam_add(f, key ? key : "", x);
+}
+
+/* The host-wide family host_<name> of f; frees the sums. */
+static int hfam_host(struct pctx *c, struct hfam *f)
+{
+	char name[160], help[400];
+	struct lbl l = { .n = 0 };
+
+	snprintf(name, sizeof(name), P "host_%s", f->metric + strlen(P));
+	snprintf(help, sizeof(help), "%s Sum over the VMs.", f->help);
+	if (f->nr_agg)
+		family(c, name, "histogram", help);
+	for (size_t i = 0; i < f->nr_agg; i++) {
+		l.n = 0;
+		if (f->agg[i].key[0])
+			lbl_add(&l, f->key, f->agg[i].key);
+		emit_hist(c, name, &l, &f->agg[i].x, true);
+	}
+	free(f->agg);
+	return f->nomem ? -1 : 0;
 }
 
 /*
@@ -624,39 +643,31 @@ static void hfam_series(struct pctx *c, struct hfam *f, const struct lbl *l,
  * an available histogram is exposed, if only as 0), and for the histograms
  * that are never split (kvm_run_ns, offcpu_ns).
  */
-static void emit_hist_vms(struct pctx *c, struct json_object *snap,
-			  const char *hist, const char *metric, const char *help)
+static int emit_hist_vms(struct pctx *c, const struct kl_snap *s, unsigned int h,
+			 const char *metric, const char *help)
 {
-	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
-	struct hfam f = { metric, help, false };
-	size_t v;
+	struct hfam f = { .metric = metric, .help = help, .key = "reason" };
 
-	for_each_vm(vms, v, vm) {
-		struct json_object *by = snap_get_obj(snap_get_obj(vm, "histograms_by"), hist);
-		struct vm_lbl vl;
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
+		const struct kl_snap_hist_by *by = &vm->by[h];
 		struct lbl base;
 		struct xhist x;
 
-		vm_labels(vm, &vl, &base);
-		if (!by || !json_object_object_length(by)) {
-			if (vm_xhist(vm, hist, &x))
-				hfam_series(c, &f, &base, &x);
+		vm_labels(c, vm, &base);
+		if (!by->present || !by->nr) {
+			if (vm_xhist(vm, h, &x))
+				hfam_series(c, &f, &base, NULL, &x);
 			continue;
 		}
-		if (!snap_get_obj(snap_get_obj(vm, "histograms"), hist))
+		if (!vm->has_hist[h])
 			continue;	/* unavailable: omitted */
-		json_object_object_foreach(by, key, val) {
-			struct snap_hist sh;
-			struct lbl l = base;
-
-			if (snap_hist_parse(val, &sh, NULL, 0))
-				continue;
-			xhist_of(&sh, &x);
-			snap_hist_free(&sh);
-			lbl_add(&l, "reason", key);
-			hfam_series(c, &f, &l, &x);
+		for (size_t i = 0; i < by->nr; i++) {
+			xhist_of(&by->v[i].h, &x);
+			hfam_series(c, &f, &base, by->v[i].name, &x);
 		}
 	}
+	return hfam_host(c, &f);
 }
 
 /*
@@ -666,334 +677,230 @@ static void emit_hist_vms(struct pctx *c, struct json_object *snap,
  * fired, or every fault when that tracepoint is not attached), so the
  * paths add up to all store guest-page faults.
  */
-static void emit_fault_latency(struct pctx *c, struct json_object *snap)
+static int emit_fault_latency(struct pctx *c, const struct kl_snap *s)
 {
 	static const char *const paths[] = { "fast", "slow" };
-	static const char *const hists[] = { "fault_latency_fast_ns", "fault_latency_slow_ns" };
-	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
-	struct hfam f = { P "fault_latency_seconds",
-			  "Store guest-page-fault exit to re-entry time, by MMU path (fast, slow, unknown).",
-			  false };
-	size_t v, i;
+	static const unsigned int hists[] = { KL_H_FAULT_FAST, KL_H_FAULT_SLOW };
+	struct hfam f = { .metric = P "fault_latency_seconds", .key = "path",
+			  .help = "Store guest-page-fault exit to re-entry time, by MMU path (fast, slow, unknown)." };
 
-	for_each_vm(vms, v, vm) {
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
 		struct xhist all, part;
 		bool have_all;
-		struct vm_lbl vl;
 		struct lbl base;
 
-		vm_labels(vm, &vl, &base);
-		have_all = vm_xhist(vm, "fault_latency_ns", &all);
-		for (i = 0; i < 2; i++) {
-			struct lbl l = base;
-
+		vm_labels(c, vm, &base);
+		have_all = vm_xhist(vm, KL_H_FAULT, &all);
+		for (size_t i = 0; i < 2; i++) {
 			if (!vm_xhist(vm, hists[i], &part))
 				continue;
-			lbl_add(&l, "path", paths[i]);
-			hfam_series(c, &f, &l, &part);
+			hfam_series(c, &f, &base, paths[i], &part);
 			if (have_all)
 				xhist_sub(&all, &part);
 		}
-		if (have_all) {
-			struct lbl l = base;
-
-			lbl_add(&l, "path", "unknown");
-			hfam_series(c, &f, &l, &all);
-		}
+		if (have_all)
+			hfam_series(c, &f, &base, "unknown", &all);
 	}
+	return hfam_host(c, &f);
 }
 
 /* ---- tool / self-overhead ---------------------------------------------- */
 
 static const char *const probe_states[] = { "attached", "missing", "refused" };
 
-/*
- * The tool's own metrics: one row per family, in exposition order.  A
- * family is written only when its snapshot member is present (a member of
- * the wrong type counts as absent, like everywhere in the readers).
- */
-enum tm_kind {
-	TM_U64,		/* integer member as is */
-	TM_NS_SECONDS,	/* integer ns member, exact decimal seconds */
-	TM_DBL_SECONDS,	/* number ns member, %.17g seconds */
-	TM_ENABLED,	/* string member: 1 when "enabled" */
-	TM_BY_LABEL,	/* object of integers: a sample per key, label lbl */
-};
-
-struct tool_metric {
-	const char *name, *type, *help;
-	const char *obj;	/* member of the snapshot holding key; NULL: top */
-	const char *key;
-	enum tm_kind kind;
-	const char *lbl;	/* TM_BY_LABEL */
-};
-
-static const struct tool_metric tool_metrics[] = {
-	{ P "bpf_run_time_seconds_total", "counter",
-	  "Kernel time spent in all kvm-lazytop BPF programs.",
-	  "overhead", "bpf_run_time_ns", TM_NS_SECONDS, NULL },
-	{ P "bpf_events_total", "counter", "BPF program invocations, all programs.",
-	  "overhead", "bpf_events", TM_U64, NULL },
-	{ P "bpf_stats_enabled", "gauge", "1 when kernel BPF run-time statistics are enabled.",
-	  "overhead", "bpf_stats", TM_ENABLED, NULL },
-	{ P "drops_total", "counter", "Events the BPF programs could not record, by reason.",
-	  "overhead", "drops", TM_BY_LABEL, "reason" },
-	{ P "snapshot_duration_seconds", "gauge", "Time covered by the exposed counters.",
-	  NULL, "duration_ns", TM_DBL_SECONDS, NULL },
-};
-
-/* Per element of overhead.programs[], labelled program= and signal=. */
-static const struct tool_metric prog_metrics[] = {
-	{ P "bpf_program_run_time_seconds_total", "counter",
-	  "Kernel time spent in each BPF program (needs bpf_stats).",
-	  NULL, "run_time_ns", TM_NS_SECONDS, NULL },
-	{ P "bpf_program_runs_total", "counter",
-	  "Invocations of each BPF program (needs bpf_stats).",
-	  NULL, "run_cnt", TM_U64, NULL },
-};
-
-/* build_info labels: label name, snapshot member holding it (NULL: top), key */
-static const char *const build_labels[][3] = {
-	{ "version", "tool", "version" }, { "arch", "host", "arch" },
-	{ "kernel", "host", "kernel" }, { "schema_version", NULL, "schema_version" },
-};
-
-/* Sample of one scalar row from o[m->key] (family header first if fam). */
-static bool tm_sample(struct pctx *c, const struct tool_metric *m,
-		      struct json_object *o, const struct lbl *l, bool fam)
-{
-	const char *s = NULL;
-	char sec[40];
-	uint64_t x = 0;
-	double d = 0;
-
-	switch (m->kind) {
-	case TM_U64:
-	case TM_NS_SECONDS:
-		if (!snap_get_u64(o, m->key, &x))
-			return false;
-		break;
-	case TM_DBL_SECONDS:
-		if (!snap_get_num(o, m->key, &d))
-			return false;
-		break;
-	case TM_ENABLED:
-		s = snap_get_str(o, m->key);
-		if (!s)
-			return false;
-		x = !strcmp(s, "enabled");
-		break;
-	case TM_BY_LABEL:
-		return false;
-	}
-	if (fam)
-		family(c, m->name, m->type, m->help);
-	if (m->kind == TM_NS_SECONDS) {
-		prom_fmt_ns_seconds(x, sec, sizeof(sec));
-		sample_str(c, m->name, l, sec);
-	} else if (m->kind == TM_DBL_SECONDS) {
-		sample_dbl(c, m->name, l, d / 1e9);
-	} else {
-		sample_u64(c, m->name, l, x);
-	}
-	return true;
-}
-
-static void tm_by_label(struct pctx *c, const struct tool_metric *m,
-			struct json_object *o)
-{
-	struct lbl l;
-	uint64_t x;
-
-	if (!snap_get_obj(o, m->key))
-		return;
-	family(c, m->name, m->type, m->help);
-	json_object_object_foreach(snap_get_obj(o, m->key), k, val) {
-		if (!snap_json_u64(val, &x))
-			continue;
-		memset(&l, 0, sizeof(l));
-		lbl_add(&l, m->lbl, k);
-		sample_u64(c, m->name, &l, x);
-	}
-}
-
-static void emit_probe_status(struct pctx *c, struct json_object *probes)
+static void emit_probe_status(struct pctx *c, const struct kl_snap *s)
 {
 	struct lbl l;
 
 	family(c, P "probe_status", "gauge",
 	       "1 for the state each BPF signal is in (attached, missing, refused).");
-	json_object_object_foreach(probes, sig, st) {
-		const char *s = json_object_is_type(st, json_type_string) ?
-			json_object_get_string(st) : "";
-
+	for (size_t sig = 0; sig < KL_SIG_NR; sig++) {
+		if (!s->has_probe[sig])
+			continue;
 		for (size_t i = 0; i < KL_ARRAY_SIZE(probe_states); i++) {
 			memset(&l, 0, sizeof(l));
-			lbl_add(&l, "signal", sig);
+			lbl_add(&l, "signal", kl_signals[sig].name);
 			lbl_add(&l, "state", probe_states[i]);
 			sample_u64(c, P "probe_status", &l,
-				   !strncmp(s, probe_states[i], strlen(probe_states[i])));
+				   !strncmp(s->probe[sig], probe_states[i], strlen(probe_states[i])));
 		}
 	}
 }
 
-static void emit_unavailable(struct pctx *c, struct json_object *un)
+static void emit_unavailable(struct pctx *c, const struct kl_snap *s)
 {
 	struct lbl l;
 
 	family(c, P "metric_unavailable", "gauge",
 	       "1 for each snapshot metric that the attached probes cannot produce.");
-	for (size_t i = 0; i < json_object_array_length(un); i++) {
-		struct json_object *e = json_object_array_get_idx(un, i);
-
-		if (!json_object_is_type(e, json_type_string))
-			continue;
+	for (size_t i = 0; i < s->nr_unavail; i++) {
 		memset(&l, 0, sizeof(l));
-		lbl_add(&l, "metric", json_object_get_string(e));
+		lbl_add(&l, "metric", s->unavail[i]);
 		sample_u64(c, P "metric_unavailable", &l, 1);
 	}
 }
 
-static void emit_programs(struct pctx *c, struct json_object *progs)
+/* A sample of integer ns as exact decimal seconds. */
+static void sample_ns(struct pctx *c, const char *name, const struct lbl *l, uint64_t ns)
 {
+	char sec[40];
+
+	prom_fmt_ns_seconds(ns, sec, sizeof(sec));
+	sample_str(c, name, l, sec);
+}
+
+/* Per element of overhead.programs[], labelled program= and signal=. */
+static void emit_programs(struct pctx *c, const struct kl_snap_overhead *oh)
+{
+	static const char *const fam[2][2] = {
+		{ P "bpf_program_run_time_seconds_total",
+		  "Kernel time spent in each BPF program (needs bpf_stats)." },
+		{ P "bpf_program_runs_total", "Invocations of each BPF program (needs bpf_stats)." },
+	};
 	struct lbl l;
 
-	for (size_t m = 0; m < KL_ARRAY_SIZE(prog_metrics); m++) {
-		family(c, prog_metrics[m].name, prog_metrics[m].type, prog_metrics[m].help);
-		for (size_t i = 0; i < json_object_array_length(progs); i++) {
-			struct json_object *p = json_object_array_get_idx(progs, i);
-			const char *name = snap_get_str(p, "name"), *sig = snap_get_str(p, "signal");
-
+	for (size_t m = 0; m < 2; m++) {
+		family(c, fam[m][0], "counter", fam[m][1]);
+		for (size_t i = 0; i < oh->nr_progs; i++) {
 			memset(&l, 0, sizeof(l));
-			lbl_add(&l, "program", name ? name : "");
-			lbl_add(&l, "signal", sig ? sig : "");
-			tm_sample(c, &prog_metrics[m], p, &l, false);
+			lbl_add(&l, "program", oh->progs[i].name);
+			lbl_add(&l, "signal", oh->progs[i].signal);
+			if (m)
+				sample_u64(c, fam[m][0], &l, oh->progs[i].run_cnt);
+			else
+				sample_ns(c, fam[m][0], &l, oh->progs[i].run_time_ns);
 		}
 	}
 }
 
-static void emit_tool(struct pctx *c, struct json_object *snap)
+/* The overhead object: BPF run time and events, bpf_stats, drops. */
+static void emit_overhead(struct pctx *c, const struct kl_snap_overhead *oh)
 {
-	struct json_object *probes = snap_get_obj(snap, "probes");
-	struct json_object *progs = snap_get_arr(snap_get_obj(snap, "overhead"), "programs");
-	struct json_object *un = snap_get_arr(snap, "unavailable");
+	struct lbl none = { .n = 0 }, l;
+
+	family(c, P "bpf_run_time_seconds_total", "counter",
+	       "Kernel time spent in all kvm-lazytop BPF programs.");
+	sample_ns(c, P "bpf_run_time_seconds_total", &none, oh->bpf_run_time_ns);
+	family(c, P "bpf_events_total", "counter", "BPF program invocations, all programs.");
+	sample_u64(c, P "bpf_events_total", &none, oh->bpf_events);
+	family(c, P "bpf_stats_enabled", "gauge", "1 when kernel BPF run-time statistics are enabled.");
+	sample_u64(c, P "bpf_stats_enabled", &none, !strcmp(oh->bpf_stats, "enabled"));
+	family(c, P "drops_total", "counter", "Events the BPF programs could not record, by reason.");
+	for (unsigned int d = 0; d < KL_D_NR; d++) {
+		if (!oh->has_drop[d])
+			continue;
+		memset(&l, 0, sizeof(l));
+		lbl_add(&l, "reason", kl_drop_name(d));
+		sample_u64(c, P "drops_total", &l, oh->drops[d]);
+	}
+}
+
+static void emit_tool(struct pctx *c, const struct kl_snap *s)
+{
 	struct lbl none = { .n = 0 }, l = { .n = 0 };
 
 	family(c, P "build_info", "gauge", "kvm-lazytop version and host, value 1.");
-	for (size_t i = 0; i < KL_ARRAY_SIZE(build_labels); i++) {
-		struct json_object *o = build_labels[i][1] ?
-			snap_get_obj(snap, build_labels[i][1]) : snap;
-		const char *v = snap_get_str(o, build_labels[i][2]);
-
-		lbl_add(&l, build_labels[i][0], v ? v : "");
-	}
+	lbl_add(&l, "version", s->tool_version);
+	lbl_add(&l, "arch", s->arch);
+	lbl_add(&l, "kernel", s->kernel);
+	lbl_add(&l, "schema_version", s->schema_version);
 	sample_u64(c, P "build_info", &l, 1);
-	if (probes)
-		emit_probe_status(c, probes);
-	if (un && json_object_array_length(un))
-		emit_unavailable(c, un);
-	if (progs && json_object_array_length(progs))
-		emit_programs(c, progs);
-	for (size_t i = 0; i < KL_ARRAY_SIZE(tool_metrics); i++) {
-		const struct tool_metric *m = &tool_metrics[i];
-		struct json_object *o = m->obj ? snap_get_obj(snap, m->obj) : snap;
-
-		if (m->kind == TM_BY_LABEL)
-			tm_by_label(c, m, o);
-		else
-			tm_sample(c, m, o, &none, true);
+	emit_probe_status(c, s);
+	if (s->nr_unavail)
+		emit_unavailable(c, s);
+	if (s->oh.present && s->oh.nr_progs)
+		emit_programs(c, &s->oh);
+	if (s->oh.present)
+		emit_overhead(c, &s->oh);
+	if (s->has_duration) {
+		family(c, P "snapshot_duration_seconds", "gauge", "Time covered by the exposed counters.");
+		sample_dbl(c, P "snapshot_duration_seconds", &none, (double)s->duration_ns / 1e9);
 	}
 }
 
-static void emit_vm_info(struct pctx *c, struct json_object *snap)
+/* One gauge family, a sample per VM: fn's value of each VM. */
+static void emit_vm_gauge(struct pctx *c, const struct kl_snap *s, const char *name,
+			  const char *help, uint64_t (*fn)(const struct kl_snap_vm *vm))
 {
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	size_t v, nv = vms ? json_object_array_length(vms) : 0;
+	family(c, name, "gauge", help);
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		struct lbl l;
 
-	if (!nv)
+		vm_labels(c, &s->vms[v], &l);
+		sample_u64(c, name, &l, fn(&s->vms[v]));
+	}
+}
+
+static uint64_t vm_exited(const struct kl_snap_vm *vm)
+{
+	return vm->exited;
+}
+
+static uint64_t vm_vcpus(const struct kl_snap_vm *vm)
+{
+	int32_t ids[512];
+
+	return vcpu_ids(vm, ids, 512);
+}
+
+static void emit_vm_info(struct pctx *c, const struct kl_snap *s)
+{
+	bool header = false;
+
+	if (!s->nr_vms)
 		return;
 	family(c, P "vm_info", "gauge", "One series per watched VM, value 1.");
-	for (v = 0; v < nv; v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v);
-		struct vm_lbl vl;
+	for (size_t v = 0; v < s->nr_vms; v++) {
 		struct lbl l;
 
-		vm_labels(vm, &vl, &l);
-		lbl_add(&l, "comm", snap_get_str(vm, "comm") ? snap_get_str(vm, "comm") : "");
+		vm_labels(c, &s->vms[v], &l);
+		lbl_add(&l, "comm", s->vms[v].comm);
 		sample_u64(c, P "vm_info", &l, 1);
 	}
-	family(c, P "vm_exited", "gauge", "1 when the VM process has exited.");
-	for (v = 0; v < nv; v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v), *e;
-		struct vm_lbl vl;
+	emit_vm_gauge(c, s, P "vm_exited", "1 when the VM process has exited.", vm_exited);
+	emit_vm_gauge(c, s, P "vm_vcpus", "vCPU threads seen per VM.", vm_vcpus);
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
+		uint64_t ok, total;
 		struct lbl l;
 
-		vm_labels(vm, &vl, &l);
-		sample_u64(c, P "vm_exited", &l,
-			   json_object_object_get_ex(vm, "exited", &e) &&
-			   json_object_get_boolean(e));
-	}
-	family(c, P "vm_vcpus", "gauge", "vCPU threads seen per VM.");
-	for (v = 0; v < nv; v++) {
-		struct json_object *vm = json_object_array_get_idx(vms, v);
-		struct json_object *vc = snap_get_arr(vm, "vcpus");
-		int64_t ids[512];
-		struct vm_lbl vl;
-		struct lbl l;
-
-		vm_labels(vm, &vl, &l);
-		sample_u64(c, P "vm_vcpus", &l, vc ? vcpu_ids(vc, ids, 512) : 0);
-	}
-	for (v = 0; v < nv; v++) {
-		struct json_object *pr = snap_get_obj(json_object_array_get_idx(vms, v),
-						      "prediction");
-		double d;
-
-		if (!pr || !snap_get_num(pr, "agreement", &d))
+		if (!vm->has_pred)
 			continue;
-		family(c, P "reload_prediction_agreement_ratio", "gauge",
-		       "Fraction of vCPU loads whose predicted class matched the kernel's reason.");
-		for (; v < nv; v++) {
-			struct json_object *vm = json_object_array_get_idx(vms, v);
-			struct vm_lbl vl;
-			struct lbl l;
-
-			pr = snap_get_obj(vm, "prediction");
-			if (!pr || !snap_get_num(pr, "agreement", &d))
-				continue;
-			vm_labels(vm, &vl, &l);
-			sample_dbl(c, P "reload_prediction_agreement_ratio", &l, d);
-		}
+		kl_snap_pred_totals(&vm->c, &ok, &total);
+		if (!total)
+			continue;	/* no agreement without a compared load */
+		family_once(c, &header, P "reload_prediction_agreement_ratio", "gauge",
+			    "Fraction of vCPU loads whose predicted class matched the kernel's reason.");
+		vm_labels(c, vm, &l);
+		sample_dbl(c, P "reload_prediction_agreement_ratio", &l, kl_snap_share(ok, total));
 	}
 }
 
-/* pkvm_state_sync.<dir>.skip_share of every VM that has one. */
-static void emit_pkvm_skip(struct pctx *c, struct json_object *snap)
+/* The skip share of the pKVM state syncs of each direction of every VM. */
+static void emit_pkvm_skip(struct pctx *c, const struct kl_snap *s)
 {
-	static const char *const dirs[] = { "to_hyp", "to_host" };
-	struct json_object *vms = snap_get_arr(snap, "vms"), *vm;
 	bool header = false;
-	size_t v, i;
 
-	for_each_vm(vms, v, vm) {
-		struct json_object *ps = snap_get_obj(vm, "pkvm_state_sync");
-		struct vm_lbl vl;
+	for (size_t v = 0; v < s->nr_vms; v++) {
+		const struct kl_snap_vm *vm = &s->vms[v];
 		struct lbl base;
 
-		if (!ps)
-			continue;
-		vm_labels(vm, &vl, &base);
-		for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-			struct json_object *o = snap_get_obj(ps, dirs[i]);
+		vm_labels(c, vm, &base);
+		for (unsigned int d = 0; d < KL_PKVM_DIR_NR; d++) {
+			const uint64_t *row = vm->c.c + KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR;
 			struct lbl l = base;
-			uint64_t ev, sk;
+			uint64_t ev = 0, sk = 0;
 
-			/* exact, from the counts (skip_share is rounded) */
-			if (!snap_get_u64(o, "events", &ev) || !snap_get_u64(o, "skipped", &sk) || !ev)
+			for (unsigned int r = 0; vm->has_pkvm[d] && r < KL_PKVM_REASON_NR; r++) {
+				ev += row[r];
+				sk += kl_pkvm_reason_is_skip(r) ? row[r] : 0;
+			}
+			if (!ev)
 				continue;	/* no event in that direction */
 			family_once(c, &header, P "pkvm_state_sync_skip_ratio", "gauge",
 				    "Share of arm64 pKVM state sync decisions of a direction that skipped the copy (skip_* reasons).");
-			lbl_add(&l, "dir", dirs[i]);
+			lbl_add(&l, "dir", kl_pkvm_dir_name(d));
 			sample_dbl(c, P "pkvm_state_sync_skip_ratio", &l, (double)sk / (double)ev);
 		}
 	}
@@ -1129,54 +1036,55 @@ bool prom_accept_openmetrics(const char *accept)
 	return best_om > 0 && best_om >= best_text;
 }
 
-int prom_write_ex(FILE *out, struct json_object *snap, const struct prom_opts *o)
+int prom_write_snap(FILE *out, const struct kl_snap *s, const struct prom_opts *o)
 {
-	struct pctx c = { .out = out, .om = o->openmetrics };
-	bool per_vcpu = o->per_vcpu;
+	struct pctx c = { .out = out, .om = o->openmetrics, .vm_buckets = o->vm_buckets };
+	int idx[NCDESC], err = 0, lock;
 	size_t i, j;
 
-	if (snap_check(snap, NULL, 0))
+	cdesc_index(idx);
+	if (vm_prefixes(&c, s)) {
+		vm_prefixes_free(&c);
 		return -1;
-	emit_tool(&c, snap);
-	emit_vm_info(&c, snap);
+	}
+	/* one writer: no stream lock per character (restored below) */
+	lock = __fsetlocking(out, FSETLOCKING_BYCALLER);
+	emit_tool(&c, s);
+	emit_vm_info(&c, s);
 	for (i = 0; i < NCDESC; i++) {
 		bool first = true;
 
 		for (j = 0; j < i && first; j++)
 			first = strcmp(cdescs[j].metric, cdescs[i].metric) != 0;
 		if (first)
-			emit_counter_family(&c, snap, cdescs[i].metric, per_vcpu);
+			emit_counter_family(&c, s, idx, cdescs[i].metric, o->per_vcpu);
 	}
-	emit_unknown_counters(&c, snap);
-	emit_pkvm_skip(&c, snap);
-	emit_reasons(&c, snap, "userspace_exit", P "userspace_exit_reasons_total",
+	emit_pkvm_skip(&c, s);
+	emit_reasons(&c, s, 0, P "userspace_exit_reasons_total",
 		     "Exits to the VMM by KVM_EXIT_* reason.");
-	emit_reasons(&c, snap, "exit", P "exit_reasons_total",
+	emit_reasons(&c, s, 1, P "exit_reasons_total",
 		     "Guest exits by decoded architectural cause.");
-	emit_fault_latency(&c, snap);
-	emit_hist_vms(&c, snap, "exit_latency_ns", P "exit_latency_seconds",
-			    "Guest exit to re-entry time (kvm_exit to kvm_entry), by exit cause.");
-	emit_hist_vms(&c, snap, "vcpu_load_ns", P "vcpu_load_seconds",
-			    "kvm_arch_vcpu_load duration, by load reason.");
-	emit_hist_vms(&c, snap, "kvm_run_ns", P "kvm_run_seconds", "KVM_RUN ioctl duration.");
-	emit_hist_vms(&c, snap, "offcpu_ns", P "offcpu_seconds",
-			"Time vCPU threads spent switched out inside KVM_RUN.");
+	err |= emit_fault_latency(&c, s);
+	err |= emit_hist_vms(&c, s, KL_H_EXIT, P "exit_latency_seconds",
+			     "Guest exit to re-entry time (kvm_exit to kvm_entry), by exit cause.");
+	err |= emit_hist_vms(&c, s, KL_H_VCPU_LOAD, P "vcpu_load_seconds",
+			     "kvm_arch_vcpu_load duration, by load reason.");
+	err |= emit_hist_vms(&c, s, KL_H_KVM_RUN, P "kvm_run_seconds", "KVM_RUN ioctl duration.");
+	err |= emit_hist_vms(&c, s, KL_H_OFFCPU, P "offcpu_seconds",
+			     "Time vCPU threads spent switched out inside KVM_RUN.");
 	if (o->process)
 		emit_process(&c);
 	if (o->openmetrics)
 		fputs("# EOF\n", out);
-	return ferror(out) ? -1 : 0;
+	vm_prefixes_free(&c);
+	err |= ferror(out);
+	__fsetlocking(out, lock);
+	return err ? -1 : 0;
 }
 
-int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
-		   bool openmetrics)
+int prom_write(FILE *out, const struct kl_snap *s, bool per_vcpu, bool vm_buckets)
 {
-	struct prom_opts o = { .per_vcpu = per_vcpu, .openmetrics = openmetrics };
+	struct prom_opts o = { .per_vcpu = per_vcpu, .vm_buckets = vm_buckets };
 
-	return prom_write_ex(out, snap, &o);
-}
-
-int prom_write(FILE *out, struct json_object *snap, bool per_vcpu)
-{
-	return prom_write_fmt(out, snap, per_vcpu, false);
+	return prom_write_snap(out, s, &o);
 }

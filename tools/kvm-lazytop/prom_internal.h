@@ -11,19 +11,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct json_object;
+struct kl_snap;
 
-/* Prometheus text format 0.0.4 (node_exporter textfile). 0 ok, -1 error. */
-int prom_write(FILE *out, struct json_object *snap, bool per_vcpu);
-/* Same, OpenMetrics 1.0 text when openmetrics (ends with "# EOF"). */
-int prom_write_fmt(FILE *out, struct json_object *snap, bool per_vcpu,
-		   bool openmetrics);
 struct prom_opts {
 	bool per_vcpu;		/* a vcpu label on the per-vCPU counters */
 	bool openmetrics;	/* OpenMetrics 1.0.0 (else text 0.0.4) */
 	bool process;		/* live process_* metrics of this process */
+	bool vm_buckets;	/* every histogram bucket per VM (--prom-vm-buckets) */
 };
-int prom_write_ex(FILE *out, struct json_object *snap, const struct prom_opts *o);
+/*
+ * The exposition of one typed snapshot (kl_model.h): Prometheus text
+ * 0.0.4 (node_exporter textfile), or OpenMetrics 1.0 text when
+ * o->openmetrics (ends with "# EOF").  0 ok, -1 write error.
+ */
+int prom_write_snap(FILE *out, const struct kl_snap *s, const struct prom_opts *o);
 /* Whether an HTTP Accept header prefers OpenMetrics 1.0.0 (see prom.c). */
 bool prom_accept_openmetrics(const char *accept);
 /* n ns as an exact decimal number of seconds. */

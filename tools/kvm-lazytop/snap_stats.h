@@ -4,7 +4,7 @@
  * SNAPSHOT.md rule of kl_stats.h, shared with the collector), merging,
  * cumulative counts, two-sample tests, and the one nanosecond formatter
  * of every renderer.  Readers get histograms from snapshot_read.h
- * (snap_hist_parse, snap_hist_sum).
+ * (snap_hist_parse, kl_snap_hist_sum).
  */
 #ifndef KL_SNAP_STATS_H
 #define KL_SNAP_STATS_H

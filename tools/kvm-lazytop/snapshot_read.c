@@ -615,6 +615,8 @@ static int sv_node_check(struct sv_ctx *c, const struct sv_node *n, struct json_
 	return 0;
 }
 
+static int snap_check(struct json_object *snap, char *err, size_t errlen);
+
 int snap_validate(struct json_object *snap, char *err, size_t errlen)
 {
 	struct sv_ctx c = { .err = err, .errlen = errlen };
@@ -624,7 +626,7 @@ int snap_validate(struct json_object *snap, char *err, size_t errlen)
 	return sv_node_check(&c, &sv_snapshot, snap);
 }
 
-int snap_check(struct json_object *snap, char *err, size_t errlen)
+static int snap_check(struct json_object *snap, char *err, size_t errlen)
 {
 	struct json_object *v, *vms;
 	const char *ver, *dot;
@@ -813,14 +815,6 @@ bool snap_get_num(struct json_object *obj, const char *key, double *out)
 	return false;
 }
 
-double snap_json_num(struct json_object *v)
-{
-	if (v && (json_object_is_type(v, json_type_int) ||
-		  json_object_is_type(v, json_type_double)))
-		return json_object_get_double(v);
-	return NAN;
-}
-
 double snap_num(struct json_object *obj, const char *key)
 {
 	double d;
@@ -871,21 +865,6 @@ struct json_object *snap_get_arr(struct json_object *obj, const char *key)
 	    !json_object_is_type(v, json_type_array))
 		return NULL;
 	return v;
-}
-
-bool snap_unavailable(struct json_object *snap, const char *name)
-{
-	struct json_object *u = snap_get_arr(snap, "unavailable");
-	size_t i;
-
-	for (i = 0; u && i < json_object_array_length(u); i++) {
-		struct json_object *e = json_object_array_get_idx(u, i);
-
-		if (json_object_is_type(e, json_type_string) &&
-		    !strcmp(json_object_get_string(e), name))
-			return true;
-	}
-	return false;
 }
 
 /* ---- histograms ---------------------------------------------------- */
@@ -955,84 +934,6 @@ int snap_hist_parse(struct json_object *h, struct snap_hist *out, char *err,
 fail:
 	snap_hist_free(out);
 	return -1;
-}
-
-/* ---- aggregation over VMs ------------------------------------------ */
-
-bool snap_counter_sum(struct json_object *snap, const char *name,
-		      uint64_t *out)
-{
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	bool found = false;
-	size_t i;
-
-	*out = 0;
-	for (i = 0; vms && i < json_object_array_length(vms); i++) {
-		struct json_object *c;
-		uint64_t v;
-
-		c = snap_get_obj(json_object_array_get_idx(vms, i), "counters");
-		if (snap_get_u64(c, name, &v)) {
-			*out += v;
-			found = true;
-		}
-	}
-	/* No VM at all: a counter that is not unavailable reads as 0. */
-	if (!found && (!vms || !json_object_array_length(vms)) &&
-	    !snap_unavailable(snap, name))
-		found = true;
-	return found;
-}
-
-static int hist_sum_path(struct json_object *snap, const char *group,
-			 const char *name, const char *sub,
-			 struct snap_hist *out, char *err, size_t errlen)
-{
-	struct json_object *vms = snap_get_arr(snap, "vms");
-	int found = 0;
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	for (i = 0; vms && i < json_object_array_length(vms); i++) {
-		struct json_object *g, *h;
-		struct snap_hist one;
-		char e[160];
-
-		g = snap_get_obj(json_object_array_get_idx(vms, i), group);
-		h = snap_get_obj(g, name);
-		if (h && sub)
-			h = snap_get_obj(h, sub);
-		if (!h)
-			continue;
-		if (snap_hist_parse(h, &one, e, sizeof(e))) {
-			seterr(err, errlen, "vms[%zu].%s.%s%s%s: %s", i, group, name,
-			       sub ? "." : "", sub ? sub : "", e);
-			snap_hist_free(out);
-			return -1;
-		}
-		if (snap_hist_merge(out, &one)) {
-			snap_hist_free(&one);
-			snap_hist_free(out);
-			seterr(err, errlen, "out of memory");
-			return -1;
-		}
-		snap_hist_free(&one);
-		found = 1;
-	}
-	return found;
-}
-
-int snap_hist_sum(struct json_object *snap, const char *name,
-		  struct snap_hist *out, char *err, size_t errlen)
-{
-	return hist_sum_path(snap, "histograms", name, NULL, out, err, errlen);
-}
-
-int snap_hist_sum_by(struct json_object *snap, const char *name,
-		     const char *sub, struct snap_hist *out, char *err,
-		     size_t errlen)
-{
-	return hist_sum_path(snap, "histograms_by", name, sub, out, err, errlen);
 }
 
 /* ---- names ---------------------------------------------------------- */

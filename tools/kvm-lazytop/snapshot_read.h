@@ -39,12 +39,8 @@ struct json_object *snap_parse(const char *buf, size_t len, char *err,
 struct json_object *snap_load(const char *path, char *err, size_t errlen);
 
 /*
- * Envelope check only: top-level object, "schema_version" "MAJOR.MINOR"
- * with MAJOR == SNAP_SCHEMA_MAJOR, "vms" an array. 0 ok, -1 with err set.
- */
-int snap_check(struct json_object *snap, char *err, size_t errlen);
-/*
- * The envelope, then the whole tree against snapshot.schema.json: every
+ * The envelope (top-level object, "schema_version" "MAJOR.MINOR" with
+ * MAJOR == SNAP_SCHEMA_MAJOR, "vms" an array), then the whole tree against snapshot.schema.json: every
  * member that is present has its documented type and range (counters
  * non-negative integers, shares in [0, 1], finite non-negative numbers,
  * vcpu_id in [-1, INT32_MAX], pid/tid in [1, UINT32_MAX]); histograms
@@ -64,31 +60,12 @@ struct json_object *snap_get_arr(struct json_object *obj, const char *key);
 bool snap_get_bool(struct json_object *obj, const char *key, bool *out);
 /* Number member / value (integer or double); NAN when absent or not a number. */
 double snap_num(struct json_object *obj, const char *key);
-double snap_json_num(struct json_object *v);
 /* Non-negative JSON integer (json-c keeps values > INT64_MAX as uint64). */
 bool snap_json_u64(struct json_object *v, uint64_t *out);
-
-/* True when "name" is listed in the snapshot's "unavailable" array. */
-bool snap_unavailable(struct json_object *snap, const char *name);
 
 /* 0 ok; -1 (err set) when malformed (unsorted, counts don't add up...). */
 int snap_hist_parse(struct json_object *h, struct snap_hist *out, char *err,
 		    size_t errlen);
-/*
- * Aggregation over every VM of a snapshot (gate, diff, HTML).
- * snap_counter_sum: false when no VM has the counter AND the snapshot
- * does not list it... see .c; *present tells whether any VM had it.
- */
-bool snap_counter_sum(struct json_object *snap, const char *name,
-		      uint64_t *out);
-/* Merge histogram "name" of every VM (name may be "histograms_by/X/sub"
- * form via snap_hist_sum_by). Returns 1 found, 0 absent, -1 malformed. */
-int snap_hist_sum(struct json_object *snap, const char *name,
-		  struct snap_hist *out, char *err, size_t errlen);
-int snap_hist_sum_by(struct json_object *snap, const char *name,
-		     const char *sub, struct snap_hist *out, char *err,
-		     size_t errlen);
-
 /* Counter families: the per-reason groups of SNAPSHOT.md. */
 struct snap_family {
 	const char *name;	/* e.g. "vcpu_load" */

@@ -112,7 +112,7 @@ def main():
         return any(re.search(pattern, e) for _, e in exprs)
     result(has(r"kvm_lazytop_exit_reasons_total") and has(r"kvm_lazytop_userspace_exit_reasons_total"),
            "panels: guest exit reasons and VMM exit reasons")
-    result(has(r"by \(le, [^)]*reason\) \(rate\(kvm_lazytop_exit_latency_seconds_bucket"),
+    result(has(r"by \(le, [^)]*reason\) \(rate\(kvm_lazytop_(host_)?exit_latency_seconds_bucket"),
            "panels: exit latency by reason")
     result(has(r"kvm_lazytop_pkvm_state_syncs_total") and has(r"kvm_lazytop_guest_faults_total"),
            "panels: pKVM state syncs and arm64 guest faults")

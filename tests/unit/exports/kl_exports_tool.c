@@ -2,7 +2,7 @@
 /*
  * kl_exports_tool.c - test driver for the exporter code without BPF:
  *   kl-exports report|diff|gate ARGS...    the real subcommands
- *   kl-exports prom [--vcpu] [--om] FILE.json
+ *   kl-exports prom [--vcpu] [--om] [--vm-buckets] FILE.json
  *   kl-exports serve ADDR FILE.json [--vcpu]  /metrics from FILE.json, re-read
  *                                          on every scrape, until SIGTERM
  *   kl-exports caps                          caps_drop_after_attach(), then
@@ -14,21 +14,61 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "commands.h"
 #include "prom_caps.h"
 #include "prom_internal.h"
-#include "snapshot_read.h"
+#include "kl_model.h"
 
 static volatile sig_atomic_t stop;
 static void on_sig(int s) { (void)s; stop = 1; }
 
-static struct json_object *file_snapshot(void *ctx)
+static const struct kl_snap *file_snapshot(void *ctx)
 {
+	struct kl_snap *s = malloc(sizeof(*s));
 	char err[256];
 
-	return snap_load(ctx, err, sizeof(err));
+	if (s && kl_snap_load(s, ctx, err, sizeof(err))) {
+		fprintf(stderr, "serve: %s\n", err);
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+static void file_snapshot_put(void *ctx, const struct kl_snap *s)
+{
+	(void)ctx;
+	kl_snap_free((struct kl_snap *)s);
+	free((struct kl_snap *)s);
+}
+
+static int prom_file(int argc, char **argv)
+{
+	struct prom_opts o = { 0 };
+	const char *file = NULL;
+	struct kl_snap s;
+	char err[256];
+	int i, rc;
+
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--vcpu"))
+			o.per_vcpu = true;
+		else if (!strcmp(argv[i], "--om"))
+			o.openmetrics = true;
+		else if (!strcmp(argv[i], "--vm-buckets"))
+			o.vm_buckets = true;
+		else
+			file = argv[i];
+	}
+	if (!file)
+		return 2;
+	if (kl_snap_load(&s, file, err, sizeof(err))) {
+		fprintf(stderr, "prom: %s\n", err);
+		return 2;
+	}
+	rc = prom_write_snap(stdout, &s, &o);
+	kl_snap_free(&s);
+	return rc ? 1 : 0;
 }
 
 static void print_caps(void)
@@ -55,35 +95,12 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "gate"))
 		return cmd_gate(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "prom")) {
-		bool vcpu = false, om = false;
-		const char *file = NULL;
-		struct json_object *s;
-		char err[256];
-		int i, rc;
-
-		for (i = 2; i < argc; i++) {
-			if (!strcmp(argv[i], "--vcpu"))
-				vcpu = true;
-			else if (!strcmp(argv[i], "--om"))
-				om = true;
-			else
-				file = argv[i];
-		}
-		if (!file)
-			return 2;
-		s = snap_load(file, err, sizeof(err));
-		if (!s) {
-			fprintf(stderr, "prom: %s\n", err);
-			return 2;
-		}
-		rc = prom_write_fmt(stdout, s, vcpu, om);
-		json_object_put(s);
-		return rc ? 1 : 0;
-	}
+	if (!strcmp(argv[1], "prom"))
+		return prom_file(argc, argv);
 	if (!strcmp(argv[1], "serve") && argc >= 4) {
 		struct kl_http_opts o = {
-			.addr = argv[2], .snapshot = file_snapshot, .ctx = argv[3],
+			.addr = argv[2], .snapshot = file_snapshot,
+			.put = file_snapshot_put, .ctx = argv[3],
 			.per_vcpu = argc > 4 && !strcmp(argv[4], "--vcpu"),
 		};
 		struct kl_http *h;

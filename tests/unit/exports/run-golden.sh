@@ -87,7 +87,7 @@ fi
 
 # --- prom exposition: promtool lint on every variant (x86 and arm64 pKVM snapshots)
 for snap in golden arm64; do
-for v in "" --vcpu --om; do
+for v in "" --vcpu --om --vm-buckets; do
 	n=$((n+1))
 	"$KL" prom $v $D/$snap.json >"$OUT/p.prom" || { echo "FAIL prom $v $snap"; fails=$((fails+1)); continue; }
 	if [ "$v" = --om ]; then

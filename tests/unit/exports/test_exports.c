@@ -27,12 +27,17 @@
 
 static char *prom_text(struct json_object *s, bool vcpu, bool om)
 {
-	char *buf = NULL;
+	struct prom_opts o = { .per_vcpu = vcpu, .openmetrics = om, .vm_buckets = true };
+	char *buf = NULL, err[256];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	struct kl_snap m;
 
 	assert_non_null(f);
-	assert_int_equal(prom_write_fmt(f, s, vcpu, om), 0);
+	if (kl_snap_read(&m, s, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(prom_write_snap(f, &m, &o), 0);
+	kl_snap_free(&m);
 	fclose(f);
 	return buf;
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "kl_model.h"
 #include "prom_internal.h"
 #include "snapshot_read.h"
 
@@ -25,13 +26,18 @@
 
 static char *render(struct json_object *s, bool vcpu, bool om, bool process)
 {
-	struct prom_opts o = { .per_vcpu = vcpu, .openmetrics = om, .process = process };
-	char *buf = NULL;
+	struct prom_opts o = { .per_vcpu = vcpu, .openmetrics = om, .process = process,
+			       .vm_buckets = true };
+	char *buf = NULL, err[256];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	struct kl_snap m;
 
 	assert_non_null(f);
-	assert_int_equal(prom_write_ex(f, s, &o), 0);
+	if (kl_snap_read(&m, s, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(prom_write_snap(f, &m, &o), 0);
+	kl_snap_free(&m);
 	fclose(f);
 	return buf;
 }
