@@ -36,7 +36,9 @@
 # PATCH is the patch file name, its 4-digit number (0004) or '*'; TYPE is
 # the checkpatch type (as printed by --show-types, e.g. MACRO_ARG_REUSE).
 # An entry without a justification is ignored.  Only CHECKs and the
-# FILE_PATH_CHANGES warning (new file, MAINTAINERS heuristic) can be allowed.
+# FILE_PATH_CHANGES (new file, MAINTAINERS heuristic) and UNKNOWN_COMMIT_ID
+# (Fixes: of an upstream commit the pristine tree has no history for)
+# warnings can be allowed.
 #
 # A pass is recorded as $CACHE/kernel-check/pass-<key>, key = hash of the
 # patches, checkpatch-allow.txt, config fragment, pristine version,
@@ -170,10 +172,12 @@ for p in "${series[@]}"; do
 	# The one WARNING that may be allowed is FILE_PATH_CHANGES, checkpatch's
 	# "does MAINTAINERS need updating?" heuristic for any added file: it
 	# cannot be avoided for a new selftest whose directory MAINTAINERS
-	# already covers.  Every other warning fails.
+	# already covers.  UNKNOWN_COMMIT_ID too: the pristine Debian tree has
+	# no upstream history, so a Fixes: tag naming an upstream commit cannot
+	# be resolved.  Every other warning fails.
 	nwa=0
 	while read -r ty; do
-		[ "$ty" = FILE_PATH_CHANGES ] || continue
+		case $ty in FILE_PATH_CHANGES|UNKNOWN_COMMIT_ID) ;; *) continue ;; esac
 		if [ -n "${allowed["$b $ty"]:-}${allowed["$num $ty"]:-}" ]; then
 			nwa=$((nwa + 1))
 		fi
