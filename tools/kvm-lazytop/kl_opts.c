@@ -232,6 +232,45 @@ static error_t check_conflicts(struct argp_state *state, const struct kl_opts *o
 	return 0;
 }
 
+/* -p PID / -n NAME: one target VM */
+static error_t parse_target(struct argp_state *state, struct kl_opts *o, int key, const char *arg)
+{
+	if (o->target == (key == 'p' ? KL_TARGET_NAME : KL_TARGET_PID))
+		return fail(state, "-p and -n are mutually exclusive");
+	if (key == 'p') {
+		if (kl_parse_pid(arg, &o->pid))
+			return fail(state, "invalid PID '%s'", arg);
+		o->target = KL_TARGET_PID;
+		return 0;
+	}
+	if (!*arg)
+		return fail(state, "empty VM name");
+	o->name = arg;
+	o->target = KL_TARGET_NAME;
+	return 0;
+}
+
+/* --max-vcpus N, --stats-window DURATION|run */
+static error_t parse_tuning(struct argp_state *state, struct kl_opts *o, int key, const char *arg)
+{
+	char *end;
+	unsigned long n;
+
+	if (key == OPT_STATS_WINDOW) {
+		if (!strcmp(arg, "run"))
+			o->stats_window_ns = UINT64_MAX;
+		else if (kl_parse_duration(arg, &o->stats_window_ns))
+			return fail(state, "invalid --stats-window '%s' (e.g. 10s, or run)", arg);
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-' || n < 1 || n > (1UL << 22))
+		return fail(state, "invalid --max-vcpus '%s' (1 to 4194304)", arg);
+	o->max_vcpus = (uint32_t)n;
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct parse_ctx *ctx = state->input;
@@ -239,20 +278,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'p':
-		if (o->target == KL_TARGET_NAME)
-			return fail(state, "-p and -n are mutually exclusive");
-		if (kl_parse_pid(arg, &o->pid))
-			return fail(state, "invalid PID '%s'", arg);
-		o->target = KL_TARGET_PID;
-		break;
 	case 'n':
-		if (o->target == KL_TARGET_PID)
-			return fail(state, "-p and -n are mutually exclusive");
-		if (!*arg)
-			return fail(state, "empty VM name");
-		o->name = arg;
-		o->target = KL_TARGET_NAME;
-		break;
+		return parse_target(state, o, key, arg);
 	case 'i':
 		if (kl_parse_duration(arg, &o->interval_ns))
 			return fail(state, "invalid interval '%s' (e.g. 1s, 500ms)", arg);
@@ -285,23 +312,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LISTEN:
 		return parse_listen(state, o, arg);
-	case OPT_MAX_VCPUS: {
-		char *end;
-		unsigned long n;
-
-		errno = 0;
-		n = strtoul(arg, &end, 10);
-		if (errno || end == arg || *end || *arg == '-' || n < 1 || n > (1UL << 22))
-			return fail(state, "invalid --max-vcpus '%s' (1 to 4194304)", arg);
-		o->max_vcpus = (uint32_t)n;
-		break;
-	}
+	case OPT_MAX_VCPUS:
 	case OPT_STATS_WINDOW:
-		if (!strcmp(arg, "run"))
-			o->stats_window_ns = UINT64_MAX;
-		else if (kl_parse_duration(arg, &o->stats_window_ns))
-			return fail(state, "invalid --stats-window '%s' (e.g. 10s, or run)", arg);
-		break;
+		return parse_tuning(state, o, key, arg);
 	case OPT_PROM_VM_BUCKETS:
 		o->prom_vm_buckets = true;
 		break;
