@@ -129,6 +129,20 @@ static void test_fputs(void **state)
 	free(longname);
 }
 
+/* JUnit and report --html share one markup escape. */
+static void test_markup(void **state)
+{
+	char out[256] = "";
+	FILE *f = fmemopen(out, sizeof(out), "w");
+
+	(void)state;
+	assert_non_null(f);
+	kl_fputs_markup("<a href=\"x\">O'Brien & co</a>\t\n\x01\x1b", f);
+	kl_fputs_markup(NULL, f);
+	fclose(f);
+	assert_string_equal(out, "&lt;a href=&quot;x&quot;&gt;O&#39;Brien &amp; co&lt;/a&gt;\t\n??");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_prom_label),
 		cmocka_unit_test(test_fputs),
+		cmocka_unit_test(test_markup),
 	};
 
 	return cmocka_run_group_tests_name("escape", tests, NULL, NULL);

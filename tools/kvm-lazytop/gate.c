@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "gate.h"
+#include "kl_escape.h"
 #include "kl_model.h"
 #include "kl_opts.h"
 
@@ -37,24 +38,6 @@ void gate_seterr(char *err, size_t len, const char *fmt, ...)
 
 /* ---- outputs ------------------------------------------------------------ */
 
-static void xml_escape(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		default:
-			if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n')
-				fputc('?', f);
-			else
-				fputc(*s, f);
-		}
-	}
-}
-
 static int write_junit(const char *path, const struct gate_rules *rules,
 		       const struct gate_result *res, const char *snapname)
 {
@@ -71,23 +54,23 @@ static int write_junit(const char *path, const struct gate_rules *rules,
 	fprintf(f, "<testsuites name=\"kvm-lazytop gate\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" errors=\"0\">\n",
 		rules->n, nf, ns);
 	fprintf(f, "  <testsuite name=\"kvm-lazytop gate: ");
-	xml_escape(f, snapname);
+	kl_fputs_markup(snapname, f);
 	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" errors=\"0\">\n",
 		rules->n, nf, ns);
 	for (i = 0; i < rules->n; i++) {
 		fprintf(f, "    <testcase classname=\"kvm-lazytop.gate\" name=\"line %d: ",
 			rules->r[i].line);
-		xml_escape(f, rules->r[i].text);
+		kl_fputs_markup(rules->r[i].text, f);
 		fprintf(f, "\">");
 		if (res[i].status == GATE_FAIL) {
 			fprintf(f, "<failure message=\"");
-			xml_escape(f, res[i].msg);
+			kl_fputs_markup(res[i].msg, f);
 			fprintf(f, "\">value=%.9g bound=%.9g samples=%lld</failure>",
 				res[i].value, res[i].bound,
 				res[i].samples == UINT64_MAX ? -1ll : (long long)res[i].samples);
 		} else if (res[i].status == GATE_SKIP) {
 			fprintf(f, "<skipped message=\"");
-			xml_escape(f, res[i].msg);
+			kl_fputs_markup(res[i].msg, f);
 			fprintf(f, "\"/>");
 		}
 		fprintf(f, "<system-out>value=%.9g", res[i].value);

@@ -16,30 +16,13 @@
 #include <string.h>
 
 #include "html_report.h"
+#include "kl_escape.h"
 #include "kl_model.h"
 #include "kl_names.h"
 #include "snapshot_read.h"
 
 static const char *const colors[HTML_MAX_SNAPS] = { "#1f77b4", "#e6550d" };
 static const char *const letters[HTML_MAX_SNAPS] = { "A", "B" };
-
-static void esc(FILE *o, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", o); break;
-		case '>': fputs("&gt;", o); break;
-		case '&': fputs("&amp;", o); break;
-		case '"': fputs("&quot;", o); break;
-		case '\'': fputs("&#39;", o); break;
-		default:
-			if ((unsigned char)*s < 0x20)
-				fputc(' ', o);
-			else
-				fputc(*s, o);
-		}
-	}
-}
 
 /* One bar chart: rows x snapshots.  v[row][snap], NAN = no bar. */
 struct bars {
@@ -71,12 +54,12 @@ static void bar_chart(FILE *o, const struct bars *b)
 	fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" data-chart=\"%s\" data-bars=\"%zu\" data-series=\"%zu\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n",
 		b->chart, nbars, b->nsnap, lw + bw + 110, h, lw + bw + 110, h);
 	fputs("<title>", o);
-	esc(o, b->title);
+	kl_fputs_markup(b->title, o);
 	fputs("</title>\n", o);
 	for (r = 0; r < b->rows; r++) {
 		fprintf(o, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"lbl\">", lw - 8,
 			y + (double)b->nsnap * bh / 2 + 4);
-		esc(o, b->label[r]);
+		kl_fputs_markup(b->label[r], o);
 		fputs("</text>\n", o);
 		for (s = 0; s < b->nsnap; s++, y += bh) {
 			double v = b->v[r][s], w;
@@ -90,10 +73,10 @@ static void bar_chart(FILE *o, const struct bars *b)
 			if (v > 0 && w < 1)
 				w = 1;
 			fputs("<rect class=\"bar\" data-bar=\"", o);
-			esc(o, b->label[r]);
+			kl_fputs_markup(b->label[r], o);
 			fprintf(o, "\" data-snap=\"%s\" data-value=\"%.9g\" x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"><title>%s ",
 				letters[s], v, lw, y + 1, w, bh - 2, colors[s], letters[s]);
-			esc(o, b->label[r]);
+			kl_fputs_markup(b->label[r], o);
 			if (b->ratio)
 				fprintf(o, ": %.2f%%</title></rect>\n", v * 100);
 			else
@@ -129,7 +112,7 @@ static bool family_sum(const struct kl_snap *s, const struct snap_family *f,
 static void unavailable_note(FILE *o, const char *what)
 {
 	fputs("<p class=\"unavail\">", o);
-	esc(o, what);
+	kl_fputs_markup(what, o);
 	fputs("</p>\n", o);
 }
 
@@ -242,7 +225,7 @@ static void section_family(FILE *o, const struct kl_snap *s, size_t n,
 	bool any = false;
 
 	fprintf(o, "<section id=\"%s\"><h2>", id);
-	esc(o, title);
+	kl_fputs_markup(title, o);
 	fputs("</h2>\n", o);
 	for (m = fam->members; *m; m++) {
 		if (slow_only && snap_family_is_fast(fam, *m))
@@ -293,7 +276,7 @@ static void section_reasons(FILE *o, const struct kl_snap *s, size_t n,
 	struct kl_snap_counts keys = { 0 };
 
 	fprintf(o, "<section id=\"%s\"><h2>", id);
-	esc(o, title);
+	kl_fputs_markup(title, o);
 	fputs("</h2>\n", o);
 	if (kl_snap_reason_keys(s, n, kind, &keys))
 		keys.nr = 0;
@@ -342,7 +325,7 @@ static void hist_chart(FILE *o, const char *name, struct snap_hist *h,
 		ymax = 1;
 	fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" data-chart=\"hist-%s\" data-series=\"%zu\" data-bars=\"0\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n<title>",
 		name, nseries, W, H, W, H);
-	esc(o, name);
+	kl_fputs_markup(name, o);
 	fputs("</title>\n", o);
 	fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"axis\"/>\n", L, H - B, W - R, H - B);
 	fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"axis\"/>\n", L, T, L, H - B);
@@ -456,13 +439,13 @@ static void header(FILE *o, const struct kl_snap *s, const char *const *names,
 
 		fprintf(o, "<li><span class=\"swatch\" style=\"background:%s\"></span><b>%s</b>: ",
 			colors[i], letters[i]);
-		esc(o, names[i]);
+		kl_fputs_markup(names[i], o);
 		fputs(" &mdash; ", o);
-		esc(o, s[i].hostname[0] ? s[i].hostname : "?");
+		kl_fputs_markup(s[i].hostname[0] ? s[i].hostname : "?", o);
 		fputs(", ", o);
-		esc(o, s[i].arch[0] ? s[i].arch : "?");
+		kl_fputs_markup(s[i].arch[0] ? s[i].arch : "?", o);
 		fputs(", kernel ", o);
-		esc(o, s[i].kernel[0] ? s[i].kernel : "?");
+		kl_fputs_markup(s[i].kernel[0] ? s[i].kernel : "?", o);
 		fprintf(o, ", %.2f s, %zu VM(s)</li>\n", d / 1e9, s[i].nr_vms);
 	}
 	fputs("</ul>\n", o);
@@ -477,7 +460,7 @@ static void unavailable_list(FILE *o, const struct kl_snap *s, size_t n)
 		fprintf(o, "<li>%s: ", letters[i]);
 		for (j = 0; j < s[i].nr_unavail; j++) {
 			fputs(j ? ", " : "", o);
-			esc(o, s[i].unavail[j]);
+			kl_fputs_markup(s[i].unavail[j], o);
 		}
 		if (!s[i].nr_unavail)
 			fputs("(none)", o);

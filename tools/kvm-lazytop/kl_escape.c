@@ -138,6 +138,24 @@ size_t kl_escape_prom_label(char *dst, size_t dlen, const char *src)
 	return escape_core(dst, dlen, src ? src : "", src ? strlen(src) : 0, true);
 }
 
+void kl_fputs_markup(const char *src, FILE *f)
+{
+	static const char *const ent[] = {
+		['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;", ['\''] = "&#39;",
+	};
+
+	for (; src && *src; src++) {
+		unsigned char c = (unsigned char)*src;
+
+		if (c < sizeof(ent) / sizeof(ent[0]) && ent[c])
+			fputs(ent[c], f);
+		else if (c < 0x20 && c != '\t' && c != '\n')
+			fputc('?', f);
+		else
+			fputc(c, f);
+	}
+}
+
 int kl_fputs_escaped(const char *src, FILE *f)
 {
 	char buf[256], *p = buf;

@@ -39,6 +39,14 @@ size_t kl_escape_mem(char *dst, size_t dlen, const char *src, size_t len);
 int kl_fputs_escaped(const char *src, FILE *f);
 
 /*
+ * Text for an XML or HTML document (JUnit, report --html): < > & " and '
+ * as character references (&#39; for ', valid in both), other control
+ * bytes than tab and newline (not allowed in XML 1.0) as '?'.  NULL
+ * writes nothing.
+ */
+void kl_fputs_markup(const char *src, FILE *f);
+
+/*
  * Prometheus label value: the text escape above (so the value is valid
  * UTF-8 without controls), then the exposition format's own escapes:
  * backslash -> "\\", double quote -> "\"", newline -> "\n" (the latter
