@@ -173,6 +173,8 @@ def main():
     g.add_argument("--base-verdicts")
     g.add_argument("--base-results")
     ap.add_argument("--lazytop", choices=("require", "note"), default="note")
+    ap.add_argument("--mode", choices=("hVHE", "nVHE"), default="hVHE",
+                    help="pKVM mode the boot must report")
     a = ap.parse_args()
     for p in (a.list, a.results, a.base_verdicts or a.base_results):
         if not os.path.isfile(p):
@@ -200,6 +202,8 @@ def main():
     pkvm = [l for l in log if re.search(r"Protected [hn]VHE mode initialized successfully|Protected nVHE mode", l)]
     c.check(bool(pkvm), "boot: pKVM initialised",
             re.sub(r"^.*\] ", "", pkvm[0]) if pkvm else "no 'Protected hVHE/nVHE mode' line")
+    c.check(any(f"Protected {a.mode} mode" in l for l in pkvm), f"boot: pKVM in {a.mode} mode",
+            re.sub(r"^.*\] ", "", pkvm[0]) if pkvm else "no pKVM line")
     c.check(any("INIT: /dev/kvm present" in l for l in log), "boot: /dev/kvm present")
     missing = [n for n, _ in tests if n not in rcs]
     c.check(any(l == "SELFTEST-DONE" for l in log) and not missing,
