@@ -11,24 +11,31 @@
  *		mrs	x5, cntv_cval_el0	// timer register, host-owned
  *	1:	add	x0, x0, #1		// progress counter
  *		mrs	x1, tpidr_el1		// reads a host-written sysreg
- *		add	x2, x2, #1		// second counter, x0 - x2 is 0 or 1
  *		mrs	x3, cntv_cval_el0	// still what we wrote last?
  *		cmp	x3, x5
  *		cinc	x4, x4, ne		// count the reverts
  *		mov	x5, x0
  *		msr	cntv_cval_el0, x5	// (the timer stays disabled)
+ *		isb
+ *		add	x2, x2, #1		// second counter, x0 - x2 is 0 or 1
  *		msr	tpidr_el0, x0		// writes a sysreg the host reads
  *		nop / msr dbgbvr0_el1, x0	// --debug-regs: live debug regs
  *		b	1b
+ *
+ * (QEMU's TCG takes interrupts between translation blocks only; the
+ * timer write and the isb end one, so the guest can be interrupted
+ * between the two adds as well as at the top of the loop.)
  *
  * so it only exits for host interrupts: the exits pKVM no longer copies
  * the context back for. A periodic SIGALRM makes KVM_RUN return; each
  * round the host reads x0-x4, TPIDR_EL0 and PC and checks them, every
  * few rounds it moves x0 and x2 forward and changes TPIDR_EL1, and now
- * and then it resets the vCPU. A second thread keeps moving the vCPU
- * thread between the CPUs while it is in KVM_RUN, so that it is
- * scheduled out with its context in the hypervisor and loaded again on
- * another CPU.
+ * and then it resets the vCPU. In odd rounds a second thread keeps
+ * moving the vCPU thread between the CPUs while it is in KVM_RUN, so
+ * that it is scheduled out with its context in the hypervisor and loaded
+ * again on another CPU; in even rounds the vCPU stays where it is and
+ * takes several interrupt exits in a row with the context kept in the
+ * hypervisor.
  *
  * What each kind of breakage looks like:
  * - a stale hypervisor copy run after a host write, or a host copy not
@@ -83,21 +90,22 @@
 #define REG_TPIDR_EL1	ARM64_SYS_REG(3, 0, 13, 0, 4)
 #define REG_TPIDR_EL0	ARM64_SYS_REG(3, 3, 13, 0, 2)
 
-#define GUEST_DBG_SLOT	10	/* index of the nop / msr dbgbvr0_el1 */
+#define GUEST_DBG_SLOT	11	/* index of the nop / msr dbgbvr0_el1 */
 
 static uint32_t guest_code[] = {
 	0xd53be345,	/*	mrs  x5, cntv_cval_el0 */
 	0x91000400,	/* 1:	add  x0, x0, #1 */
 	0xd538d081,	/*	mrs  x1, tpidr_el1 */
-	0x91000442,	/*	add  x2, x2, #1 */
 	0xd53be343,	/*	mrs  x3, cntv_cval_el0 */
 	0xeb05007f,	/*	cmp  x3, x5 */
 	0x9a840484,	/*	cinc x4, x4, ne */
 	0xaa0003e5,	/*	mov  x5, x0 */
 	0xd51be345,	/*	msr  cntv_cval_el0, x5 */
+	0xd5033fdf,	/*	isb */
+	0x91000442,	/*	add  x2, x2, #1 */
 	0xd51bd040,	/*	msr  tpidr_el0, x0 */
 	0xd503201f,	/*	nop, or msr dbgbvr0_el1, x0 (--debug-regs) */
-	0x17fffff6,	/*	b    1b */
+	0x17fffff5,	/*	b    1b */
 };
 
 #define INSN_MSR_DBGBVR0_X0	0xd5100080
@@ -108,6 +116,7 @@ static uint32_t guest_code[] = {
 static int failures;
 static int guest_debug;
 static volatile int migrator_stop;
+static volatile int migrator_on;
 
 #define CHECK(cond, ...) do {						\
 	if (!(cond)) {							\
@@ -225,6 +234,10 @@ static void *migrator(void *arg)
 	if (ncpus < 2)
 		return NULL;
 	while (!migrator_stop) {
+		if (!migrator_on) {
+			nanosleep(&pause, NULL);
+			continue;
+		}
 		CPU_ZERO(&set);
 		CPU_SET(n++ % 2, &set);
 		sched_setaffinity(tid, sizeof(set), &set);
@@ -314,6 +327,12 @@ int main(int argc, char **argv)
 		uint64_t x0, x1, x2, x4, pc, tpidr_el0;
 		int ret;
 
+		/*
+		 * Odd rounds: moved between CPUs while in KVM_RUN. Even rounds:
+		 * left on one CPU, so that its interrupt exits (timer ticks)
+		 * are not each followed by a fetch on the next CPU.
+		 */
+		migrator_on = round & 1;
 		ret = ioctl(vcpu, KVM_RUN, 0);
 		if (ret < 0 && errno == EINTR) {
 			intr++;
