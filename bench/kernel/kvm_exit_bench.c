@@ -5,7 +5,7 @@
  * bench/kernel/run-bench-arm64.sh on the base and the patched pKVM
  * kernels.
  *
- * usage: kvm_exit_bench hvc ROUNDS N | mmio COUNT | ipi COUNT
+ * usage: kvm_exit_bench hvc ROUNDS N | mmio COUNT | ipi COUNT | preempt COUNT
  *
  *   hvc   The guest (EL1, MMU off) issues N HVC #0 SMCCC_VERSION calls,
  *         each handled inside the host kernel (a trap exit and a
@@ -24,6 +24,13 @@
  *         guest mode after the previous exit). Each membarrier() is
  *         timed, first while the vCPU thread spins in user space
  *         ("ipi-idle", no guest), then while it runs the guest.
+ *   preempt The guest spins as for ipi, its vCPU thread on CPU 1; a second
+ *         thread on CPU 1 too sleeps 50 us at a time. Each wake-up is a
+ *         timer interrupt exit, then the sleeper preempts the vCPU
+ *         thread (vcpu_put() while scheduled out) and the vCPU thread is
+ *         loaded again when it sleeps: the put/load path under pKVM.
+ *         Each sleep is timed (ns per sleep-wake cycle), and the guest's
+ *         counter gives its progress over the run (guest_iters).
  *
  * Output, one line per workload, for the host to parse:
  *   BENCH: <workload> n=<samples> median_ns=<m> p10_ns=<a> p90_ns=<b> [exits=<e>]
@@ -360,6 +367,56 @@ static void bench_ipi(long count)
 	pthread_join(t, NULL);
 }
 
+/* ---- preempt ------------------------------------------------------------ */
+
+static void bench_preempt(long count)
+{
+	volatile uint64_t *ctr;
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	struct timespec nap = { .tv_nsec = 50000 };
+	uint64_t *s = calloc(count, sizeof(*s));
+	uint64_t c0, t_all;
+	pthread_t t;
+	long i;
+
+	if (!s)
+		die("calloc");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("kvm_exit_bench: preempt needs 2 CPUs\n");
+		exit(1);
+	}
+	sigaction(SIGUSR1, &sa, NULL);
+	vm_create(&ipi_vm, guest_spin, guest_spin_end);
+	ctr = (volatile uint64_t *)(ipi_vm.mem + COUNTER_OFF);
+	phase = 2;	/* straight into the guest */
+	if (pthread_create(&t, NULL, vcpu_thread, NULL))
+		die("pthread_create");
+	while (in_phase != 2)
+		;
+	pin(1);		/* share CPU 1 with the vCPU thread */
+	usleep(50000);	/* let the guest get going */
+	c0 = *ctr;
+	t_all = now_ns();
+	for (i = 0; i < count; i++) {
+		uint64_t t0 = now_ns();
+
+		nanosleep(&nap, NULL);
+		s[i] = now_ns() - t0;
+	}
+	t_all = now_ns() - t_all;
+	report("preempt", s, count, -1);
+	printf("kvm_exit_bench: preempt: guest_iters=%llu in %llu ns\n",
+	       (unsigned long long)(*ctr - c0), (unsigned long long)t_all);
+	phase = 3;
+	ipi_vm.run->immediate_exit = 1;
+	while (!vcpu_done) {
+		pthread_kill(t, SIGUSR1);
+		usleep(10000);
+	}
+	pthread_join(t, NULL);
+	free(s);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -369,8 +426,10 @@ int main(int argc, char **argv)
 		bench_mmio(atol(argv[2]));
 	else if (argc == 3 && !strcmp(argv[1], "ipi"))
 		bench_ipi(atol(argv[2]));
+	else if (argc == 3 && !strcmp(argv[1], "preempt"))
+		bench_preempt(atol(argv[2]));
 	else {
-		printf("usage: kvm_exit_bench hvc ROUNDS N | mmio COUNT | ipi COUNT\n");
+		printf("usage: kvm_exit_bench hvc ROUNDS N | mmio COUNT | ipi COUNT | preempt COUNT\n");
 		return 2;
 	}
 	return 0;

@@ -21,6 +21,7 @@ WORKLOADS = [
     ("ipi", "IPI to the CPU running the guest (interrupt exit), ns per membarrier()"),
     ("ipi-idle", "IPI to a CPU spinning in user space (no guest), ns per membarrier()"),
     ("ipi-exit", "ipi - ipi-idle p10 (same chunk): the guest's interrupt-exit share of an IPI, ns"),
+    ("preempt", "50 us sleep-wake cycle of a thread preempting the vCPU thread (put/load while scheduled out), ns"),
 ]
 LINE = re.compile(r"^BENCH: (\S+) n=(\d+) median_ns=(\d+) p10_ns=(\d+) p90_ns=(\d+)")
 

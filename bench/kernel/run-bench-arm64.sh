@@ -12,6 +12,9 @@
 #   ipi   interrupt exits: membarrier() IPIs to the CPU running the guest
 #         (ns per IPI), against the same IPIs to a CPU spinning in user
 #         space (ipi-idle); "ipi - idle" estimates the exit part
+#   preempt  a thread sharing the guest's CPU sleeps 50 us at a time and
+#         preempts the vCPU thread at each wake-up: vcpu put/load while
+#         scheduled out (ns per sleep-wake cycle)
 # No tracing in the benchmark boots (init.notrace): the tracepoint exists
 # on the patched kernel only. Writes OUTDIR/kernel-arm64.md and .json.
 #
@@ -21,6 +24,7 @@
 #        BENCH_HVC ("40 100")   per chunk: KVM_RUNs and HVCs per KVM_RUN
 #        BENCH_MMIO (600)       per chunk: MMIO exits
 #        BENCH_IPI (400)        per chunk: IPIs (each, idle and guest)
+#        BENCH_PREEMPT (2000)   per chunk: sleep-wake cycles
 #        BENCH_TIMEOUT (900)    per boot
 # Exit: 0 ok, 1 no usable boot pair, 2 usage, 3 host tool missing,
 #       4 kernel build failed, 5 benchmark program build failed.
@@ -34,6 +38,7 @@ reps=${BENCH_REPS:-5}
 hvc=${BENCH_HVC:-40 100}
 mmio=${BENCH_MMIO:-600}
 ipi=${BENCH_IPI:-400}
+preempt=${BENCH_PREEMPT:-2000}
 tmo=${BENCH_TIMEOUT:-900}
 say() { printf '  %-8s %s\n' BENCH "$*" >&2; }
 die() { local rc=$1; shift; echo "run-bench-arm64.sh: $*" >&2; exit "$rc"; }
@@ -60,6 +65,7 @@ for r in $(seq 1 "$reps"); do
 	echo "300 +as=bench-hvc /selftests/kvm_exit_bench hvc $hvc"
 	echo "300 +as=bench-mmio /selftests/kvm_exit_bench mmio $mmio"
 	echo "300 +as=bench-ipi /selftests/kvm_exit_bench ipi $ipi"
+	echo "300 +as=bench-preempt /selftests/kvm_exit_bench preempt $preempt"
 done >"$out/stage/selftests.list"
 
 for b in $(seq 1 "$boots"); do
@@ -82,6 +88,6 @@ done
 	echo "qemu=$(qemu-system-aarch64 --version | head -n 1)"
 	echo "host_cpus=$(nproc)"
 	echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "args=$reps chunks of: hvc $hvc; mmio $mmio; ipi $ipi"
+	echo "args=$reps chunks of: hvc $hvc; mmio $mmio; ipi $ipi; preempt $preempt"
 } >"$out/raw/info"
 python3 "$here/report-arm64.py" "$out" "$boots"

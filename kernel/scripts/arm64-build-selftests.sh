@@ -6,9 +6,11 @@
 #
 # usage: arm64-build-selftests.sh
 #
-# The selftests and the UAPI headers come from the pristine 6.12 tree
-# (the kernel series does not touch either), copied so that the
-# generated sysreg header is written outside it. Result:
+# The selftests and the UAPI headers come from the pristine 6.12 tree,
+# copied so that the generated sysreg header is written outside it, plus
+# the selftest parts (tools/testing/selftests/) of kernel/patches/arm64;
+# the tests those add to the Makefile (TEST_GEN_PROGS_aarch64) are built
+# too. Result:
 #   $CACHE/arm64-selftests-<hash>/<test>   (flat: one binary per test)
 # stderr: one line per stage; log in $CACHE/logs/arm64-selftests.log.
 set -euo pipefail
@@ -29,7 +31,19 @@ fail() { echo "arm64-build-selftests.sh: $*" >&2; exit 1; }
 
 [ -f "$pristine/Makefile" ] || fail "no pristine tree at $pristine"
 command -v "${CROSS}gcc" >/dev/null || fail "${CROSS}gcc missing"
+# The series' selftest patches, and the tests they add.
+st_patches=()
+for p in "$scripts/../patches/arm64"/[0-9]*.patch; do
+	[ -e "$p" ] || continue
+	[ "$(basename "$p")" = 0000-cover-letter.patch ] && continue
+	grep -q '^+++ b/tools/testing/selftests/' "$p" && st_patches+=("$p")
+done
+for p in "${st_patches[@]}"; do
+	tests="$tests $(sed -n 's@^+TEST_GEN_PROGS_aarch64 += @@p' "$p")"
+done
+
 hash=$( { sed -n '1,6p' "$pristine/Makefile"; echo $tests; cat "$0";
+	  for p in "${st_patches[@]}"; do cat "$p"; done
 	  "${CROSS}gcc" --version | head -n 1; } | sha256sum | cut -c1-16)
 out=$CACHE/arm64-selftests-$hash
 if [ -f "$out/.complete" ]; then
@@ -59,6 +73,12 @@ mkdir -p "$work/src"
 stage COPY "tools, include, arch/arm64 from $pristine"
 (cd "$pristine" && tar cf - Makefile scripts tools include arch/arm64 \
 	arch/Kconfig usr Kbuild Kconfig) | (cd "$work/src" && tar xf -)
+
+for p in "${st_patches[@]}"; do
+	stage PATCH "$(basename "$p") (tools/testing/selftests only)"
+	(cd "$work/src" && git apply --include='tools/testing/selftests/*' "$p") \
+		>>"$log" 2>&1 || fail "$(basename "$p") does not apply, see $log"
+done
 
 stage HEADERS "headers_install"
 nice -n 19 make -C "$work/src" O="$work/hdrobj" ARCH=arm64 \

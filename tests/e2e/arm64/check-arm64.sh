@@ -6,7 +6,7 @@
 # lazy_state_test, and assert on verdicts, dmesg and the
 # kvm_arm_pkvm_state_sync counts (tests/e2e/arm64/check-results.py).
 #
-# usage: check-arm64.sh [--full] OUTDIR
+# usage: check-arm64.sh [--full] [--nvhe] OUTDIR
 #
 #   (default)  `make check-arm64`: the patched kernel only, with
 #              selftests-quick.list; verdicts are compared with the
@@ -14,6 +14,12 @@
 #   --full     `make check-arm64-full`: base, then patched, both with the
 #              full selftests.list; verdicts are compared with this base
 #              run and the base-vs-patched table is printed
+#   --nvhe     `make check-arm64-nvhe` (with --full: -full-nvhe): the
+#              same, with pKVM in nVHE instead of hVHE mode. QEMU's
+#              -cpu max has VHE, which 6.12 uses for pKVM (hVHE); the
+#              id-register override NVHE_APPEND below keeps the kernel
+#              and the hypervisor off it, and the check asserts that the
+#              boot says "Protected nVHE mode"
 #
 # env: ARM64_LAZYTOP  require (default): build `make ARCH=arm64 tool`,
 #                     run it beside the +lazytop tests and assert on its
@@ -34,9 +40,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 scripts=$top/kernel/scripts
 start=$SECONDS
-full=0
-if [ "${1:-}" = --full ]; then full=1; shift; fi
-[ $# -eq 1 ] || { sed -n '4,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+full=0 mode=hVHE append=
+# After kvm-arm.mode=protected (boot-test.sh), whose alias sets
+# arm64_sw.hvhe=1: later options win.
+NVHE_APPEND="id_aa64mmfr1.vh=0 arm64_sw.hvhe=0"
+while [ $# -gt 1 ]; do
+	case $1 in
+	--full) full=1; shift ;;
+	--nvhe) mode=nVHE append=$NVHE_APPEND; shift ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 1 ] || { sed -n '4,40p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 out=$1
 mkdir -p "$out"
 say() { printf '  %-8s %s\n' ARM64 "$*" >&2; }
@@ -88,7 +103,8 @@ run() {	# variant [--lazytop BIN]
 	local v=$1 t0=$SECONDS
 	shift
 	say "boot $v: $(grep -cv '^[[:space:]]*\(#\|$\)' "$list") tests from $(basename "$list")"
-	"$here/run-selftests.sh" --list "$list" "$@" "${kdir[$v]}" "$selftests" "$out/$v.txt" ||
+	"$here/run-selftests.sh" --list "$list" ${append:+--append "$append"} "$@" \
+		"${kdir[$v]}" "$selftests" "$out/$v.txt" ||
 		die 6 "the $v boot did not run its whole list, see $out/$v.console.log"
 	say "boot $v: $((SECONDS - t0)) s"
 }
@@ -108,7 +124,7 @@ else
 fi
 set +e
 python3 "$here/check-results.py" --list "$list" --results "$out/patched.txt" \
-	"${base_arg[@]}" --lazytop "$lt_check" | tee "$out/check.txt"
+	"${base_arg[@]}" --lazytop "$lt_check" --mode "$mode" | tee "$out/check.txt"
 rc=${PIPESTATUS[0]}
 set -e
 echo "check-arm64: wall time $((SECONDS - start)) s (results in $out)"

@@ -6,10 +6,12 @@
 # inside it (tests with a NAME.c next to this script, such as
 # lazy_state_test, are built from it).
 #
-# usage: run-selftests.sh [--list FILE] [--lazytop BIN] KERNEL_DIR SELFTESTS_DIR RESULTS_FILE
+# usage: run-selftests.sh [--list FILE] [--lazytop BIN] [--append ARGS]
+#                         KERNEL_DIR SELFTESTS_DIR RESULTS_FILE
 #
 #   --list FILE    test list (format: selftests.list, options: init.c)
 #   --lazytop BIN  a static arm64 kvm-lazytop, run beside the +lazytop lines
+#   --append ARGS  extra kernel command line (e.g. the nVHE override)
 #   KERNEL_DIR     output of kernel/scripts/arm64-build-kernel.sh
 #   SELFTESTS_DIR  output of kernel/scripts/arm64-build-selftests.sh
 #   RESULTS_FILE   written here, one block per test:
@@ -27,12 +29,13 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-list=$here/selftests.list lazytop=
+usage() { sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+list=$here/selftests.list lazytop= append=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--list) list=$2; shift 2 ;;
 	--lazytop) lazytop=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
 	--*) usage ;;
 	*) break ;;
 	esac
@@ -74,7 +77,7 @@ done <"$list"
 
 # Budget: the per-test limits plus five minutes for boot and power off.
 "$here/boot-test.sh" --selftests "$stage" --log "$console" \
-	--timeout $((total + 300)) "$kernel" || true
+	--timeout $((total + 300)) ${append:+--append "$append"} "$kernel" || true
 
 grep -q SELFTEST-DONE "$console" ||
 	{ echo "run-selftests.sh: the test list did not complete, see $console" >&2; exit 1; }
