@@ -121,6 +121,11 @@
 	X(__VA_ARGS__, PKVM, SKIP_HYP_CURRENT,	"skip_hyp_current", FAST, TO_HYP)	\
 	X(__VA_ARGS__, PKVM, SKIP_IRQ,		"skip_irq",	FAST, TO_HOST)	\
 	X(__VA_ARGS__, PKVM, SKIP_HOST_CURRENT,	"skip_host_current", FAST, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, SKIP_SCHED_OUT,	"skip_sched_out", FAST, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, SYNC_MIGRATE,	"sync_migrate",	SLOW, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, FETCH_FAILED,	"fetch_failed",	SLOW, TO_HOST)	\
+	X(__VA_ARGS__, PKVM, LOAD_FAILED,	"load_failed",	SLOW, TO_HYP)	\
+	X(__VA_ARGS__, PKVM, PROTECTED,		"protected",	SLOW, TO_HYP)	\
 	/* end of KL_PKVM_REASONS */
 
 /*

@@ -122,7 +122,7 @@ static void test_fast_split(void **state)
 {
 	static const struct {
 		const char *family;
-		const char *fast[3];
+		const char *fast[4];
 	} want[] = {
 		{ "vcpu_load", { "vcpu_load_fast" } },
 		{ "gstage_fault", { "gstage_fault_fast", "gstage_fault_spurious" } },
@@ -131,7 +131,8 @@ static void test_fast_split(void **state)
 		{ "pte_update_outcome", { "pte_update_updated" } },
 		{ "pkvm_sync_to_hyp", { "pkvm_sync_to_hyp_skip_hyp_current" } },
 		{ "pkvm_sync_to_host", { "pkvm_sync_to_host_skip_irq",
-					 "pkvm_sync_to_host_skip_host_current" } },
+					 "pkvm_sync_to_host_skip_host_current",
+					 "pkvm_sync_to_host_skip_sched_out" } },
 		{ "guest_fault_access", { NULL } },
 		{ "guest_fault_status", { NULL } },
 	};

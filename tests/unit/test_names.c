@@ -26,11 +26,13 @@ static const char *const expected[] = {
 	"pte_update_updated", "pte_update_noop", "pte_update_abort_not_leaf", "pte_update_abort_retries",
 	/* pKVM direction x reason: NULL = a pair the series never emits (no JSON name) */
 	"pkvm_sync_to_hyp_flush_dirty", NULL, NULL, NULL, NULL, NULL, NULL,
-	"pkvm_sync_to_hyp_skip_hyp_current", NULL, NULL,
+	"pkvm_sync_to_hyp_skip_hyp_current", NULL, NULL, NULL, NULL, NULL,
+	"pkvm_sync_to_hyp_load_failed", "pkvm_sync_to_hyp_protected",
 	NULL, "pkvm_sync_to_host_sync_trap", "pkvm_sync_to_host_sync_serror",
 	"pkvm_sync_to_host_sync_exit", "pkvm_sync_to_host_sync_debug", "pkvm_sync_to_host_sync_put",
 	"pkvm_sync_to_host_sync_adjust_pc", NULL, "pkvm_sync_to_host_skip_irq",
-	"pkvm_sync_to_host_skip_host_current",
+	"pkvm_sync_to_host_skip_host_current", "pkvm_sync_to_host_skip_sched_out",
+	"pkvm_sync_to_host_sync_migrate", "pkvm_sync_to_host_fetch_failed", NULL, NULL,
 	"guest_fault_read", "guest_fault_write", "guest_fault_exec",
 	"guest_fault_translation", "guest_fault_access_flag", "guest_fault_permission",
 	"guest_fault_other_status",
@@ -74,6 +76,7 @@ static void test_pkvm_names(void **state)
 	static const char *const reasons[] = {
 		"flush_dirty", "sync_trap", "sync_serror", "sync_exit", "sync_debug", "sync_put",
 		"sync_adjust_pc", "skip_hyp_current", "skip_irq", "skip_host_current",
+		"skip_sched_out", "sync_migrate", "fetch_failed", "load_failed", "protected",
 	};
 	static_assert(sizeof(reasons) / sizeof(reasons[0]) == KL_PKVM_REASON_NR, "pKVM reasons");
 	unsigned int nexp = 0;

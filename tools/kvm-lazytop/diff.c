@@ -94,14 +94,22 @@ static void diff_ratios(FILE *o, const struct kl_snap *a, const struct kl_snap *
 	for (f = 0; f < snap_nfamilies; f++) {
 		const struct snap_family *fam = &snap_families[f];
 		uint64_t ta = 0, tb = 0, v;
-		bool ha = true, hb = true;
+		bool ha = false, hb = false;
 		const char *const *m;
 
+		/*
+		 * A family is there when any member is: a snapshot from before a
+		 * reason was added lacks it, and it had no such event.
+		 */
 		for (m = fam->members; *m; m++) {
-			ha = ha && kl_snap_counter_sum_name(a, *m, &v);
-			ta += ha ? v : 0;
-			hb = hb && kl_snap_counter_sum_name(b, *m, &v);
-			tb += hb ? v : 0;
+			if (kl_snap_counter_sum_name(a, *m, &v)) {
+				ha = true;
+				ta += v;
+			}
+			if (kl_snap_counter_sum_name(b, *m, &v)) {
+				hb = true;
+				tb += v;
+			}
 		}
 		if (!ha && !hb)
 			continue;
@@ -136,7 +144,7 @@ static double skip_share(const struct kl_snap *s, const struct snap_family *fam)
 
 	for (m = fam->members; *m; m++) {
 		if (!kl_snap_counter_sum_name(s, *m, &v))
-			return NAN;
+			continue;	/* a reason added after s was written */
 		tot += v;
 		if (snap_family_is_fast(fam, *m))
 			skip += v;

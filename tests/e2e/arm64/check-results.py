@@ -46,14 +46,14 @@ import re
 import sys
 
 EXIT_REASONS = ("sync_trap", "sync_serror", "sync_exit", "sync_debug")
+# Series v2 (patch 0004) appends skip_sched_out .. protected; kvm-lazytop
+# decodes them all (bpf/kvm_lazytop.h KL_PKVM_REASONS), so every reason is
+# compared with tracefs.
 ALL_REASONS = ("flush_dirty", "sync_trap", "sync_serror", "sync_exit",
                "sync_debug", "sync_put", "sync_adjust_pc",
-               "skip_hyp_current", "skip_irq", "skip_host_current")
-# Reasons of series v2 (patch 0004) that kvm-lazytop does not decode yet
-# (bpf/kvm_lazytop.h KL_PKVM_REASONS): left out of the lazytop-vs-tracefs
-# comparison, asserted from tracefs alone.
-V2_REASONS = ("skip_sched_out", "sync_migrate", "fetch_failed",
-              "load_failed", "protected")
+               "skip_hyp_current", "skip_irq", "skip_host_current",
+               "skip_sched_out", "sync_migrate", "fetch_failed",
+               "load_failed", "protected")
 FAILED_REASONS = ("fetch_failed", "load_failed")
 DMESG_BAD = re.compile(
     r"WARNING:|BUG:|Oops|Kernel panic|Unable to handle|lockdep|"

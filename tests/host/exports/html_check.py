@@ -16,9 +16,12 @@ FAM = {
                      ["gstage_fault_fast", "gstage_fault_spurious"]),
     "reload_pred": (["reload_pred_same_cpu", "reload_pred_migrated", "reload_pred_other_vcpu"], ["reload_pred_same_cpu"]),
     "pte_update_outcome": (["pte_update_updated", "pte_update_noop", "pte_update_abort_not_leaf", "pte_update_abort_retries"], ["pte_update_updated"]),
-    "pkvm_sync_to_hyp": (["pkvm_sync_to_hyp_" + r for r in "flush_dirty skip_hyp_current".split()], ["pkvm_sync_to_hyp_skip_hyp_current"]),
-    "pkvm_sync_to_host": (["pkvm_sync_to_host_" + r for r in "sync_trap sync_serror sync_exit sync_debug sync_put sync_adjust_pc skip_irq skip_host_current".split()],
-                          ["pkvm_sync_to_host_skip_irq", "pkvm_sync_to_host_skip_host_current"]),
+    "pkvm_sync_to_hyp": (["pkvm_sync_to_hyp_" + r for r in "flush_dirty skip_hyp_current load_failed protected".split()],
+                         ["pkvm_sync_to_hyp_skip_hyp_current"]),
+    "pkvm_sync_to_host": (["pkvm_sync_to_host_" + r for r in "sync_trap sync_serror sync_exit sync_debug sync_put sync_adjust_pc "
+                           "skip_irq skip_host_current skip_sched_out sync_migrate fetch_failed".split()],
+                          ["pkvm_sync_to_host_skip_irq", "pkvm_sync_to_host_skip_host_current",
+                           "pkvm_sync_to_host_skip_sched_out"]),
 }
 HISTS = "fault_latency_ns fault_latency_fast_ns fault_latency_slow_ns exit_latency_ns vcpu_load_ns kvm_run_ns offcpu_ns".split()
 
