@@ -230,7 +230,9 @@ boot_tests() {	# arch kernel_dir selftests_dir out test...
 # verdict of one test in a boot: prints "VERDICT<TAB>seen"
 judge() {	# out name expect mode(mutant|control)
 	local o=$1 name=$2 expect=$3 mode=$4 state line
-	state=$(cat "$o/$name.state" 2>/dev/null || echo "not run")
+	# one line per run: a control boot runs a binary once per argument set
+	state=$(sort -u "$o/$name.state" 2>/dev/null | paste -sd, -)
+	state=${state:-not run}
 	line=$(grep -m1 -F -- "$expect" "$o/$name.output" 2>/dev/null | sed 's/^[[:space:]]*//' | cut -c1-140)
 	if [ "$mode" = control ]; then
 		if [ "$state" = exit=0 ] && [ -z "$line" ]; then
