@@ -45,12 +45,12 @@ check-riscv: deps
 test: deps
 	@start=$$(date +%s); fails=0; mkdir -p $(BUILD); \
 	$(TOP)/tests/prefetch.sh $(BUILD)/prefetch.log & pf=$$!; \
-	for t in check-host check-riscv check-arm64 check-kernel-mutants-quick \
+	for t in check-host check-riscv check-arm64 check-arm64-nvhe check-kernel-mutants-quick \
 		bench-tool-quick; do \
 		echo "=== make $$t"; \
 		if $(MAKE) --no-print-directory $$t; then echo "=== $$t: PASS"; \
 		else echo "=== $$t: FAIL"; fails=$$((fails+1)); fi; \
 	done; \
 	wait $$pf; cat $(BUILD)/prefetch.log; \
-	echo "=== make test: $$((5-fails)) passed, $$fails failed ($$(( $$(date +%s)-start ))s)"; \
+	echo "=== make test: $$((6-fails)) passed, $$fails failed ($$(( $$(date +%s)-start ))s)"; \
 	[ $$fails -eq 0 ]

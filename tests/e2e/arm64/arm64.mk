@@ -10,7 +10,8 @@
 #                          base-vs-patched table (not in make test)
 #   make check-arm64-nvhe, check-arm64-full-nvhe
 #                          the same with pKVM in nVHE mode (id-register
-#                          override, see check-arm64.sh; not in make test)
+#                          override, see check-arm64.sh; check-arm64-nvhe
+#                          is in make test)
 #
 # ARM64_LAZYTOP=require|off|PATH: kvm-lazytop runs beside the +lazytop
 # tests and is asserted on (require, the default: a failed
