@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kl_kvmstats.c - KVM's per-vCPU binary stats of a VM through debugfs
+ * (see kl_kvmstats.h for why not KVM_GET_STATS_FD).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kl_common.h"
+#include "kl_kvmstats.h"
+
+#define KL_KVM_DEBUGFS "/sys/kernel/debug/kvm"
+
+const char *const kl_kstat_names[KL_KS_NR] = {
+	[KL_KS_VCPU_LOAD_FAST] = "vcpu_load_fast",
+	[KL_KS_VCPU_LOAD_SLOW] = "vcpu_load_slow",
+	[KL_KS_GSTAGE_FAULT_FAST] = "gstage_fault_fast",
+	[KL_KS_GSTAGE_FAULT_SLOW] = "gstage_fault_slow",
+	[KL_KS_GSTAGE_FAULT_NOT_HOST_WRITABLE] = "gstage_fault_not_host_writable",
+};
+
+uint32_t kl_kvmstats_dir_pid(const char *name)
+{
+	char *end;
+	unsigned long pid;
+
+	if (name[0] < '1' || name[0] > '9' || strlen(name) >= sizeof(((struct kl_kvm_dir *)0)->name))
+		return 0;
+	errno = 0;
+	pid = strtoul(name, &end, 10);
+	if (errno || pid > UINT32_MAX || *end != '-' || end[1] < '0' || end[1] > '9')
+		return 0;
+	strtoul(end + 1, &end, 10);
+	return *end ? 0 : (uint32_t)pid;
+}
+
+int kl_kvmstats_parse(const char *buf, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < len && buf[i] >= '0' && buf[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(buf[i] - '0');
+	}
+	if (!i || (i < len && buf[i] != '\n'))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* One stat file: its value, or -1 (unreadable, malformed). */
+static int read_stat(int fd, uint64_t *v)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+
+	return n > 0 ? kl_kvmstats_parse(buf, (size_t)n, v) : -1;
+}
+
+static void read_dir(struct kl_kvm_dir *d)
+{
+	for (int i = 0; i < KL_KS_NR; i++) {
+		uint64_t v;
+
+		if (d->fd[i] >= 0 && !read_stat(d->fd[i], &v))
+			d->last[i] = v;
+	}
+}
+
+/* Open the stat files of a VM directory newly seen; false without memory. */
+static bool add_dir(struct kl_kvmstats *ks, int dfd, const char *name, uint32_t pid, bool baseline)
+{
+	struct kl_kvm_dir *dirs = realloc(ks->dirs, (ks->nr_dirs + 1) * sizeof(*dirs));
+	struct kl_kvm_dir *d;
+
+	if (!dirs)
+		return false;
+	ks->dirs = dirs;
+	d = &dirs[ks->nr_dirs++];
+	memset(d, 0, sizeof(*d));
+	d->pid = pid;
+	memcpy(d->name, name, strlen(name) + 1);	/* short: kl_kvmstats_dir_pid() */
+	for (int i = 0; i < KL_KS_NR; i++) {
+		char path[128];
+
+		d->fd[i] = -1;
+		if (snprintf(path, sizeof(path), "%s/%s", d->name, kl_kstat_names[i]) < (int)sizeof(path))
+			d->fd[i] = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+		if (d->fd[i] >= 0)
+			d->has |= 1U << i;
+	}
+	read_dir(d);
+	if (baseline)
+		memcpy(d->base, d->last, sizeof(d->base));
+	if (ks->verbose)
+		fprintf(stderr, KL_TOOL_NAME ": kvm stats: %s/%s: %d of %d stats\n", ks->root, name,
+			__builtin_popcount(d->has), KL_KS_NR);
+	return true;
+}
+
+static bool known(const struct kl_kvmstats *ks, const char *name)
+{
+	for (size_t i = 0; i < ks->nr_dirs; i++)
+		if (!strcmp(ks->dirs[i].name, name))
+			return true;
+	return false;
+}
+
+static void scan(struct kl_kvmstats *ks, bool baseline)
+{
+	DIR *dir = opendir(ks->root);
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		uint32_t pid = kl_kvmstats_dir_pid(e->d_name);
+
+		if (!pid || (ks->target && pid != ks->target) || known(ks, e->d_name))
+			continue;
+		if (!add_dir(ks, dirfd(dir), e->d_name, pid, baseline))
+			break;
+	}
+	closedir(dir);
+}
+
+static void close_dir(struct kl_kvm_dir *d)
+{
+	for (int i = 0; i < KL_KS_NR; i++) {
+		if (d->fd[i] >= 0)
+			close(d->fd[i]);
+		d->fd[i] = -1;
+	}
+}
+
+void kl_kvmstats_open(struct kl_kvmstats *ks, const char *root, uint32_t target, bool verbose)
+{
+	memset(ks, 0, sizeof(*ks));
+	snprintf(ks->root, sizeof(ks->root), "%s", root ? root : KL_KVM_DEBUGFS);
+	ks->target = target;
+	ks->verbose = verbose;
+	scan(ks, true);
+}
+
+void kl_kvmstats_update(struct kl_kvmstats *ks)
+{
+	for (size_t i = 0; i < ks->nr_dirs; i++)
+		read_dir(&ks->dirs[i]);
+	scan(ks, false);
+	/* after the read: the files kept the VM, and so its final counts */
+	for (size_t i = 0; i < ks->nr_dirs; i++)
+		if (kill((pid_t)ks->dirs[i].pid, 0) && errno == ESRCH)
+			close_dir(&ks->dirs[i]);
+}
+
+bool kl_kvmstats_get(const struct kl_kvmstats *ks, uint32_t pid, struct kl_kstat_vals *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < ks->nr_dirs; i++) {
+		const struct kl_kvm_dir *d = &ks->dirs[i];
+
+		if (d->pid != pid)
+			continue;
+		out->has |= d->has;
+		for (int k = 0; k < KL_KS_NR; k++)
+			out->v[k] += d->last[k] > d->base[k] ? d->last[k] - d->base[k] : 0;
+	}
+	return out->has != 0;
+}
+
+void kl_kvmstats_close(struct kl_kvmstats *ks)
+{
+	for (size_t i = 0; i < ks->nr_dirs; i++)
+		close_dir(&ks->dirs[i]);
+	free(ks->dirs);
+	ks->dirs = NULL;
+	ks->nr_dirs = 0;
+}
