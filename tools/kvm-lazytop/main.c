@@ -405,6 +405,21 @@ static void publish(struct run *r, uint64_t now)
 	publisher_set(&r->pub, ps);
 }
 
+/* KVM's own stats (debugfs) of the VMs the BPF read found. */
+static void read_kvm_stats(struct run *r)
+{
+	kl_kvmstats_update(&r->ks);
+	for (size_t i = 0; i < r->cur.nr_vms; i++) {
+		struct kl_vm *vm = &r->cur.vms[i];
+		struct kl_kstat_vals kv;
+
+		if (kl_kvmstats_get(&r->ks, vm->pid, &kv)) {
+			vm->kstat_has = kv.has;
+			memcpy(vm->kstat, kv.v, sizeof(vm->kstat));
+		}
+	}
+}
+
 static int tick(struct run *r, bool show)
 {
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
@@ -424,16 +439,7 @@ static int tick(struct run *r, bool show)
 		fprintf(stderr, KL_TOOL_NAME ": reading BPF maps failed: %s\n", strerror(-err));
 		return KL_EXIT_ERROR;
 	}
-	kl_kvmstats_update(&r->ks);
-	for (size_t i = 0; i < r->cur.nr_vms; i++) {
-		struct kl_vm *vm = &r->cur.vms[i];
-		struct kl_kstat_vals kv;
-
-		if (kl_kvmstats_get(&r->ks, vm->pid, &kv)) {
-			vm->kstat_has = kv.has;
-			memcpy(vm->kstat, kv.v, sizeof(vm->kstat));
-		}
-	}
+	read_kvm_stats(r);
 	/* with a COMMAND the table is the final summary only, unless -i was given */
 	if (show && r->o->output == KL_OUT_TABLE && (!r->child || r->o->interval_set)) {
 		err = show_table(r, now);
