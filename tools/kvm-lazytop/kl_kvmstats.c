@@ -46,9 +46,11 @@ int kl_kvmstats_parse(const char *buf, size_t len, uint64_t *out)
 	size_t i;
 
 	for (i = 0; i < len && buf[i] >= '0' && buf[i] <= '9'; i++) {
-		if (v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(buf[i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
 			return -1;
-		v = v * 10 + (uint64_t)(buf[i] - '0');
+		v = v * 10 + d;
 	}
 	if (!i || (i < len && buf[i] != '\n'))
 		return -1;
