@@ -211,12 +211,41 @@ static void test_snapshot(void **state)
 	kl_state_free(&st);
 }
 
+/* A VM whose stats are all zero is never held open (see drop_idle). */
+static void test_idle_not_held(void **state)
+{
+	char root[] = "/tmp/kl-kvmstats-XXXXXX", vm[32], cmd[600];
+	struct kl_kvmstats ks;
+	struct kl_kstat_vals v;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(vm, sizeof(vm), "%d-10", (int)getpid());
+	put(root, vm, "vcpu_load_fast", "0\n");	/* lz_util gate's VM: no vCPU */
+	put(root, vm, "gstage_fault_fast", "0\n");
+	kl_kvmstats_open(&ks, root, (uint32_t)getpid(), false);
+	assert_int_equal(ks.nr_dirs, 0);		/* read, then let go */
+	/* the VMM replaced it by a VM at the same fd number, which ran */
+	put(root, vm, "vcpu_load_fast", "9\n");
+	put(root, vm, "gstage_fault_fast", "4\n");
+	kl_kvmstats_update(&ks);
+	assert_int_equal(ks.nr_dirs, 1);		/* now held: its final counts */
+	assert_true(ks.dirs[0].fd[KL_KS_VCPU_LOAD_FAST] >= 0);
+	assert_true(kl_kvmstats_get(&ks, (uint32_t)getpid(), &v));
+	assert_int_equal(v.v[KL_KS_VCPU_LOAD_FAST], 9);	/* from zero */
+	assert_int_equal(v.v[KL_KS_GSTAGE_FAULT_FAST], 4);
+	kl_kvmstats_close(&ks);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_dir_pid),
 		cmocka_unit_test(test_tree),
+		cmocka_unit_test(test_idle_not_held),
 		cmocka_unit_test(test_snapshot),
 	};
 

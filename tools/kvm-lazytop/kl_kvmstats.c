@@ -67,6 +67,16 @@ static int read_stat(int fd, uint64_t *v)
 	return n > 0 ? kl_kvmstats_parse(buf, (size_t)n, v) : -1;
 }
 
+/* Stats found, all zero: no vCPU of the VM has run (see drop_idle). */
+static bool is_idle(const struct kl_kvm_dir *d)
+{
+	bool idle = d->has != 0;
+
+	for (int k = 0; k < KL_KS_NR; k++)
+		idle = idle && !d->last[k] && !d->base[k];
+	return idle;
+}
+
 static void read_dir(struct kl_kvm_dir *d)
 {
 	for (int i = 0; i < KL_KS_NR; i++) {
@@ -102,7 +112,7 @@ static bool add_dir(struct kl_kvmstats *ks, int dfd, const char *name, uint32_t 
 	read_dir(d);
 	if (baseline)
 		memcpy(d->base, d->last, sizeof(d->base));
-	if (ks->verbose)
+	if (ks->verbose && !is_idle(d))	/* an idle one: when it has run */
 		fprintf(stderr, KL_TOOL_NAME ": kvm stats: %s/%s: %d of %d stats\n", ks->root, name,
 			__builtin_popcount(d->has), KL_KS_NR);
 	return true;
@@ -143,6 +153,27 @@ static void close_dir(struct kl_kvm_dir *d)
 	}
 }
 
+/*
+ * A VM whose stats are all zero (no vCPU has run) is not held: an open
+ * file keeps the VM, and with it its debugfs name PID-FD, alive, so a VMM
+ * that closes a scratch VM and creates the next one at the same fd
+ * number (QEMU's probing VM, lz_util gate's VM at exec) would get no
+ * debugfs directory for it.  Zero counts lose nothing: the directory, if
+ * still there, is found again by the next scan and counts from zero.
+ */
+static void drop_idle(struct kl_kvmstats *ks)
+{
+	for (size_t i = 0; i < ks->nr_dirs; i++) {
+		struct kl_kvm_dir *d = &ks->dirs[i];
+
+		if (!is_idle(d))
+			continue;
+		close_dir(d);
+		*d = ks->dirs[--ks->nr_dirs];
+		i--;
+	}
+}
+
 void kl_kvmstats_open(struct kl_kvmstats *ks, const char *root, uint32_t target, bool verbose)
 {
 	memset(ks, 0, sizeof(*ks));
@@ -150,6 +181,7 @@ void kl_kvmstats_open(struct kl_kvmstats *ks, const char *root, uint32_t target,
 	ks->target = target;
 	ks->verbose = verbose;
 	scan(ks, true);
+	drop_idle(ks);
 }
 
 void kl_kvmstats_update(struct kl_kvmstats *ks)
@@ -157,6 +189,7 @@ void kl_kvmstats_update(struct kl_kvmstats *ks)
 	for (size_t i = 0; i < ks->nr_dirs; i++)
 		read_dir(&ks->dirs[i]);
 	scan(ks, false);
+	drop_idle(ks);
 	/* after the read: the files kept the VM, and so its final counts */
 	for (size_t i = 0; i < ks->nr_dirs; i++)
 		if (kill((pid_t)ks->dirs[i].pid, 0) && errno == ESRCH)
