@@ -132,8 +132,7 @@ static void test_tree(void **state)
 	assert_true(kl_kvmstats_get(&ks, (uint32_t)dead, &v));
 	assert_int_equal(v.v[KL_KS_GSTAGE_FAULT_SLOW], 4);
 	for (size_t d = 0; d < ks.nr_dirs; d++)
-		for (int i = 0; i < KL_KS_NR; i++)
-			assert_true(ks.dirs[d].pid != (uint32_t)dead || ks.dirs[d].fd[i] == -1);
+		assert_true(ks.dirs[d].pid != (uint32_t)dead || (ks.dirs[d].hold == -1 && ks.dirs[d].gone));
 	put(root, gone, "gstage_fault_slow", "60\n");
 	kl_kvmstats_update(&ks);
 	assert_true(kl_kvmstats_get(&ks, (uint32_t)dead, &v));
@@ -230,7 +229,7 @@ static void test_idle_not_held(void **state)
 	put(root, vm, "gstage_fault_fast", "4\n");
 	kl_kvmstats_update(&ks);
 	assert_int_equal(ks.nr_dirs, 1);		/* now held: its final counts */
-	assert_true(ks.dirs[0].fd[KL_KS_VCPU_LOAD_FAST] >= 0);
+	assert_true(ks.dirs[0].hold >= 0);
 	assert_true(kl_kvmstats_get(&ks, (uint32_t)getpid(), &v));
 	assert_int_equal(v.v[KL_KS_VCPU_LOAD_FAST], 9);	/* from zero */
 	assert_int_equal(v.v[KL_KS_GSTAGE_FAULT_FAST], 4);

@@ -58,12 +58,20 @@ int kl_kvmstats_parse(const char *buf, size_t len, uint64_t *out)
 	return 0;
 }
 
-/* One stat file: its value, or -1 (unreadable, malformed). */
-static int read_stat(int fd, uint64_t *v)
+/* One stat file of a VM directory: its value, or -1 (absent, malformed). */
+static int read_stat(const struct kl_kvmstats *ks, const char *dir, int k, uint64_t *v)
 {
-	char buf[32];
-	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	char path[sizeof(ks->root) + 128], buf[32];
+	ssize_t n;
+	int fd;
 
+	if (snprintf(path, sizeof(path), "%s/%s/%s", ks->root, dir, kl_kstat_names[k]) >= (int)sizeof(path))
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
 	return n > 0 ? kl_kvmstats_parse(buf, (size_t)n, v) : -1;
 }
 
@@ -77,18 +85,43 @@ static bool is_idle(const struct kl_kvm_dir *d)
 	return idle;
 }
 
-static void read_dir(struct kl_kvm_dir *d)
+static void let_go(struct kl_kvm_dir *d)
 {
-	for (int i = 0; i < KL_KS_NR; i++) {
-		uint64_t v;
-
-		if (d->fd[i] >= 0 && !read_stat(d->fd[i], &v))
-			d->last[i] = v;
-	}
+	if (d->hold >= 0)
+		close(d->hold);
+	d->hold = -1;
 }
 
-/* Open the stat files of a VM directory newly seen; false without memory. */
-static bool add_dir(struct kl_kvmstats *ks, int dfd, const char *name, uint32_t pid, bool baseline)
+/*
+ * Read the stats (held: the VM is still there), then take the anchor
+ * again: if the VMM closed the VM meanwhile, it goes now and last[] is
+ * final.
+ */
+static void read_dir(const struct kl_kvmstats *ks, struct kl_kvm_dir *d)
+{
+	char path[sizeof(ks->root) + 128];
+	int first = -1;
+
+	for (int k = 0; k < KL_KS_NR && !d->gone; k++) {
+		uint64_t v;
+
+		if (!(d->has >> k & 1) || read_stat(ks, d->name, k, &v))
+			continue;
+		d->last[k] = v;
+		if (first < 0)
+			first = k;
+	}
+	let_go(d);
+	if (d->gone || !d->has || is_idle(d))
+		return;
+	if (first >= 0 && snprintf(path, sizeof(path), "%s/%s/%s", ks->root, d->name,
+				   kl_kstat_names[first]) < (int)sizeof(path))
+		d->hold = open(path, O_RDONLY | O_CLOEXEC);
+	d->gone = d->hold < 0;
+}
+
+/* Look at a VM directory newly seen; false without memory. */
+static bool add_dir(struct kl_kvmstats *ks, const char *name, uint32_t pid, bool baseline)
 {
 	struct kl_kvm_dir *dirs = realloc(ks->dirs, (ks->nr_dirs + 1) * sizeof(*dirs));
 	struct kl_kvm_dir *d;
@@ -98,21 +131,16 @@ static bool add_dir(struct kl_kvmstats *ks, int dfd, const char *name, uint32_t 
 	ks->dirs = dirs;
 	d = &dirs[ks->nr_dirs++];
 	memset(d, 0, sizeof(*d));
+	d->hold = -1;
 	d->pid = pid;
 	memcpy(d->name, name, strlen(name) + 1);	/* short: kl_kvmstats_dir_pid() */
-	for (int i = 0; i < KL_KS_NR; i++) {
-		char path[128];
-
-		d->fd[i] = -1;
-		if (snprintf(path, sizeof(path), "%s/%s", d->name, kl_kstat_names[i]) < (int)sizeof(path))
-			d->fd[i] = openat(dfd, path, O_RDONLY | O_CLOEXEC);
-		if (d->fd[i] >= 0)
-			d->has |= 1U << i;
-	}
-	read_dir(d);
+	for (int k = 0; k < KL_KS_NR; k++)
+		if (!read_stat(ks, name, k, &d->last[k]))
+			d->has |= 1U << k;
 	if (baseline)
 		memcpy(d->base, d->last, sizeof(d->base));
-	if (ks->verbose && !is_idle(d))	/* an idle one: when it has run */
+	read_dir(ks, d);	/* takes the anchor */
+	if (ks->verbose && !is_idle(d))	/* an idle one: once it has run */
 		fprintf(stderr, KL_TOOL_NAME ": kvm stats: %s/%s: %d of %d stats\n", ks->root, name,
 			__builtin_popcount(d->has), KL_KS_NR);
 	return true;
@@ -138,19 +166,10 @@ static void scan(struct kl_kvmstats *ks, bool baseline)
 
 		if (!pid || (ks->target && pid != ks->target) || known(ks, e->d_name))
 			continue;
-		if (!add_dir(ks, dirfd(dir), e->d_name, pid, baseline))
+		if (!add_dir(ks, e->d_name, pid, baseline))
 			break;
 	}
 	closedir(dir);
-}
-
-static void close_dir(struct kl_kvm_dir *d)
-{
-	for (int i = 0; i < KL_KS_NR; i++) {
-		if (d->fd[i] >= 0)
-			close(d->fd[i]);
-		d->fd[i] = -1;
-	}
 }
 
 /*
@@ -168,7 +187,7 @@ static void drop_idle(struct kl_kvmstats *ks)
 
 		if (!is_idle(d))
 			continue;
-		close_dir(d);
+		let_go(d);
 		*d = ks->dirs[--ks->nr_dirs];
 		i--;
 	}
@@ -187,13 +206,15 @@ void kl_kvmstats_open(struct kl_kvmstats *ks, const char *root, uint32_t target,
 void kl_kvmstats_update(struct kl_kvmstats *ks)
 {
 	for (size_t i = 0; i < ks->nr_dirs; i++)
-		read_dir(&ks->dirs[i]);
+		read_dir(ks, &ks->dirs[i]);
 	scan(ks, false);
 	drop_idle(ks);
-	/* after the read: the files kept the VM, and so its final counts */
+	/* after the read: the anchor kept the VM, and so its final counts */
 	for (size_t i = 0; i < ks->nr_dirs; i++)
-		if (kill((pid_t)ks->dirs[i].pid, 0) && errno == ESRCH)
-			close_dir(&ks->dirs[i]);
+		if (kill((pid_t)ks->dirs[i].pid, 0) && errno == ESRCH) {
+			let_go(&ks->dirs[i]);
+			ks->dirs[i].gone = true;
+		}
 }
 
 bool kl_kvmstats_get(const struct kl_kvmstats *ks, uint32_t pid, struct kl_kstat_vals *out)
@@ -214,7 +235,7 @@ bool kl_kvmstats_get(const struct kl_kvmstats *ks, uint32_t pid, struct kl_kstat
 void kl_kvmstats_close(struct kl_kvmstats *ks)
 {
 	for (size_t i = 0; i < ks->nr_dirs; i++)
-		close_dir(&ks->dirs[i]);
+		let_go(&ks->dirs[i]);
 	free(ks->dirs);
 	ks->dirs = NULL;
 	ks->nr_dirs = 0;

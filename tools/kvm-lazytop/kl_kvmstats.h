@@ -6,10 +6,13 @@
  * returns -EIO unless the caller is the VM's own mm (kvm_main.c), so a
  * vCPU fd duplicated with pidfd_getfd() is of no use.  KVM publishes the
  * same binary stats in debugfs instead: /sys/kernel/debug/kvm/PID-FD/NAME
- * holds a vCPU stat summed over the VM's vCPUs.  An open stat file holds a
- * reference on the VM (kvm_debugfs_open), so the final read after the VM
- * process exited still sees the final counts; files are closed once their
- * process is gone and read one last time.
+ * holds a vCPU stat summed over the VM's vCPUs.  Those files are
+ * nonseekable and give their value once per open (simple_attr), so each
+ * read is open + read + close.  An open stat file holds a reference on
+ * the VM (kvm_debugfs_open): one "anchor" file per VM that ran keeps it,
+ * and its directory, between reads, so the read after the VMM closed the
+ * VM (or exited) still sees the final counts; the anchor is let go and
+ * taken again after every read, so a VM the VMM closed goes then.
  *
  * Counts are cumulative from attach: a VM that existed at kl_kvmstats_open
  * starts from its values then, a VM created later from zero, as the BPF
@@ -38,7 +41,8 @@ extern const char *const kl_kstat_names[KL_KS_NR];
 struct kl_kvm_dir {
 	uint32_t pid;
 	char name[64];			/* "PID-FD" */
-	int fd[KL_KS_NR];		/* -1: absent or closed */
+	int hold;			/* anchor: an open stat file, -1 none */
+	bool gone;			/* the VM went: last[] is final */
 	uint64_t base[KL_KS_NR];	/* value at first sight (0 if born after attach) */
 	uint64_t last[KL_KS_NR];	/* last value read */
 	uint32_t has;			/* bit per enum kl_kstat found */
