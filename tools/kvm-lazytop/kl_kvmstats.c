@@ -17,14 +17,6 @@
 
 #define KL_KVM_DEBUGFS "/sys/kernel/debug/kvm"
 
-const char *const kl_kstat_names[KL_KS_NR] = {
-	[KL_KS_VCPU_LOAD_FAST] = "vcpu_load_fast",
-	[KL_KS_VCPU_LOAD_SLOW] = "vcpu_load_slow",
-	[KL_KS_GSTAGE_FAULT_FAST] = "gstage_fault_fast",
-	[KL_KS_GSTAGE_FAULT_SLOW] = "gstage_fault_slow",
-	[KL_KS_GSTAGE_FAULT_NOT_HOST_WRITABLE] = "gstage_fault_not_host_writable",
-};
-
 uint32_t kl_kvmstats_dir_pid(const char *name)
 {
 	char *end;

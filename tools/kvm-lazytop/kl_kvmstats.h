@@ -35,6 +35,7 @@ enum kl_kstat {
 	KL_KS_NR
 };
 
+/* Their debugfs and JSON names (kl_names.c, with the other name tables). */
 extern const char *const kl_kstat_names[KL_KS_NR];
 
 /* One KVM VM (one debugfs directory PID-FD). */
