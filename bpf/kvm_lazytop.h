@@ -15,7 +15,7 @@
 #ifndef __KVM_LAZYTOP_H
 #define __KVM_LAZYTOP_H
 
-#define KL_SCHEMA_VERSION	"1.2"
+#define KL_SCHEMA_VERSION	"1.3"
 
 /* Log-linear latency histogram, see bpf/kl_hist.h for the math. */
 #define KL_HIST_SUB_BITS	3

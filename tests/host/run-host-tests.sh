@@ -35,6 +35,8 @@ COST_TESTS=(cost)
 . "$(dirname "${BASH_SOURCE[0]}")/cli-tests.sh"
 # shellcheck source=tests/host/datapath-tests.sh
 . "$(dirname "${BASH_SOURCE[0]}")/datapath-tests.sh"
+# shellcheck source=tests/host/kvmstats-tests.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kvmstats-tests.sh"
 
 die_usage() {
 	echo "usage: run-host-tests.sh --tool PATH --workload PATH --out DIR int|cost|all [TEST...]" >&2

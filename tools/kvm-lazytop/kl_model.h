@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "kl_common.h"
+#include "kl_kvmstats.h"
 #include "snap_stats.h"
 
 #define KL_SNAP_NAME_MAX	48	/* a reason / sub-histogram / program name */
@@ -93,6 +94,8 @@ struct kl_snap_vm {
 	bool has_hist[KL_H_NR];
 	struct snap_hist hist[KL_H_NR];
 	struct kl_snap_hist_by by[KL_H_NR];
+	uint32_t kstat_has;	/* "kvm_stats" (since 1.3): bit per enum kl_kstat */
+	uint64_t kstat[KL_KS_NR];
 };
 
 struct kl_snap_prog {

@@ -241,6 +241,8 @@ static int vm_from(struct kl_snap_vm *m, const struct kl_state *st, const struct
 	snprintf(m->comm, sizeof(m->comm), "%s", vm->comm);
 	snprintf(m->name, sizeof(m->name), "%s", vm->name[0] ? vm->name : vm->comm);
 	m->exited = vm->exited;
+	m->kstat_has = vm->kstat_has;
+	memcpy(m->kstat, vm->kstat, sizeof(m->kstat));
 	counters_from(&m->c, vm->c, attached);
 	derived_from(m, vm->c, attached);
 	if (vcpus_from(m, st, vm, attached) || reasons_from(m, st, vm, attached))

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kl_kvmstats.h"
 #include "kl_names.h"
 
 #define SIG(s)	KL_SIG_BIT(KL_SIG_##s)
@@ -334,3 +335,12 @@ const char *kl_userspace_exit_name(uint64_t code, char *buf, size_t len)
 	snprintf(buf, len, "%" PRIu64, code);
 	return buf;
 }
+
+/* KVM's own vCPU stats kvm-lazytop reads (kl_kvmstats.h): debugfs / JSON names. */
+const char *const kl_kstat_names[KL_KS_NR] = {
+	[KL_KS_VCPU_LOAD_FAST] = "vcpu_load_fast",
+	[KL_KS_VCPU_LOAD_SLOW] = "vcpu_load_slow",
+	[KL_KS_GSTAGE_FAULT_FAST] = "gstage_fault_fast",
+	[KL_KS_GSTAGE_FAULT_SLOW] = "gstage_fault_slow",
+	[KL_KS_GSTAGE_FAULT_NOT_HOST_WRITABLE] = "gstage_fault_not_host_writable",
+};

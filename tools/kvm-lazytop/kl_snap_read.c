@@ -222,6 +222,14 @@ static int vcpus_read(struct kl_snap_vm *vm, struct json_object *arr)
 	return 0;
 }
 
+/* "kvm_stats": the names this kvm-lazytop knows (validated as u64s). */
+static void kvm_stats_read(struct kl_snap_vm *vm, struct json_object *ks)
+{
+	for (unsigned int k = 0; ks && k < KL_KS_NR; k++)
+		if (snap_get_u64(ks, kl_kstat_names[k], &vm->kstat[k]))
+			vm->kstat_has |= 1U << k;
+}
+
 static int vm_read(struct kl_snap_vm *vm, struct json_object *o, char *err, size_t errlen)
 {
 	struct json_object *rs = snap_get_obj(o, "reasons");
@@ -231,6 +239,7 @@ static int vm_read(struct kl_snap_vm *vm, struct json_object *o, char *err, size
 	str_into(vm->name, sizeof(vm->name), o, "name");
 	snap_get_bool(o, "exited", &vm->exited);
 	counters_read(&vm->c, snap_get_obj(o, "counters"));
+	kvm_stats_read(vm, snap_get_obj(o, "kvm_stats"));
 	pred_read(vm, snap_get_obj(o, "prediction"));
 	pkvm_read(vm, snap_get_obj(o, "pkvm_state_sync"));
 	vm->has_reasons = rs != NULL;

@@ -258,6 +258,17 @@ static void hists_json(const struct kl_snap_vm *vm, struct json_object *o)
 		json_object_put(by);
 }
 
+/* "kvm_stats" (since 1.3): KVM's own vCPU stats found, summed over vCPUs. */
+static struct json_object *kvm_stats_json(const struct kl_snap_vm *vm)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (unsigned int k = 0; k < KL_KS_NR; k++)
+		if (vm->kstat_has >> k & 1)
+			ADD(o, kl_kstat_names[k], U64(vm->kstat[k]));
+	return o;
+}
+
 static struct json_object *vm_json(const struct kl_snap_vm *vm)
 {
 	struct json_object *o = json_object_new_object(), *ps = NULL;
@@ -268,6 +279,8 @@ static struct json_object *vm_json(const struct kl_snap_vm *vm)
 	ADD(o, "exited", json_object_new_boolean(vm->exited));
 	ADD(o, "vcpus", vcpus_json(vm));
 	ADD(o, "counters", counters_json(&vm->c));
+	if (vm->kstat_has)
+		ADD(o, "kvm_stats", kvm_stats_json(vm));
 	if (vm->has_reasons)
 		ADD(o, "reasons", reasons_json(vm));
 	if (vm->has_pred)

@@ -396,6 +396,8 @@ int kl_state_delta(struct kl_state *out, const struct kl_state *cur, const struc
 		}
 		for (int c = 0; c < KL_C_NR; c++)
 			vm->c[c] = sub0(vm->c[c], pv->c[c]);
+		for (int k = 0; k < KL_KS_NR; k++)
+			vm->kstat[k] = sub0(vm->kstat[k], pv->kstat[k]);
 		for (size_t j = 0; j < vm->nr_reasons; j++) {
 			struct kl_reason_cnt *r = &vm->reasons[j];
 

@@ -10,6 +10,7 @@
 #define __KL_STATE_H
 
 #include "kl_common.h"
+#include "kl_kvmstats.h"
 
 /*
  * Open-addressing hash u64 key -> u32 value (linear probing, power-of-two
@@ -60,6 +61,8 @@ struct kl_vm {
 	struct kl_hist_data *hists;
 	size_t nr_hists, cap_hists;
 	struct kl_hmap vidx;	/* vcpu_id -> index in vcpus (private) */
+	uint32_t kstat_has;	/* KVM's own stats found (bit per enum kl_kstat) */
+	uint64_t kstat[KL_KS_NR];	/* summed over vCPUs, since attach */
 };
 
 #define KL_MAX_PROG_STATS 24

@@ -321,6 +321,7 @@ struct run {
 	struct kl_opts *o;
 	struct kl_collector col;
 	struct kl_state cur, prev;	/* cumulative: now, previous interval */
+	struct kl_kvmstats ks;		/* KVM's own vCPU stats (debugfs) */
 	uint64_t start_mono, start_real, last_mono;
 	struct kl_tui *tui;
 	struct publisher pub;
@@ -404,6 +405,21 @@ static void publish(struct run *r, uint64_t now)
 	publisher_set(&r->pub, ps);
 }
 
+/* KVM's own stats (debugfs) of the VMs the BPF read found. */
+static void read_kvm_stats(struct run *r)
+{
+	kl_kvmstats_update(&r->ks);
+	for (size_t i = 0; i < r->cur.nr_vms; i++) {
+		struct kl_vm *vm = &r->cur.vms[i];
+		struct kl_kstat_vals kv;
+
+		if (kl_kvmstats_get(&r->ks, vm->pid, &kv)) {
+			vm->kstat_has = kv.has;
+			memcpy(vm->kstat, kv.v, sizeof(vm->kstat));
+		}
+	}
+}
+
 static int tick(struct run *r, bool show)
 {
 	uint64_t now = now_ns(CLOCK_MONOTONIC);
@@ -423,6 +439,7 @@ static int tick(struct run *r, bool show)
 		fprintf(stderr, KL_TOOL_NAME ": reading BPF maps failed: %s\n", strerror(-err));
 		return KL_EXIT_ERROR;
 	}
+	read_kvm_stats(r);
 	/* with a COMMAND the table is the final summary only, unless -i was given */
 	if (show && r->o->output == KL_OUT_TABLE && (!r->child || r->o->interval_set)) {
 		err = show_table(r, now);
@@ -750,6 +767,8 @@ static int attach(struct run *r)
 	/* tick() swaps cur and prev: prev starts with the same metadata */
 	if (kl_state_copy(&r->prev, &r->cur))
 		return KL_EXIT_ERROR;
+	/* the VMs there now count from here, as the BPF counters do */
+	kl_kvmstats_open(&r->ks, NULL, o->target != KL_TARGET_ALL ? o->pid : 0, o->verbose);
 	/* load-time buffers (BTF, ELF, verifier logs) go back to the system */
 	malloc_trim(0);
 	if (!o->listen && caps_drop_after_attach())
@@ -893,6 +912,7 @@ static void teardown(struct run *r)
 		close(r->pidfd);
 	publisher_set(&r->pub, NULL);
 	kl_collector_close(&r->col);
+	kl_kvmstats_close(&r->ks);
 	kl_state_free(&r->cur);
 	kl_state_free(&r->prev);
 	pthread_mutex_destroy(&r->pub.lock);

@@ -343,6 +343,35 @@ static void print_hists(FILE *out, const struct kl_snap_vm *vm)
 	}
 }
 
+/*
+ * "kvm stats: vcpu_load fast N slow N; gstage_fault fast N slow N
+ * not_host_writable N": the KVM stats found, grouped by their prefix.
+ */
+static void print_kvm_stats(FILE *out, const struct kl_snap_vm *vm)
+{
+	static const char *const groups[] = { "vcpu_load_", "gstage_fault_" };
+	const char *sep = "";
+
+	if (!vm->kstat_has)
+		return;
+	fprintf(out, "    kvm stats:");
+	for (size_t g = 0; g < KL_ARRAY_SIZE(groups); g++) {
+		size_t len = strlen(groups[g]);
+		bool first = true;
+
+		for (unsigned int k = 0; k < KL_KS_NR; k++) {
+			if (!(vm->kstat_has >> k & 1) || strncmp(kl_kstat_names[k], groups[g], len))
+				continue;
+			if (first)
+				fprintf(out, "%s %.*s", sep, (int)len - 1, groups[g]);
+			fprintf(out, " %s %" PRIu64, kl_kstat_names[k] + len, vm->kstat[k]);
+			first = false;
+			sep = ";";
+		}
+	}
+	fputc('\n', out);
+}
+
 static void print_reason_line(FILE *out, const char *label, const struct kl_snap_counts *rs)
 {
 	struct { const char *k; double v; } top[4] = { { 0 } };
@@ -535,6 +564,7 @@ static void print_vm(FILE *out, const struct kl_snap *snap, const struct kl_row 
 				print_row(out, &vr[j]);
 		free(vr);
 	}
+	print_kvm_stats(out, vm);
 	if (o->reasons) {
 		print_reason_line(out, "userspace exits", &vm->ue);
 		print_reason_line(out, "exits", &vm->ex);

@@ -229,6 +229,7 @@ static const struct sv_field sv_vm_f[] = {
 	{ "exited", &sv_bool, false },
 	{ "vcpus", &sv_vcpus, false },
 	{ "counters", &sv_u64_map, false },
+	{ "kvm_stats", &sv_u64_map, false },
 	{ "reasons", &sv_reasons, false },
 	{ "prediction", &sv_pred, false },
 	{ "pkvm_state_sync", &sv_pkvm, false },

@@ -392,6 +392,41 @@ def dirty_params(d):
     return 2, 64 << 20
 
 
+KVM_STATS = ("vcpu_load_fast", "vcpu_load_slow", "gstage_fault_fast", "gstage_fault_slow",
+             "gstage_fault_not_host_writable")
+
+
+def check_kvm_stats(ck, v, exp, what):
+    """KVM's own vCPU stats (patch 0012, read from debugfs) against BPF.
+
+    The kernel's gstage_fault_fast counts the fast path's FAST and SPURIOUS
+    outcomes; vcpu_load_fast + vcpu_load_slow counts every
+    kvm_arch_vcpu_load(), as the BPF vcpu_load reasons do together.
+    """
+    ks, cc = v.get("kvm_stats") or {}, v["counters"]
+    if not ck.ok(all(n in ks for n in KVM_STATS), "%s: kvm_stats has %s (%s)" % (
+            what, ", ".join(KVM_STATS), json.dumps(ks, sort_keys=True))):
+        return
+    bpf_fast = cc.get("gstage_fault_fast", 0) + cc.get("gstage_fault_spurious", 0)
+    ck.ok(ks["gstage_fault_fast"] == exp + cc.get("gstage_fault_spurious", 0),
+          "%s: kvm_stats.gstage_fault_fast %d = expected FAST %d + SPURIOUS %d" % (
+              what, ks["gstage_fault_fast"], exp, cc.get("gstage_fault_spurious", 0)))
+    ck.ok(ks["gstage_fault_fast"] == bpf_fast,
+          "%s: kvm_stats.gstage_fault_fast %d = counters.gstage_fault_fast %d + spurious %d" % (
+              what, ks["gstage_fault_fast"], cc.get("gstage_fault_fast", 0),
+              cc.get("gstage_fault_spurious", 0)))
+    loads = sum(cc.get("vcpu_load_" + r, 0) for r in LOAD_REASONS)
+    ck.ok(loads > 0 and ks["vcpu_load_fast"] + ks["vcpu_load_slow"] == loads,
+          "%s: kvm_stats vcpu_load fast %d + slow %d = BPF vcpu_load total %d" % (
+              what, ks["vcpu_load_fast"], ks["vcpu_load_slow"], loads))
+    ck.ok(ks["vcpu_load_fast"] == cc.get("vcpu_load_fast", 0),
+          "%s: kvm_stats.vcpu_load_fast %d = counters.vcpu_load_fast %d" % (
+              what, ks["vcpu_load_fast"], cc.get("vcpu_load_fast", 0)))
+    tot = sum(cc.get("gstage_fault_" + r, 0) for r in FAULT_REASONS)
+    print("  INFO  %s: kvm_stats gstage_fault slow %d not_host_writable %d; BPF faults %d (fast+spurious %d)"
+          % (what, ks["gstage_fault_slow"], ks["gstage_fault_not_host_writable"], tot, bpf_fast))
+
+
 def check(a):
     ck = Checks()
     # ---- patched dirty: exact fault counts
@@ -430,6 +465,7 @@ def check(a):
         tot_k = sum(cc.get("gstage_fault_" + r, 0) for r in FAULT_REASONS)
         counts = dict(l.split("\t") for l in read(os.path.join(d, "counts")).splitlines() if "\t" in l)
         ck.ok(tot_t > 0 and tot_t == tot_k, "all gstage faults: tracefs %d = kvm-lazytop %d" % (tot_t, tot_k))
+        check_kvm_stats(ck, v, exp, "dirty")
     # ---- base: probes missing, exit-based fault latency
     d = a["dirty-base"]
     print("dirty (base): %s" % d)
@@ -446,6 +482,9 @@ def check(a):
               "series counters omitted and listed unavailable")
         ck.ok(v["counters"].get("exits", 0) > 0 and "reload_pred_same_cpu" in v["counters"],
               "exits (%s) and reload prediction counters reported" % v["counters"].get("exits"))
+        ks = v.get("kvm_stats") or {}
+        ck.ok(not any(n in ks for n in KVM_STATS),
+              "base kernel: kvm_stats lacks the series' stats (%s)" % json.dumps(v.get("kvm_stats")))
     # ---- reload
     d = a["reload-patched"]
     print("reload (patched): %s" % d)
@@ -501,6 +540,7 @@ def check(a):
         exp = expected_fast(p, *dirty_params(d))
         ck.ok(cc.get("gstage_fault_fast") == exp, "gstage_fault_fast %s = expected %d (unchanged by the other VMM)"
               % (cc.get("gstage_fault_fast"), exp))
+        check_kvm_stats(ck, v, exp, "filter")
     print("%d passed, %d failed" % (ck.passed, ck.failed))
     return 0 if ck.failed == 0 else 1
 
