@@ -327,7 +327,7 @@ static enum tv eval_expr(const struct gate_expr *e, const struct kl_snap *snap,
 	if (worst != TV_OK)
 		return worst;
 	out->v = v;
-	out->samples = v > 0 ? (uint64_t)v : 0;
+	out->samples = kl_snap_count_of(v);
 	return TV_OK;
 }
 

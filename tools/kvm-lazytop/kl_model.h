@@ -182,6 +182,18 @@ int kl_snap_load(struct kl_snap *s, const char *path, char *err, size_t errlen);
  * snapshot stores it: n / total with 4 decimals; NAN when total is 0.
  */
 double kl_snap_share(uint64_t n, uint64_t total);
+
+/*
+ * A sum of counters kept in a double, back to a count: clamped to
+ * [0, UINT64_MAX] (a sum of saved counters can exceed 2^64, and
+ * converting such a double to an integer is undefined).
+ */
+static inline uint64_t kl_snap_count_of(double x)
+{
+	if (!(x > 0))
+		return 0;
+	return x >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)x;
+}
 /* collector_cpu_pct: collector CPU time over the covered duration, in %
  * with 2 decimals, as the snapshot stores it. */
 double kl_snap_cpu_pct(const struct kl_snap *s);

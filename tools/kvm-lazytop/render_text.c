@@ -414,7 +414,7 @@ static void share(char *buf, size_t len, double n, double total)
 /* The same for a VM's pKVM table: the share the snapshot stores. */
 static void stored_share(char *buf, size_t len, double n, double total)
 {
-	share(buf, len, total > 0 ? kl_snap_share((uint64_t)n, (uint64_t)total) : 0, total > 0);
+	share(buf, len, total > 0 ? kl_snap_share(kl_snap_count_of(n), kl_snap_count_of(total)) : 0, total > 0);
 }
 
 /* Events and skipped syncs of direction d in c (the reasons c has). */
