@@ -126,18 +126,23 @@ check-exports-bad: $(EXPORTS_KL)
 	@$(EXPORTS_TESTDIR)/run-bad-snapshots.sh $(EXPORTS_KL)
 
 # Each fuzzer runs FUZZ_SECONDS over a scratch copy of the committed corpus
-# (new inputs are not written back into the tree).
+# (new inputs are not written back into the tree).  Sanitizer reports go to
+# files (fuzz_readers captures stderr while a command runs, which would
+# swallow them) and are printed with a failure.
 fuzz: $(EXPORTS_FUZZERS)
 	@for f in rules snapshot readers; do \
 		c=$$f; [ $$f = readers ] && c=snapshot; \
-		rm -rf $(EXPORTS_OUT)/corpus-$$f && mkdir -p $(EXPORTS_OUT)/corpus-$$f && \
+		rm -rf $(EXPORTS_OUT)/corpus-$$f $(EXPORTS_OUT)/sanitizer-$$f.* && \
+		mkdir -p $(EXPORTS_OUT)/corpus-$$f && \
 		cp $(EXPORTS_TESTDIR)/fuzz/corpus/$$c/* $(EXPORTS_OUT)/corpus-$$f/ && \
 		echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)" && \
+		UBSAN_OPTIONS=log_path=$(EXPORTS_OUT)/sanitizer-$$f ASAN_OPTIONS=log_path=$(EXPORTS_OUT)/sanitizer-$$f \
 		$(EXPORTS_OUT)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 			-timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
 			-artifact_prefix=$(EXPORTS_OUT)/crash-$$f- \
 			$(EXPORTS_OUT)/corpus-$$f >$(EXPORTS_OUT)/fuzz-$$f.log 2>&1 || \
-			{ tail -40 $(EXPORTS_OUT)/fuzz-$$f.log; echo "fuzz: $$f FAILED"; exit 1; }; \
+			{ tail -40 $(EXPORTS_OUT)/fuzz-$$f.log; cat $(EXPORTS_OUT)/sanitizer-$$f.* 2>/dev/null; \
+			  echo "fuzz: $$f FAILED"; exit 1; }; \
 		grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(EXPORTS_OUT)/fuzz-$$f.log | sed 's/^/          /'; \
 	done
 
