@@ -331,6 +331,19 @@ static void time_ipis(const char *what, long count, int in_guest)
 	free(s);
 }
 
+
+/* Phase 3 ends the vCPU thread's loop; kick it out of KVM_RUN and join it. */
+static void stop_vcpu_thread(pthread_t t)
+{
+	phase = 3;
+	/* a signal just before KVM_RUN would be missed: immediate_exit too */
+	ipi_vm.run->immediate_exit = 1;
+	while (!vcpu_done) {
+		pthread_kill(t, SIGUSR1);
+		usleep(10000);
+	}
+	pthread_join(t, NULL);
+}
 static void bench_ipi(long count)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
@@ -357,14 +370,7 @@ static void bench_ipi(long count)
 		;
 	usleep(50000);	/* let the guest get going */
 	time_ipis("ipi", count, 1);
-	phase = 3;
-	/* a signal just before KVM_RUN would be missed: immediate_exit too */
-	ipi_vm.run->immediate_exit = 1;
-	while (!vcpu_done) {
-		pthread_kill(t, SIGUSR1);
-		usleep(10000);
-	}
-	pthread_join(t, NULL);
+	stop_vcpu_thread(t);
 }
 
 /* ---- preempt ------------------------------------------------------------ */
@@ -407,13 +413,7 @@ static void bench_preempt(long count)
 	report("preempt", s, count, -1);
 	printf("kvm_exit_bench: preempt: guest_iters=%llu in %llu ns\n",
 	       (unsigned long long)(*ctr - c0), (unsigned long long)t_all);
-	phase = 3;
-	ipi_vm.run->immediate_exit = 1;
-	while (!vcpu_done) {
-		pthread_kill(t, SIGUSR1);
-		usleep(10000);
-	}
-	pthread_join(t, NULL);
+	stop_vcpu_thread(t);
 	free(s);
 }
 
