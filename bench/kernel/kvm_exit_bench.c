@@ -331,7 +331,6 @@ static void time_ipis(const char *what, long count, int in_guest)
 	free(s);
 }
 
-
 /* Phase 3 ends the vCPU thread's loop; kick it out of KVM_RUN and join it. */
 static void stop_vcpu_thread(pthread_t t)
 {
@@ -344,6 +343,7 @@ static void stop_vcpu_thread(pthread_t t)
 	}
 	pthread_join(t, NULL);
 }
+
 static void bench_ipi(long count)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
