@@ -12,8 +12,11 @@
  *                                    them at SIGTERM (PID may have exited by then)
  *   kl-bench vcpu-cpu PID            JSON: CPU ns of PID's non-main threads (polled
  *                                    until they exit)
- *   kl-bench trace TGID OUT          per-event trace (kl_trace.bpf.c) of KVM_RUN and
- *                                    off-CPU intervals of TGID into OUT until SIGTERM
+ *   kl-bench trace [--load [--func F]] TGID OUT
+ *                                    per-event trace (kl_trace.bpf.c) of KVM_RUN and
+ *                                    off-CPU intervals of TGID into OUT until SIGTERM;
+ *                                    --load: only kvm_arch_vcpu_load (or F, same
+ *                                    arguments) fentry -> fexit
  *   kl-bench precision TRACE         JSON: exact percentiles of a trace vs the same
  *                                    values through kl_hist_bucket()+kl_hist_percentile()
  *   kl-bench scale [-v VCPUS] [-r REPS] [-b BUDGET_S] N...
@@ -378,8 +381,10 @@ static int on_event(void *ctx, void *data, size_t sz)
 
 	if (sz < sizeof(*e))
 		return 0;
-	fprintf(ctx, "%s %u %llu\n", e->kind == 1 ? "kvm_run" : "offcpu", e->tid,
-		(unsigned long long)e->dur_ns);
+	static const char *const kinds[] = { "?", "kvm_run", "offcpu", "vcpu_load" };
+
+	fprintf(ctx, "%s %u %llu\n", kinds[e->kind < KL_ARRAY_SIZE(kinds) ? e->kind : 0],
+		e->tid, (unsigned long long)e->dur_ns);
 	return 0;
 }
 
@@ -389,10 +394,19 @@ static int cmd_trace(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	FILE *out;
 	__u64 lost[2] = { 0, 0 };
+	bool load = argc > 0 && !strcmp(argv[0], "--load");
+	const char *func = NULL;
 	int rc = 1;
 
+	argc -= load;
+	argv += load;
+	if (load && argc > 1 && !strcmp(argv[0], "--func")) {
+		func = argv[1];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: kl-bench trace TGID OUT\n");
+		fprintf(stderr, "usage: kl-bench trace [--load [--func F]] TGID OUT\n");
 		return 2;
 	}
 	out = fopen(argv[1], "w");
@@ -404,6 +418,17 @@ static int cmd_trace(int argc, char **argv)
 	if (!skel)
 		goto out_file;
 	skel->rodata->target_tgid = (__u32)atoi(argv[0]);
+	bpf_program__set_autoload(skel->progs.klt_sys_enter_ioctl, !load);
+	bpf_program__set_autoload(skel->progs.klt_sys_exit_ioctl, !load);
+	bpf_program__set_autoload(skel->progs.klt_sched_switch, !load);
+	bpf_program__set_autoload(skel->progs.klt_load_enter, load);
+	bpf_program__set_autoload(skel->progs.klt_load_exit, load);
+	skel->rodata->quiet_submit = load;
+	if (func && (bpf_program__set_attach_target(skel->progs.klt_load_enter, 0, func) ||
+		     bpf_program__set_attach_target(skel->progs.klt_load_exit, 0, func))) {
+		fprintf(stderr, "kl-bench: attach target %s: %s\n", func, strerror(errno));
+		goto out;
+	}
 	if (kl_trace_bpf__load(skel) || kl_trace_bpf__attach(skel)) {
 		fprintf(stderr, "kl-bench: kl_trace load/attach: %s\n", strerror(errno));
 		goto out;

@@ -10,6 +10,14 @@
  *            while still inside KVM_RUN
  * so userspace can compute exact percentiles next to kvm-lazytop's
  * log-linear histograms of the very same events.
+ *
+ * With `kl-bench trace --load [--func F]` only the fentry/fexit pair on
+ * kvm_arch_vcpu_load (or F, same arguments) is loaded instead
+ * (bench/kernel/run-reload.sh):
+ *   vcpu_load: fentry -> fexit of the function in TGID
+ * The window holds no program: fentry takes the time as its last step,
+ * fexit as its first, and neither the series' vcpu_load tracepoint nor a
+ * tracefs event is enabled by that run.
  */
 #include "kl_core.h"
 #include <bpf/bpf_helpers.h>
@@ -19,8 +27,10 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 target_tgid = 0;
+/* --load: no reader wake-up per event (it would preempt the vCPU thread) */
+const volatile bool quiet_submit = false;
 
-enum { KLT_RUN = 1, KLT_OFFCPU = 2 };
+enum { KLT_RUN = 1, KLT_OFFCPU = 2, KLT_LOAD = 3 };
 
 struct klt_event {
 	__u32 kind;
@@ -72,7 +82,7 @@ static __always_inline void klt_emit(__u32 kind, __u32 tid, __u64 dur)
 	e->kind = kind;
 	e->tid = tid;
 	e->dur_ns = dur;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, quiet_submit ? BPF_RB_NO_WAKEUP : 0);
 }
 
 SEC("tracepoint/syscalls/sys_enter_ioctl")
@@ -131,5 +141,49 @@ int BPF_PROG(klt_sched_switch, bool preempt, struct task_struct *prev,
 			klt_emit(KLT_OFFCPU, next_tid, now - t->off_start_ns);
 		t->off_start_ns = 0;
 	}
+	return 0;
+}
+
+/*
+ * kvm_arch_vcpu_load() runs with preemption disabled (vcpu_load() and the
+ * sched_in preempt notifier), so a per-CPU start time cannot be mixed up
+ * between threads.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} klt_load_start SEC(".maps");
+
+SEC("fentry/kvm_arch_vcpu_load")
+int BPF_PROG(klt_load_enter, struct kvm_vcpu *vcpu, int cpu)
+{
+	__u32 zero = 0;
+	__u64 *start;
+
+	if ((bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	start = bpf_map_lookup_elem(&klt_load_start, &zero);
+	if (start)
+		*start = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("fexit/kvm_arch_vcpu_load")
+int BPF_PROG(klt_load_exit, struct kvm_vcpu *vcpu, int cpu)
+{
+	__u64 now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	__u64 *start;
+
+	if ((id >> 32) != target_tgid)
+		return 0;
+	start = bpf_map_lookup_elem(&klt_load_start, &zero);
+	if (!start || !*start)
+		return 0;
+	if (now >= *start)
+		klt_emit(KLT_LOAD, (__u32)id, now - *start);
+	*start = 0;
 	return 0;
 }

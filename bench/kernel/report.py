@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """bench-kernel report: OUT/raw/c<N>-<variant>-<boot>/ (run-scenario.sh
-plain) and OUT/raw/reload-patched/ -> OUT/kernel.md, OUT/kernel.json.
+plain) and OUT/reload/ (run-reload.sh) -> OUT/kernel.md, OUT/kernel.json.
 
 usage: report.py OUT CONFIG...
 Per boot: mean over guest iterations after the first (dirty memory, clear
@@ -65,40 +65,13 @@ def main():
         n = {v: "%d/%d ok" % (sum(r["ok"] for r in c["boots"][v]), len(c["boots"][v])) for v in c["boots"]}
         md += ["", "boots: base %s, patched %s" % (n["base"], n["patched"]), ""]
         res["configs"].append(c)
-    # vcpu_load cost per reason (fentry/fexit histogram split by the tracepoint's reason)
-    d = os.path.join(out, "raw", "reload-patched")
-    by = {}
-    for f in glob.glob(os.path.join(d, "lazytop-*.stdout")):
-        try:
-            s = json.load(open(f))
-        except ValueError:
-            continue
-        for v in s.get("vms", []):
-            for reason, h in v.get("histograms_by", {}).get("vcpu_load_ns", {}).items():
-                by.setdefault(reason, []).append(h)
-    if by:
-        md += ["## vcpu_load cost per reason (patched; lz_reload fast/other-vcpu/other-pcpu/csr-dirty, "
-               "kvm-lazytop fentry/fexit kvm_arch_vcpu_load)", "",
-               "| reason | loads | p50 (median of runs) | p99 (max of runs) | fast p50 / reason p50 |",
-               "|---|---|---|---|---|"]
-        vl = {}
-        for reason, hs in sorted(by.items()):
-            hs = [h for h in hs if h["count"]]
-            if not hs:
-                continue
-            vl[reason] = {"count": sum(h["count"] for h in hs),
-                          "p50": statistics.median([h["p50"] for h in hs]),
-                          "p99": max(h["p99"] for h in hs)}
-        fast = vl.get("fast", {}).get("p50")
-        for reason, x in vl.items():
-            x["fast_over_reason_p50"] = fast / x["p50"] if fast and x["p50"] else None
-            md.append("| %s | %d | %.1fus | %.1fus | %s |" % (
-                reason.upper(), x["count"], x["p50"] / 1e3, x["p99"] / 1e3,
-                "-" if x["fast_over_reason_p50"] is None else "%.2f" % x["fast_over_reason_p50"]))
-        res["vcpu_load"] = vl
-        md += ["", "Latencies include kvm-lazytop's own fentry/fexit cost and TCG emulation."]
+    # vcpu_load cost per reason: bench/kernel/run-reload.sh's own report
+    rj, rm = os.path.join(out, "reload", "reload.json"), os.path.join(out, "reload", "reload.md")
+    if os.path.exists(rj) and os.path.exists(rm):
+        res["vcpu_load"] = json.load(open(rj))
+        md += [""] + lzdemo.read(rm).rstrip("\n").split("\n")
     else:
-        md += ["vcpu_load per reason: no data (reload boot missing or kvm_riscv_vcpu_load not attached)."]
+        md += ["vcpu_load per reason: no data (run-reload.sh failed, see reload.log)."]
     with open(os.path.join(out, "kernel.json"), "w") as f:
         json.dump(res, f, indent=1)
     with open(os.path.join(out, "kernel.md"), "w") as f:

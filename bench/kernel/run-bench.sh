@@ -3,8 +3,9 @@
 #
 # Kernel benchmark: base vs patched riscv64 kernels (non-debug) under QEMU,
 # dirty_log_perf_test alone (no kvm-lazytop, no tracing) in interleaved
-# boots, plus one patched boot of lz_reload with kvm-lazytop for the
-# vcpu_load cost per reason.  Writes OUT/kernel.md and OUT/kernel.json.
+# boots, plus one patched boot of run-reload.sh for the vcpu_load cost per
+# reason (no program inside the timed window).  Writes OUT/kernel.md and
+# OUT/kernel.json (the reload part also OUT/reload/reload.{md,json}).
 #
 # usage: run-bench.sh OUTDIR
 # env:   BENCH_BOOTS (3)  boots per variant and configuration
@@ -37,7 +38,7 @@ for cfg in "${configs[@]}"; do
 		done
 	done
 done
-say "vcpu_load cost per reason (patched, lz_reload + kvm-lazytop)"
-"$run" reload patched "$out/raw/reload-patched" 2>"$out/raw/reload-patched.err" ||
-	say "reload boot failed: $(tail -n 1 "$out/raw/reload-patched.err")"
+say "vcpu_load cost per reason (patched, bench/kernel/run-reload.sh)"
+"$here/run-reload.sh" "$out/reload" >"$out/reload.log" 2>&1 ||
+	say "reload boot failed: $(tail -n 1 "$out/reload.log")"
 python3 "$here/report.py" "$out" "${configs[@]}"

@@ -3,7 +3,7 @@
  * lz_reload - a small riscv64 VMM on the KVM selftest library that drives
  * one kvm_arch_vcpu_load() reason of the lazy CSR restore series on purpose.
  *
- * usage: lz_reload MODE [-n ROUNDS] [-c CPU] [-C CPU2] [-s SPIN] [-t SECONDS]
+ * usage: lz_reload MODE [-n ROUNDS] [-c CPU] [-C CPU2] [-s SPIN] [-t SECONDS] [-T]
  *
  *   fast        one vCPU pinned to CPU, a CPU hog thread pinned to the same
  *               CPU preempts it while the guest spins (SPIN iterations per
@@ -15,10 +15,19 @@
  *               KVM_RUN -> OTHER_PCPU
  *   csr-dirty   one vCPU pinned to CPU; KVM_SET_ONE_REG(sscratch) before
  *               every KVM_RUN -> CSR_DIRTY
+ *   same-cpu    csr-dirty with KVM_GET_ONE_REG(sscratch) instead: the same
+ *               ioctls, but nothing changes -> FAST in the KVM_RUN ioctl
+ *               itself (fast reloads the scheduler's preempt notifier)
  *   hog         spin on CPU for SECONDS (no VM)
  *
  * Every KVM_RUN must end in the guest's GUEST_SYNC ucall.  Prints one
- * summary line "lz_reload MODE rounds=N loads_driven=N elapsed_ms=N".
+ * summary line "lz_reload MODE rounds=N loads_driven=N elapsed_ms=N", then
+ * "lz_reload MODE stats vcpu_load_fast=N vcpu_load_slow=N": the change of
+ * the vCPU stats of the series over the run, summed over the vCPUs (-1
+ * where the kernel has no such stat), which says which reload the rounds
+ * really took without any tracing.  -T also times every KVM_RUN ioctl in
+ * user space (no BPF, no tracefs) and prints "lz_reload MODE kvm_run_ns
+ * n=N p10=N p50=N p90=N": the observer-free view of the load cost.
  *
  * Build: static, riscv64-linux-gnu-gcc -std=gnu11 (the selftest headers use
  * typeof) -Wall -Wextra -Werror, linked with the selftests' libkvm objects.
@@ -83,15 +92,32 @@ static void pin(int cpu)
  * next KVM_RUN applies it (kvm_riscv_vcpu_sbi_return()) before entering
  * the guest.  So kvm_runs == rounds (per vCPU) and every KVM_RUN loads.
  */
-static void run_once(struct kvm_vcpu *vcpu)
+/* Per-thread KVM_RUN timings (-T): ns[] has room for every round. */
+struct timing {
+	uint64_t *ns;
+	long n;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void run_once(struct kvm_vcpu *vcpu, struct timing *tm)
 {
 	struct kvm_run *run = vcpu->run;
 	struct ucall uc;
+	uint64_t t0 = tm ? mono_ns() : 0;
 	int rc;
 
 	do {
 		rc = __vcpu_run(vcpu);
 	} while (rc == -1 && errno == EINTR);
+	if (tm)
+		tm->ns[tm->n++] = mono_ns() - t0;
 	TEST_ASSERT(!rc, KVM_IOCTL_ERROR(KVM_RUN, rc));
 	if (run->exit_reason == KVM_EXIT_RISCV_SBI &&
 	    run->riscv_sbi.extension_id == KVM_RISCV_SELFTESTS_SBI_EXT &&
@@ -133,6 +159,7 @@ struct pingpong {
 	sem_t *mine, *theirs;
 	int cpu;
 	long rounds;
+	struct timing *tm;
 };
 
 static void *pingpong_thread(void *arg)
@@ -142,27 +169,126 @@ static void *pingpong_thread(void *arg)
 	pin(p->cpu);
 	for (long i = 0; i < p->rounds; i++) {
 		sem_wait(p->mine);
-		run_once(p->vcpu);
+		run_once(p->vcpu, p->tm);
 		sem_post(p->theirs);
 	}
 	return NULL;
 }
 
+/* The vCPU stats fd of each vCPU and its descriptors (KVM_GET_STATS_FD). */
+struct vcpu_stats {
+	int fd;
+	struct kvm_stats_header hdr;
+	struct kvm_stats_desc *desc;
+};
+
+static void stats_open(struct vcpu_stats *st, struct kvm_vcpu *vcpu)
+{
+	st->fd = vcpu_get_stats_fd(vcpu);
+	read_stats_header(st->fd, &st->hdr);
+	st->desc = read_stats_descriptors(st->fd, &st->hdr);
+}
+
+/* Value of stat name, or -1 when the kernel does not have it. */
+static long long stats_read(struct vcpu_stats *st, const char *name)
+{
+	struct kvm_stats_desc *d;
+	uint64_t v;
+
+	for (uint32_t i = 0; i < st->hdr.num_desc; i++) {
+		d = get_stats_descriptor(st->desc, i, &st->hdr);
+		if (strcmp(d->name, name))
+			continue;
+		read_stat_data(st->fd, &st->hdr, d, &v, 1);
+		return (long long)v;
+	}
+	return -1;
+}
+
+static const char *const load_stats[] = { "vcpu_load_fast", "vcpu_load_slow" };
+
+/* at[k] = sum over the nr vCPUs of load_stats[k], or -1 if absent */
+static void stats_sum(struct vcpu_stats *st, int nr, long long at[2])
+{
+	for (int k = 0; k < 2; k++) {
+		at[k] = 0;
+		for (int i = 0; i < nr && at[k] >= 0; i++) {
+			long long v = stats_read(&st[i], load_stats[k]);
+
+			at[k] = v < 0 ? -1 : at[k] + v;
+		}
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest rank, r = ceil(q * n / 100). */
+static uint64_t pct(const uint64_t *v, long n, int q)
+{
+	long r = (n * q + 99) / 100;
+
+	return v[r < 1 ? 0 : r - 1];
+}
+
+static void print_timing(const char *mode, struct timing *tm, int nr)
+{
+	long n = 0;
+	uint64_t *all;
+
+	for (int i = 0; i < nr; i++)
+		n += tm[i].n;
+	if (!n)
+		return;
+	all = malloc(n * sizeof(*all));
+	TEST_ASSERT(all, "malloc");
+	n = 0;
+	for (int i = 0; i < nr; i++)
+		for (long j = 0; j < tm[i].n; j++)
+			all[n++] = tm[i].ns[j];
+	qsort(all, n, sizeof(*all), cmp_u64);
+	printf("lz_reload %s kvm_run_ns n=%ld p10=%lu p50=%lu p90=%lu\n", mode, n,
+	       (unsigned long)pct(all, n, 10), (unsigned long)pct(all, n, 50),
+	       (unsigned long)pct(all, n, 90));
+	free(all);
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: lz_reload fast|other-vcpu|other-pcpu|csr-dirty|hog "
-		"[-n ROUNDS] [-c CPU] [-C CPU2] [-s SPIN] [-t SECONDS]\n");
+	fprintf(stderr, "usage: lz_reload fast|other-vcpu|other-pcpu|csr-dirty|same-cpu|hog "
+		"[-n ROUNDS] [-c CPU] [-C CPU2] [-s SPIN] [-t SECONDS] [-T]\n");
 	exit(2);
+}
+
+/* One round of csr-dirty (set) or same-cpu (get): the same two ioctls. */
+static void reg_round(struct kvm_vcpu *vcpu, bool set, uint64_t *val,
+		      struct timing *tm)
+{
+	uint64_t id = RISCV_GENERAL_CSR_REG(sscratch);
+
+	if (set)
+		vcpu_set_reg(vcpu, id, *val);
+	else
+		vcpu_get_reg(vcpu, id, val);
+	run_once(vcpu, tm);
 }
 
 int main(int argc, char **argv)
 {
 	long rounds = 2000;
-	int cpu = 1, cpu2 = 0, opt;
-	uint64_t spin = 0, spin_set = 0;
+	int cpu = 1, cpu2 = 0, opt, nr = 1;
+	uint64_t spin = 0, spin_set = 0, val;
 	double seconds = 5, t0;
 	const char *mode;
 	struct kvm_vcpu *vcpus[2];
+	struct vcpu_stats st[2];
+	struct timing tm[2] = {};
+	bool timed = false;
+	long long before[2], after[2];
 	struct kvm_vm *vm;
 	long loads = 0;
 
@@ -170,13 +296,14 @@ int main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:c:C:s:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:C:s:t:T")) != -1) {
 		switch (opt) {
 		case 'n': rounds = atol(optarg); break;
 		case 'c': cpu = atoi(optarg); break;
 		case 'C': cpu2 = atoi(optarg); break;
 		case 's': spin = strtoull(optarg, NULL, 0); spin_set = 1; break;
 		case 't': seconds = atof(optarg); break;
+		case 'T': timed = true; break;
 		default: usage();
 		}
 	}
@@ -188,6 +315,13 @@ int main(int argc, char **argv)
 		printf("lz_reload hog cpu=%d elapsed_ms=%.0f\n", cpu, now_ms() - t0);
 		return 0;
 	}
+	if (rounds < 1)
+		usage();
+	for (int i = 0; timed && i < 2; i++) {
+		tm[i].ns = calloc(rounds, sizeof(*tm[i].ns));
+		TEST_ASSERT(tm[i].ns, "calloc");
+	}
+#define TM(i) (timed ? &tm[i] : NULL)
 
 	if (!strcmp(mode, "fast")) {
 		pthread_t h;
@@ -195,10 +329,12 @@ int main(int argc, char **argv)
 		guest_spin = spin_set ? spin : 200000;
 		vm = vm_create_with_one_vcpu(&vcpus[0], guest_code);
 		sync_global_to_guest(vm, guest_spin);
+		stats_open(&st[0], vcpus[0]);
+		stats_sum(st, nr, before);
 		pin(cpu);
 		pthread_create(&h, NULL, hog_thread, &cpu);
 		for (long i = 0; i < rounds; i++)
-			run_once(vcpus[0]);
+			run_once(vcpus[0], TM(0));
 		atomic_store(&hog_stop, 1);
 		pthread_join(h, NULL);
 		loads = rounds;
@@ -208,12 +344,16 @@ int main(int argc, char **argv)
 		pthread_t t[2];
 
 		guest_spin = spin;
+		nr = 2;
 		vm = vm_create_with_vcpus(2, guest_code, vcpus);
 		sync_global_to_guest(vm, guest_spin);
+		for (int i = 0; i < 2; i++)
+			stats_open(&st[i], vcpus[i]);
+		stats_sum(st, nr, before);
 		sem_init(&a, 0, 1);
 		sem_init(&b, 0, 0);
-		p[0] = (struct pingpong){ vcpus[0], &a, &b, cpu, rounds };
-		p[1] = (struct pingpong){ vcpus[1], &b, &a, cpu, rounds };
+		p[0] = (struct pingpong){ vcpus[0], &a, &b, cpu, rounds, TM(0) };
+		p[1] = (struct pingpong){ vcpus[1], &b, &a, cpu, rounds, TM(1) };
 		for (int i = 0; i < 2; i++)
 			pthread_create(&t[i], NULL, pingpong_thread, &p[i]);
 		for (int i = 0; i < 2; i++)
@@ -223,30 +363,47 @@ int main(int argc, char **argv)
 		guest_spin = spin;
 		vm = vm_create_with_one_vcpu(&vcpus[0], guest_code);
 		sync_global_to_guest(vm, guest_spin);
+		stats_open(&st[0], vcpus[0]);
+		stats_sum(st, nr, before);
 		for (long i = 0; i < rounds; i++) {
 			pin(i & 1 ? cpu2 : cpu);
-			run_once(vcpus[0]);
+			run_once(vcpus[0], TM(0));
 		}
 		loads = rounds;
-	} else if (!strcmp(mode, "csr-dirty")) {
-		uint64_t id = RISCV_GENERAL_CSR_REG(sscratch), val;
+	} else if (!strcmp(mode, "csr-dirty") || !strcmp(mode, "same-cpu")) {
+		bool set = !strcmp(mode, "csr-dirty");
 
 		guest_spin = spin;
 		vm = vm_create_with_one_vcpu(&vcpus[0], guest_code);
 		sync_global_to_guest(vm, guest_spin);
+		stats_open(&st[0], vcpus[0]);
 		pin(cpu);
-		vcpu_get_reg(vcpus[0], id, &val);
-		for (long i = 0; i < rounds; i++) {
-			vcpu_set_reg(vcpus[0], id, val);
-			run_once(vcpus[0]);
-		}
-		loads = rounds;
+		vcpu_get_reg(vcpus[0], RISCV_GENERAL_CSR_REG(sscratch), &val);
+		/* the first KVM_RUN does the first-run set-up: not counted */
+		reg_round(vcpus[0], set, &val, NULL);
+		stats_sum(st, nr, before);
+		for (long i = 0; i < rounds; i++)
+			reg_round(vcpus[0], set, &val, TM(0));
+		loads = rounds + 1;
 	} else {
 		usage();
 		return 2;
 	}
+#undef TM
+	stats_sum(st, nr, after);
+	for (int i = 0; i < nr; i++) {
+		close(st[i].fd);
+		free(st[i].desc);
+	}
 	kvm_vm_free(vm);
 	printf("lz_reload %s rounds=%ld loads_driven=%ld elapsed_ms=%.0f\n",
 	       mode, rounds, loads, now_ms() - t0);
+	printf("lz_reload %s stats vcpu_load_fast=%lld vcpu_load_slow=%lld\n", mode,
+	       before[0] < 0 ? -1 : after[0] - before[0],
+	       before[1] < 0 ? -1 : after[1] - before[1]);
+	if (timed)
+		print_timing(mode, tm, nr);
+	for (int i = 0; i < 2; i++)
+		free(tm[i].ns);
 	return 0;
 }
