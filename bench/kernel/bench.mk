@@ -12,7 +12,14 @@
 # (BENCH_BOOTS, BENCH_HVC, BENCH_MMIO, BENCH_IPI).  Output:
 # build/bench/kernel-arm64.md, kernel-arm64.json.
 
-.PHONY: bench-kernel bench-reload
+.PHONY: bench-kernel bench-reload bench-d1
+# D1 fix cost alone (patched vs the series without the D1 fix, D1_BOOTS
+# interleaved boots each).  Output: build/bench/d1.md, d1.json.
+bench-d1: demo-prereqs
+	@$(TOP)/bench/kernel/run-d1-cost.sh $(BUILD)/bench/d1-run
+	@cp $(BUILD)/bench/d1-run/d1.md $(BUILD)/bench/d1-run/d1.json $(BUILD)/bench/
+
+
 # vcpu_load cost per reload reason alone (one patched riscv64 boot, ~5 min):
 # RELOAD_REPS, RELOAD_ROUNDS.  Output: build/bench/reload.md, reload.json.
 bench-reload: demo-prereqs bench-guest-build

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """bench-kernel report: OUT/raw/c<N>-<variant>-<boot>/ (run-scenario.sh
-plain) and OUT/reload/ (run-reload.sh) -> OUT/kernel.md, OUT/kernel.json.
+plain), OUT/d1/ (run-d1-cost.sh) and OUT/reload/ (run-reload.sh) ->
+OUT/kernel.md, OUT/kernel.json.
 
 usage: report.py OUT CONFIG...
 Per boot: mean over guest iterations after the first (dirty memory, clear
@@ -65,6 +66,13 @@ def main():
         n = {v: "%d/%d ok" % (sum(r["ok"] for r in c["boots"][v]), len(c["boots"][v])) for v in c["boots"]}
         md += ["", "boots: base %s, patched %s" % (n["base"], n["patched"]), ""]
         res["configs"].append(c)
+    # D1 fix cost: bench/kernel/run-d1-cost.sh's own report
+    dj, dm = os.path.join(out, "d1", "d1.json"), os.path.join(out, "d1", "d1.md")
+    if os.path.exists(dj) and os.path.exists(dm):
+        res["d1_cost"] = json.load(open(dj))
+        md += [""] + lzdemo.read(dm).rstrip("\n").split("\n")
+    else:
+        md += ["", "D1 fix cost: no data (run-d1-cost.sh failed, see d1.log)."]
     # vcpu_load cost per reason: bench/kernel/run-reload.sh's own report
     rj, rm = os.path.join(out, "reload", "reload.json"), os.path.join(out, "reload", "reload.md")
     if os.path.exists(rj) and os.path.exists(rm):

@@ -41,4 +41,7 @@ done
 say "vcpu_load cost per reason (patched, bench/kernel/run-reload.sh)"
 "$here/run-reload.sh" "$out/reload" >"$out/reload.log" 2>&1 ||
 	say "reload boot failed: $(tail -n 1 "$out/reload.log")"
+say "D1 fix cost (patched vs the series without it, bench/kernel/run-d1-cost.sh)"
+"$here/run-d1-cost.sh" "$out/d1" >"$out/d1.log" 2>&1 ||
+	say "D1 cost run failed: $(tail -n 1 "$out/d1.log")"
 python3 "$here/report.py" "$out" "${configs[@]}"
