@@ -3,7 +3,7 @@
  * lz_reload - a small riscv64 VMM on the KVM selftest library that drives
  * one kvm_arch_vcpu_load() reason of the lazy CSR restore series on purpose.
  *
- * usage: lz_reload MODE [-n ROUNDS] [-c CPU] [-C CPU2] [-s SPIN] [-t SECONDS] [-T]
+ * usage: lz_reload MODE [-n ROUNDS] [-c CPU] [-C CPU2] [-s SPIN] [-t SECONDS] [-T] [-S]
  *
  *   fast        one vCPU pinned to CPU, a CPU hog thread pinned to the same
  *               CPU preempts it while the guest spins (SPIN iterations per
@@ -27,12 +27,17 @@
  * where the kernel has no such stat), which says which reload the rounds
  * really took without any tracing.  -T also times every KVM_RUN ioctl in
  * user space (no BPF, no tracefs) and prints "lz_reload MODE kvm_run_ns
- * n=N p10=N p50=N p90=N": the observer-free view of the load cost.
+ * n=N p10=N p50=N p90=N": the observer-free view of the load cost.  -S
+ * prints, before the VM goes away, "lz_reload kvmstat NAME VALUE" for
+ * every stat file of its debugfs directories (/sys/kernel/debug/kvm/
+ * PID-FD/, summed over the process's VMs), for tools/kvm/kvm_stat on the
+ * host (tests/e2e/demo/kvm_stat_view.py).
  *
  * Build: static, riscv64-linux-gnu-gcc -std=gnu11 (the selftest headers use
  * typeof) -Wall -Wextra -Werror, linked with the selftests' libkvm objects.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -44,6 +49,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -257,10 +263,64 @@ static void print_timing(const char *mode, struct timing *tm, int nr)
 	free(all);
 }
 
+/* Sum of file name over the dirs PID-* of KVM's debugfs, -1 if none */
+static long long debugfs_sum(const char *name)
+{
+	const char *top = "/sys/kernel/debug/kvm";
+	char prefix[32], path[600], buf[32];
+	struct dirent *e;
+	long long sum = -1;
+	DIR *d = opendir(top);
+
+	if (!d)
+		return -1;
+	snprintf(prefix, sizeof(prefix), "%d-", getpid());
+	while ((e = readdir(d))) {
+		FILE *f;
+
+		if (strncmp(e->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s", top, e->d_name, name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f))
+			sum = (sum < 0 ? 0 : sum) + strtoll(buf, NULL, 10);
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+/* -S: every stat file of our VMs' debugfs directories (names from the first) */
+static void print_debugfs(void)
+{
+	const char *top = "/sys/kernel/debug/kvm";
+	char prefix[32], path[512];
+	struct dirent *e, *f;
+	DIR *d = opendir(top), *vd = NULL;
+
+	TEST_ASSERT(d, "opendir %s: %s", top, strerror(errno));
+	snprintf(prefix, sizeof(prefix), "%d-", getpid());
+	while (!vd && (e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", top, e->d_name);
+		vd = opendir(path);
+	}
+	closedir(d);
+	TEST_ASSERT(vd, "no %s/%s* directory", top, prefix);
+	while ((f = readdir(vd))) {
+		if (f->d_type == DT_REG)
+			printf("lz_reload kvmstat %s %lld\n", f->d_name, debugfs_sum(f->d_name));
+	}
+	closedir(vd);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: lz_reload fast|other-vcpu|other-pcpu|csr-dirty|same-cpu|hog "
-		"[-n ROUNDS] [-c CPU] [-C CPU2] [-s SPIN] [-t SECONDS] [-T]\n");
+		"[-n ROUNDS] [-c CPU] [-C CPU2] [-s SPIN] [-t SECONDS] [-T] [-S]\n");
 	exit(2);
 }
 
@@ -287,7 +347,7 @@ int main(int argc, char **argv)
 	struct kvm_vcpu *vcpus[2];
 	struct vcpu_stats st[2];
 	struct timing tm[2] = {};
-	bool timed = false;
+	bool timed = false, dfs = false;
 	long long before[2], after[2];
 	struct kvm_vm *vm;
 	long loads = 0;
@@ -296,7 +356,7 @@ int main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:c:C:s:t:T")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:C:s:t:TS")) != -1) {
 		switch (opt) {
 		case 'n': rounds = atol(optarg); break;
 		case 'c': cpu = atoi(optarg); break;
@@ -304,6 +364,7 @@ int main(int argc, char **argv)
 		case 's': spin = strtoull(optarg, NULL, 0); spin_set = 1; break;
 		case 't': seconds = atof(optarg); break;
 		case 'T': timed = true; break;
+		case 'S': dfs = true; break;
 		default: usage();
 		}
 	}
@@ -391,6 +452,8 @@ int main(int argc, char **argv)
 	}
 #undef TM
 	stats_sum(st, nr, after);
+	if (dfs)
+		print_debugfs();
 	for (int i = 0; i < nr; i++) {
 		close(st[i].fd);
 		free(st[i].desc);
