@@ -15,6 +15,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 
 LOAD_REASONS = ["fast", "first_load", "other_pcpu", "csr_dirty", "cpu_reset", "other_vcpu"]
@@ -396,6 +397,28 @@ KVM_STATS = ("vcpu_load_fast", "vcpu_load_slow", "gstage_fault_fast", "gstage_fa
              "gstage_fault_not_host_writable")
 
 
+def check_kvm_stat(ck, stdout):
+    """The kernel tree's tools/kvm/kvm_stat (with the series) shows the
+    series' vCPU stats of the csr-dirty VM (lz_reload -S) with their values."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    top = os.path.join(here, "..", "..", "..")
+    src = subprocess.run([os.path.join(top, "kernel", "scripts", "fetch-source.sh")],
+                         capture_output=True, text=True).stdout.strip()
+    r = subprocess.run([sys.executable, os.path.join(here, "kvm_stat_view.py"), "--series",
+                        os.path.join(top, "kernel", "patches", "riscv"), src, stdout],
+                       capture_output=True, text=True)
+    want = dict(re.findall(r"^lz_reload kvmstat (\w+) (\d+)$", read(stdout), re.M))
+    got = dict(re.findall(r"^(\w+) +(\d+) +\d+$", r.stdout, re.M))
+    if not ck.ok(r.returncode == 0 and got, "kvm_stat -d -1 -i runs on the VM's debugfs stats (%s)" % (
+            r.stderr.strip() or "rc %d" % r.returncode)):
+        return
+    for n in KVM_STATS:
+        ck.ok(n in want and got.get(n) == want[n],
+              "kvm_stat shows %s = %s (debugfs %s)" % (n, got.get(n), want.get(n)))
+    ck.ok(int(got.get("vcpu_load_slow", 0)) >= 500,
+          "kvm_stat: vcpu_load_slow %s >= the 500 CSR_DIRTY reloads driven" % got.get("vcpu_load_slow"))
+
+
 def check_kvm_stats(ck, v, exp, what):
     """KVM's own vCPU stats (patch 0012, read from debugfs) against BPF.
 
@@ -519,6 +542,7 @@ def check(a):
             print("  INFO  " + msg + " (CSR_DIRTY is not predictable from scheduling)")
         else:
             ck.ok(ag is not None and ag >= 0.95, msg)
+    check_kvm_stat(ck, os.path.join(d, "csr-dirty.stdout"))
     # ---- filtering
     d = a["filter-patched"]
     print("filter (patched, second VMM running): %s" % d)

@@ -162,7 +162,7 @@ gated() {
 		echo "wait other-vcpu"; echo "wait lazytop-other-vcpu"
 		gated other-pcpu /bin/lz_reload other-pcpu -c 1 -C 0 -n 500
 		echo "wait other-pcpu"; echo "wait lazytop-other-pcpu"
-		gated csr-dirty /bin/lz_reload csr-dirty -c 1 -n 500
+		gated csr-dirty /bin/lz_reload csr-dirty -c 1 -n 500 -S
 		echo "wait csr-dirty"; echo "wait lazytop-csr-dirty"
 		[ ${#ev[@]} -gt 0 ] && trace_off "${ev[@]}"
 		;;
