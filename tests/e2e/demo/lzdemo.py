@@ -397,7 +397,7 @@ KVM_STATS = ("vcpu_load_fast", "vcpu_load_slow", "gstage_fault_fast", "gstage_fa
 
 
 def check_kvm_stats(ck, v, exp, what):
-    """KVM's own vCPU stats (patch 0012, read from debugfs) against BPF.
+    """KVM's own vCPU stats (patch 0015, read from debugfs) against BPF.
 
     The kernel's gstage_fault_fast counts the fast path's FAST and SPURIOUS
     outcomes; vcpu_load_fast + vcpu_load_slow counts every
