@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The stats kvm-lazytop reads (riscv series 0012), in JSON order. */
+/* The stats kvm-lazytop reads (riscv series 0015), in JSON order. */
 enum kl_kstat {
 	KL_KS_VCPU_LOAD_FAST,
 	KL_KS_VCPU_LOAD_SLOW,

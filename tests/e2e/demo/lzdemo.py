@@ -420,7 +420,7 @@ def check_kvm_stat(ck, stdout):
 
 
 def check_kvm_stats(ck, v, exp, what):
-    """KVM's own vCPU stats (patch 0012, read from debugfs) against BPF.
+    """KVM's own vCPU stats (patch 0015, read from debugfs) against BPF.
 
     The kernel's gstage_fault_fast counts the fast path's FAST and SPURIOUS
     outcomes; vcpu_load_fast + vcpu_load_slow counts every

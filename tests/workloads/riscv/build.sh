@@ -63,7 +63,7 @@ ${CROSS}gcc -static -O2 -std=c11 -Wall -Wextra -Werror -o "$obj/lz_util" "$here/
 	>>"$log" 2>&1 || { tail -n 20 "$log" >&2; echo "build.sh: lz_util failed, see $log" >&2; exit 1; }
 # dirty_log_perf_test from the pristine tree, with the selftests' own flags:
 # Debian's 6.12 selftests Makefile only lists it for riscv once the series'
-# patch 0009 is applied, and the demo runs the same binary on base and
+# patch 0016 is applied, and the demo runs the same binary on base and
 # patched kernels.
 # shellcheck disable=SC2086
 ${CROSS}gcc -static -D_GNU_SOURCE= -O2 -std=gnu99 -DCONFIG_64BIT -U_FORTIFY_SOURCE \
