@@ -613,20 +613,20 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgid
 {
 	const uint32_t chunk = 1024;
 	size_t cstride = (sizeof(struct kl_counters) + 7) & ~7UL;
-	size_t hstride = (sizeof(struct kl_hist) + 7) & ~7UL;
 	struct kl_counter_key *ck = calloc(chunk, sizeof(*ck));
 	char *cv = calloc(chunk, cstride * ncpus);
 	struct kl_hist_key *hk = calloc(chunk, sizeof(*hk));
-	char *hv = calloc(chunk, hstride * ncpus);
+	struct kl_hist *hv = calloc(chunk, sizeof(*hv));
 	struct kl_reason_key *rk = calloc(chunk, sizeof(*rk));
-	uint64_t *rv = calloc(chunk, 8 * ncpus);
+	uint64_t *rv = calloc(chunk, sizeof(*rv));
+	uint32_t *hi = calloc(chunk, sizeof(*hi)), *ri = calloc(chunk, sizeof(*ri));
 	uint32_t *tk = calloc(chunk, sizeof(*tk));
 	struct kl_slot_info *tv = calloc(chunk, sizeof(*tv));
 	struct kl_counters *sv = calloc(chunk, sizeof(*sv));
 	uint32_t nc = 0, nh = 0, nr = 0, nt = 0;
 	int err = -1;
 
-	if (!ck || !cv || !hk || !hv || !rk || !rv || !tk || !tv || !sv)
+	if (!ck || !cv || !hk || !hv || !rk || !rv || !tk || !tv || !sv || !hi || !ri)
 		goto out;
 	for (uint32_t vm = from; vm < to; vm++) {
 		uint32_t tgid = (uint32_t)tgids[vm];
@@ -666,35 +666,36 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgid
 				nt = 0;
 			}
 		}
+		/* the VM's histogram and reason slots (shared by its vCPU threads) */
 		for (uint32_t h = 0; h < SCALE_HISTS; h++) {
 			static const uint16_t ids[SCALE_HISTS] = { KL_H_KVM_RUN, KL_H_OFFCPU, KL_H_EXIT, KL_H_EXIT };
 			static const uint16_t subs[SCALE_HISTS] = { KL_SUB_ALL, KL_SUB_ALL, 30, 48 };
+			struct kl_hist *x = &hv[nh];
 
+			hi[nh] = skel->bss->next_hslot++;
 			hk[nh] = (struct kl_hist_key){ .tgid = tgid, .hist = ids[h], .sub = subs[h] };
-			for (int c = 0; c < ncpus; c++) {
-				struct kl_hist *x = (void *)(hv + ((size_t)nh * ncpus + c) * hstride);
+			memset(x, 0, sizeof(*x));
+			/* ~4 powers of two around 2^(10+h) ns: ~32 non-empty buckets */
+			for (int i = 0; i < 32; i++) {
+				uint32_t b = (uint32_t)((10 + h) * KL_HIST_SUB + i);
 
-				memset(x, 0, sizeof(*x));
-				/* ~4 powers of two around 2^(10+h) ns: ~32 non-empty buckets */
-				for (int i = 0; i < 32; i++) {
-					uint32_t b = (uint32_t)((10 + h) * KL_HIST_SUB + i);
-
-					x->buckets[b] = 1 + rnd() % 5000;
-					x->sum += x->buckets[b] * kl_hist_bucket_lo(b);
-				}
+				x->buckets[b] = 1 + rnd() % 5000;
+				x->sum += x->buckets[b] * kl_hist_bucket_lo(b);
 			}
 			if (++nh == chunk) {
-				if (fill_batch(bpf_map__fd(skel->maps.hists), hk, hv, nh, "hists"))
+				if (fill_batch(bpf_map__fd(skel->maps.hslots), hi, hv, nh, "hslots") ||
+				    fill_batch(bpf_map__fd(skel->maps.hslot_key), hi, hk, nh, "hslot_key"))
 					goto out;
 				nh = 0;
 			}
 		}
 		for (uint32_t r = 0; r < SCALE_REASONS; r++) {
+			ri[nr] = skel->bss->next_rslot++;
 			rk[nr] = (struct kl_reason_key){ .tgid = tgid, .kind = (uint16_t)r, .code = r ? 30 : 2 };
-			for (int c = 0; c < ncpus; c++)
-				rv[(size_t)nr * ncpus + c] = rnd() % 100000;
+			rv[nr] = rnd() % 100000;
 			if (++nr == chunk) {
-				if (fill_batch(bpf_map__fd(skel->maps.reasons), rk, rv, nr, "reasons"))
+				if (fill_batch(bpf_map__fd(skel->maps.rslots), ri, rv, nr, "rslots") ||
+				    fill_batch(bpf_map__fd(skel->maps.rslot_key), ri, rk, nr, "rslot_key"))
 					goto out;
 				nr = 0;
 			}
@@ -703,12 +704,15 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgid
 	if (fill_batch(bpf_map__fd(skel->maps.counters), ck, cv, nc, "counters") ||
 	    fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
 	    fill_batch(bpf_map__fd(skel->maps.slot_key), tk, tv, nt, "slot_key") ||
-	    fill_batch(bpf_map__fd(skel->maps.hists), hk, hv, nh, "hists") ||
-	    fill_batch(bpf_map__fd(skel->maps.reasons), rk, rv, nr, "reasons"))
+	    fill_batch(bpf_map__fd(skel->maps.hslots), hi, hv, nh, "hslots") ||
+	    fill_batch(bpf_map__fd(skel->maps.hslot_key), hi, hk, nh, "hslot_key") ||
+	    fill_batch(bpf_map__fd(skel->maps.rslots), ri, rv, nr, "rslots") ||
+	    fill_batch(bpf_map__fd(skel->maps.rslot_key), ri, rk, nr, "rslot_key"))
 		goto out;
 	err = 0;
 out:
 	free(ck); free(cv); free(hk); free(hv); free(rk); free(rv); free(tk); free(tv); free(sv);
+	free(hi); free(ri);
 	return err;
 }
 
@@ -743,11 +747,13 @@ static void scale_prom(const struct kl_snap *m, uint64_t *bytes, double *per_vm)
 	free(buf);
 }
 
-/* Floor of read_maps: bpf_map_lookup_batch of the 4 maps, no processing. */
+/*
+ * Floor of read_maps: bpf_map_lookup_batch of the maps still read with
+ * copies (`counters`; the slot arrays are mmap()ed), no processing.
+ */
 static double raw_batch_ms(struct kvm_lazytop_bpf *skel, int ncpus)
 {
-	struct bpf_map *maps[] = { skel->maps.counters, skel->maps.reasons, skel->maps.hists,
-				   skel->maps.slot_key, skel->maps.slots };
+	struct bpf_map *maps[] = { skel->maps.counters };
 	uint64_t t0 = mono_ns();
 
 	for (size_t m = 0; m < KL_ARRAY_SIZE(maps); m++) {
@@ -932,8 +938,12 @@ static int cmd_scale(int argc, char **argv)
 		bpf_map__set_max_entries(skel->maps.slot_key, max_u32(KL_MAX_SLOTS, ncounters));
 		bpf_map__set_max_entries(skel->maps.slots, max_u32(KL_MAX_SLOTS, ncounters));
 		bpf_map__set_max_entries(skel->maps.test_ts, 1);
-		bpf_map__set_max_entries(skel->maps.hists, max_u32(KL_MAX_HIST_KEYS, nvm * SCALE_HISTS));
-		bpf_map__set_max_entries(skel->maps.reasons, max_u32(KL_MAX_REASON_KEYS, nvm * SCALE_REASONS));
+		bpf_map__set_max_entries(skel->maps.hslots, max_u32(KL_MAX_HIST_KEYS, nvm * SCALE_HISTS));
+		bpf_map__set_max_entries(skel->maps.hslot_key, max_u32(KL_MAX_HIST_KEYS, nvm * SCALE_HISTS));
+		bpf_map__set_max_entries(skel->maps.hist_idx, 1);
+		bpf_map__set_max_entries(skel->maps.rslots, max_u32(KL_MAX_REASON_KEYS, nvm * SCALE_REASONS));
+		bpf_map__set_max_entries(skel->maps.rslot_key, max_u32(KL_MAX_REASON_KEYS, nvm * SCALE_REASONS));
+		bpf_map__set_max_entries(skel->maps.reason_idx, 1);
 		if (kvm_lazytop_bpf__load(skel)) {
 			fprintf(stderr, "kl-bench: loading kvm_lazytop maps: %s\n", strerror(errno));
 			return 1;

@@ -91,7 +91,7 @@ static __always_inline void kl_drop(__u32 what)
 /* Insert a zeroed entry (first use of a key) and return it. */
 static __always_inline void *kl_insert(void *map, const void *key, __u32 drop)
 {
-	long err = bpf_map_update_elem(map, key, kl_zero, BPF_NOEXIST);
+	long err = bpf_map_update_elem(map, key, &kl_zero, BPF_NOEXIST);
 
 	if (err && err != -KL_EEXIST) {
 		kl_drop(drop);
@@ -122,48 +122,8 @@ static __always_inline void kl_count(__u32 tgid, __s32 vcpu_id, __u32 idx)
 		c->c[idx]++;
 }
 
-static __always_inline void kl_reason(__u32 tgid, __u16 kind, __u64 code)
-{
-	struct kl_reason_key k = { .tgid = tgid, .kind = kind, .code = code };
-	__u64 *v;
-
-	v = bpf_map_lookup_elem(&reasons, &k);
-	if (!v)
-		v = kl_insert(&reasons, &k, KL_D_REASON_MAP_FULL);
-	if (v)
-		(*v)++;
-}
-
-static __always_inline void kl_hist_add(__u32 tgid, __u16 hist, __u16 sub, __u64 v)
-{
-	struct kl_hist_key k = { .tgid = tgid, .hist = hist, .sub = sub };
-	struct kl_hist *h;
-	__u64 b;
-
-	h = bpf_map_lookup_elem(&hists, &k);
-	if (!h)
-		h = kl_insert(&hists, &k, KL_D_HIST_MAP_FULL);
-	if (!h)
-		return;
-	b = kl_hist_bucket(v);
-	/* keep the bound check and the index in one register */
-	barrier_var(b);
-	if (b >= KL_HIST_BUCKETS)
-		b = KL_HIST_BUCKETS - 1;
-	h->buckets[b]++;
-	h->sum += v;
-}
-
-/* Record end - start; a negative interval is a dropped sample. */
-static __always_inline void kl_latency(__u32 tgid, __u16 hist, __u16 sub,
-				       __u64 start, __u64 end)
-{
-	if (end < start) {
-		kl_drop(KL_D_CLOCK_SKEW);
-		return;
-	}
-	kl_hist_add(tgid, hist, sub, end - start);
-}
+/* ------------------------------------------------------------------ */
+/* reason and histogram slots                                          */
 
 static __always_inline struct kl_cpu_state *kl_cpu(void)
 {
@@ -177,6 +137,157 @@ static __always_inline struct kl_cur *kl_cur(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&cur_vcpu, &zero);
+}
+
+/* Per-CPU cache entry of a key: the top bits of a multiplicative hash. */
+static __always_inline __u32 kl_scache_idx(__u32 tgid, __u32 kind, __u64 code)
+{
+	__u64 h = code ^ ((__u64)kind << 48) ^ ((__u64)tgid << 20);
+
+	return (__u32)((h * 0x9e3779b97f4a7c15ULL) >> (64 - KL_SCACHE_BITS));
+}
+
+/*
+ * Take the next slot of an array whose owner map is owners (next: its
+ * allocation counter): its index, or ~0 when the array is full.  The
+ * counter is only advanced while the array has room, so a full array
+ * costs a failed lookup per event and never wraps the counter.
+ */
+#define KL_SLOT_TAKE(owners, next, s) ({				\
+	__u32 __n = (next);						\
+	void *__o = bpf_map_lookup_elem(&owners, &__n);			\
+	__o ? ((s) = __sync_fetch_and_add(&(next), 1),			\
+	       bpf_map_lookup_elem(&owners, &(s))) : NULL;		\
+})
+
+/*
+ * The reason counter slot of (tgid, kind, code), allocated at its first
+ * event (KL_D_REASON_SLOTS_FULL when none is left: raise --max-reasons).
+ * The common event is a hit of the per-CPU cache: one owner check, no
+ * hashing.  On a miss, `reason_idx` gives the slot of a key already seen;
+ * a new key takes a slot, owner written tgid last.  Two CPUs racing on a
+ * new key: the index insert decides, the loser's slot stays unowned
+ * (tgid 0, skipped by the collector).
+ */
+static __always_inline __u64 *kl_rslot(__u32 tgid, __u16 kind, __u64 code)
+{
+	struct kl_reason_key k = { .tgid = tgid, .kind = kind, .code = code };
+	struct kl_cur *c = kl_cur();
+	__u32 h = kl_scache_idx(tgid, kind, code), s = 0, *ix;
+	struct kl_reason_key *o;
+
+	barrier_var(h);
+	if (c && h < KL_SCACHE && c->rcache[h]) {
+		s = c->rcache[h] - 1;
+		o = bpf_map_lookup_elem(&rslot_key, &s);
+		if (o && o->tgid == tgid && o->kind == kind && o->code == code)
+			return bpf_map_lookup_elem(&rslots, &s);
+	}
+	ix = bpf_map_lookup_elem(&reason_idx, &k);
+	if (ix) {
+		s = *ix;
+	} else {
+		o = KL_SLOT_TAKE(rslot_key, next_rslot, s);
+		if (!o) {
+			kl_drop(KL_D_REASON_SLOTS_FULL);
+			return NULL;
+		}
+		o->kind = kind;
+		o->code = code;
+		if (bpf_map_update_elem(&reason_idx, &k, &s, BPF_NOEXIST)) {
+			ix = bpf_map_lookup_elem(&reason_idx, &k);
+			if (!ix) {
+				kl_drop(KL_D_REASON_SLOTS_FULL);
+				return NULL;
+			}
+			s = *ix;
+		} else {
+			asm volatile("" ::: "memory");
+			o->tgid = tgid;
+		}
+	}
+	if (c && h < KL_SCACHE)
+		c->rcache[h] = s + 1;
+	return bpf_map_lookup_elem(&rslots, &s);
+}
+
+/* The histogram slot of (tgid, hist, sub): as kl_rslot() (--max-hists). */
+static __always_inline struct kl_hist *kl_hslot(__u32 tgid, __u16 hist, __u16 sub)
+{
+	struct kl_hist_key k = { .tgid = tgid, .hist = hist, .sub = sub };
+	struct kl_cur *c = kl_cur();
+	__u32 h = kl_scache_idx(tgid, hist, sub), s = 0, *ix;
+	struct kl_hist_key *o;
+
+	barrier_var(h);
+	if (c && h < KL_SCACHE && c->hcache[h]) {
+		s = c->hcache[h] - 1;
+		o = bpf_map_lookup_elem(&hslot_key, &s);
+		if (o && o->tgid == tgid && o->hist == hist && o->sub == sub)
+			return bpf_map_lookup_elem(&hslots, &s);
+	}
+	ix = bpf_map_lookup_elem(&hist_idx, &k);
+	if (ix) {
+		s = *ix;
+	} else {
+		o = KL_SLOT_TAKE(hslot_key, next_hslot, s);
+		if (!o) {
+			kl_drop(KL_D_HIST_SLOTS_FULL);
+			return NULL;
+		}
+		o->hist = hist;
+		o->sub = sub;
+		if (bpf_map_update_elem(&hist_idx, &k, &s, BPF_NOEXIST)) {
+			ix = bpf_map_lookup_elem(&hist_idx, &k);
+			if (!ix) {
+				kl_drop(KL_D_HIST_SLOTS_FULL);
+				return NULL;
+			}
+			s = *ix;
+		} else {
+			asm volatile("" ::: "memory");
+			o->tgid = tgid;
+		}
+	}
+	if (c && h < KL_SCACHE)
+		c->hcache[h] = s + 1;
+	return bpf_map_lookup_elem(&hslots, &s);
+}
+
+/* Count code of kind for VM tgid (several threads may add: atomic). */
+static __always_inline void kl_reason(__u32 tgid, __u16 kind, __u64 code)
+{
+	__u64 *v = kl_rslot(tgid, kind, code);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline void kl_hist_add(__u32 tgid, __u16 hist, __u16 sub, __u64 v)
+{
+	struct kl_hist *h = kl_hslot(tgid, hist, sub);
+	__u64 b;
+
+	if (!h)
+		return;
+	b = kl_hist_bucket(v);
+	/* keep the bound check and the index in one register */
+	barrier_var(b);
+	if (b >= KL_HIST_BUCKETS)
+		b = KL_HIST_BUCKETS - 1;
+	__sync_fetch_and_add(&h->buckets[b], 1);
+	__sync_fetch_and_add(&h->sum, v);
+}
+
+/* Record end - start; a negative interval is a dropped sample. */
+static __always_inline void kl_latency(__u32 tgid, __u16 hist, __u16 sub,
+				       __u64 start, __u64 end)
+{
+	if (end < start) {
+		kl_drop(KL_D_CLOCK_SKEW);
+		return;
+	}
+	kl_hist_add(tgid, hist, sub, end - start);
 }
 
 /* ------------------------------------------------------------------ */

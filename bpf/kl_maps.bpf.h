@@ -30,19 +30,58 @@ struct {
 	__type(value, struct kl_counters);
 } counters SEC(".maps");
 
+/*
+ * Reason counters and histograms: one slot per (VM, code), allocated once
+ * (next_rslot / next_hslot) and shared by the VM's vCPU threads, which add
+ * atomically; the owner arrays say whose slot it is.  Not per CPU:
+ * mmap()ed by the collector, sized by --max-reasons / --max-hists.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, KL_MAX_REASON_KEYS);
-	__type(key, struct kl_reason_key);
+	__type(key, __u32);
 	__type(value, __u64);
-} reasons SEC(".maps");
+} rslots SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, KL_MAX_REASON_KEYS);
+	__type(key, __u32);
+	__type(value, struct kl_reason_key);
+} rslot_key SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, KL_MAX_HIST_KEYS);
+	__type(key, __u32);
+	__type(value, struct kl_hist);
+} hslots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, KL_MAX_HIST_KEYS);
+	__type(key, __u32);
+	__type(value, struct kl_hist_key);
+} hslot_key SEC(".maps");
+
+/* key -> its slot: looked up only when the per-CPU cache misses */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KL_MAX_REASON_KEYS);
+	__type(key, struct kl_reason_key);
+	__type(value, __u32);
+} reason_idx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KL_MAX_HIST_KEYS);
 	__type(key, struct kl_hist_key);
-	__type(value, struct kl_hist);
-} hists SEC(".maps");
+	__type(value, __u32);
+} hist_idx SEC(".maps");
 
 /*
  * Internal: the per-thread state of each vCPU thread, in the thread's
@@ -92,6 +131,12 @@ struct kl_cur {
 	__u32 live;		/* a production sched_switch program ran on this CPU */
 	__u32 pad;
 	struct kl_pending_exit exit;	/* tid's, while cur owns it: kl_exit_of() */
+	/*
+	 * Reason / histogram slot + 1 of recently used keys, any thread's:
+	 * an entry is used only if the slot's owner is the key (kl_rslot()).
+	 */
+	__u32 rcache[KL_SCACHE];
+	__u32 hcache[KL_SCACHE];
 };
 
 struct {
@@ -123,10 +168,12 @@ struct {
 	__type(value, struct kl_slot_info);
 } slot_key SEC(".maps");
 
-/* Next free slot (userspace reads it to bound its walk of `hot`). */
+/* Next free slot of each kind (userspace reads them to bound its walks). */
 __u32 next_slot = 0;
+__u32 next_rslot = 0;
+__u32 next_hslot = 0;
 
-/* Zero value used to create hash entries (large enough for every map). */
-static const __u64 kl_zero[KL_HIST_BUCKETS + 1];
+/* Zero value used to create `counters` rows. */
+static const struct kl_counters kl_zero;
 
 #endif /* __KL_MAPS_BPF_H */

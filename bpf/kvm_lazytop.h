@@ -15,7 +15,7 @@
 #ifndef __KVM_LAZYTOP_H
 #define __KVM_LAZYTOP_H
 
-#define KL_SCHEMA_VERSION	"1.3"
+#define KL_SCHEMA_VERSION	"1.4"
 
 /* Log-linear latency histogram, see bpf/kl_hist.h for the math. */
 #define KL_HIST_SUB_BITS	3
@@ -26,8 +26,8 @@
 /* Map sizes; userspace may resize them before load. */
 #define KL_MAX_VCPU_THREADS	65536
 #define KL_MAX_COUNTER_KEYS	65536
-#define KL_MAX_REASON_KEYS	16384
-#define KL_MAX_HIST_KEYS	8192
+#define KL_MAX_REASON_KEYS	16384	/* reason slots (--max-reasons default) */
+#define KL_MAX_HIST_KEYS	8192	/* histogram slots (--max-hists default) */
 #define KL_MAX_CPUS		1024
 
 /* Reason index for "no vCPU id known yet". */
@@ -161,7 +161,11 @@
 /*
  * Tool health; CLOCK_SKEW: end timestamp before start, dropped sample;
  * SLOTS_FULL: a vCPU thread found no free slot (raise --max-vcpus), its
- * events count in the per-CPU `counters` hash instead (still exact).
+ * events count in the per-CPU `counters` hash instead (still exact);
+ * REASON_SLOTS_FULL / HIST_SLOTS_FULL: a (VM, code) found no free reason
+ * counter (raise --max-reasons) or histogram (raise --max-hists) slot,
+ * the event is not counted there.  REASON_MAP_FULL and HIST_MAP_FULL
+ * named the per-CPU hashes of schema 1.3 and stay 0.
  */
 #define KL_DROPS(X, ...)							\
 	X(__VA_ARGS__, D, VCPU_MAP_FULL,	"vcpu_map_full",	NONE)	\
@@ -170,6 +174,8 @@
 	X(__VA_ARGS__, D, HIST_MAP_FULL,	"hist_map_full",	NONE)	\
 	X(__VA_ARGS__, D, CLOCK_SKEW,		"clock_skew",		NONE)	\
 	X(__VA_ARGS__, D, SLOTS_FULL,		"vcpu_slots_full",	NONE)	\
+	X(__VA_ARGS__, D, REASON_SLOTS_FULL,	"reason_slots_full",	NONE)	\
+	X(__VA_ARGS__, D, HIST_SLOTS_FULL,	"hist_slots_full",	NONE)	\
 	/* end of KL_DROPS */
 
 /* The enumerator of a list line: KL_<P>_<ENUM>. */
@@ -387,6 +393,21 @@ struct kl_slot_info {
  * the collector sizes both maps from --max-vcpus.
  */
 #define KL_MAX_SLOTS		4096
+
+/*
+ * Reason and histogram slots: one per (VM, kind, code) and per (VM,
+ * histogram, sub), allocated once by the first event of the key and shared
+ * by the VM's vCPU threads (BPF adds atomically).  ARRAY `rslots`
+ * (BPF_F_MMAPABLE, __u64 count) with owner ARRAY `rslot_key` (struct
+ * kl_reason_key), ARRAY `hslots` (struct kl_hist) with owner ARRAY
+ * `hslot_key` (struct kl_hist_key); the owner's tgid is written last and
+ * is 0 for a slot not (yet) owned.  HASHes `reason_idx` / `hist_idx` map
+ * a key to its slot; BPF consults them only when the per-CPU cache
+ * (struct kl_cur, KL_SCACHE entries each) misses.  Sized by the
+ * collector's --max-reasons / --max-hists, never by the CPU count.
+ */
+#define KL_SCACHE_BITS		3
+#define KL_SCACHE		(1 << KL_SCACHE_BITS)	/* per-CPU cached slots per kind */
 
 /* test_ts entries (test_mode only: thread tid is test_ts[tid & test_mask]) */
 #define KL_TEST_THREADS		16384

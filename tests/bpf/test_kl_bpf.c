@@ -59,8 +59,12 @@ static int open_skel(struct ctx *c)
 	/* small: two per-thread entries (odd and even tids) */
 	c->skel->rodata->test_mask = c->small ? 1 : KL_TEST_THREADS - 1;
 	bpf_map__set_max_entries(c->skel->maps.counters, n);
-	bpf_map__set_max_entries(c->skel->maps.reasons, n);
-	bpf_map__set_max_entries(c->skel->maps.hists, n);
+	bpf_map__set_max_entries(c->skel->maps.rslots, n);
+	bpf_map__set_max_entries(c->skel->maps.rslot_key, n);
+	bpf_map__set_max_entries(c->skel->maps.reason_idx, n);
+	bpf_map__set_max_entries(c->skel->maps.hslots, n);
+	bpf_map__set_max_entries(c->skel->maps.hslot_key, n);
+	bpf_map__set_max_entries(c->skel->maps.hist_idx, n);
 	if (c->small) {
 		bpf_map__set_max_entries(c->skel->maps.slots, 1);
 		bpf_map__set_max_entries(c->skel->maps.slot_key, 1);
@@ -241,49 +245,76 @@ static unsigned int threads(struct ctx *c)
 	return n;
 }
 
+/* The slot of an owner key in an owner array (next: its next_* counter), or -1. */
+static int owner_slot(struct bpf_map *owners, __u32 next, const void *key, size_t ksz)
+{
+	char v[32];
+	__u32 max = bpf_map__max_entries(owners);
+
+	for (__u32 s = 0; s < next && s < max; s++)
+		if (!bpf_map__lookup_elem(owners, &s, sizeof(s), v, ksz, 0) && !memcmp(v, key, ksz))
+			return (int)s;
+	return -1;
+}
+
+/* Reason count of (tgid, kind, code): its slot in `rslots`, read like the collector. */
 static __u64 reason(struct ctx *c, __u32 tgid, __u16 kind, __u64 code)
 {
 	struct kl_reason_key k = { .tgid = tgid, .kind = kind, .code = code };
-	__u64 *v = calloc((size_t)c->ncpus, sizeof(*v)), sum = 0;
+	int s = owner_slot(c->skel->maps.rslot_key, c->skel->bss->next_rslot, &k, sizeof(k));
+	__u32 i = (__u32)s;
+	__u64 v = 0;
 
-	assert_non_null(v);
-	if (!bpf_map__lookup_elem(c->skel->maps.reasons, &k, sizeof(k), v,
-				  sizeof(*v) * (size_t)c->ncpus, 0))
-		for (int i = 0; i < c->ncpus; i++)
-			sum += v[i];
-	free(v);
-	return sum;
+	if (s >= 0)
+		assert_int_equal(bpf_map__lookup_elem(c->skel->maps.rslots, &i, sizeof(i), &v,
+						      sizeof(v), 0), 0);
+	return v;
+}
+
+/* Owned reason / histogram slots of tgid (0: every owned slot). */
+static unsigned int owned(struct ctx *c, bool hists, __u32 tgid)
+{
+	struct bpf_map *m = hists ? c->skel->maps.hslot_key : c->skel->maps.rslot_key;
+	__u32 next = hists ? c->skel->bss->next_hslot : c->skel->bss->next_rslot;
+	unsigned int n = 0;
+	char v[32];
+
+	for (__u32 s = 0; s < next && s < bpf_map__max_entries(m); s++) {
+		__u32 t;
+
+		if (bpf_map__lookup_elem(m, &s, sizeof(s), v, bpf_map__value_size(m), 0))
+			continue;
+		memcpy(&t, v, sizeof(t));
+		n += t && (!tgid || t == tgid);
+	}
+	return n;
 }
 
 /*
- * Per-CPU histogram summed into h; returns the total count.  KL_H_FAULT is
- * read where the collector reads it: the exit histogram of the store-fault
- * exit code (the BPF side does not record it twice).
+ * Histogram of (tgid, id, sub) into h (its slot in `hslots`); returns
+ * the total count.  KL_H_FAULT is read where the collector reads it: the
+ * exit histogram of the store-fault exit code (the BPF side does not
+ * record it twice).
  */
 static __u64 hist(struct ctx *c, __u32 tgid, __u16 id, __u16 sub, struct kl_hist *h)
 {
 	struct kl_hist_key k = { .tgid = tgid, .hist = id, .sub = sub };
-	struct kl_hist *v = calloc((size_t)c->ncpus, sizeof(*v));
 	__u64 count = 0;
+	int s;
+	__u32 i;
 
 	if (id == KL_H_FAULT) {
 		k.hist = KL_H_EXIT;
 		k.sub = c->skel->rodata->fault_exit_code & 0xffff;
 	}
-
-	assert_non_null(v);
 	memset(h, 0, sizeof(*h));
-	if (!bpf_map__lookup_elem(c->skel->maps.hists, &k, sizeof(k), v,
-				  sizeof(*v) * (size_t)c->ncpus, 0)) {
-		for (int i = 0; i < c->ncpus; i++) {
-			for (int b = 0; b < KL_HIST_BUCKETS; b++)
-				h->buckets[b] += v[i].buckets[b];
-			h->sum += v[i].sum;
-		}
-	}
+	s = owner_slot(c->skel->maps.hslot_key, c->skel->bss->next_hslot, &k, sizeof(k));
+	i = (__u32)s;
+	if (s >= 0)
+		assert_int_equal(bpf_map__lookup_elem(c->skel->maps.hslots, &i, sizeof(i), h,
+						      sizeof(*h), 0), 0);
 	for (int b = 0; b < KL_HIST_BUCKETS; b++)
 		count += h->buckets[b];
-	free(v);
 	return count;
 }
 
@@ -466,8 +497,10 @@ static void test_tgid_filter(void **state)
 
 	drive_everything(c, OTHER);
 	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 0);
-	assert_int_equal(map_rows(c->skel->maps.reasons, sizeof(struct kl_reason_key)), 0);
-	assert_int_equal(map_rows(c->skel->maps.hists, sizeof(struct kl_hist_key)), 0);
+	assert_int_equal(map_rows(c->skel->maps.reason_idx, sizeof(struct kl_reason_key)), 0);
+	assert_int_equal(map_rows(c->skel->maps.hist_idx, sizeof(struct kl_hist_key)), 0);
+	assert_int_equal(owned(c, false, 0) + owned(c, true, 0), 0);
+	assert_int_equal(c->skel->bss->next_rslot + c->skel->bss->next_hslot, 0);
 	assert_int_equal(threads(c), 0);
 	for (__u32 d = 0; d < KL_D_NR; d++)
 		assert_int_equal(drop(c, d), 0);
@@ -1119,19 +1152,117 @@ static void test_drops(void **state)
 	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 3);
 	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 1);
 
+	/* two reason slots: the third code is dropped, named for --max-reasons */
 	for (__u64 r = 1; r <= 3; r++)
 		RUN(c, kl_test_userspace_exit, 0, 1001, TGID, r);
-	assert_int_equal(drop(c, KL_D_REASON_MAP_FULL), 1);
+	RUN(c, kl_test_userspace_exit, 1, 1001, TGID, 3);
+	assert_int_equal(drop(c, KL_D_REASON_SLOTS_FULL), 2);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 1), 1);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 2), 1);
+	/* a full array does not advance the allocation counter */
+	assert_int_equal(c->skel->bss->next_rslot, 2);
 
 	for (__u32 s = 1; s <= 4; s++)
 		RUN(c, kl_test_hist, 0, TGID, KL_H_EXIT, s, 10);
-	assert_int_equal(drop(c, KL_D_HIST_MAP_FULL), 2);
+	assert_int_equal(drop(c, KL_D_HIST_SLOTS_FULL), 2);
+	assert_int_equal(c->skel->bss->next_hslot, 2);
+	/* the schema 1.3 names of the per-CPU hashes stay 0 */
+	assert_int_equal(drop(c, KL_D_REASON_MAP_FULL), 0);
+	assert_int_equal(drop(c, KL_D_HIST_MAP_FULL), 0);
 	assert_int_equal(drop(c, KL_D_CLOCK_SKEW), 0);
+}
+
+/*
+ * Reason and histogram slots: one per (VM, code), allocated at the first
+ * event, shared by the VM's threads and CPUs; the per-CPU cache serves
+ * the next events; a released slot (owner cleared, index entry deleted,
+ * as the collector does for an exited VM) is not used again.
+ */
+static void test_rslots(void **state)
+{
+	struct ctx *c = *state;
+	struct kl_reason_key k = { .tgid = TGID, .kind = KL_R_EXIT, .code = 30 }, none = { 0 };
+	struct kl_hist h;
+	__u32 s0 = 0;
+
+	/* first event: slot 0, owner and index written */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 0, 30, 100);
+	assert_int_equal(c->skel->bss->next_rslot, 1);
+	assert_int_equal(owner_slot(c->skel->maps.rslot_key, 1, &k, sizeof(k)), 0);
+	assert_int_equal(map_rows(c->skel->maps.reason_idx, sizeof(k)), 1);
+	/* same key from another thread (vCPU 1) and another CPU: same slot */
+	RUN(c, kl_test_kvm_exit, 0, 1002, TGID, 1, 30, 200);
+	RUN(c, kl_test_kvm_exit, 1, 1001, TGID, 0, 30, 300);
+	RUN(c, kl_test_kvm_exit, 1, 1002, TGID, 1, 30, 400);
+	assert_int_equal(c->skel->bss->next_rslot, 1);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 30), 4);
+	/* cache hit with the index gone: the cached slot is still used */
+	assert_int_equal(bpf_map__delete_elem(c->skel->maps.reason_idx, &k, sizeof(k), 0), 0);
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 0, 30, 500);
+	assert_int_equal(c->skel->bss->next_rslot, 1);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 30), 5);
+	/* other codes and another VM: slots of their own */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 0, 31, 600);
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 30);
+	assert_int_equal(c->skel->bss->next_rslot, 3);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 31), 1);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 30), 1);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 30), 5);
+	/* released (owner cleared): the cache entry no longer matches, a new slot is taken */
+	assert_int_equal(bpf_map__update_elem(c->skel->maps.rslot_key, &s0, sizeof(s0), &none,
+					      sizeof(none), 0), 0);
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 0, 30, 700);
+	assert_int_equal(c->skel->bss->next_rslot, 4);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 30), 1);
+
+	/* histograms: exit latency of code 30 on two CPUs, one slot */
+	RUN(c, kl_test_kvm_entry, 0, 1001, TGID, 0, 750);
+	RUN(c, kl_test_kvm_entry, 1, 1002, TGID, 1, 450);
+	assert_int_equal(hist(c, TGID, KL_H_EXIT, 30, &h), 2);
+	assert_int_equal(h.buckets[kl_hist_bucket(50)], 2);
+	assert_int_equal(h.sum, 100);
+	assert_int_equal(c->skel->bss->next_hslot, 1);
+	assert_int_equal(owned(c, true, TGID), 1);
+	assert_int_equal(drop(c, KL_D_REASON_SLOTS_FULL) + drop(c, KL_D_HIST_SLOTS_FULL), 0);
+}
+
+/*
+ * Memory and read cost independent of the CPU count: the only per-CPU
+ * maps are the small ones (`counters` rows of threads without a slot,
+ * `drops`, the per-CPU caches); every other value map is a plain map,
+ * and the slot arrays the collector reads are mmap()able.
+ */
+static void test_percpu_maps(void **state)
+{
+	static const char *const percpu_ok[] = { "counters", "drops", "cpu_state", "cur_vcpu" };
+	struct ctx *c = *state;
+	struct bpf_map *m;
+	unsigned int mmapable = 0;
+
+	bpf_object__for_each_map(m, c->skel->obj) {
+		enum bpf_map_type t = bpf_map__type(m);
+		bool percpu = t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
+			      t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+		bool ok = !percpu;
+
+		for (size_t i = 0; i < ARRAY_SIZE(percpu_ok); i++)
+			ok |= !strcmp(bpf_map__name(m), percpu_ok[i]);
+		if (!ok)
+			fprintf(stderr, "per-CPU map %s: its size grows with the CPU count\n",
+				bpf_map__name(m));
+		assert_true(ok);
+		if (t == BPF_MAP_TYPE_ARRAY && (bpf_map__map_flags(m) & BPF_F_MMAPABLE) &&
+		    !strchr(bpf_map__name(m), '.'))	/* not .bss, .rodata */
+			mmapable++;
+	}
+	/* slots, slot_key, rslots, rslot_key, hslots, hslot_key */
+	assert_int_equal(mmapable, 6);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_percpu_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_same_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_migrated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_other_vcpu, setup, teardown),
@@ -1149,6 +1280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cur_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drops, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_rslots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_task_storage, setup_tasks, teardown),
 		cmocka_unit_test_setup_teardown(test_real_vcpu_fd, setup, teardown),
 	};

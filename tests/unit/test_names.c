@@ -170,7 +170,7 @@ static void test_small_tables(void **state)
 	};
 	static const char *const drops[] = {
 		"vcpu_map_full", "counter_map_full", "reason_map_full", "hist_map_full", "clock_skew",
-		"vcpu_slots_full",
+		"vcpu_slots_full", "reason_slots_full", "hist_slots_full",
 	};
 	static_assert(sizeof(hists) / sizeof(hists[0]) == KL_H_NR, "hist names");
 	static_assert(sizeof(drops) / sizeof(drops[0]) == KL_D_NR, "drop names");

@@ -224,10 +224,12 @@ static bool hook_exists(const struct kl_signal_desc *s, const char *tfs, struct 
 }
 
 /*
- * Map sizes: the slot arrays from max_vcpus (not from the CPU count), the
- * preallocated per-CPU hashes within ~64 MiB each.
+ * Map sizes: the slot arrays and their indexes from max_vcpus, max_reasons
+ * and max_hists (not from the CPU count), the preallocated per-CPU hash
+ * `counters` within ~64 MiB.
  */
-static void size_maps(struct bpf_object *obj, bool tiny, uint32_t max_vcpus)
+static void size_maps(struct bpf_object *obj, bool tiny, uint32_t max_vcpus, uint32_t max_reasons,
+		      uint32_t max_hists)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct bpf_map *m;
@@ -244,6 +246,16 @@ static void size_maps(struct bpf_object *obj, bool tiny, uint32_t max_vcpus)
 		}
 		if (!strcmp(bpf_map__name(m), "slots") || !strcmp(bpf_map__name(m), "slot_key")) {
 			bpf_map__set_max_entries(m, tiny ? 1 : max_vcpus);
+			continue;
+		}
+		if (!strcmp(bpf_map__name(m), "rslots") || !strcmp(bpf_map__name(m), "rslot_key") ||
+		    !strcmp(bpf_map__name(m), "reason_idx")) {
+			bpf_map__set_max_entries(m, tiny ? 1 : max_reasons);
+			continue;
+		}
+		if (!strcmp(bpf_map__name(m), "hslots") || !strcmp(bpf_map__name(m), "hslot_key") ||
+		    !strcmp(bpf_map__name(m), "hist_idx")) {
+			bpf_map__set_max_entries(m, tiny ? 1 : max_hists);
 			continue;
 		}
 		if (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_LRU_HASH &&
@@ -343,7 +355,7 @@ static void probe_one(int s, struct kl_probe *pr, bool alt, int verbose)
 		pr->status = KL_PROBE_REFUSED;
 		goto out;
 	}
-	size_maps(skel->obj, true, 1);
+	size_maps(skel->obj, true, 1, 1, 1);
 	for (int i = 0; log && i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++)
 		bpf_program__set_log_buf(bpf_object__find_program_by_name(skel->obj, sig_prog(s, i, alt)),
 					 log, log_sz);
@@ -544,7 +556,7 @@ static int load_programs(struct kl_collector *c, const struct kl_state *st, uint
 		fprintf(stderr, KL_TOOL_NAME ": %s\n", why);
 		return KL_EXIT_ERROR;
 	}
-	size_maps(c->skel->obj, false, c->max_vcpus);
+	size_maps(c->skel->obj, false, c->max_vcpus, c->max_reasons, c->max_hists);
 	c->skel->rodata->target_tgid = c->target_tgid;
 	c->skel->rodata->have_series = !!(mask & (KL_SIG_BIT(KL_SIG_RISCV_VCPU_LOAD) |
 						  KL_SIG_BIT(KL_SIG_RISCV_GSTAGE_FAULT)));
@@ -620,19 +632,28 @@ static void *map_array(struct bpf_map *m, size_t *len)
 int kl_collector_map_slots(struct kl_collector *c)
 {
 	c->max_vcpus = bpf_map__max_entries(c->skel->maps.slots);
+	c->max_reasons = bpf_map__max_entries(c->skel->maps.rslots);
+	c->max_hists = bpf_map__max_entries(c->skel->maps.hslots);
 	c->slots = map_array(c->skel->maps.slots, &c->slots_len);
 	c->slot_info = map_array(c->skel->maps.slot_key, &c->slot_info_len);
-	return c->slots && c->slot_info ? 0 : -errno;
+	c->rslots = map_array(c->skel->maps.rslots, &c->rslots_len);
+	c->rslot_info = map_array(c->skel->maps.rslot_key, &c->rslot_info_len);
+	c->hslots = map_array(c->skel->maps.hslots, &c->hslots_len);
+	c->hslot_info = map_array(c->skel->maps.hslot_key, &c->hslot_info_len);
+	return c->slots && c->slot_info && c->rslots && c->rslot_info && c->hslots &&
+	       c->hslot_info ? 0 : -errno;
 }
 
 int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid,
-		      uint32_t max_vcpus, int verbose)
+		      uint32_t max_vcpus, uint32_t max_reasons, uint32_t max_hists, int verbose)
 {
 	uint32_t mask = kl_state_attached(st);
 	int err;
 
 	memset(c, 0, sizeof(*c));
 	c->max_vcpus = max_vcpus ? max_vcpus : KL_DEFAULT_MAX_VCPUS;
+	c->max_reasons = max_reasons ? max_reasons : KL_DEFAULT_MAX_REASONS;
+	c->max_hists = max_hists ? max_hists : KL_DEFAULT_MAX_HISTS;
 	c->stats_window_ns = KL_DEFAULT_STATS_WINDOW_NS;
 	c->stats_fd = -1;
 	c->verbose = verbose;
@@ -688,6 +709,14 @@ void kl_collector_close(struct kl_collector *c)
 		munmap((void *)c->slots, c->slots_len);
 	if (c->slot_info)
 		munmap((void *)c->slot_info, c->slot_info_len);
+	if (c->rslots)
+		munmap((void *)c->rslots, c->rslots_len);
+	if (c->rslot_info)
+		munmap((void *)c->rslot_info, c->rslot_info_len);
+	if (c->hslots)
+		munmap((void *)c->hslots, c->hslots_len);
+	if (c->hslot_info)
+		munmap((void *)c->hslot_info, c->hslot_info_len);
 	memset(c, 0, sizeof(*c));
 	c->stats_fd = -1;
 }
@@ -792,35 +821,12 @@ static int on_counter(struct kl_collector *c, struct kl_state *st, const void *k
 	return 0;
 }
 
-static int on_reason(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
+/* Add histogram v to h. */
+static void hist_add(struct kl_hist_data *h, const struct kl_hist *v)
 {
-	const struct kl_reason_key *k = key;
-	struct kl_vm *vm = kl_state_vm(st, k->tgid);
-	struct kl_reason_cnt *r = vm ? kl_vm_reason(vm, k->kind, k->code) : NULL;
-
-	if (!r)
-		return -ENOMEM;
-	PERCPU_SUM(c, vals, 8, 0, r->count);
-	return 0;
-}
-
-/* Add a per-CPU `hists` value to h. */
-static void hist_add(struct kl_collector *c, struct kl_hist_data *h, const void *vals)
-{
-	size_t stride = (sizeof(struct kl_hist) + 7) & ~7UL;
-
-	for (int i = 0; i < KL_HIST_BUCKETS; i++) {
-		uint64_t n;
-
-		PERCPU_SUM(c, vals, stride, i * sizeof(uint64_t), n);
-		h->b[i] += n;
-	}
-	{
-		uint64_t sum;
-
-		PERCPU_SUM(c, vals, stride, offsetof(struct kl_hist, sum), sum);
-		h->sum += sum;
-	}
+	for (int i = 0; i < KL_HIST_BUCKETS; i++)
+		h->b[i] += v->buckets[i];
+	h->sum += v->sum;
 }
 
 /*
@@ -835,24 +841,60 @@ static bool is_fault_exit_hist(const struct kl_collector *c, const struct kl_his
 	return k->hist == KL_H_EXIT && code != ~0ULL && k->sub == (code & 0xffff);
 }
 
-static int on_hist(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
+/* Slots [0, min(next, max)) of an mmap()ed array. */
+static uint32_t slots_used(uint32_t next, uint32_t max)
 {
-	const struct kl_hist_key *k = key;
-	struct kl_vm *vm;
-	struct kl_hist_data *h;
+	return next < max ? next : max;
+}
 
-	if (k->hist >= KL_H_NR)
-		return 0;
-	vm = kl_state_vm(st, k->tgid);
-	h = vm ? kl_vm_hist(vm, k->hist, k->sub) : NULL;
-	if (!h)
-		return -ENOMEM;
-	hist_add(c, h, vals);
-	if (is_fault_exit_hist(c, k)) {
-		h = kl_vm_hist(vm, KL_H_FAULT, KL_SUB_ALL);
+/*
+ * The reason counter slots (ARRAY `rslots`, [0, next_rslot)), each named
+ * by its owner in `rslot_key`; mmap()ed: no copy, no syscall, nothing per
+ * CPU.  Owner tgid 0: not owned (yet, or any more).
+ */
+static int read_rslots(struct kl_collector *c, struct kl_state *st)
+{
+	uint32_t n = slots_used(c->skel->bss ? c->skel->bss->next_rslot : 0, c->max_reasons);
+
+	for (uint32_t i = 0; c->rslots && c->rslot_info && i < n; i++) {
+		struct kl_reason_key k = c->rslot_info[i];
+		struct kl_reason_cnt *r;
+		struct kl_vm *vm;
+
+		if (!k.tgid || (c->target_tgid && k.tgid != c->target_tgid))
+			continue;
+		vm = kl_state_vm(st, k.tgid);
+		r = vm ? kl_vm_reason(vm, k.kind, k.code) : NULL;
+		if (!r)
+			return -ENOMEM;
+		r->count += c->rslots[i];
+	}
+	return 0;
+}
+
+/* The histogram slots (ARRAY `hslots`, owners in `hslot_key`), as above. */
+static int read_hslots(struct kl_collector *c, struct kl_state *st)
+{
+	uint32_t n = slots_used(c->skel->bss ? c->skel->bss->next_hslot : 0, c->max_hists);
+
+	for (uint32_t i = 0; c->hslots && c->hslot_info && i < n; i++) {
+		struct kl_hist_key k = c->hslot_info[i];
+		struct kl_hist_data *h;
+		struct kl_vm *vm;
+
+		if (!k.tgid || k.hist >= KL_H_NR || (c->target_tgid && k.tgid != c->target_tgid))
+			continue;
+		vm = kl_state_vm(st, k.tgid);
+		h = vm ? kl_vm_hist(vm, k.hist, k.sub) : NULL;
 		if (!h)
 			return -ENOMEM;
-		hist_add(c, h, vals);
+		hist_add(h, &c->hslots[i]);
+		if (is_fault_exit_hist(c, &k)) {
+			h = kl_vm_hist(vm, KL_H_FAULT, KL_SUB_ALL);
+			if (!h)
+				return -ENOMEM;
+			hist_add(h, &c->hslots[i]);
+		}
 	}
 	return 0;
 }
@@ -1044,6 +1086,31 @@ out:
 }
 
 /*
+ * Clear the owner (first member: the tgid) of every slot [0, n) of the
+ * mmap()ed owner array `info` (value size sz) whose tgid is in rel[]:
+ * the collector skips it from now on, and BPF no longer takes it for a
+ * cached key (kl_rslot()).  Slots are not reused.
+ */
+static void release_owners(struct bpf_map *m, const void *info, size_t sz, uint32_t n,
+			   const uint32_t *rel, size_t nr_rel)
+{
+	char none[32] = { 0 };
+
+	if (!info || sz > sizeof(none))
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t tgid;
+
+		memcpy(&tgid, (const char *)info + (size_t)i * sz, sizeof(tgid));
+		for (size_t j = 0; tgid && j < nr_rel; j++)
+			if (tgid == rel[j]) {
+				bpf_map__update_elem(m, &i, sizeof(i), none, sz, 0);
+				break;
+			}
+	}
+}
+
+/*
  * Lifetime: a VM (not the -p / COMMAND target) that the previous read
  * found exited has had its final interval; its BPF entries (counters,
  * reasons and histogram rows, slots) are released and its name
@@ -1074,8 +1141,12 @@ static void release_exited(struct kl_collector *c)
 	if (!nr_rel)
 		return;
 	release_hash(c->skel->maps.counters, rel, nr_rel);
-	release_hash(c->skel->maps.reasons, rel, nr_rel);
-	release_hash(c->skel->maps.hists, rel, nr_rel);
+	release_hash(c->skel->maps.reason_idx, rel, nr_rel);
+	release_hash(c->skel->maps.hist_idx, rel, nr_rel);
+	release_owners(c->skel->maps.rslot_key, c->rslot_info, sizeof(*c->rslot_info),
+		       slots_used(c->skel->bss ? c->skel->bss->next_rslot : 0, c->max_reasons), rel, nr_rel);
+	release_owners(c->skel->maps.hslot_key, c->hslot_info, sizeof(*c->hslot_info),
+		       slots_used(c->skel->bss ? c->skel->bss->next_hslot : 0, c->max_hists), rel, nr_rel);
 	if (n > c->max_vcpus)
 		n = c->max_vcpus;
 	for (uint32_t i = 0; c->slot_info && i < n; i++) {
@@ -1103,9 +1174,9 @@ int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 		return -ENOMEM;
 	err = dump_map(c, st, c->skel->maps.counters, on_counter);
 	if (!err)
-		err = dump_map(c, st, c->skel->maps.reasons, on_reason);
+		err = read_rslots(c, st);
 	if (!err)
-		err = dump_map(c, st, c->skel->maps.hists, on_hist);
+		err = read_hslots(c, st);
 	if (!err)
 		err = read_slots(c, st);
 	if (err)

@@ -43,6 +43,13 @@ struct kl_collector {
 	const struct kl_slot_info *slot_info;
 	size_t slots_len, slot_info_len;
 	uint32_t max_vcpus;		/* their max_entries (--max-vcpus) */
+	/* mmap()ed reason and histogram slots and their owners (read_rslots/hslots()) */
+	const uint64_t *rslots;
+	const struct kl_reason_key *rslot_info;
+	const struct kl_hist *hslots;
+	const struct kl_hist_key *hslot_info;
+	size_t rslots_len, rslot_info_len, hslots_len, hslot_info_len;
+	uint32_t max_reasons, max_hists;	/* their max_entries (--max-reasons, --max-hists) */
 	uint64_t nr_released;		/* exited VMs released (release_exited()) */
 	uint64_t stats_window_ns;	/* hold BPF_ENABLE_STATS this long (UINT64_MAX: whole run) */
 	uint64_t stats_t0;		/* CLOCK_MONOTONIC ns when the stats were enabled */
@@ -76,8 +83,11 @@ int kl_probe_privilege(const struct kl_state *st);
 
 /* Load and attach the signals st->probes marks attached. 0 or exit code. */
 int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid,
-		      uint32_t max_vcpus, int verbose);
-/* Map the loaded skeleton's `slots` and `slot_key` (done by open); 0 or -errno. */
+		      uint32_t max_vcpus, uint32_t max_reasons, uint32_t max_hists, int verbose);
+/*
+ * Map the loaded skeleton's slot arrays (`slots`, `rslots`, `hslots` and
+ * their owners; done by open); 0 or -errno.
+ */
 int kl_collector_map_slots(struct kl_collector *c);
 /* Replace st's VMs with the maps' cumulative content; refresh overhead. 0 or -errno. */
 int kl_collector_read(struct kl_collector *c, struct kl_state *st);

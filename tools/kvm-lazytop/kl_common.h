@@ -99,6 +99,8 @@ struct kl_opts {
 	bool prom_vm_buckets;		/* --prom-vm-buckets */
 	const char *listen;		/* --listen ADDR:PORT */
 	uint32_t max_vcpus;		/* --max-vcpus: vCPU thread slots (BPF map size) */
+	uint32_t max_reasons;		/* --max-reasons: (VM, code) reason counter slots */
+	uint32_t max_hists;		/* --max-hists: (VM, histogram, code) histogram slots */
 	uint64_t stats_window_ns;	/* --stats-window (UINT64_MAX: "run") */
 	bool output_set;
 	bool interval_set;		/* -i given */
@@ -111,6 +113,9 @@ struct kl_opts {
 #define KL_NSEC_PER_SEC		1000000000ULL
 /* --max-vcpus default: BPF `slots` / `slot_key` entries (~680 B each) */
 #define KL_DEFAULT_MAX_VCPUS	4096
+/* --max-reasons / --max-hists defaults: `rslots` and `hslots` entries */
+#define KL_DEFAULT_MAX_REASONS	16384
+#define KL_DEFAULT_MAX_HISTS	8192
 /* --stats-window default: BPF run-time stats held this long after attach */
 #define KL_DEFAULT_STATS_WINDOW_NS	(10 * KL_NSEC_PER_SEC)
 #define KL_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
