@@ -608,13 +608,10 @@ static int fill_batch(int fd, void *keys, void *vals, uint32_t n, const char *wh
 /* Fill VMs [from, to) of the maps. */
 static bool scale_no_tids;	/* -T: slots name no tid / comm */
 
-static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgids, uint32_t from,
+static int scale_fill(struct kvm_lazytop_bpf *skel, const pid_t *tgids, uint32_t from,
 		      uint32_t to, uint32_t vcpus)
 {
 	const uint32_t chunk = 1024;
-	size_t cstride = (sizeof(struct kl_counters) + 7) & ~7UL;
-	struct kl_counter_key *ck = calloc(chunk, sizeof(*ck));
-	char *cv = calloc(chunk, cstride * ncpus);
 	struct kl_hist_key *hk = calloc(chunk, sizeof(*hk));
 	struct kl_hist *hv = calloc(chunk, sizeof(*hv));
 	struct kl_reason_key *rk = calloc(chunk, sizeof(*rk));
@@ -623,30 +620,31 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgid
 	uint32_t *tk = calloc(chunk, sizeof(*tk));
 	struct kl_slot_info *tv = calloc(chunk, sizeof(*tv));
 	struct kl_counters *sv = calloc(chunk, sizeof(*sv));
-	uint32_t nc = 0, nh = 0, nr = 0, nt = 0;
+	uint32_t nh = 0, nr = 0, nt = 0;
 	int err = -1;
 
-	if (!ck || !cv || !hk || !hv || !rk || !rv || !tk || !tv || !sv || !hi || !ri)
+	if (!hk || !hv || !rk || !rv || !tk || !tv || !sv || !hi || !ri)
 		goto out;
 	for (uint32_t vm = from; vm < to; vm++) {
 		uint32_t tgid = (uint32_t)tgids[vm];
 
-		/* row -1 of the VM (threads without a slot): per CPU */
-		ck[nc] = (struct kl_counter_key){ .tgid = tgid, .vcpu_id = KL_VCPU_UNKNOWN };
-		for (int c = 0; c < ncpus; c++) {
-			struct kl_counters *x = (void *)(cv + ((size_t)nc * ncpus + c) * cstride);
-
-			memset(x, 0, sizeof(*x));
-			x->c[KL_C_DIRTY_PAGES] = rnd() % 100000;
-		}
-		if (++nc == chunk) {
-			if (fill_batch(bpf_map__fd(skel->maps.counters), ck, cv, nc, "counters"))
+		/* row -1 of the VM (threads without a slot): a shared slot */
+		tk[nt] = skel->bss->next_slot++;
+		memset(&sv[nt], 0, sizeof(sv[nt]));
+		sv[nt].c[KL_C_DIRTY_PAGES] = rnd() % 100000;
+		memset(&tv[nt], 0, sizeof(tv[nt]));
+		tv[nt].tgid = tgid;
+		tv[nt].vcpu_id = KL_VCPU_UNKNOWN;
+		tv[nt].flags = KL_SLOT_SHARED;
+		if (++nt == chunk) {
+			if (fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
+			    fill_batch(bpf_map__fd(skel->maps.slot_key), tk, tv, nt, "slot_key"))
 				goto out;
-			nc = 0;
+			nt = 0;
 		}
 		for (uint32_t v = 0; v < vcpus; v++) {
 			/* each vCPU thread's slot: its counters, tid and comm */
-			tk[nt] = vm * vcpus + v;
+			tk[nt] = skel->bss->next_slot++;
 			memset(&sv[nt], 0, sizeof(sv[nt]));
 			for (int i = 0; i < KL_C_NR; i++)
 				sv[nt].c[i] = rnd() % 100000;
@@ -657,8 +655,6 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgid
 				tv[nt].tid = tgid + 1 + v;
 				snprintf(tv[nt].comm, sizeof(tv[nt].comm), "qemu-vm%u", vm % 100000);
 			}
-			if (skel->bss->next_slot < tk[nt] + 1)
-				skel->bss->next_slot = tk[nt] + 1;
 			if (++nt == chunk) {
 				if (fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
 				    fill_batch(bpf_map__fd(skel->maps.slot_key), tk, tv, nt, "slot_key"))
@@ -701,8 +697,7 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgid
 			}
 		}
 	}
-	if (fill_batch(bpf_map__fd(skel->maps.counters), ck, cv, nc, "counters") ||
-	    fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
+	if (fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
 	    fill_batch(bpf_map__fd(skel->maps.slot_key), tk, tv, nt, "slot_key") ||
 	    fill_batch(bpf_map__fd(skel->maps.hslots), hi, hv, nh, "hslots") ||
 	    fill_batch(bpf_map__fd(skel->maps.hslot_key), hi, hk, nh, "hslot_key") ||
@@ -711,7 +706,7 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgid
 		goto out;
 	err = 0;
 out:
-	free(ck); free(cv); free(hk); free(hv); free(rk); free(rv); free(tk); free(tv); free(sv);
+	free(hk); free(hv); free(rk); free(rv); free(tk); free(tv); free(sv);
 	free(hi); free(ri);
 	return err;
 }
@@ -749,11 +744,11 @@ static void scale_prom(const struct kl_snap *m, uint64_t *bytes, double *per_vm)
 
 /*
  * Floor of read_maps: bpf_map_lookup_batch of the maps still read with
- * copies (`counters`; the slot arrays are mmap()ed), no processing.
+ * copies (`drops`; every slot array is mmap()ed), no processing.
  */
 static double raw_batch_ms(struct kvm_lazytop_bpf *skel, int ncpus)
 {
-	struct bpf_map *maps[] = { skel->maps.counters };
+	struct bpf_map *maps[] = { skel->maps.drops };
 	uint64_t t0 = mono_ns();
 
 	for (size_t m = 0; m < KL_ARRAY_SIZE(maps); m++) {
@@ -906,7 +901,7 @@ static int cmd_scale(int argc, char **argv)
 		struct kl_state cur, prev;
 		struct json_object *pt = json_object_new_object(), *stj = json_object_new_object();
 		double samples[ST_NR][64], tot[64];
-		uint32_t ncounters = nvm * vcpus, nr = 0;
+		uint32_t ncounters = nvm * (vcpus + 1), nr = 0;	/* + row -1 per VM */
 		uint64_t t0;
 		bool beyond;
 
@@ -932,9 +927,9 @@ static int cmd_scale(int argc, char **argv)
 		bpf_object__for_each_program(p, skel->obj)
 			bpf_program__set_autoload(p, false);
 		/* production sizes (collector.c size_maps on this host), grown only when too small */
-		beyond = ncounters > KL_MAX_COUNTER_KEYS || nvm * SCALE_HISTS > KL_MAX_HIST_KEYS ||
+		beyond = nvm * SCALE_HISTS > KL_MAX_HIST_KEYS ||
 			 nvm * SCALE_REASONS > KL_MAX_REASON_KEYS || ncounters > KL_MAX_SLOTS;
-		bpf_map__set_max_entries(skel->maps.counters, max_u32(KL_MAX_COUNTER_KEYS, ncounters));
+		bpf_map__set_max_entries(skel->maps.row_idx, 1);
 		bpf_map__set_max_entries(skel->maps.slot_key, max_u32(KL_MAX_SLOTS, ncounters));
 		bpf_map__set_max_entries(skel->maps.slots, max_u32(KL_MAX_SLOTS, ncounters));
 		bpf_map__set_max_entries(skel->maps.test_ts, 1);
@@ -953,7 +948,7 @@ static int cmd_scale(int argc, char **argv)
 		if (nvm > nstandins)
 			nstandins = nvm;
 		t0 = mono_ns();
-		if (scale_fill(skel, libbpf_num_possible_cpus(), standins, 0, nvm, vcpus))
+		if (scale_fill(skel, standins, 0, nvm, vcpus))
 			goto cleanup;
 		json_object_object_add(pt, "fill_ms", json_object_new_double((mono_ns() - t0) / 1e6));
 		json_object_object_add(pt, "beyond_production_map_sizes", json_object_new_boolean(beyond));

@@ -88,40 +88,6 @@ static __always_inline void kl_drop(__u32 what)
 		(*d)++;
 }
 
-/* Insert a zeroed entry (first use of a key) and return it. */
-static __always_inline void *kl_insert(void *map, const void *key, __u32 drop)
-{
-	long err = bpf_map_update_elem(map, key, &kl_zero, BPF_NOEXIST);
-
-	if (err && err != -KL_EEXIST) {
-		kl_drop(drop);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(map, key);
-}
-
-static __always_inline struct kl_counters *kl_counters(__u32 tgid, __s32 vcpu_id)
-{
-	struct kl_counter_key k = { .tgid = tgid, .vcpu_id = vcpu_id };
-	struct kl_counters *c;
-
-	c = bpf_map_lookup_elem(&counters, &k);
-	if (c)
-		return c;
-	return kl_insert(&counters, &k, KL_D_COUNTER_MAP_FULL);
-}
-
-static __always_inline void kl_count(__u32 tgid, __s32 vcpu_id, __u32 idx)
-{
-	struct kl_counters *c = kl_counters(tgid, vcpu_id);
-
-	/* keep the bound check next to the access (the verifier may have lost
-	 * the caller's range of idx across spills) */
-	barrier_var(idx);
-	if (c && idx < KL_C_NR)
-		c->c[idx]++;
-}
-
 /* ------------------------------------------------------------------ */
 /* reason and histogram slots                                          */
 
@@ -279,6 +245,71 @@ static __always_inline void kl_hist_add(__u32 tgid, __u16 hist, __u16 sub, __u64
 	__sync_fetch_and_add(&h->sum, v);
 }
 
+/*
+ * The shared counter row of (tgid, vcpu_id): a slot of `slots` whose
+ * owner has KL_SLOT_SHARED (tid 0), allocated at its first event like a
+ * reason slot (per-CPU cache, then `row_idx`); NULL when no slot is left
+ * (KL_D_SLOTS_FULL: raise --max-vcpus).  Several threads and CPUs may
+ * add: atomic adds only.
+ */
+static __always_inline struct kl_counters *kl_counters(__u32 tgid, __s32 vcpu_id)
+{
+	struct kl_counter_key k = { .tgid = tgid, .vcpu_id = vcpu_id };
+	struct kl_cur *c = kl_cur();
+	__u32 h = kl_scache_idx(tgid, 0, (__u32)vcpu_id), s = 0, *ix;
+	struct kl_slot_info *o;
+
+	barrier_var(h);
+	if (c && h < KL_SCACHE && c->ccache[h]) {
+		s = c->ccache[h] - 1;
+		o = bpf_map_lookup_elem(&slot_key, &s);
+		if (o && o->tgid == tgid && o->vcpu_id == vcpu_id && (o->flags & KL_SLOT_SHARED))
+			return bpf_map_lookup_elem(&slots, &s);
+	}
+	ix = bpf_map_lookup_elem(&row_idx, &k);
+	if (ix) {
+		s = *ix;
+	} else {
+		o = KL_SLOT_TAKE(slot_key, next_slot, s);
+		if (!o) {
+			kl_drop(KL_D_SLOTS_FULL);
+			return NULL;
+		}
+		o->vcpu_id = vcpu_id;
+		o->tid = 0;
+		o->flags = KL_SLOT_SHARED;
+		if (bpf_map_update_elem(&row_idx, &k, &s, BPF_NOEXIST)) {
+			ix = bpf_map_lookup_elem(&row_idx, &k);
+			if (!ix) {
+				kl_drop(KL_D_SLOTS_FULL);
+				return NULL;
+			}
+			s = *ix;
+		} else {
+			asm volatile("" ::: "memory");
+			o->tgid = tgid;
+		}
+	}
+	if (c && h < KL_SCACHE)
+		c->ccache[h] = s + 1;
+	return bpf_map_lookup_elem(&slots, &s);
+}
+
+/* Add n to counter idx of a shared row. */
+static __always_inline void kl_row_add(struct kl_counters *c, __u32 idx, __u64 n)
+{
+	/* keep the bound check next to the access (the verifier may have lost
+	 * the caller's range of idx across spills) */
+	barrier_var(idx);
+	if (c && idx < KL_C_NR)
+		__sync_fetch_and_add(&c->c[idx], n);
+}
+
+static __always_inline void kl_count(__u32 tgid, __s32 vcpu_id, __u32 idx)
+{
+	kl_row_add(kl_counters(tgid, vcpu_id), idx, 1);
+}
+
 /* Record end - start; a negative interval is a dropped sample. */
 static __always_inline void kl_latency(__u32 tgid, __u16 hist, __u16 sub,
 				       __u64 start, __u64 end)
@@ -306,11 +337,10 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 
 	if (st->slot || st->vcpu_id == KL_VCPU_UNKNOWN)
 		return st->slot == KL_SLOT_NONE ? 0 : st->slot;
-	s = __sync_fetch_and_add(&next_slot, 1);
-	k = bpf_map_lookup_elem(&slot_key, &s);
+	k = KL_SLOT_TAKE(slot_key, next_slot, s);
 	if (!k) {
+		/* its events go to the shared row, or count in KL_D_SLOTS_FULL */
 		st->slot = KL_SLOT_NONE;
-		kl_drop(KL_D_SLOTS_FULL);
 		return 0;
 	}
 	k->vcpu_id = st->vcpu_id;
@@ -443,29 +473,34 @@ static __always_inline bool kl_hot_cur(__u32 idx)
 }
 
 /*
- * Count an event of the current thread tid: one per-CPU cache lookup and
- * one slot increment when tid is an identified vCPU thread, else the
- * (tgid, vcpu_id or -1) row of `counters`.
+ * Count n events of the current thread tid: one per-CPU cache lookup and
+ * one slot add when tid is an identified vCPU thread with a slot, else
+ * the shared row (tgid, vcpu_id or -1).
  */
-static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 idx)
+static __always_inline void kl_count_cur_n(__u32 tid, __u32 tgid, __u32 idx, __u64 n)
 {
 	struct kl_cur *c = kl_cur();
 	struct kl_vcpu_state *st;
 	__s32 id = KL_VCPU_UNKNOWN;
 
 	if (c && c->tid == tid) {
-		if (kl_hot_add(c->slot, idx, 1))
+		if (kl_hot_add(c->slot, idx, n))
 			return;
 		id = c->vcpu_id;
 	} else {
 		st = kl_cur_refresh(tid);
 		if (st) {
-			if (kl_hot_add(st->slot == KL_SLOT_NONE ? 0 : st->slot, idx, 1))
+			if (kl_hot_add(st->slot == KL_SLOT_NONE ? 0 : st->slot, idx, n))
 				return;
 			id = st->vcpu_id;
 		}
 	}
-	kl_count(tgid, id, idx);
+	kl_row_add(kl_counters(tgid, id), idx, n);
+}
+
+static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 idx)
+{
+	kl_count_cur_n(tid, tgid, idx, 1);
 }
 
 /*

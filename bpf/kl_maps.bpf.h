@@ -23,13 +23,6 @@ const volatile __u64 fault_exit_code = KL_DEFAULT_FAULT_CODE;
 const volatile bool test_mode = false;
 const volatile __u32 test_mask = KL_TEST_THREADS - 1;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, KL_MAX_COUNTER_KEYS);
-	__type(key, struct kl_counter_key);
-	__type(value, struct kl_counters);
-} counters SEC(".maps");
-
 /*
  * Reason counters and histograms: one slot per (VM, code), allocated once
  * (next_rslot / next_hslot) and shared by the VM's vCPU threads, which add
@@ -69,6 +62,13 @@ struct {
 } hslot_key SEC(".maps");
 
 /* key -> its slot: looked up only when the per-CPU cache misses */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KL_MAX_SLOTS);
+	__type(key, struct kl_counter_key);
+	__type(value, __u32);
+} row_idx SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KL_MAX_REASON_KEYS);
@@ -137,6 +137,7 @@ struct kl_cur {
 	 */
 	__u32 rcache[KL_SCACHE];
 	__u32 hcache[KL_SCACHE];
+	__u32 ccache[KL_SCACHE];	/* shared counter rows (kl_counters()) */
 };
 
 struct {
@@ -173,7 +174,5 @@ __u32 next_slot = 0;
 __u32 next_rslot = 0;
 __u32 next_hslot = 0;
 
-/* Zero value used to create `counters` rows. */
-static const struct kl_counters kl_zero;
 
 #endif /* __KL_MAPS_BPF_H */

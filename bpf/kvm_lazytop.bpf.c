@@ -3,8 +3,9 @@
  * kvm_lazytop.bpf.c - in-kernel aggregation for kvm-lazytop.
  *
  * Contract with the collector: bpf/README.md.  In short: every program
- * rejects foreign tgids first, then updates per-CPU counters/histograms
- * keyed by (tgid, vCPU); nothing is sent to userspace per event.
+ * rejects foreign tgids first, then updates counters and histograms in
+ * slots of mmap()able arrays (per vCPU thread, per (VM, code)); nothing
+ * is sent to userspace per event.
  *
  * This is the only BPF compilation unit of the tool (one object, one
  * skeleton: struct kvm_lazytop_bpf); the pieces below are included in

@@ -25,7 +25,6 @@
 
 /* Map sizes; userspace may resize them before load. */
 #define KL_MAX_VCPU_THREADS	65536
-#define KL_MAX_COUNTER_KEYS	65536
 #define KL_MAX_REASON_KEYS	16384	/* reason slots (--max-reasons default) */
 #define KL_MAX_HIST_KEYS	8192	/* histogram slots (--max-hists default) */
 #define KL_MAX_CPUS		1024
@@ -160,8 +159,9 @@
 
 /*
  * Tool health; CLOCK_SKEW: end timestamp before start, dropped sample;
- * SLOTS_FULL: a vCPU thread found no free slot (raise --max-vcpus), its
- * events count in the per-CPU `counters` hash instead (still exact);
+ * SLOTS_FULL: an event found no counter slot, of its thread or a shared
+ * row (raise --max-vcpus); COUNTER_MAP_FULL named the per-CPU hash of
+ * schema 1.3 and stays 0;
  * REASON_SLOTS_FULL / HIST_SLOTS_FULL: a (VM, code) found no free reason
  * counter (raise --max-reasons) or histogram (raise --max-hists) slot,
  * the event is not counted there.  REASON_MAP_FULL and HIST_MAP_FULL
@@ -262,7 +262,7 @@ enum kl_counter {
 	KL_C_NR = KL_C_PRED_VS_ACTUAL + KL_PRED_NR * KL_LOAD_NR,
 };
 
-/* Key of the per-CPU "counters" hash: one row per (VM, vCPU). */
+/* Key of the `row_idx` hash: one shared row per (VM, vCPU). */
 struct kl_counter_key {
 	__u32 tgid;
 	__s32 vcpu_id;		/* KL_VCPU_UNKNOWN until identified */
@@ -384,13 +384,18 @@ struct kl_slot_info {
 
 /* kl_slot_info.flags */
 #define KL_SLOT_EXITED		1	/* the thread exited (sched_process_exit) */
+#define KL_SLOT_SHARED		2	/* a shared row (tid 0), see below */
 
 /*
  * Slots: each identified vCPU thread gets one (allocated once); ARRAY
  * `slots` (BPF_F_MMAPABLE) holds its struct kl_counters, ARRAY `slot_key`
- * its struct kl_slot_info.  Userspace adds a slot's row to the `counters`
- * row of the same (tgid, vcpu_id).  KL_MAX_SLOTS is the default size;
- * the collector sizes both maps from --max-vcpus.
+ * its struct kl_slot_info.  Events of a (tgid, vcpu_id) not counted by
+ * its own thread (vcpu_id -1: threads not identified as a vCPU; threads
+ * without a slot; events counted from another thread) go to a shared row,
+ * a slot with KL_SLOT_SHARED and tid 0 found through the HASH `row_idx`.
+ * Userspace adds every slot of a (tgid, vcpu_id) into its row.
+ * KL_MAX_SLOTS is the default size; the collector sizes the three maps
+ * from --max-vcpus.
  */
 #define KL_MAX_SLOTS		4096
 

@@ -58,7 +58,7 @@ static int open_skel(struct ctx *c)
 	c->skel->rodata->test_mode = !c->real_tasks;
 	/* small: two per-thread entries (odd and even tids) */
 	c->skel->rodata->test_mask = c->small ? 1 : KL_TEST_THREADS - 1;
-	bpf_map__set_max_entries(c->skel->maps.counters, n);
+	bpf_map__set_max_entries(c->skel->maps.row_idx, c->small ? c->small : 512);
 	bpf_map__set_max_entries(c->skel->maps.rslots, n);
 	bpf_map__set_max_entries(c->skel->maps.rslot_key, n);
 	bpf_map__set_max_entries(c->skel->maps.reason_idx, n);
@@ -66,8 +66,8 @@ static int open_skel(struct ctx *c)
 	bpf_map__set_max_entries(c->skel->maps.hslot_key, n);
 	bpf_map__set_max_entries(c->skel->maps.hist_idx, n);
 	if (c->small) {
-		bpf_map__set_max_entries(c->skel->maps.slots, 1);
-		bpf_map__set_max_entries(c->skel->maps.slot_key, 1);
+		bpf_map__set_max_entries(c->skel->maps.slots, c->small);
+		bpf_map__set_max_entries(c->skel->maps.slot_key, c->small);
 	}
 	kl_log_reset();
 	if (kvm_lazytop_bpf__load(c->skel)) {
@@ -160,12 +160,14 @@ static void run_prog(struct bpf_program *prog, int cpu, __u64 *args, size_t n)
 	RUN(c, kl_test_sched_switch, cpu, cpu, now, ptid, ptgid, pstate, ploaded, ntid, ntgid)
 #define LOAD(c, cpu, tid, vcpu, reason) RUN(c, kl_test_vcpu_load, cpu, tid, TGID, vcpu, reason)
 
-/* Sum of a per-CPU counter of (tgid, vcpu). */
 /*
- * Slot part of a counter (the collector adds `slots` to `counters` the
- * same way): slots whose slot_key matches (tgid, vcpu), all if any.
+ * Counter idx summed over the slots owned by (tgid, vcpu) (any: every
+ * owned slot) of one kind: shared rows (KL_SLOT_SHARED, tid 0) or thread
+ * slots; the collector adds both into the (tgid, vcpu) row.  rows:
+ * counts the matching slots instead.
  */
-static __u64 hot_counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx, bool any)
+static __u64 slot_sum(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx, bool any,
+		      bool shared, bool rows)
 {
 	__u32 n = c->skel->bss->next_slot, max = bpf_map__max_entries(c->skel->maps.slots);
 	struct kl_counters v;
@@ -176,46 +178,47 @@ static __u64 hot_counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx
 
 		if (bpf_map__lookup_elem(c->skel->maps.slot_key, &s, sizeof(s), &k, sizeof(k), 0))
 			continue;
-		if (!k.tgid || (!any && (k.tgid != tgid || k.vcpu_id != vcpu)))
+		if (!k.tgid || (!any && (k.tgid != tgid || k.vcpu_id != vcpu)) ||
+		    !(k.flags & KL_SLOT_SHARED) != !shared)
 			continue;
-		if (!bpf_map__lookup_elem(c->skel->maps.slots, &s, sizeof(s), &v, sizeof(v), 0))
+		if (shared)
+			assert_int_equal(k.tid, 0);
+		if (rows)
+			sum++;
+		else if (!bpf_map__lookup_elem(c->skel->maps.slots, &s, sizeof(s), &v, sizeof(v), 0))
 			sum += v.c[idx];
 	}
 	return sum;
 }
 
-static __u64 counter_row(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
+/* The thread slot part of a counter of (tgid, vcpu) (any: of every slot). */
+static __u64 hot_counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx, bool any)
 {
-	struct kl_counter_key k = { .tgid = tgid, .vcpu_id = vcpu };
-	struct kl_counters *v = calloc((size_t)c->ncpus, sizeof(*v));
-	__u64 sum = 0;
-
-	assert_non_null(v);
-	if (!bpf_map__lookup_elem(c->skel->maps.counters, &k, sizeof(k), v,
-				  sizeof(*v) * (size_t)c->ncpus, 0))
-		for (int i = 0; i < c->ncpus; i++)
-			sum += v[i].c[idx];
-	free(v);
-	return sum;
+	return slot_sum(c, tgid, vcpu, idx, any, false, false);
 }
 
-/* Counter idx of (tgid, vcpu): `counters` row + slots, like the collector. */
+/* The shared row part of a counter of (tgid, vcpu). */
+static __u64 counter_row(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
+{
+	return slot_sum(c, tgid, vcpu, idx, false, true, false);
+}
+
+/* Counter idx of (tgid, vcpu): shared row + thread slots, like the collector. */
 static __u64 counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
 {
 	return counter_row(c, tgid, vcpu, idx) + hot_counter(c, tgid, vcpu, idx, false);
 }
 
-/* Sum of a counter over every row of the map (all tgids, vCPUs). */
+/* Sum of a counter over every slot (all tgids, vCPUs). */
 static __u64 counter_all(struct ctx *c, unsigned int idx)
 {
-	struct kl_counter_key k, *prev = NULL;
-	__u64 sum = 0;
+	return slot_sum(c, 0, 0, idx, true, true, false) + slot_sum(c, 0, 0, idx, true, false, false);
+}
 
-	while (!bpf_map__get_next_key(c->skel->maps.counters, prev, &k, sizeof(k))) {
-		sum += counter_row(c, k.tgid, k.vcpu_id, idx);
-		prev = &k;
-	}
-	return sum + hot_counter(c, 0, 0, idx, true);
+/* Shared rows in use (one per (tgid, vcpu) counted from outside its thread). */
+static unsigned int shared_rows(struct ctx *c)
+{
+	return (unsigned int)slot_sum(c, 0, 0, 0, true, true, true);
 }
 
 static unsigned int map_rows(struct bpf_map *m, size_t ksz)
@@ -496,7 +499,7 @@ static void test_tgid_filter(void **state)
 	struct ctx *c = *state;
 
 	drive_everything(c, OTHER);
-	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 0);
+	assert_int_equal(shared_rows(c), 0);
 	assert_int_equal(map_rows(c->skel->maps.reason_idx, sizeof(struct kl_reason_key)), 0);
 	assert_int_equal(map_rows(c->skel->maps.hist_idx, sizeof(struct kl_hist_key)), 0);
 	assert_int_equal(owned(c, false, 0) + owned(c, true, 0), 0);
@@ -512,7 +515,8 @@ static void test_tgid_filter(void **state)
 	assert_int_equal(counter(c, TGID, 0, KL_C_PKVM_SYNC + KL_PKVM_FLUSH_DIRTY), 1);
 	assert_int_equal(counter(c, TGID, 0, KL_C_GUEST_FAULT_ACCESS + KL_GF_WRITE), 1);
 	assert_int_equal(counter(c, TGID, 0, KL_C_GUEST_FAULT_STATUS + KL_GF_TRANSLATION), 1);
-	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 1);
+	/* every event came from the vCPU thread: its slot, no shared row */
+	assert_int_equal(shared_rows(c), 0);
 }
 
 /* target_tgid = 0: every tgid is accepted, each in its own rows. */
@@ -785,7 +789,8 @@ static void test_hot_events(void **state)
 	RUN(c, kl_test_process_exit, 0, 1001, TGID);
 	RUN(c, kl_test_process_exit, 0, 1003, TGID);
 	assert_int_equal(threads(c), 0);
-	assert_int_equal(c->skel->bss->next_slot, 1);	/* 1003 never had an id */
+	/* 1001's slot and the shared row -1 (1003 never had an id) */
+	assert_int_equal(c->skel->bss->next_slot, 2);
 	{
 		struct kl_slot_info k;
 		__u32 s0 = 0;
@@ -821,7 +826,8 @@ static void test_pkvm_sync(void **state)
 		for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++, n++)
 			assert_int_equal(counter(c, TGID, 2, KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR + r),
 					 n % 3 + 1);
-	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 1);
+	/* all from the vCPU's own thread: its slot */
+	assert_int_equal(shared_rows(c), 0);
 	/* the entry / exit events identified the thread as vCPU 2 */
 	assert_int_equal(threads(c), 1);
 	{
@@ -973,7 +979,7 @@ static void test_task_storage(void **state)
 	struct kl_hist h;
 	pthread_t th;
 	char comm[17] = "";
-	__u32 s0 = 0;
+	__u32 s0 = 1;	/* slot 0: the shared row -1 of the first event */
 	FILE *f;
 
 	assert_int_equal(task_state(c, (pid_t)tid, &v), -ENOENT);
@@ -1003,7 +1009,7 @@ static void test_task_storage(void **state)
 	assert_int_equal(v.run_start_ns, 0);
 
 	/* the slot names the thread and its process */
-	assert_int_equal(c->skel->bss->next_slot, 1);
+	assert_int_equal(c->skel->bss->next_slot, 2);
 	assert_int_equal(bpf_map__lookup_elem(c->skel->maps.slot_key, &s0, sizeof(s0), &k, sizeof(k), 0), 0);
 	assert_int_equal(k.tid, tid);
 	assert_int_equal(k.tgid, tgid);
@@ -1122,35 +1128,39 @@ static void test_real_vcpu_fd(void **state)
 	close(p[1]);
 }
 
-/* Map full: the event is counted in `drops`, never silently lost. */
+/*
+ * Map full: the event is counted in `drops`, never silently lost.  Two
+ * counter slots, two per-thread states (odd and even tids), two reason
+ * and two histogram slots.
+ */
 static void test_drops(void **state)
 {
-	struct ctx *c = *state;	/* every hash map has max_entries = 2 */
+	struct ctx *c = *state;
 
-	ENTER(c, 0, 1001, 0, 100);	/* slot 0 */
-	ENTER(c, 0, 1002, 1, 100);	/* no slot left (one slot) */
-	ENTER(c, 0, 1003, 2, 100);	/* third thread: no room (test_ts of 2) */
+	ENTER(c, 0, 1001, 0, 100);			/* thread slot 0 */
+	RUN(c, kl_test_dirty_ring_push, 0, 1003, TGID);	/* untracked: shared row (TGID, -1), slot 1 */
+	ENTER(c, 0, 1002, 1, 100);			/* no slot left for vCPU 1 */
+	ENTER(c, 0, 1005, 2, 100);			/* odd tid: no per-thread state */
 	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 1);
-	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 1);
 	assert_int_equal(threads(c), 2);
+	assert_int_equal(c->skel->bss->next_slot, 2);
+	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 0);	/* nothing lost yet */
 
-	/* 1001's counters live in its slot, not in `counters` */
+	/* 1001's counters live in its slot, not in a shared row */
 	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);
 	assert_int_equal(counter(c, TGID, 0, KL_C_DIRTY_PAGES), 1);
 	assert_int_equal(counter_row(c, TGID, 0, KL_C_DIRTY_PAGES), 0);
-	assert_int_equal(counter(c, TGID, 0, KL_C_KVM_RUNS), 0);
-	/* 1002 has no slot: still exact, in rows (TGID, 1) and (TGID, -1) */
-	RUN(c, kl_test_gstage_fault, 0, 1002, TGID, 1, KL_FAULT_NOT_LOGGING);
-	RUN(c, kl_test_dirty_ring_push, 0, 1003, TGID);
+	/* the shared row exists: exact, from both CPUs */
 	RUN(c, kl_test_dirty_ring_push, 1, 1003, TGID);
-	assert_int_equal(counter(c, TGID, 1, KL_C_GSTAGE_FAULT + KL_FAULT_NOT_LOGGING), 1);
-	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
-	/* a third row (TGID, 9): counters full */
-	RUN(c, kl_test_vcpu_put, 0, 1003, TGID, 9);
-	RUN(c, kl_test_vcpu_put, 1, 1003, TGID, 9);
-	assert_int_equal(drop(c, KL_D_COUNTER_MAP_FULL), 2);
-	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 3);
-	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 1);
+	assert_int_equal(counter_row(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
+	/* vCPU 1 has no slot and no row can be taken: lost, counted, named for --max-vcpus */
+	RUN(c, kl_test_gstage_fault, 0, 1002, TGID, 1, KL_FAULT_NOT_LOGGING);
+	RUN(c, kl_test_gstage_fault, 1, 1002, TGID, 1, KL_FAULT_NOT_LOGGING);
+	assert_int_equal(counter(c, TGID, 1, KL_C_GSTAGE_FAULT + KL_FAULT_NOT_LOGGING), 0);
+	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 2);
+	/* a full array does not advance the allocation counter */
+	assert_int_equal(c->skel->bss->next_slot, 2);
+	assert_int_equal(drop(c, KL_D_COUNTER_MAP_FULL), 0);
 
 	/* two reason slots: the third code is dropped, named for --max-reasons */
 	for (__u64 r = 1; r <= 3; r++)
@@ -1234,7 +1244,7 @@ static void test_rslots(void **state)
  */
 static void test_percpu_maps(void **state)
 {
-	static const char *const percpu_ok[] = { "counters", "drops", "cpu_state", "cur_vcpu" };
+	static const char *const percpu_ok[] = { "drops", "cpu_state", "cur_vcpu" };
 	struct ctx *c = *state;
 	struct bpf_map *m;
 	unsigned int mmapable = 0;

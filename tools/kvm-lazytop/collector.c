@@ -2,7 +2,7 @@
 /*
  * collector.c - the libbpf side of kvm-lazytop: probe each signal of the
  * contract (bpf/README.md) by really loading and attaching it, load the
- * usable set, enable BPF run-time stats, read the per-CPU maps.
+ * usable set, enable BPF run-time stats, read the mmap()ed slot arrays.
  */
 #include <errno.h>
 #include <glob.h>
@@ -225,54 +225,31 @@ static bool hook_exists(const struct kl_signal_desc *s, const char *tfs, struct 
 
 /*
  * Map sizes: the slot arrays and their indexes from max_vcpus, max_reasons
- * and max_hists (not from the CPU count), the preallocated per-CPU hash
- * `counters` within ~64 MiB.
+ * and max_hists, never from the CPU count (the per-CPU maps left have a
+ * fixed handful of entries); tiny: one entry each (probe loads).
  */
 static void size_maps(struct bpf_object *obj, bool tiny, uint32_t max_vcpus, uint32_t max_reasons,
 		      uint32_t max_hists)
 {
-	int ncpus = libbpf_num_possible_cpus();
+	static const struct {
+		const char *name;
+		int which;	/* 0 vCPU, 1 reason, 2 histogram slots */
+	} sized[] = {
+		{ "slots", 0 }, { "slot_key", 0 }, { "row_idx", 0 },
+		{ "rslots", 1 }, { "rslot_key", 1 }, { "reason_idx", 1 },
+		{ "hslots", 2 }, { "hslot_key", 2 }, { "hist_idx", 2 },
+	};
+	uint32_t max[] = { max_vcpus, max_reasons, max_hists };
 	struct bpf_map *m;
 
-	if (ncpus < 1)
-		ncpus = 1;
 	bpf_object__for_each_map(m, obj) {
-		enum bpf_map_type t = bpf_map__type(m);
-		uint64_t per, budget = 64ULL << 20, n;
-
 		if (!strcmp(bpf_map__name(m), "test_ts")) {	/* tests/bpf only */
 			bpf_map__set_max_entries(m, 1);
 			continue;
 		}
-		if (!strcmp(bpf_map__name(m), "slots") || !strcmp(bpf_map__name(m), "slot_key")) {
-			bpf_map__set_max_entries(m, tiny ? 1 : max_vcpus);
-			continue;
-		}
-		if (!strcmp(bpf_map__name(m), "rslots") || !strcmp(bpf_map__name(m), "rslot_key") ||
-		    !strcmp(bpf_map__name(m), "reason_idx")) {
-			bpf_map__set_max_entries(m, tiny ? 1 : max_reasons);
-			continue;
-		}
-		if (!strcmp(bpf_map__name(m), "hslots") || !strcmp(bpf_map__name(m), "hslot_key") ||
-		    !strcmp(bpf_map__name(m), "hist_idx")) {
-			bpf_map__set_max_entries(m, tiny ? 1 : max_hists);
-			continue;
-		}
-		if (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_LRU_HASH &&
-		    t != BPF_MAP_TYPE_LRU_PERCPU_HASH)
-			continue;
-		if (tiny) {
-			bpf_map__set_max_entries(m, 1);
-			continue;
-		}
-		per = ((bpf_map__value_size(m) + 7) & ~7ULL) + bpf_map__key_size(m);
-		if (t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH)
-			per *= ncpus;
-		n = budget / (per ? per : 1);
-		if (n < 256)
-			n = 256;
-		if (n < bpf_map__max_entries(m))
-			bpf_map__set_max_entries(m, (uint32_t)n);
+		for (size_t i = 0; i < KL_ARRAY_SIZE(sized); i++)
+			if (!strcmp(bpf_map__name(m), sized[i].name))
+				bpf_map__set_max_entries(m, tiny ? 1 : max[sized[i].which]);
 	}
 }
 
@@ -658,8 +635,6 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 	c->stats_fd = -1;
 	c->verbose = verbose;
 	c->target_tgid = target_tgid;
-	/* KL_NO_BATCH=1 forces the get_next_key path (tests, old kernels). */
-	c->batch_broken = getenv("KL_NO_BATCH") && *getenv("KL_NO_BATCH") == '1';
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus < 1) {
 		fprintf(stderr, KL_TOOL_NAME ": cannot count possible CPUs: %s\n", strerror(-c->ncpus));
@@ -722,104 +697,6 @@ void kl_collector_close(struct kl_collector *c)
 }
 
 /* ---------------------------------------------------------------- reading */
-
-typedef int (*dump_cb)(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals);
-
-/*
- * Visit every entry of map.  vals holds ncpus strided values for per-CPU
- * maps.  Callbacks SET state (each key is visited with its full value), so
- * re-visiting after a batch failure part-way is harmless.
- */
-static int dump_map(struct kl_collector *c, struct kl_state *st, struct bpf_map *map, dump_cb cb)
-{
-	enum bpf_map_type t = bpf_map__type(map);
-	bool percpu = t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
-		      t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-	size_t ksz = bpf_map__key_size(map);
-	size_t vsz = percpu ? ((bpf_map__value_size(map) + 7) & ~7UL) * c->ncpus : bpf_map__value_size(map);
-	int fd = bpf_map__fd(map), err = 0;
-	uint32_t chunk = (uint32_t)((4UL << 20) / vsz);
-	void *keys = NULL, *vals = NULL, *k = NULL, *nk = NULL;
-
-	if (chunk < 16)
-		chunk = 16;
-	if (chunk > 1024)
-		chunk = 1024;
-	if (!c->batch_broken) {
-		uint64_t in_batch = 0, out_batch = 0;
-		bool first = true;
-
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-		keys = malloc(chunk * ksz);
-		vals = malloc((size_t)chunk * vsz);
-		if (!keys || !vals) {
-			err = -ENOMEM;
-			goto out;
-		}
-		for (;;) {
-			uint32_t count = chunk;
-
-			err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals, &count, &opts);
-			if (err && err != -ENOENT)
-				break;
-			for (uint32_t i = 0; i < count; i++)
-				cb(c, st, (char *)keys + i * ksz, (char *)vals + (size_t)i * vsz);
-			if (err == -ENOENT) {
-				err = 0;
-				goto out;
-			}
-			in_batch = out_batch;
-			first = false;
-		}
-		VLOG(c->verbose, "bpf_map_lookup_batch(%s): %s; falling back to get_next_key\n",
-		     bpf_map__name(map), strerror(-err));
-		c->batch_broken = true;
-		free(keys);
-		free(vals);
-		keys = vals = NULL;
-	}
-	k = calloc(1, ksz);
-	nk = calloc(1, ksz);
-	vals = malloc(vsz);
-	if (!k || !nk || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = bpf_map_get_next_key(fd, NULL, nk);
-	while (!err) {
-		if (!bpf_map_lookup_elem(fd, nk, vals))
-			cb(c, st, nk, vals);
-		memcpy(k, nk, ksz);
-		err = bpf_map_get_next_key(fd, k, nk);
-	}
-	err = err == -ENOENT ? 0 : err;
-out:
-	free(keys);
-	free(vals);
-	free(k);
-	free(nk);
-	return err;
-}
-
-#define PERCPU_SUM(c, vals, stride, off, out) do {					\
-	(out) = 0;									\
-	for (int __i = 0; __i < (c)->ncpus; __i++)					\
-		(out) += *(const uint64_t *)((const char *)(vals) + (size_t)__i * (stride) + (off)); \
-} while (0)
-
-static int on_counter(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
-{
-	const struct kl_counter_key *k = key;
-	size_t stride = (sizeof(struct kl_counters) + 7) & ~7UL;
-	struct kl_vm *vm = kl_state_vm(st, k->tgid);
-	struct kl_vcpu_row *r = vm ? kl_vm_vcpu(vm, k->vcpu_id) : NULL;
-
-	if (!r)
-		return -ENOMEM;
-	for (int i = 0; i < KL_C_NR; i++)
-		PERCPU_SUM(c, vals, stride, i * sizeof(uint64_t), r->c[i]);
-	return 0;
-}
 
 /* Add histogram v to h. */
 static void hist_add(struct kl_hist_data *h, const struct kl_hist *v)
@@ -937,7 +814,8 @@ static void on_slot(struct kl_collector *c, const struct kl_slot_info *k)
 {
 	struct kl_vm_meta *m;
 
-	kl_hmap_put(&c->tid_map, tid_key(k->tgid, k->vcpu_id), k->tid);
+	if (k->tid)	/* not a shared row */
+		kl_hmap_put(&c->tid_map, tid_key(k->tgid, k->vcpu_id), k->tid);
 	c->nr_tids = c->tid_map.nr;
 	if (!k->comm[0])
 		return;
@@ -949,8 +827,9 @@ static void on_slot(struct kl_collector *c, const struct kl_slot_info *k)
 /*
  * The slots (ARRAY `slots`, [0, next_slot)): each one's counters are
  * added to the row of its (tgid, vcpu_id) from `slot_key`, which also
- * gives the vCPU thread's tid.  Both arrays are mmap()ed: no copy, no
- * syscall, and nothing per CPU.
+ * gives the vCPU thread's tid (a shared row, tid 0, adds its counters
+ * only).  Both arrays are mmap()ed: no copy, no syscall, and nothing
+ * per CPU.
  */
 static int read_slots(struct kl_collector *c, struct kl_state *st)
 {
@@ -1140,7 +1019,7 @@ static void release_exited(struct kl_collector *c)
 	}
 	if (!nr_rel)
 		return;
-	release_hash(c->skel->maps.counters, rel, nr_rel);
+	release_hash(c->skel->maps.row_idx, rel, nr_rel);
 	release_hash(c->skel->maps.reason_idx, rel, nr_rel);
 	release_hash(c->skel->maps.hist_idx, rel, nr_rel);
 	release_owners(c->skel->maps.rslot_key, c->rslot_info, sizeof(*c->rslot_info),
@@ -1172,9 +1051,7 @@ int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 	kl_state_clear_vms(st);
 	if (c->target_tgid && !kl_state_vm(st, c->target_tgid))
 		return -ENOMEM;
-	err = dump_map(c, st, c->skel->maps.counters, on_counter);
-	if (!err)
-		err = read_rslots(c, st);
+	err = read_rslots(c, st);
 	if (!err)
 		err = read_hslots(c, st);
 	if (!err)

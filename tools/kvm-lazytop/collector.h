@@ -27,7 +27,6 @@ struct kl_collector {
 	int ncpus;			/* possible CPUs (per-CPU value count) */
 	uint32_t target_tgid;
 	uint64_t cpu_start_ns;		/* CLOCK_PROCESS_CPUTIME_ID at open */
-	bool batch_broken;		/* lookup_batch unsupported: get_next_key */
 	int verbose;
 	struct kl_vm_meta *meta;	/* comm/name survive the process */
 	size_t nr_meta, cap_meta;

@@ -38,8 +38,8 @@ static const struct argp_option options[] = {
 	{ "output-file", 'O', "FILE", 0, "Write the output to FILE instead of stdout", 3 },
 	{ "vcpu", OPT_VCPU, NULL, 0, "Per-vCPU rows in text and prom output", 3 },
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve the live snapshot over HTTP (/metrics, /snapshot.json)", 3 },
-	{ "max-vcpus", OPT_MAX_VCPUS, "N", 0, "vCPU threads with their own counter slot (default 4096; "
-	  "others count in drops.vcpu_slots_full, still exact)", 4 },
+	{ "max-vcpus", OPT_MAX_VCPUS, "N", 0, "Counter slots: one per vCPU thread plus shared rows per VM "
+	  "(default 4096; events beyond count in drops.vcpu_slots_full)", 4 },
 	{ "max-reasons", OPT_MAX_REASONS, "N", 0, "Exit-code and KVM_EXIT_* reason counters, one per (VM, code) "
 	  "(default 16384; events beyond count in drops.reason_slots_full)", 4 },
 	{ "max-hists", OPT_MAX_HISTS, "N", 0, "Latency histograms, one per (VM, histogram, code) "
