@@ -546,8 +546,8 @@ static int cmd_precision(int argc, char **argv)
  * VM tgids are real processes (children that wait in pause()): the
  * collector releases a VM whose process is gone, so fake tgids would be
  * dropped after the first interval and the benchmark would time an empty
- * state.  Thread ids tgid + 1 + v are never looked up in /proc
- * (sched_process_exit marks exited threads).
+ * state.  Thread ids tgid + 1 + v are never looked up in /proc (the
+ * collector checks each VM's process, not its threads).
  */
 static int scale_standins(pid_t *pids, uint32_t have, uint32_t want)
 {
@@ -958,11 +958,9 @@ static int cmd_scale(int argc, char **argv)
 		c.stats_fd = -1;
 		c.ncpus = libbpf_num_possible_cpus();
 		/*
-		 * As production on this kernel: sched_process_exit is attached (BPF
-		 * marks exited threads, no /proc lookup per thread) and the table
-		 * view without --vcpu needs no per-vCPU counters.
+		 * As production: the table view without --vcpu needs no per-vCPU
+		 * counters (threads are never looked up in /proc, VMs once each).
 		 */
-		c.process_exit = true;
 		c.want_vcpu_counters = false;
 		if (kl_collector_map_slots(&c)) {
 			fprintf(stderr, "kl-bench: mmap of the slot arrays: %s\n", strerror(errno));
@@ -975,7 +973,7 @@ static int cmd_scale(int argc, char **argv)
 		cur.ncpus = c.ncpus;
 		cur.interval_ns = 1000000000ULL;
 		for (int s = 0; s < KL_SIG_NR; s++)
-			cur.probes[s].status = s >= KL_SIG_KVM_EXIT && s <= KL_SIG_PROCESS_EXIT ?
+			cur.probes[s].status = s >= KL_SIG_KVM_EXIT && s <= KL_SIG_SYS_ENTER_IOCTL ?
 					       KL_PROBE_ATTACHED : KL_PROBE_MISSING;
 		cur.oh.stats_enabled = true;
 		uint64_t prom_bytes = 0;

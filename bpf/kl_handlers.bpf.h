@@ -220,6 +220,14 @@ static __always_inline void kl_on_userspace_exit(__u32 tid, __u32 tgid, __u32 re
 	kl_reason(tgid, KL_R_USERSPACE_EXIT, reason);
 }
 
+/* kvm_userspace_exit: the end of a KVM_RUN (if its start was seen) and its reason. */
+static __always_inline void kl_on_run_end(__u32 tid, __u32 tgid, __s32 cpu, __u64 now,
+					  __u32 reason)
+{
+	kl_on_run_exit(tid, cpu, now);
+	kl_on_userspace_exit(tid, tgid, reason);
+}
+
 /*
  * ring: the kvm_dirty_ring the entry was pushed to, embedded in the
  * running struct kvm_vcpu; it identifies a thread first seen here (e.g.
@@ -260,31 +268,6 @@ static __always_inline void kl_on_fpu(__u32 tid, __u32 tgid, int load)
 static __always_inline void kl_on_fast_page_fault(__u32 tid, __u32 tgid)
 {
 	kl_count_cur(tid, tgid, KL_C_FAST_PAGE_FAULTS);
-}
-
-/*
- * Thread exit: the kernel frees the task storage; the thread's slot is
- * marked exited for the collector (test_ts: the entry is freed here).
- */
-static __always_inline void kl_on_process_exit(__u32 tid)
-{
-	struct kl_vcpu_state *st = kl_state_cur(tid);
-	struct kl_cur *c = kl_cur();
-	struct kl_slot_info *k;
-	__u32 s;
-
-	if (c && c->tid == tid)
-		c->tid = 0;
-	if (!st)
-		return;
-	if (st->slot && st->slot != KL_SLOT_NONE) {
-		s = st->slot - 1;
-		k = bpf_map_lookup_elem(&slot_key, &s);
-		if (k)
-			k->flags |= KL_SLOT_EXITED;
-	}
-	if (test_mode)
-		st->flags = 0;
 }
 
 static __always_inline void kl_on_load_begin(__u32 tid, __u32 tgid,

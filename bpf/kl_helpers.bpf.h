@@ -69,17 +69,6 @@ static __always_inline struct kl_vcpu_state *kl_state_cur(__u32 tid)
 	return kl_state_of(test_mode ? NULL : bpf_get_current_task_btf(), tid);
 }
 
-/*
- * Cheapest "current thread untracked" test of the host-wide hooks: no
- * task-local storage at all.  Not in test_mode.
- */
-#define KL_RETURN_IF_CUR_UNTRACKED()					\
-	do {								\
-		if (!test_mode &&					\
-		    !kl_task_may_be_tracked(bpf_get_current_task_btf()))	\
-			return 0;					\
-	} while (0)
-
 static __always_inline void kl_drop(__u32 what)
 {
 	__u64 *d = bpf_map_lookup_elem(&drops, &what);

@@ -372,7 +372,7 @@ struct kl_vcpu_state {
 /*
  * Value of the `slot_key` ARRAY: who owns a hot-counter slot.  Written
  * once by BPF when the slot is taken (tgid last, so a reader that sees a
- * non-zero tgid sees the rest), flags later.
+ * non-zero tgid sees the rest).
  */
 struct kl_slot_info {
 	__u32 tgid;
@@ -383,8 +383,7 @@ struct kl_slot_info {
 };
 
 /* kl_slot_info.flags */
-#define KL_SLOT_EXITED		1	/* the thread exited (sched_process_exit) */
-#define KL_SLOT_SHARED		2	/* a shared row (tid 0), see below */
+#define KL_SLOT_SHARED		2	/* a shared row (tid 0), see below; 1 was "exited" (1.3) */
 
 /*
  * Slots: each identified vCPU thread gets one (allocated once); ARRAY

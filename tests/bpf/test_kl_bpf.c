@@ -783,8 +783,8 @@ static void test_hot_events(void **state)
 
 	/*
 	 * thread exit frees the per-thread state (the kernel frees task
-	 * storage), forgets the per-CPU cache and marks the thread's slot
-	 * exited; tid and comm stay in the slot for the collector.
+	 * storage) and the per-CPU cache forgets it; tid and comm stay in
+	 * the slot for the collector.
 	 */
 	RUN(c, kl_test_process_exit, 0, 1001, TGID);
 	RUN(c, kl_test_process_exit, 0, 1003, TGID);
@@ -799,7 +799,7 @@ static void test_hot_events(void **state)
 		assert_int_equal(k.tid, 1001);
 		assert_int_equal(k.tgid, TGID);
 		assert_int_equal(k.vcpu_id, 4);
-		assert_int_equal(k.flags, KL_SLOT_EXITED);
+		assert_int_equal(k.flags, 0);
 	}
 	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);
 	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
@@ -1027,9 +1027,6 @@ static void test_task_storage(void **state)
 	assert_int_equal(counter_row(c, tgid, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 1);
 	assert_int_equal(counter(c, tgid, 5, KL_C_DIRTY_PAGES), 1);
 
-	RUN(c, kl_test_process_exit, 0, tid, tgid);
-	assert_int_equal(bpf_map__lookup_elem(c->skel->maps.slot_key, &s0, sizeof(s0), &k, sizeof(k), 0), 0);
-	assert_int_equal(k.flags, KL_SLOT_EXITED);
 	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 0);
 }
 
@@ -1183,6 +1180,38 @@ static void test_drops(void **state)
 }
 
 /*
+ * kvm_userspace_exit ends the KVM_RUN (no sys_exit_ioctl hook): count,
+ * duration and the put on this CPU (the next run on another CPU is
+ * predicted "migrated"), with the userspace exit reason.  A run whose
+ * start was not seen (attached mid-run) counts its exit reason only.
+ */
+static void test_run_end(void **state)
+{
+	struct ctx *c = *state;
+	struct kl_hist h;
+
+	RUN(c, kl_test_run_end, 0, 1001, TGID, 0, 50, 2);	/* start not seen */
+	assert_int_equal(counter_all(c, KL_C_KVM_RUNS), 0);
+	assert_int_equal(counter_all(c, KL_C_USERSPACE_EXITS), 1);
+	ENTER(c, 0, 1001, 3, 100);
+	RUN(c, kl_test_run_end, 0, 1001, TGID, 0, 400, 2);
+	assert_int_equal(counter(c, TGID, 3, KL_C_KVM_RUNS), 1);
+	assert_int_equal(counter(c, TGID, 3, KL_C_USERSPACE_EXITS), 1);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 2), 2);
+	assert_int_equal(hist(c, TGID, KL_H_KVM_RUN, KL_SUB_ALL, &h), 1);
+	assert_int_equal(h.sum, 300);
+	ENTER(c, 1, 1001, 3, 500);
+	RUN(c, kl_test_run_end, 1, 1001, TGID, 1, 600, 6);
+	assert_int_equal(counter(c, TGID, 3, KL_C_PRED + KL_PRED_MIGRATED), 1);
+	assert_int_equal(counter(c, TGID, 3, KL_C_KVM_RUNS), 2);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 6), 1);
+	/* no KVM_RUN in flight: the next end counts no run */
+	RUN(c, kl_test_run_end, 1, 1001, TGID, 1, 700, 6);
+	assert_int_equal(counter(c, TGID, 3, KL_C_KVM_RUNS), 2);
+	assert_int_equal(counter_all(c, KL_C_USERSPACE_EXITS), 4);
+}
+
+/*
  * Reason and histogram slots: one per (VM, code), allocated at the first
  * event, shared by the VM's threads and CPUs; the per-CPU cache serves
  * the next events; a released slot (owner cleared, index entry deleted,
@@ -1291,6 +1320,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cur_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drops, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_rslots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_task_storage, setup_tasks, teardown),
 		cmocka_unit_test_setup_teardown(test_real_vcpu_fd, setup, teardown),
 	};

@@ -657,7 +657,6 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 	for (int s = 0; s < KL_SIG_NR; s++)
 		if (st->probes[s].status == KL_PROBE_ATTACHED && attach_signal(c, &st->probes[s], s))
 			mask |= KL_SIG_BIT(s);
-	c->process_exit = !!(mask & KL_SIG_BIT(KL_SIG_PROCESS_EXIT));
 	if (!mask) {
 		fprintf(stderr, KL_TOOL_NAME ": no signal could be attached (see --probe)\n");
 		return KL_EXIT_NO_KERNEL;

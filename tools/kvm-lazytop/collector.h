@@ -34,7 +34,6 @@ struct kl_collector {
 	struct kl_hmap tid_map;		/* (tgid << 32 | vcpu_id) -> tid; survives the thread */
 	struct kl_tid_ent *tids;	/* unused (kept for the bench's ABI); NULL */
 	size_t nr_tids;			/* entries in tid_map */
-	bool process_exit;		/* sched_process_exit attached: BPF marks exited threads */
 	bool target_exited;		/* set by the caller: the -p target's pidfd fired */
 	bool want_vcpu_counters;	/* a view needs per-vCPU counters (--vcpu, json, prom, TUI) */
 	/* mmap()ed BPF_F_MMAPABLE arrays `slots` and `slot_key` (read_slots()) */

@@ -42,8 +42,11 @@ enum kl_signal {
 	KL_SIG_FAST_PAGE_FAULT,
 	KL_SIG_SCHED_SWITCH,
 	KL_SIG_SYS_ENTER_IOCTL,
-	KL_SIG_SYS_EXIT_IOCTL,
-	KL_SIG_PROCESS_EXIT,
+	/*
+	 * sys_exit_ioctl and sched_process_exit were here until schema 1.3:
+	 * kvm_userspace_exit ends a KVM_RUN, /proc tells the collector that
+	 * a VM exited.
+	 */
 	KL_SIG_FENTRY_VCPU_LOAD,
 	/* arm64 (appended: the indices above are used by bench/) */
 	KL_SIG_ARM_PKVM_STATE_SYNC,	/* pKVM series tracepoint */
