@@ -591,34 +591,93 @@ static bool attach_signal(struct kl_collector *c, struct kl_probe *pr, int s)
 	return pr->status == KL_PROBE_ATTACHED;
 }
 
-/* The mapping of BPF_F_MMAPABLE array m (read only), NULL on failure. */
-static void *map_array(struct bpf_map *m, size_t *len)
+/*
+ * Map (read only) the first n entries of BPF_F_MMAPABLE array m at *p,
+ * *len bytes: the kernel maps every page of the mapping at mmap() time
+ * and they count in our RSS, so only the used prefix is mapped, grown
+ * (at least doubled, up to the whole array) when n outgrows it.  0 or
+ * -errno (the old mapping stays).
+ */
+static int map_prefix(struct bpf_map *m, const void **p, size_t *len, uint32_t n)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	size_t n = (size_t)bpf_map__max_entries(m) * ((bpf_map__value_size(m) + 7) & ~7UL);
-	void *p;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), vsz = (bpf_map__value_size(m) + 7) & ~7UL;
+	size_t max = ((size_t)bpf_map__max_entries(m) * vsz + page - 1) & ~(page - 1);
+	size_t want = ((size_t)n * vsz + page - 1) & ~(page - 1);
+	void *np;
 
-	n = (n + (size_t)page - 1) & ~((size_t)page - 1);
-	p = mmap(NULL, n, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	*len = n;
-	return p;
+	if (want < page)
+		want = page;
+	if (*p && want <= *len)
+		return 0;
+	if (*p && want < *len * 2)
+		want = *len * 2;
+	if (want > max)
+		want = max;
+	np = mmap(NULL, want, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	if (np == MAP_FAILED)
+		return -errno;
+	if (*p)
+		munmap((void *)*p, *len);
+	*p = np;
+	*len = want;
+	return 0;
+}
+
+/* Allocated slots of an array (its next_* counter, at most max). */
+static uint32_t slots_used(uint32_t next, uint32_t max)
+{
+	return next < max ? next : max;
+}
+
+/* Entries of an array that its mapping covers (len bytes of elements of sz). */
+static uint32_t mapped(size_t len, size_t sz)
+{
+	return (uint32_t)(len / sz);
+}
+
+/* Map the slot arrays' used prefixes (grown as slots are taken). */
+static int map_used(struct kl_collector *c)
+{
+	const __typeof__(*c->skel->bss) *bss = c->skel->bss;
+	uint32_t ns = slots_used(bss ? bss->next_slot : 0, c->max_vcpus);
+	uint32_t nr = slots_used(bss ? bss->next_rslot : 0, c->max_reasons);
+	uint32_t nh = slots_used(bss ? bss->next_hslot : 0, c->max_hists);
+	int err = 0;
+
+	/* what was taken when this read started: every walk stops there */
+	c->nr_slots = ns;
+	c->nr_rslots = nr;
+	c->nr_hslots = nh;
+	err = err ? err : map_prefix(c->skel->maps.slots, (const void **)&c->slots, &c->slots_len, ns);
+	err = err ? err : map_prefix(c->skel->maps.slot_key, (const void **)&c->slot_info,
+				     &c->slot_info_len, ns);
+	err = err ? err : map_prefix(c->skel->maps.rslots, (const void **)&c->rslots, &c->rslots_len, nr);
+	err = err ? err : map_prefix(c->skel->maps.rslot_key, (const void **)&c->rslot_info,
+				     &c->rslot_info_len, nr);
+	err = err ? err : map_prefix(c->skel->maps.hslots, (const void **)&c->hslots, &c->hslots_len, nh);
+	err = err ? err : map_prefix(c->skel->maps.hslot_key, (const void **)&c->hslot_info,
+				     &c->hslot_info_len, nh);
+	if (!err && (mapped(c->slots_len, sizeof(*c->slots)) < ns ||
+		     mapped(c->slot_info_len, sizeof(*c->slot_info)) < ns ||
+		     mapped(c->rslots_len, sizeof(*c->rslots)) < nr ||
+		     mapped(c->rslot_info_len, sizeof(*c->rslot_info)) < nr ||
+		     mapped(c->hslots_len, sizeof(*c->hslots)) < nh ||
+		     mapped(c->hslot_info_len, sizeof(*c->hslot_info)) < nh))
+		err = -ERANGE;	/* cannot happen: the value sizes are the maps' */
+	return err;
 }
 
 int kl_collector_map_slots(struct kl_collector *c)
 {
+	int err;
+
 	c->max_vcpus = bpf_map__max_entries(c->skel->maps.slots);
 	c->max_reasons = bpf_map__max_entries(c->skel->maps.rslots);
 	c->max_hists = bpf_map__max_entries(c->skel->maps.hslots);
-	c->slots = map_array(c->skel->maps.slots, &c->slots_len);
-	c->slot_info = map_array(c->skel->maps.slot_key, &c->slot_info_len);
-	c->rslots = map_array(c->skel->maps.rslots, &c->rslots_len);
-	c->rslot_info = map_array(c->skel->maps.rslot_key, &c->rslot_info_len);
-	c->hslots = map_array(c->skel->maps.hslots, &c->hslots_len);
-	c->hslot_info = map_array(c->skel->maps.hslot_key, &c->hslot_info_len);
-	return c->slots && c->slot_info && c->rslots && c->rslot_info && c->hslots &&
-	       c->hslot_info ? 0 : -errno;
+	err = map_used(c);
+	if (err)
+		errno = -err;
+	return err;
 }
 
 int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid,
@@ -717,12 +776,6 @@ static bool is_fault_exit_hist(const struct kl_collector *c, const struct kl_his
 	return k->hist == KL_H_EXIT && code != ~0ULL && k->sub == (code & 0xffff);
 }
 
-/* Slots [0, min(next, max)) of an mmap()ed array. */
-static uint32_t slots_used(uint32_t next, uint32_t max)
-{
-	return next < max ? next : max;
-}
-
 /*
  * The reason counter slots (ARRAY `rslots`, [0, next_rslot)), each named
  * by its owner in `rslot_key`; mmap()ed: no copy, no syscall, nothing per
@@ -730,7 +783,7 @@ static uint32_t slots_used(uint32_t next, uint32_t max)
  */
 static int read_rslots(struct kl_collector *c, struct kl_state *st)
 {
-	uint32_t n = slots_used(c->skel->bss ? c->skel->bss->next_rslot : 0, c->max_reasons);
+	uint32_t n = c->nr_rslots;
 
 	for (uint32_t i = 0; c->rslots && c->rslot_info && i < n; i++) {
 		struct kl_reason_key k = c->rslot_info[i];
@@ -751,7 +804,7 @@ static int read_rslots(struct kl_collector *c, struct kl_state *st)
 /* The histogram slots (ARRAY `hslots`, owners in `hslot_key`), as above. */
 static int read_hslots(struct kl_collector *c, struct kl_state *st)
 {
-	uint32_t n = slots_used(c->skel->bss ? c->skel->bss->next_hslot : 0, c->max_hists);
+	uint32_t n = c->nr_hslots;
 
 	for (uint32_t i = 0; c->hslots && c->hslot_info && i < n; i++) {
 		struct kl_hist_key k = c->hslot_info[i];
@@ -832,12 +885,10 @@ static void on_slot(struct kl_collector *c, const struct kl_slot_info *k)
  */
 static int read_slots(struct kl_collector *c, struct kl_state *st)
 {
-	uint32_t n = c->skel->bss ? c->skel->bss->next_slot : 0;
+	uint32_t n = c->nr_slots;
 
 	if (!c->slots || !c->slot_info)
 		return 0;
-	if (n > c->max_vcpus)
-		n = c->max_vcpus;
 	for (uint32_t i = 0; i < n; i++) {
 		struct kl_slot_info k;
 		const struct kl_counters *v = &c->slots[i];
@@ -997,7 +1048,7 @@ static void release_owners(struct bpf_map *m, const void *info, size_t sz, uint3
  */
 static void release_exited(struct kl_collector *c)
 {
-	uint32_t n = c->skel->bss ? c->skel->bss->next_slot : 0;
+	uint32_t n = c->nr_slots;
 	uint32_t *rel = NULL;
 	size_t nr_rel = 0;
 
@@ -1022,11 +1073,9 @@ static void release_exited(struct kl_collector *c)
 	release_hash(c->skel->maps.reason_idx, rel, nr_rel);
 	release_hash(c->skel->maps.hist_idx, rel, nr_rel);
 	release_owners(c->skel->maps.rslot_key, c->rslot_info, sizeof(*c->rslot_info),
-		       slots_used(c->skel->bss ? c->skel->bss->next_rslot : 0, c->max_reasons), rel, nr_rel);
+		       c->nr_rslots, rel, nr_rel);
 	release_owners(c->skel->maps.hslot_key, c->hslot_info, sizeof(*c->hslot_info),
-		       slots_used(c->skel->bss ? c->skel->bss->next_hslot : 0, c->max_hists), rel, nr_rel);
-	if (n > c->max_vcpus)
-		n = c->max_vcpus;
+		       c->nr_hslots, rel, nr_rel);
 	for (uint32_t i = 0; c->slot_info && i < n; i++) {
 		struct kl_slot_info none = { 0 };
 
@@ -1045,6 +1094,9 @@ int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 {
 	int err;
 
+	err = map_used(c);	/* the slots taken since the last read */
+	if (err)
+		return err;
 	release_exited(c);
 	kl_hmap_clear(&c->tid_map);	/* refilled from slot_key */
 	kl_state_clear_vms(st);

@@ -36,7 +36,7 @@ struct kl_collector {
 	size_t nr_tids;			/* entries in tid_map */
 	bool target_exited;		/* set by the caller: the -p target's pidfd fired */
 	bool want_vcpu_counters;	/* a view needs per-vCPU counters (--vcpu, json, prom, TUI) */
-	/* mmap()ed BPF_F_MMAPABLE arrays `slots` and `slot_key` (read_slots()) */
+	/* mmap()ed prefixes of the BPF_F_MMAPABLE arrays `slots` and `slot_key` (read_slots()) */
 	const struct kl_counters *slots;
 	const struct kl_slot_info *slot_info;
 	size_t slots_len, slot_info_len;
@@ -48,6 +48,12 @@ struct kl_collector {
 	const struct kl_hist_key *hslot_info;
 	size_t rslots_len, rslot_info_len, hslots_len, hslot_info_len;
 	uint32_t max_reasons, max_hists;	/* their max_entries (--max-reasons, --max-hists) */
+	/*
+	 * Slots taken when the current read started (next_*, at most the
+	 * size): each array's mapping covers its used prefix only (its pages
+	 * count in RSS), grown by map_used() at each read.
+	 */
+	uint32_t nr_slots, nr_rslots, nr_hslots;
 	uint64_t nr_released;		/* exited VMs released (release_exited()) */
 	uint64_t stats_window_ns;	/* hold BPF_ENABLE_STATS this long (UINT64_MAX: whole run) */
 	uint64_t stats_t0;		/* CLOCK_MONOTONIC ns when the stats were enabled */
