@@ -606,6 +606,8 @@ t_cost() {
 		exit !(tot <= max && win <= max) }' ||
 		bad "collector CPU above ${COST_MAX_PCT}% of one core"
 	((lines >= COST_SECONDS / 2)) || bad "only $lines text refreshes show pid $p over ${COST_SECONDS} s"
+	# the slot arrays are mmap()ed: only their used part may count in RSS
+	((rss <= 16384)) || bad "collector RSS ${rss} kB during the run, above 16 MiB"
 }
 
 # ---------------------------------------------------------------- runner
