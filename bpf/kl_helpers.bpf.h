@@ -103,16 +103,46 @@ static __always_inline __u32 kl_scache_idx(__u32 tgid, __u32 kind, __u64 code)
 }
 
 /*
- * Take the next slot of an array whose owner map is owners (next: its
- * allocation counter): its index, or ~0 when the array is full.  The
+ * A released slot of pool (enum kl_pool) from its ring of free slots, if
+ * any: true and *s set.  A lost compare-and-swap (another CPU took the
+ * entry) gives up: the caller takes a never-used slot instead.
+ */
+static __always_inline bool kl_pool_pop(void *ring, __u32 pool, __u32 *s)
+{
+	__u32 h, i, *v;
+
+	if (pool >= KL_POOL_NR || !pool_size[pool])
+		return false;
+	h = free_head[pool];
+	if ((__s32)(free_tail[pool] - h) <= 0)
+		return false;
+	if (!__sync_bool_compare_and_swap(&free_head[pool], h, h + 1))
+		return false;
+	i = h % pool_size[pool];
+	v = bpf_map_lookup_elem(ring, &i);
+	if (!v)
+		return false;
+	*s = *v;
+	return true;
+}
+
+/*
+ * Take a slot of an array whose owner map is owners: a released one from
+ * ring (pool), else the next never-used one (next: the allocation
+ * counter); the slot's owner entry, NULL when the array is full.  The
  * counter is only advanced while the array has room, so a full array
  * costs a failed lookup per event and never wraps the counter.
  */
-#define KL_SLOT_TAKE(owners, next, s) ({				\
+#define KL_SLOT_TAKE(owners, next, ring, pool, s) ({			\
+	void *__o = kl_pool_pop(&ring, pool, &(s)) ?			\
+		bpf_map_lookup_elem(&owners, &(s)) : NULL;		\
 	__u32 __n = (next);						\
-	void *__o = bpf_map_lookup_elem(&owners, &__n);			\
-	__o ? ((s) = __sync_fetch_and_add(&(next), 1),			\
-	       bpf_map_lookup_elem(&owners, &(s))) : NULL;		\
+									\
+	if (!__o && bpf_map_lookup_elem(&owners, &__n)) {		\
+		(s) = __sync_fetch_and_add(&(next), 1);			\
+		__o = bpf_map_lookup_elem(&owners, &(s));		\
+	}								\
+	__o;								\
 })
 
 /*
@@ -142,7 +172,7 @@ static __always_inline __u64 *kl_rslot(__u32 tgid, __u16 kind, __u64 code)
 	if (ix) {
 		s = *ix;
 	} else {
-		o = KL_SLOT_TAKE(rslot_key, next_rslot, s);
+		o = KL_SLOT_TAKE(rslot_key, next_rslot, free_rslots, KL_POOL_REASON, s);
 		if (!o) {
 			kl_drop(KL_D_REASON_SLOTS_FULL);
 			return NULL;
@@ -185,7 +215,7 @@ static __always_inline struct kl_hist *kl_hslot(__u32 tgid, __u16 hist, __u16 su
 	if (ix) {
 		s = *ix;
 	} else {
-		o = KL_SLOT_TAKE(hslot_key, next_hslot, s);
+		o = KL_SLOT_TAKE(hslot_key, next_hslot, free_hslots, KL_POOL_HIST, s);
 		if (!o) {
 			kl_drop(KL_D_HIST_SLOTS_FULL);
 			return NULL;
@@ -259,7 +289,7 @@ static __always_inline struct kl_counters *kl_counters(__u32 tgid, __s32 vcpu_id
 	if (ix) {
 		s = *ix;
 	} else {
-		o = KL_SLOT_TAKE(slot_key, next_slot, s);
+		o = KL_SLOT_TAKE(slot_key, next_slot, free_slots, KL_POOL_VCPU, s);
 		if (!o) {
 			kl_drop(KL_D_SLOTS_FULL);
 			return NULL;
@@ -326,7 +356,7 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 
 	if (st->slot || st->vcpu_id == KL_VCPU_UNKNOWN)
 		return st->slot == KL_SLOT_NONE ? 0 : st->slot;
-	k = KL_SLOT_TAKE(slot_key, next_slot, s);
+	k = KL_SLOT_TAKE(slot_key, next_slot, free_slots, KL_POOL_VCPU, s);
 	if (!k) {
 		/* its events go to the shared row, or count in KL_D_SLOTS_FULL */
 		st->slot = KL_SLOT_NONE;

@@ -21,6 +21,11 @@ const volatile __u64 fault_exit_code = KL_DEFAULT_FAULT_CODE;
  * verifier drops the branch not taken.
  */
 const volatile bool test_mode = false;
+/*
+ * Entries of each slot pool (its arrays' and free ring's max_entries),
+ * set by the collector; 0: released slots are not reused.
+ */
+const volatile __u32 pool_size[KL_POOL_NR] = {};
 const volatile __u32 test_mask = KL_TEST_THREADS - 1;
 
 /*
@@ -173,6 +178,36 @@ struct {
 __u32 next_slot = 0;
 __u32 next_rslot = 0;
 __u32 next_hslot = 0;
+
+/*
+ * Released slots ready for reuse, per pool (enum kl_pool): a ring of slot
+ * indices; entries [free_head, free_tail) (mod pool_size) are free.  The
+ * collector writes an entry, then free_tail; BPF takes free_head with a
+ * compare-and-swap.
+ */
+__u32 free_head[KL_POOL_NR] = {};
+__u32 free_tail[KL_POOL_NR] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KL_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KL_MAX_REASON_KEYS);
+	__type(key, __u32);
+	__type(value, __u32);
+} free_rslots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KL_MAX_HIST_KEYS);
+	__type(key, __u32);
+	__type(value, __u32);
+} free_hslots SEC(".maps");
 
 
 #endif /* __KL_MAPS_BPF_H */

@@ -410,6 +410,20 @@ struct kl_slot_info {
  * (struct kl_cur, KL_SCACHE entries each) misses.  Sized by the
  * collector's --max-reasons / --max-hists, never by the CPU count.
  */
+/*
+ * Slot pools: a slot released by the collector (its VM exited) is zeroed
+ * and put in its pool's ring of free slots (ARRAY free_slots /
+ * free_rslots / free_hslots, written at free_tail[pool] by the collector,
+ * taken at free_head[pool] by BPF with a compare-and-swap), which BPF
+ * tries before taking a never-used slot.
+ */
+enum kl_pool {
+	KL_POOL_VCPU,		/* slots / slot_key */
+	KL_POOL_REASON,		/* rslots / rslot_key */
+	KL_POOL_HIST,		/* hslots / hslot_key */
+	KL_POOL_NR,
+};
+
 #define KL_SCACHE_BITS		3
 #define KL_SCACHE		(1 << KL_SCACHE_BITS)	/* per-CPU cached slots per kind */
 

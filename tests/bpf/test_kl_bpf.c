@@ -68,7 +68,14 @@ static int open_skel(struct ctx *c)
 	if (c->small) {
 		bpf_map__set_max_entries(c->skel->maps.slots, c->small);
 		bpf_map__set_max_entries(c->skel->maps.slot_key, c->small);
+		bpf_map__set_max_entries(c->skel->maps.free_slots, c->small);
 	}
+	bpf_map__set_max_entries(c->skel->maps.free_rslots, n);
+	bpf_map__set_max_entries(c->skel->maps.free_hslots, n);
+	/* released slots are reused, as the collector configures it */
+	c->skel->rodata->pool_size[KL_POOL_VCPU] = c->small ? c->small : KL_MAX_SLOTS;
+	c->skel->rodata->pool_size[KL_POOL_REASON] = n;
+	c->skel->rodata->pool_size[KL_POOL_HIST] = n;
 	kl_log_reset();
 	if (kvm_lazytop_bpf__load(c->skel)) {
 		fprintf(stderr, "load failed:\n%s\n", kl_log);
@@ -1180,6 +1187,64 @@ static void test_drops(void **state)
 }
 
 /*
+ * Release reason slot s as the collector does for an exited VM: clear its
+ * owner, zero its count, put it in the pool's ring and publish the tail.
+ */
+static void release_rslot(struct ctx *c, __u32 s)
+{
+	struct kl_reason_key none = { 0 };
+	__u32 tail = c->skel->bss->free_tail[KL_POOL_REASON];
+	__u32 at = tail % c->skel->rodata->pool_size[KL_POOL_REASON];
+	__u64 zero = 0;
+
+	assert_int_equal(bpf_map__update_elem(c->skel->maps.rslot_key, &s, sizeof(s), &none,
+					      sizeof(none), 0), 0);
+	assert_int_equal(bpf_map__update_elem(c->skel->maps.rslots, &s, sizeof(s), &zero,
+					      sizeof(zero), 0), 0);
+	assert_int_equal(bpf_map__update_elem(c->skel->maps.free_rslots, &at, sizeof(at), &s,
+					      sizeof(s), 0), 0);
+	c->skel->bss->free_tail[KL_POOL_REASON] = tail + 1;
+}
+
+/*
+ * Released slots are reused before never-used ones: with both reason
+ * slots taken, a new code is dropped; once one is released (its VM
+ * exited) the next new code takes it, from zero, and the old key cached
+ * for that slot no longer matches.
+ */
+static void test_slot_reuse(void **state)
+{
+	struct ctx *c = *state;	/* two slots per array */
+	struct kl_reason_key k = { .tgid = OTHER, .kind = KL_R_USERSPACE_EXIT, .code = 2 };
+	int s;
+
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 2);
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 2);
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 6);
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 9);	/* full */
+	assert_int_equal(drop(c, KL_D_REASON_SLOTS_FULL), 1);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 2), 2);
+	/* the VM exits: the collector releases its code-2 slot (index entry too) */
+	k.tgid = TGID;
+	s = owner_slot(c->skel->maps.rslot_key, 2, &k, sizeof(k));
+	assert_true(s >= 0);
+	release_rslot(c, (__u32)s);
+	assert_int_equal(bpf_map__delete_elem(c->skel->maps.reason_idx, &k, sizeof(k), 0), 0);
+	/* a new code takes the released slot, counting from zero */
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 9);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 9), 1);
+	k.code = 9;
+	assert_int_equal(owner_slot(c->skel->maps.rslot_key, 2, &k, sizeof(k)), s);
+	assert_int_equal(c->skel->bss->next_rslot, 2);
+	assert_int_equal(c->skel->bss->free_head[KL_POOL_REASON], 1);
+	/* code 2 again: its cached slot is code 9's now, and no slot is left */
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 2);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 9), 1);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 2), 0);
+	assert_int_equal(drop(c, KL_D_REASON_SLOTS_FULL), 2);
+}
+
+/*
  * kvm_userspace_exit ends the KVM_RUN (no sys_exit_ioctl hook): count,
  * duration and the put on this CPU (the next run on another CPU is
  * predicted "migrated"), with the userspace exit reason.  A run whose
@@ -1321,6 +1386,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drops, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_rslots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_reuse, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_task_storage, setup_tasks, teardown),
 		cmocka_unit_test_setup_teardown(test_real_vcpu_fd, setup, teardown),
 	};

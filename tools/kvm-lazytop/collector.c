@@ -235,9 +235,9 @@ static void size_maps(struct bpf_object *obj, bool tiny, uint32_t max_vcpus, uin
 		const char *name;
 		int which;	/* 0 vCPU, 1 reason, 2 histogram slots */
 	} sized[] = {
-		{ "slots", 0 }, { "slot_key", 0 }, { "row_idx", 0 },
-		{ "rslots", 1 }, { "rslot_key", 1 }, { "reason_idx", 1 },
-		{ "hslots", 2 }, { "hslot_key", 2 }, { "hist_idx", 2 },
+		{ "slots", 0 }, { "slot_key", 0 }, { "row_idx", 0 }, { "free_slots", 0 },
+		{ "rslots", 1 }, { "rslot_key", 1 }, { "reason_idx", 1 }, { "free_rslots", 1 },
+		{ "hslots", 2 }, { "hslot_key", 2 }, { "hist_idx", 2 }, { "free_hslots", 2 },
 	};
 	uint32_t max[] = { max_vcpus, max_reasons, max_hists };
 	struct bpf_map *m;
@@ -538,6 +538,10 @@ static int load_programs(struct kl_collector *c, const struct kl_state *st, uint
 	c->skel->rodata->have_series = !!(mask & (KL_SIG_BIT(KL_SIG_RISCV_VCPU_LOAD) |
 						  KL_SIG_BIT(KL_SIG_RISCV_GSTAGE_FAULT)));
 	c->skel->rodata->have_fentry = !!(mask & KL_SIG_BIT(KL_SIG_FENTRY_VCPU_LOAD));
+	/* released slots are reused: the rings are as large as their arrays */
+	c->skel->rodata->pool_size[KL_POOL_VCPU] = c->max_vcpus;
+	c->skel->rodata->pool_size[KL_POOL_REASON] = c->max_reasons;
+	c->skel->rodata->pool_size[KL_POOL_HIST] = c->max_hists;
 	err = kl_skel__load(c->skel);
 	if (err) {
 		fprintf(stderr, KL_TOOL_NAME ": loading the BPF programs failed: %s (%s)%s\n",
@@ -1015,28 +1019,67 @@ out:
 }
 
 /*
- * Clear the owner (first member: the tgid) of every slot [0, n) of the
- * mmap()ed owner array `info` (value size sz) whose tgid is in rel[]:
- * the collector skips it from now on, and BPF no longer takes it for a
- * cached key (kl_rslot()).  Slots are not reused.
+ * Release the slots [0, n) of pool (enum kl_pool) whose owner's tgid (the
+ * owner's first member) is in rel[]: clear the owner (the collector skips
+ * the slot, BPF's cached keys no longer match it), zero its value and put
+ * it in the pool's ring of free slots, which BPF takes before a
+ * never-used slot.  A thread slot whose thread still lives (a leader that
+ * exited before its threads) is only cleared: that thread may still add
+ * to it.
  */
-static void release_owners(struct bpf_map *m, const void *info, size_t sz, uint32_t n,
-			   const uint32_t *rel, size_t nr_rel)
+static void release_slots(struct kl_collector *c, int pool, uint32_t n, const uint32_t *rel,
+			  size_t nr_rel)
 {
+	struct bpf_map *owners, *values, *ring;
+	const char *info;
+	size_t osz;
 	char none[32] = { 0 };
+	void *zero;
 
-	if (!info || sz > sizeof(none))
-		return;
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t tgid;
-
-		memcpy(&tgid, (const char *)info + (size_t)i * sz, sizeof(tgid));
-		for (size_t j = 0; tgid && j < nr_rel; j++)
-			if (tgid == rel[j]) {
-				bpf_map__update_elem(m, &i, sizeof(i), none, sz, 0);
-				break;
-			}
+	switch (pool) {
+	case KL_POOL_VCPU:
+		owners = c->skel->maps.slot_key, values = c->skel->maps.slots;
+		ring = c->skel->maps.free_slots, info = (const char *)c->slot_info;
+		break;
+	case KL_POOL_REASON:
+		owners = c->skel->maps.rslot_key, values = c->skel->maps.rslots;
+		ring = c->skel->maps.free_rslots, info = (const char *)c->rslot_info;
+		break;
+	default:
+		owners = c->skel->maps.hslot_key, values = c->skel->maps.hslots;
+		ring = c->skel->maps.free_hslots, info = (const char *)c->hslot_info;
+		break;
 	}
+	osz = bpf_map__value_size(owners);
+	zero = calloc(1, bpf_map__value_size(values));
+	if (!info || osz > sizeof(none) || !zero)
+		goto cleanup;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t tgid, tail, at;
+		bool reuse = c->skel->rodata && c->skel->rodata->pool_size[pool] && c->skel->bss;
+		size_t j;
+
+		memcpy(&tgid, info + (size_t)i * osz, sizeof(tgid));
+		for (j = 0; tgid && j < nr_rel && rel[j] != tgid; j++)
+			;
+		if (!tgid || j == nr_rel)
+			continue;
+		if (pool == KL_POOL_VCPU) {
+			const struct kl_slot_info *k = (const void *)(info + (size_t)i * osz);
+
+			if (k->tid && kl_thread_alive(tgid, k->tid))
+				reuse = false;
+		}
+		if (bpf_map__update_elem(owners, &i, sizeof(i), none, osz, 0) || !reuse ||
+		    bpf_map__update_elem(values, &i, sizeof(i), zero, bpf_map__value_size(values), 0))
+			continue;
+		tail = c->skel->bss->free_tail[pool];
+		at = tail % c->skel->rodata->pool_size[pool];
+		if (!bpf_map__update_elem(ring, &at, sizeof(at), &i, sizeof(i), 0))
+			__atomic_store_n(&c->skel->bss->free_tail[pool], tail + 1, __ATOMIC_RELEASE);
+	}
+cleanup:
+	free(zero);
 }
 
 /*
@@ -1048,7 +1091,6 @@ static void release_owners(struct bpf_map *m, const void *info, size_t sz, uint3
  */
 static void release_exited(struct kl_collector *c)
 {
-	uint32_t n = c->nr_slots;
 	uint32_t *rel = NULL;
 	size_t nr_rel = 0;
 
@@ -1072,20 +1114,9 @@ static void release_exited(struct kl_collector *c)
 	release_hash(c->skel->maps.row_idx, rel, nr_rel);
 	release_hash(c->skel->maps.reason_idx, rel, nr_rel);
 	release_hash(c->skel->maps.hist_idx, rel, nr_rel);
-	release_owners(c->skel->maps.rslot_key, c->rslot_info, sizeof(*c->rslot_info),
-		       c->nr_rslots, rel, nr_rel);
-	release_owners(c->skel->maps.hslot_key, c->hslot_info, sizeof(*c->hslot_info),
-		       c->nr_hslots, rel, nr_rel);
-	for (uint32_t i = 0; c->slot_info && i < n; i++) {
-		struct kl_slot_info none = { 0 };
-
-		for (size_t j = 0; j < nr_rel; j++)
-			if (c->slot_info[i].tgid == rel[j]) {
-				bpf_map__update_elem(c->skel->maps.slot_key, &i, sizeof(i), &none,
-						     sizeof(none), 0);
-				break;
-			}
-	}
+	release_slots(c, KL_POOL_VCPU, c->nr_slots, rel, nr_rel);
+	release_slots(c, KL_POOL_REASON, c->nr_rslots, rel, nr_rel);
+	release_slots(c, KL_POOL_HIST, c->nr_hslots, rel, nr_rel);
 	c->nr_released += nr_rel;
 	free(rel);
 }
