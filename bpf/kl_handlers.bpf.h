@@ -204,7 +204,7 @@ static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
 	/*
 	 * A store-fault exit is only recorded under its exit code: the
 	 * collector derives KL_H_FAULT from KL_H_EXIT[fault_exit_code], which
-	 * saves a `hists` lookup on the most frequent exit.
+	 * saves a histogram slot lookup on the most frequent exit.
 	 */
 	kl_hist_add(tgid, KL_H_EXIT, code & 0xffff, now - start);
 	if (code != fault_exit_code)

@@ -346,8 +346,9 @@ static __always_inline void kl_latency(__u32 tgid, __u16 hist, __u16 sub,
 #define KL_SLOT_NONE	(~0U)
 
 /*
- * Give an identified thread its hot-counter slot (once).  Slots are never
- * reused; when they run out the thread keeps counting in `counters`.
+ * Give an identified thread its hot-counter slot (once): a released one
+ * or a never-used one.  When none is left its events go to the shared
+ * row of its (tgid, vcpu_id) (kl_counters()), if that one has a slot.
  */
 static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 {
@@ -524,7 +525,7 @@ static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 idx)
 
 /*
  * Count an event of vCPU id whose thread's state st is known (NULL: not a
- * tracked thread): its slot, else the (tgid, id) row of `counters`.
+ * tracked thread): its slot, else the shared row of (tgid, id).
  */
 static __always_inline void kl_count_st(struct kl_vcpu_state *st, __u32 tgid, __s32 id,
 					__u32 idx)
