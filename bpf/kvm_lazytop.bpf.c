@@ -20,7 +20,9 @@
  *   kl_arm64.bpf.h     arm64 pKVM sync, guest fault, exit class (every arch)
  *   kl_arch.bpf.h      kvm_exit/kvm_entry, one pair per __TARGET_ARCH_*
  *   kl_progs.bpf.h     production programs of the generic hooks
- *   kl_test.bpf.h      kl_test_* programs (autoload off, BPF_PROG_TEST_RUN)
+ *   kl_test.bpf.h      kl_test_* programs (autoload off, BPF_PROG_TEST_RUN),
+ *                      only with -DKL_TEST_PROGS: the test object of
+ *                      tests/bpf (build/<arch>/test/), not the collector's
  *
  * Production programs are thin adapters that read their hook's arguments
  * and call the kl_on_*() handlers; the kl_test_* programs call the very
@@ -42,4 +44,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "kl_arm64.bpf.h"
 #include "kl_arch.bpf.h"
 #include "kl_progs.bpf.h"
+#ifdef KL_TEST_PROGS
 #include "kl_test.bpf.h"
+#endif
