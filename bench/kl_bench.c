@@ -571,8 +571,8 @@ static int cmd_precision(int argc, char **argv)
  * VM tgids are real processes (children that wait in pause()): the
  * collector releases a VM whose process is gone, so fake tgids would be
  * dropped after the first interval and the benchmark would time an empty
- * state.  Thread ids tgid + 1 + v are never looked up in /proc
- * (sched_process_exit marks exited threads).
+ * state.  Thread ids tgid + 1 + v are never looked up in /proc (the
+ * collector checks each VM's process, not its threads).
  */
 static int scale_standins(pid_t *pids, uint32_t have, uint32_t want)
 {
@@ -633,45 +633,43 @@ static int fill_batch(int fd, void *keys, void *vals, uint32_t n, const char *wh
 /* Fill VMs [from, to) of the maps. */
 static bool scale_no_tids;	/* -T: slots name no tid / comm */
 
-static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgids, uint32_t from,
+static int scale_fill(struct kvm_lazytop_bpf *skel, const pid_t *tgids, uint32_t from,
 		      uint32_t to, uint32_t vcpus)
 {
 	const uint32_t chunk = 1024;
-	size_t cstride = (sizeof(struct kl_counters) + 7) & ~7UL;
-	size_t hstride = (sizeof(struct kl_hist) + 7) & ~7UL;
-	struct kl_counter_key *ck = calloc(chunk, sizeof(*ck));
-	char *cv = calloc(chunk, cstride * ncpus);
 	struct kl_hist_key *hk = calloc(chunk, sizeof(*hk));
-	char *hv = calloc(chunk, hstride * ncpus);
+	struct kl_hist *hv = calloc(chunk, sizeof(*hv));
 	struct kl_reason_key *rk = calloc(chunk, sizeof(*rk));
-	uint64_t *rv = calloc(chunk, 8 * ncpus);
+	uint64_t *rv = calloc(chunk, sizeof(*rv));
+	uint32_t *hi = calloc(chunk, sizeof(*hi)), *ri = calloc(chunk, sizeof(*ri));
 	uint32_t *tk = calloc(chunk, sizeof(*tk));
 	struct kl_slot_info *tv = calloc(chunk, sizeof(*tv));
 	struct kl_counters *sv = calloc(chunk, sizeof(*sv));
-	uint32_t nc = 0, nh = 0, nr = 0, nt = 0;
+	uint32_t nh = 0, nr = 0, nt = 0;
 	int err = -1;
 
-	if (!ck || !cv || !hk || !hv || !rk || !rv || !tk || !tv || !sv)
+	if (!hk || !hv || !rk || !rv || !tk || !tv || !sv || !hi || !ri)
 		goto out;
 	for (uint32_t vm = from; vm < to; vm++) {
 		uint32_t tgid = (uint32_t)tgids[vm];
 
-		/* row -1 of the VM (threads without a slot): per CPU */
-		ck[nc] = (struct kl_counter_key){ .tgid = tgid, .vcpu_id = KL_VCPU_UNKNOWN };
-		for (int c = 0; c < ncpus; c++) {
-			struct kl_counters *x = (void *)(cv + ((size_t)nc * ncpus + c) * cstride);
-
-			memset(x, 0, sizeof(*x));
-			x->c[KL_C_DIRTY_PAGES] = rnd() % 100000;
-		}
-		if (++nc == chunk) {
-			if (fill_batch(bpf_map__fd(skel->maps.counters), ck, cv, nc, "counters"))
+		/* row -1 of the VM (threads without a slot): a shared slot */
+		tk[nt] = skel->bss->next_slot++;
+		memset(&sv[nt], 0, sizeof(sv[nt]));
+		sv[nt].c[KL_C_DIRTY_PAGES] = rnd() % 100000;
+		memset(&tv[nt], 0, sizeof(tv[nt]));
+		tv[nt].tgid = tgid;
+		tv[nt].vcpu_id = KL_VCPU_UNKNOWN;
+		tv[nt].flags = KL_SLOT_SHARED;
+		if (++nt == chunk) {
+			if (fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
+			    fill_batch(bpf_map__fd(skel->maps.slot_key), tk, tv, nt, "slot_key"))
 				goto out;
-			nc = 0;
+			nt = 0;
 		}
 		for (uint32_t v = 0; v < vcpus; v++) {
 			/* each vCPU thread's slot: its counters, tid and comm */
-			tk[nt] = vm * vcpus + v;
+			tk[nt] = skel->bss->next_slot++;
 			memset(&sv[nt], 0, sizeof(sv[nt]));
 			for (int i = 0; i < KL_C_NR; i++)
 				sv[nt].c[i] = rnd() % 100000;
@@ -682,8 +680,6 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgid
 				tv[nt].tid = tgid + 1 + v;
 				snprintf(tv[nt].comm, sizeof(tv[nt].comm), "qemu-vm%u", vm % 100000);
 			}
-			if (skel->bss->next_slot < tk[nt] + 1)
-				skel->bss->next_slot = tk[nt] + 1;
 			if (++nt == chunk) {
 				if (fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
 				    fill_batch(bpf_map__fd(skel->maps.slot_key), tk, tv, nt, "slot_key"))
@@ -691,49 +687,52 @@ static int scale_fill(struct kvm_lazytop_bpf *skel, int ncpus, const pid_t *tgid
 				nt = 0;
 			}
 		}
+		/* the VM's histogram and reason slots (shared by its vCPU threads) */
 		for (uint32_t h = 0; h < SCALE_HISTS; h++) {
 			static const uint16_t ids[SCALE_HISTS] = { KL_H_KVM_RUN, KL_H_OFFCPU, KL_H_EXIT, KL_H_EXIT };
 			static const uint16_t subs[SCALE_HISTS] = { KL_SUB_ALL, KL_SUB_ALL, 30, 48 };
+			struct kl_hist *x = &hv[nh];
 
+			hi[nh] = skel->bss->next_hslot++;
 			hk[nh] = (struct kl_hist_key){ .tgid = tgid, .hist = ids[h], .sub = subs[h] };
-			for (int c = 0; c < ncpus; c++) {
-				struct kl_hist *x = (void *)(hv + ((size_t)nh * ncpus + c) * hstride);
+			memset(x, 0, sizeof(*x));
+			/* ~4 powers of two around 2^(10+h) ns: ~32 non-empty buckets */
+			for (int i = 0; i < 32; i++) {
+				uint32_t b = (uint32_t)((10 + h) * KL_HIST_SUB + i);
 
-				memset(x, 0, sizeof(*x));
-				/* ~4 powers of two around 2^(10+h) ns: ~32 non-empty buckets */
-				for (int i = 0; i < 32; i++) {
-					uint32_t b = (uint32_t)((10 + h) * KL_HIST_SUB + i);
-
-					x->buckets[b] = 1 + rnd() % 5000;
-					x->sum += x->buckets[b] * kl_hist_bucket_lo(b);
-				}
+				x->buckets[b] = 1 + rnd() % 5000;
+				x->sum += x->buckets[b] * kl_hist_bucket_lo(b);
 			}
 			if (++nh == chunk) {
-				if (fill_batch(bpf_map__fd(skel->maps.hists), hk, hv, nh, "hists"))
+				if (fill_batch(bpf_map__fd(skel->maps.hslots), hi, hv, nh, "hslots") ||
+				    fill_batch(bpf_map__fd(skel->maps.hslot_key), hi, hk, nh, "hslot_key"))
 					goto out;
 				nh = 0;
 			}
 		}
 		for (uint32_t r = 0; r < SCALE_REASONS; r++) {
+			ri[nr] = skel->bss->next_rslot++;
 			rk[nr] = (struct kl_reason_key){ .tgid = tgid, .kind = (uint16_t)r, .code = r ? 30 : 2 };
-			for (int c = 0; c < ncpus; c++)
-				rv[(size_t)nr * ncpus + c] = rnd() % 100000;
+			rv[nr] = rnd() % 100000;
 			if (++nr == chunk) {
-				if (fill_batch(bpf_map__fd(skel->maps.reasons), rk, rv, nr, "reasons"))
+				if (fill_batch(bpf_map__fd(skel->maps.rslots), ri, rv, nr, "rslots") ||
+				    fill_batch(bpf_map__fd(skel->maps.rslot_key), ri, rk, nr, "rslot_key"))
 					goto out;
 				nr = 0;
 			}
 		}
 	}
-	if (fill_batch(bpf_map__fd(skel->maps.counters), ck, cv, nc, "counters") ||
-	    fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
+	if (fill_batch(bpf_map__fd(skel->maps.slots), tk, sv, nt, "slots") ||
 	    fill_batch(bpf_map__fd(skel->maps.slot_key), tk, tv, nt, "slot_key") ||
-	    fill_batch(bpf_map__fd(skel->maps.hists), hk, hv, nh, "hists") ||
-	    fill_batch(bpf_map__fd(skel->maps.reasons), rk, rv, nr, "reasons"))
+	    fill_batch(bpf_map__fd(skel->maps.hslots), hi, hv, nh, "hslots") ||
+	    fill_batch(bpf_map__fd(skel->maps.hslot_key), hi, hk, nh, "hslot_key") ||
+	    fill_batch(bpf_map__fd(skel->maps.rslots), ri, rv, nr, "rslots") ||
+	    fill_batch(bpf_map__fd(skel->maps.rslot_key), ri, rk, nr, "rslot_key"))
 		goto out;
 	err = 0;
 out:
-	free(ck); free(cv); free(hk); free(hv); free(rk); free(rv); free(tk); free(tv); free(sv);
+	free(hk); free(hv); free(rk); free(rv); free(tk); free(tv); free(sv);
+	free(hi); free(ri);
 	return err;
 }
 
@@ -768,11 +767,13 @@ static void scale_prom(const struct kl_snap *m, uint64_t *bytes, double *per_vm)
 	free(buf);
 }
 
-/* Floor of read_maps: bpf_map_lookup_batch of the 4 maps, no processing. */
+/*
+ * Floor of read_maps: bpf_map_lookup_batch of the maps still read with
+ * copies (`drops`; every slot array is mmap()ed), no processing.
+ */
 static double raw_batch_ms(struct kvm_lazytop_bpf *skel, int ncpus)
 {
-	struct bpf_map *maps[] = { skel->maps.counters, skel->maps.reasons, skel->maps.hists,
-				   skel->maps.slot_key, skel->maps.slots };
+	struct bpf_map *maps[] = { skel->maps.drops };
 	uint64_t t0 = mono_ns();
 
 	for (size_t m = 0; m < KL_ARRAY_SIZE(maps); m++) {
@@ -925,7 +926,7 @@ static int cmd_scale(int argc, char **argv)
 		struct kl_state cur, prev;
 		struct json_object *pt = json_object_new_object(), *stj = json_object_new_object();
 		double samples[ST_NR][64], tot[64];
-		uint32_t ncounters = nvm * vcpus, nr = 0;
+		uint32_t ncounters = nvm * (vcpus + 1), nr = 0;	/* + row -1 per VM */
 		uint64_t t0;
 		bool beyond;
 
@@ -951,14 +952,18 @@ static int cmd_scale(int argc, char **argv)
 		bpf_object__for_each_program(p, skel->obj)
 			bpf_program__set_autoload(p, false);
 		/* production sizes (collector.c size_maps on this host), grown only when too small */
-		beyond = ncounters > KL_MAX_COUNTER_KEYS || nvm * SCALE_HISTS > KL_MAX_HIST_KEYS ||
+		beyond = nvm * SCALE_HISTS > KL_MAX_HIST_KEYS ||
 			 nvm * SCALE_REASONS > KL_MAX_REASON_KEYS || ncounters > KL_MAX_SLOTS;
-		bpf_map__set_max_entries(skel->maps.counters, max_u32(KL_MAX_COUNTER_KEYS, ncounters));
+		bpf_map__set_max_entries(skel->maps.row_idx, 1);
 		bpf_map__set_max_entries(skel->maps.slot_key, max_u32(KL_MAX_SLOTS, ncounters));
 		bpf_map__set_max_entries(skel->maps.slots, max_u32(KL_MAX_SLOTS, ncounters));
 		bpf_map__set_max_entries(skel->maps.test_ts, 1);
-		bpf_map__set_max_entries(skel->maps.hists, max_u32(KL_MAX_HIST_KEYS, nvm * SCALE_HISTS));
-		bpf_map__set_max_entries(skel->maps.reasons, max_u32(KL_MAX_REASON_KEYS, nvm * SCALE_REASONS));
+		bpf_map__set_max_entries(skel->maps.hslots, max_u32(KL_MAX_HIST_KEYS, nvm * SCALE_HISTS));
+		bpf_map__set_max_entries(skel->maps.hslot_key, max_u32(KL_MAX_HIST_KEYS, nvm * SCALE_HISTS));
+		bpf_map__set_max_entries(skel->maps.hist_idx, 1);
+		bpf_map__set_max_entries(skel->maps.rslots, max_u32(KL_MAX_REASON_KEYS, nvm * SCALE_REASONS));
+		bpf_map__set_max_entries(skel->maps.rslot_key, max_u32(KL_MAX_REASON_KEYS, nvm * SCALE_REASONS));
+		bpf_map__set_max_entries(skel->maps.reason_idx, 1);
 		if (kvm_lazytop_bpf__load(skel)) {
 			fprintf(stderr, "kl-bench: loading kvm_lazytop maps: %s\n", strerror(errno));
 			return 1;
@@ -968,7 +973,7 @@ static int cmd_scale(int argc, char **argv)
 		if (nvm > nstandins)
 			nstandins = nvm;
 		t0 = mono_ns();
-		if (scale_fill(skel, libbpf_num_possible_cpus(), standins, 0, nvm, vcpus))
+		if (scale_fill(skel, standins, 0, nvm, vcpus))
 			goto cleanup;
 		json_object_object_add(pt, "fill_ms", json_object_new_double((mono_ns() - t0) / 1e6));
 		json_object_object_add(pt, "beyond_production_map_sizes", json_object_new_boolean(beyond));
@@ -978,11 +983,9 @@ static int cmd_scale(int argc, char **argv)
 		c.stats_fd = -1;
 		c.ncpus = libbpf_num_possible_cpus();
 		/*
-		 * As production on this kernel: sched_process_exit is attached (BPF
-		 * marks exited threads, no /proc lookup per thread) and the table
-		 * view without --vcpu needs no per-vCPU counters.
+		 * As production: the table view without --vcpu needs no per-vCPU
+		 * counters (threads are never looked up in /proc, VMs once each).
 		 */
-		c.process_exit = true;
 		c.want_vcpu_counters = false;
 		if (kl_collector_map_slots(&c)) {
 			fprintf(stderr, "kl-bench: mmap of the slot arrays: %s\n", strerror(errno));
@@ -995,7 +998,7 @@ static int cmd_scale(int argc, char **argv)
 		cur.ncpus = c.ncpus;
 		cur.interval_ns = 1000000000ULL;
 		for (int s = 0; s < KL_SIG_NR; s++)
-			cur.probes[s].status = s >= KL_SIG_KVM_EXIT && s <= KL_SIG_PROCESS_EXIT ?
+			cur.probes[s].status = s >= KL_SIG_KVM_EXIT && s <= KL_SIG_SYS_ENTER_IOCTL ?
 					       KL_PROBE_ATTACHED : KL_PROBE_MISSING;
 		cur.oh.stats_enabled = true;
 		uint64_t prom_bytes = 0;

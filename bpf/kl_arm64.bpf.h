@@ -45,18 +45,15 @@ static __always_inline void kl_on_pkvm_sync(__u32 tid, __u32 tgid,
 					    int dir, int reason, int exit_code)
 {
 	struct kl_vcpu_state *st = NULL;
-	struct kl_counters *c;
 	__u32 idx;
 
 	if (dir < 0 || dir >= KL_PKVM_DIR_NR || reason < 0 || reason >= KL_PKVM_REASON_NR)
 		return;
 	if (dir == KL_PKVM_TO_HYP || exit_code != -1)
 		st = kl_identify(tid, tgid, vcpu, hint);
-	c = kl_counters(tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint));
 	idx = KL_C_PKVM_SYNC + dir * KL_PKVM_REASON_NR + reason;
-	barrier_var(idx);
-	if (c && idx < KL_C_NR)
-		c->c[idx]++;
+	/* its own thread: its slot; another thread: the vCPU's shared row */
+	kl_count_st(st, tgid, st ? st->vcpu_id : kl_vcpu_id_of(vcpu, hint), idx);
 }
 
 /*
@@ -66,12 +63,9 @@ static __always_inline void kl_on_pkvm_sync(__u32 tid, __u32 tgid,
  */
 static __always_inline void kl_on_guest_fault(__u32 tid, __u32 tgid, __u64 esr)
 {
-	struct kl_counters *c = kl_counters(tgid, kl_cur_vcpu_id(tid));
 	__u32 ec = (esr >> KL_ESR_EC_SHIFT) & KL_ESR_EC_MASK, fsc = esr & KL_ESR_FSC_TYPE;
 	__u32 access, status;
 
-	if (!c)
-		return;
 	if (ec == KL_ESR_EC_IABT_LOW)
 		access = KL_GF_EXEC;
 	else if (esr & KL_ESR_WNR)
@@ -86,8 +80,8 @@ static __always_inline void kl_on_guest_fault(__u32 tid, __u32 tgid, __u64 esr)
 		status = KL_GF_PERMISSION;
 	else
 		status = KL_GF_OTHER_STATUS;
-	c->c[KL_C_GUEST_FAULT_ACCESS + access]++;
-	c->c[KL_C_GUEST_FAULT_STATUS + status]++;
+	kl_count_cur(tid, tgid, KL_C_GUEST_FAULT_ACCESS + access);
+	kl_count_cur(tid, tgid, KL_C_GUEST_FAULT_STATUS + status);
 }
 
 /*

@@ -204,7 +204,7 @@ static __always_inline void kl_on_kvm_entry(__u32 tid, __u32 tgid,
 	/*
 	 * A store-fault exit is only recorded under its exit code: the
 	 * collector derives KL_H_FAULT from KL_H_EXIT[fault_exit_code], which
-	 * saves a `hists` lookup on the most frequent exit.
+	 * saves a histogram slot lookup on the most frequent exit.
 	 */
 	kl_hist_add(tgid, KL_H_EXIT, code & 0xffff, now - start);
 	if (code != fault_exit_code)
@@ -218,6 +218,14 @@ static __always_inline void kl_on_userspace_exit(__u32 tid, __u32 tgid, __u32 re
 {
 	kl_count_cur(tid, tgid, KL_C_USERSPACE_EXITS);
 	kl_reason(tgid, KL_R_USERSPACE_EXIT, reason);
+}
+
+/* kvm_userspace_exit: the end of a KVM_RUN (if its start was seen) and its reason. */
+static __always_inline void kl_on_run_end(__u32 tid, __u32 tgid, __s32 cpu, __u64 now,
+					  __u32 reason)
+{
+	kl_on_run_exit(tid, cpu, now);
+	kl_on_userspace_exit(tid, tgid, reason);
 }
 
 /*
@@ -260,31 +268,6 @@ static __always_inline void kl_on_fpu(__u32 tid, __u32 tgid, int load)
 static __always_inline void kl_on_fast_page_fault(__u32 tid, __u32 tgid)
 {
 	kl_count_cur(tid, tgid, KL_C_FAST_PAGE_FAULTS);
-}
-
-/*
- * Thread exit: the kernel frees the task storage; the thread's slot is
- * marked exited for the collector (test_ts: the entry is freed here).
- */
-static __always_inline void kl_on_process_exit(__u32 tid)
-{
-	struct kl_vcpu_state *st = kl_state_cur(tid);
-	struct kl_cur *c = kl_cur();
-	struct kl_slot_info *k;
-	__u32 s;
-
-	if (c && c->tid == tid)
-		c->tid = 0;
-	if (!st)
-		return;
-	if (st->slot && st->slot != KL_SLOT_NONE) {
-		s = st->slot - 1;
-		k = bpf_map_lookup_elem(&slot_key, &s);
-		if (k)
-			k->flags |= KL_SLOT_EXITED;
-	}
-	if (test_mode)
-		st->flags = 0;
 }
 
 static __always_inline void kl_on_load_begin(__u32 tid, __u32 tgid,

@@ -69,17 +69,6 @@ static __always_inline struct kl_vcpu_state *kl_state_cur(__u32 tid)
 	return kl_state_of(test_mode ? NULL : bpf_get_current_task_btf(), tid);
 }
 
-/*
- * Cheapest "current thread untracked" test of the host-wide hooks: no
- * task-local storage at all.  Not in test_mode.
- */
-#define KL_RETURN_IF_CUR_UNTRACKED()					\
-	do {								\
-		if (!test_mode &&					\
-		    !kl_task_may_be_tracked(bpf_get_current_task_btf()))	\
-			return 0;					\
-	} while (0)
-
 static __always_inline void kl_drop(__u32 what)
 {
 	__u64 *d = bpf_map_lookup_elem(&drops, &what);
@@ -88,82 +77,8 @@ static __always_inline void kl_drop(__u32 what)
 		(*d)++;
 }
 
-/* Insert a zeroed entry (first use of a key) and return it. */
-static __always_inline void *kl_insert(void *map, const void *key, __u32 drop)
-{
-	long err = bpf_map_update_elem(map, key, kl_zero, BPF_NOEXIST);
-
-	if (err && err != -KL_EEXIST) {
-		kl_drop(drop);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(map, key);
-}
-
-static __always_inline struct kl_counters *kl_counters(__u32 tgid, __s32 vcpu_id)
-{
-	struct kl_counter_key k = { .tgid = tgid, .vcpu_id = vcpu_id };
-	struct kl_counters *c;
-
-	c = bpf_map_lookup_elem(&counters, &k);
-	if (c)
-		return c;
-	return kl_insert(&counters, &k, KL_D_COUNTER_MAP_FULL);
-}
-
-static __always_inline void kl_count(__u32 tgid, __s32 vcpu_id, __u32 idx)
-{
-	struct kl_counters *c = kl_counters(tgid, vcpu_id);
-
-	/* keep the bound check next to the access (the verifier may have lost
-	 * the caller's range of idx across spills) */
-	barrier_var(idx);
-	if (c && idx < KL_C_NR)
-		c->c[idx]++;
-}
-
-static __always_inline void kl_reason(__u32 tgid, __u16 kind, __u64 code)
-{
-	struct kl_reason_key k = { .tgid = tgid, .kind = kind, .code = code };
-	__u64 *v;
-
-	v = bpf_map_lookup_elem(&reasons, &k);
-	if (!v)
-		v = kl_insert(&reasons, &k, KL_D_REASON_MAP_FULL);
-	if (v)
-		(*v)++;
-}
-
-static __always_inline void kl_hist_add(__u32 tgid, __u16 hist, __u16 sub, __u64 v)
-{
-	struct kl_hist_key k = { .tgid = tgid, .hist = hist, .sub = sub };
-	struct kl_hist *h;
-	__u64 b;
-
-	h = bpf_map_lookup_elem(&hists, &k);
-	if (!h)
-		h = kl_insert(&hists, &k, KL_D_HIST_MAP_FULL);
-	if (!h)
-		return;
-	b = kl_hist_bucket(v);
-	/* keep the bound check and the index in one register */
-	barrier_var(b);
-	if (b >= KL_HIST_BUCKETS)
-		b = KL_HIST_BUCKETS - 1;
-	h->buckets[b]++;
-	h->sum += v;
-}
-
-/* Record end - start; a negative interval is a dropped sample. */
-static __always_inline void kl_latency(__u32 tgid, __u16 hist, __u16 sub,
-				       __u64 start, __u64 end)
-{
-	if (end < start) {
-		kl_drop(KL_D_CLOCK_SKEW);
-		return;
-	}
-	kl_hist_add(tgid, hist, sub, end - start);
-}
+/* ------------------------------------------------------------------ */
+/* reason and histogram slots                                          */
 
 static __always_inline struct kl_cpu_state *kl_cpu(void)
 {
@@ -179,14 +94,261 @@ static __always_inline struct kl_cur *kl_cur(void)
 	return bpf_map_lookup_elem(&cur_vcpu, &zero);
 }
 
+/* Per-CPU cache entry of a key: the top bits of a multiplicative hash. */
+static __always_inline __u32 kl_scache_idx(__u32 tgid, __u32 kind, __u64 code)
+{
+	__u64 h = code ^ ((__u64)kind << 48) ^ ((__u64)tgid << 20);
+
+	return (__u32)((h * 0x9e3779b97f4a7c15ULL) >> (64 - KL_SCACHE_BITS));
+}
+
+/*
+ * A released slot of pool (enum kl_pool) from its ring of free slots, if
+ * any: true and *s set.  A lost compare-and-swap (another CPU took the
+ * entry) gives up: the caller takes a never-used slot instead.
+ */
+static __always_inline bool kl_pool_pop(void *ring, __u32 pool, __u32 *s)
+{
+	__u32 h, i, *v;
+
+	if (pool >= KL_POOL_NR || !pool_size[pool])
+		return false;
+	h = free_head[pool];
+	if ((__s32)(free_tail[pool] - h) <= 0)
+		return false;
+	if (!__sync_bool_compare_and_swap(&free_head[pool], h, h + 1))
+		return false;
+	i = h % pool_size[pool];
+	v = bpf_map_lookup_elem(ring, &i);
+	if (!v)
+		return false;
+	*s = *v;
+	return true;
+}
+
+/*
+ * Take a slot of an array whose owner map is owners: a released one from
+ * ring (pool), else the next never-used one (next: the allocation
+ * counter); the slot's owner entry, NULL when the array is full.  The
+ * counter is only advanced while the array has room, so a full array
+ * costs a failed lookup per event and never wraps the counter.
+ */
+#define KL_SLOT_TAKE(owners, next, ring, pool, s) ({			\
+	void *__o = kl_pool_pop(&ring, pool, &(s)) ?			\
+		bpf_map_lookup_elem(&owners, &(s)) : NULL;		\
+	__u32 __n = (next);						\
+									\
+	if (!__o && bpf_map_lookup_elem(&owners, &__n)) {		\
+		(s) = __sync_fetch_and_add(&(next), 1);			\
+		__o = bpf_map_lookup_elem(&owners, &(s));		\
+	}								\
+	__o;								\
+})
+
+/*
+ * The reason counter slot of (tgid, kind, code), allocated at its first
+ * event (KL_D_REASON_SLOTS_FULL when none is left: raise --max-reasons).
+ * The common event is a hit of the per-CPU cache: one owner check, no
+ * hashing.  On a miss, `reason_idx` gives the slot of a key already seen;
+ * a new key takes a slot, owner written tgid last.  Two CPUs racing on a
+ * new key: the index insert decides, the loser's slot stays unowned
+ * (tgid 0, skipped by the collector).
+ */
+static __always_inline __u64 *kl_rslot(__u32 tgid, __u16 kind, __u64 code)
+{
+	struct kl_reason_key k = { .tgid = tgid, .kind = kind, .code = code };
+	struct kl_cur *c = kl_cur();
+	__u32 h = kl_scache_idx(tgid, kind, code), s = 0, *ix;
+	struct kl_reason_key *o;
+
+	barrier_var(h);
+	if (c && h < KL_SCACHE && c->rcache[h]) {
+		s = c->rcache[h] - 1;
+		o = bpf_map_lookup_elem(&rslot_key, &s);
+		if (o && o->tgid == tgid && o->kind == kind && o->code == code)
+			return bpf_map_lookup_elem(&rslots, &s);
+	}
+	ix = bpf_map_lookup_elem(&reason_idx, &k);
+	if (ix) {
+		s = *ix;
+	} else {
+		o = KL_SLOT_TAKE(rslot_key, next_rslot, free_rslots, KL_POOL_REASON, s);
+		if (!o) {
+			kl_drop(KL_D_REASON_SLOTS_FULL);
+			return NULL;
+		}
+		o->kind = kind;
+		o->code = code;
+		if (bpf_map_update_elem(&reason_idx, &k, &s, BPF_NOEXIST)) {
+			ix = bpf_map_lookup_elem(&reason_idx, &k);
+			if (!ix) {
+				kl_drop(KL_D_REASON_SLOTS_FULL);
+				return NULL;
+			}
+			s = *ix;
+		} else {
+			asm volatile("" ::: "memory");
+			o->tgid = tgid;
+		}
+	}
+	if (c && h < KL_SCACHE)
+		c->rcache[h] = s + 1;
+	return bpf_map_lookup_elem(&rslots, &s);
+}
+
+/* The histogram slot of (tgid, hist, sub): as kl_rslot() (--max-hists). */
+static __always_inline struct kl_hist *kl_hslot(__u32 tgid, __u16 hist, __u16 sub)
+{
+	struct kl_hist_key k = { .tgid = tgid, .hist = hist, .sub = sub };
+	struct kl_cur *c = kl_cur();
+	__u32 h = kl_scache_idx(tgid, hist, sub), s = 0, *ix;
+	struct kl_hist_key *o;
+
+	barrier_var(h);
+	if (c && h < KL_SCACHE && c->hcache[h]) {
+		s = c->hcache[h] - 1;
+		o = bpf_map_lookup_elem(&hslot_key, &s);
+		if (o && o->tgid == tgid && o->hist == hist && o->sub == sub)
+			return bpf_map_lookup_elem(&hslots, &s);
+	}
+	ix = bpf_map_lookup_elem(&hist_idx, &k);
+	if (ix) {
+		s = *ix;
+	} else {
+		o = KL_SLOT_TAKE(hslot_key, next_hslot, free_hslots, KL_POOL_HIST, s);
+		if (!o) {
+			kl_drop(KL_D_HIST_SLOTS_FULL);
+			return NULL;
+		}
+		o->hist = hist;
+		o->sub = sub;
+		if (bpf_map_update_elem(&hist_idx, &k, &s, BPF_NOEXIST)) {
+			ix = bpf_map_lookup_elem(&hist_idx, &k);
+			if (!ix) {
+				kl_drop(KL_D_HIST_SLOTS_FULL);
+				return NULL;
+			}
+			s = *ix;
+		} else {
+			asm volatile("" ::: "memory");
+			o->tgid = tgid;
+		}
+	}
+	if (c && h < KL_SCACHE)
+		c->hcache[h] = s + 1;
+	return bpf_map_lookup_elem(&hslots, &s);
+}
+
+/* Count code of kind for VM tgid (several threads may add: atomic). */
+static __always_inline void kl_reason(__u32 tgid, __u16 kind, __u64 code)
+{
+	__u64 *v = kl_rslot(tgid, kind, code);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline void kl_hist_add(__u32 tgid, __u16 hist, __u16 sub, __u64 v)
+{
+	struct kl_hist *h = kl_hslot(tgid, hist, sub);
+	__u64 b;
+
+	if (!h)
+		return;
+	b = kl_hist_bucket(v);
+	/* keep the bound check and the index in one register */
+	barrier_var(b);
+	if (b >= KL_HIST_BUCKETS)
+		b = KL_HIST_BUCKETS - 1;
+	__sync_fetch_and_add(&h->buckets[b], 1);
+	__sync_fetch_and_add(&h->sum, v);
+}
+
+/*
+ * The shared counter row of (tgid, vcpu_id): a slot of `slots` whose
+ * owner has KL_SLOT_SHARED (tid 0), allocated at its first event like a
+ * reason slot (per-CPU cache, then `row_idx`); NULL when no slot is left
+ * (KL_D_SLOTS_FULL: raise --max-vcpus).  Several threads and CPUs may
+ * add: atomic adds only.
+ */
+static __always_inline struct kl_counters *kl_counters(__u32 tgid, __s32 vcpu_id)
+{
+	struct kl_counter_key k = { .tgid = tgid, .vcpu_id = vcpu_id };
+	struct kl_cur *c = kl_cur();
+	__u32 h = kl_scache_idx(tgid, 0, (__u32)vcpu_id), s = 0, *ix;
+	struct kl_slot_info *o;
+
+	barrier_var(h);
+	if (c && h < KL_SCACHE && c->ccache[h]) {
+		s = c->ccache[h] - 1;
+		o = bpf_map_lookup_elem(&slot_key, &s);
+		if (o && o->tgid == tgid && o->vcpu_id == vcpu_id && (o->flags & KL_SLOT_SHARED))
+			return bpf_map_lookup_elem(&slots, &s);
+	}
+	ix = bpf_map_lookup_elem(&row_idx, &k);
+	if (ix) {
+		s = *ix;
+	} else {
+		o = KL_SLOT_TAKE(slot_key, next_slot, free_slots, KL_POOL_VCPU, s);
+		if (!o) {
+			kl_drop(KL_D_SLOTS_FULL);
+			return NULL;
+		}
+		o->vcpu_id = vcpu_id;
+		o->tid = 0;
+		o->flags = KL_SLOT_SHARED;
+		if (bpf_map_update_elem(&row_idx, &k, &s, BPF_NOEXIST)) {
+			ix = bpf_map_lookup_elem(&row_idx, &k);
+			if (!ix) {
+				kl_drop(KL_D_SLOTS_FULL);
+				return NULL;
+			}
+			s = *ix;
+		} else {
+			asm volatile("" ::: "memory");
+			o->tgid = tgid;
+		}
+	}
+	if (c && h < KL_SCACHE)
+		c->ccache[h] = s + 1;
+	return bpf_map_lookup_elem(&slots, &s);
+}
+
+/* Add n to counter idx of a shared row. */
+static __always_inline void kl_row_add(struct kl_counters *c, __u32 idx, __u64 n)
+{
+	/* keep the bound check next to the access (the verifier may have lost
+	 * the caller's range of idx across spills) */
+	barrier_var(idx);
+	if (c && idx < KL_C_NR)
+		__sync_fetch_and_add(&c->c[idx], n);
+}
+
+static __always_inline void kl_count(__u32 tgid, __s32 vcpu_id, __u32 idx)
+{
+	kl_row_add(kl_counters(tgid, vcpu_id), idx, 1);
+}
+
+/* Record end - start; a negative interval is a dropped sample. */
+static __always_inline void kl_latency(__u32 tgid, __u16 hist, __u16 sub,
+				       __u64 start, __u64 end)
+{
+	if (end < start) {
+		kl_drop(KL_D_CLOCK_SKEW);
+		return;
+	}
+	kl_hist_add(tgid, hist, sub, end - start);
+}
+
 /* ------------------------------------------------------------------ */
 /* hot-counter slots and the per-CPU cache                            */
 
 #define KL_SLOT_NONE	(~0U)
 
 /*
- * Give an identified thread its hot-counter slot (once).  Slots are never
- * reused; when they run out the thread keeps counting in `counters`.
+ * Give an identified thread its hot-counter slot (once): a released one
+ * or a never-used one.  When none is left its events go to the shared
+ * row of its (tgid, vcpu_id) (kl_counters()), if that one has a slot.
  */
 static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 {
@@ -195,11 +357,10 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 
 	if (st->slot || st->vcpu_id == KL_VCPU_UNKNOWN)
 		return st->slot == KL_SLOT_NONE ? 0 : st->slot;
-	s = __sync_fetch_and_add(&next_slot, 1);
-	k = bpf_map_lookup_elem(&slot_key, &s);
+	k = KL_SLOT_TAKE(slot_key, next_slot, free_slots, KL_POOL_VCPU, s);
 	if (!k) {
+		/* its events go to the shared row, or count in KL_D_SLOTS_FULL */
 		st->slot = KL_SLOT_NONE;
-		kl_drop(KL_D_SLOTS_FULL);
 		return 0;
 	}
 	k->vcpu_id = st->vcpu_id;
@@ -332,34 +493,39 @@ static __always_inline bool kl_hot_cur(__u32 idx)
 }
 
 /*
- * Count an event of the current thread tid: one per-CPU cache lookup and
- * one slot increment when tid is an identified vCPU thread, else the
- * (tgid, vcpu_id or -1) row of `counters`.
+ * Count n events of the current thread tid: one per-CPU cache lookup and
+ * one slot add when tid is an identified vCPU thread with a slot, else
+ * the shared row (tgid, vcpu_id or -1).
  */
-static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 idx)
+static __always_inline void kl_count_cur_n(__u32 tid, __u32 tgid, __u32 idx, __u64 n)
 {
 	struct kl_cur *c = kl_cur();
 	struct kl_vcpu_state *st;
 	__s32 id = KL_VCPU_UNKNOWN;
 
 	if (c && c->tid == tid) {
-		if (kl_hot_add(c->slot, idx, 1))
+		if (kl_hot_add(c->slot, idx, n))
 			return;
 		id = c->vcpu_id;
 	} else {
 		st = kl_cur_refresh(tid);
 		if (st) {
-			if (kl_hot_add(st->slot == KL_SLOT_NONE ? 0 : st->slot, idx, 1))
+			if (kl_hot_add(st->slot == KL_SLOT_NONE ? 0 : st->slot, idx, n))
 				return;
 			id = st->vcpu_id;
 		}
 	}
-	kl_count(tgid, id, idx);
+	kl_row_add(kl_counters(tgid, id), idx, n);
+}
+
+static __always_inline void kl_count_cur(__u32 tid, __u32 tgid, __u32 idx)
+{
+	kl_count_cur_n(tid, tgid, idx, 1);
 }
 
 /*
  * Count an event of vCPU id whose thread's state st is known (NULL: not a
- * tracked thread): its slot, else the (tgid, id) row of `counters`.
+ * tracked thread): its slot, else the shared row of (tgid, id).
  */
 static __always_inline void kl_count_st(struct kl_vcpu_state *st, __u32 tgid, __s32 id,
 					__u32 idx)

@@ -21,28 +21,72 @@ const volatile __u64 fault_exit_code = KL_DEFAULT_FAULT_CODE;
  * verifier drops the branch not taken.
  */
 const volatile bool test_mode = false;
+/*
+ * Entries of each slot pool (its arrays' and free ring's max_entries),
+ * set by the collector; 0: released slots are not reused.
+ */
+const volatile __u32 pool_size[KL_POOL_NR] = {};
 const volatile __u32 test_mask = KL_TEST_THREADS - 1;
 
+/*
+ * Reason counters and histograms: one slot per (VM, code), allocated once
+ * (next_rslot / next_hslot) and shared by the VM's vCPU threads, which add
+ * atomically; the owner arrays say whose slot it is.  Not per CPU:
+ * mmap()ed by the collector, sized by --max-reasons / --max-hists.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, KL_MAX_COUNTER_KEYS);
-	__type(key, struct kl_counter_key);
-	__type(value, struct kl_counters);
-} counters SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, KL_MAX_REASON_KEYS);
+	__type(key, __u32);
+	__type(value, __u64);
+} rslots SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, KL_MAX_REASON_KEYS);
+	__type(key, __u32);
+	__type(value, struct kl_reason_key);
+} rslot_key SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, KL_MAX_HIST_KEYS);
+	__type(key, __u32);
+	__type(value, struct kl_hist);
+} hslots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, KL_MAX_HIST_KEYS);
+	__type(key, __u32);
+	__type(value, struct kl_hist_key);
+} hslot_key SEC(".maps");
+
+/* key -> its slot: looked up only when the per-CPU cache misses */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KL_MAX_SLOTS);
+	__type(key, struct kl_counter_key);
+	__type(value, __u32);
+} row_idx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KL_MAX_REASON_KEYS);
 	__type(key, struct kl_reason_key);
-	__type(value, __u64);
-} reasons SEC(".maps");
+	__type(value, __u32);
+} reason_idx SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KL_MAX_HIST_KEYS);
 	__type(key, struct kl_hist_key);
-	__type(value, struct kl_hist);
-} hists SEC(".maps");
+	__type(value, __u32);
+} hist_idx SEC(".maps");
 
 /*
  * Internal: the per-thread state of each vCPU thread, in the thread's
@@ -92,6 +136,13 @@ struct kl_cur {
 	__u32 live;		/* a production sched_switch program ran on this CPU */
 	__u32 pad;
 	struct kl_pending_exit exit;	/* tid's, while cur owns it: kl_exit_of() */
+	/*
+	 * Reason / histogram slot + 1 of recently used keys, any thread's:
+	 * an entry is used only if the slot's owner is the key (kl_rslot()).
+	 */
+	__u32 rcache[KL_SCACHE];
+	__u32 hcache[KL_SCACHE];
+	__u32 ccache[KL_SCACHE];	/* shared counter rows (kl_counters()) */
 };
 
 struct {
@@ -123,10 +174,40 @@ struct {
 	__type(value, struct kl_slot_info);
 } slot_key SEC(".maps");
 
-/* Next free slot (userspace reads it to bound its walk of `hot`). */
+/* Next free slot of each kind (userspace reads them to bound its walks). */
 __u32 next_slot = 0;
+__u32 next_rslot = 0;
+__u32 next_hslot = 0;
 
-/* Zero value used to create hash entries (large enough for every map). */
-static const __u64 kl_zero[KL_HIST_BUCKETS + 1];
+/*
+ * Released slots ready for reuse, per pool (enum kl_pool): a ring of slot
+ * indices; entries [free_head, free_tail) (mod pool_size) are free.  The
+ * collector writes an entry, then free_tail; BPF takes free_head with a
+ * compare-and-swap.
+ */
+__u32 free_head[KL_POOL_NR] = {};
+__u32 free_tail[KL_POOL_NR] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KL_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KL_MAX_REASON_KEYS);
+	__type(key, __u32);
+	__type(value, __u32);
+} free_rslots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KL_MAX_HIST_KEYS);
+	__type(key, __u32);
+	__type(value, __u32);
+} free_hslots SEC(".maps");
+
 
 #endif /* __KL_MAPS_BPF_H */

@@ -8,11 +8,18 @@
 #ifndef __KL_PROGS_BPF_H
 #define __KL_PROGS_BPF_H
 
+/*
+ * The end of every KVM_RUN: KVM's generic tracepoint, emitted by
+ * kvm_vcpu_ioctl() after kvm_arch_vcpu_ioctl_run() returns, errors
+ * included (virt/kvm/kvm_main.c), in the vCPU thread.  It ends the run
+ * (KVM_RUN count and duration, the vCPU put on this CPU) and counts the
+ * userspace exit reason, so no host-wide syscall exit hook is needed.
+ */
 SEC("raw_tp/kvm_userspace_exit")
 int BPF_PROG(kl_kvm_userspace_exit, __u32 reason)
 {
 	KL_PROLOGUE();
-	kl_on_userspace_exit(tid, tgid, reason);
+	kl_on_run_end(tid, tgid, kl_cur_cpu(), bpf_ktime_get_ns(), reason);
 	return 0;
 }
 
@@ -120,28 +127,6 @@ int kl_sys_enter_ioctl(struct kl_sys_enter_ctx *ctx)
 		kl_on_run_enter(tid, tgid, kl_cur_cpu(), bpf_ktime_get_ns(),
 				(long)(int)ctx->args[0], KL_NOT_VCPU);
 	}
-	return 0;
-}
-
-/* Every ioctl of the host: a thread without task storage returns at once. */
-SEC("tracepoint/syscalls/sys_exit_ioctl")
-int kl_sys_exit_ioctl(struct kl_sys_exit_ctx *ctx)
-{
-	KL_RETURN_IF_CUR_UNTRACKED();
-	{
-		KL_PROLOGUE();
-		kl_on_run_exit(tid, kl_cur_cpu(), bpf_ktime_get_ns());
-	}
-	return 0;
-}
-
-/* Every thread exit of the host: untracked threads return at once. */
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(kl_sched_process_exit)
-{
-	KL_RETURN_IF_CUR_UNTRACKED();
-	KL_PROLOGUE();
-	kl_on_process_exit(tid);
 	return 0;
 }
 

@@ -105,16 +105,12 @@ static __always_inline void kl_on_gstage_fault(__u32 tid, __u32 tgid,
 static __always_inline void kl_on_pte_update(__u32 tid, __u32 tgid, int op,
 					     __u32 retries, int outcome)
 {
-	struct kl_counters *c = kl_counters(tgid, kl_cur_vcpu_id(tid));
-
-	if (!c)
-		return;
-	c->c[KL_C_PTE_UPDATE_EVENTS]++;
-	c->c[KL_C_PTE_UPDATE_RETRIES] += retries;
+	kl_count_cur_n(tid, tgid, KL_C_PTE_UPDATE_EVENTS, 1);
+	kl_count_cur_n(tid, tgid, KL_C_PTE_UPDATE_RETRIES, retries);
 	if (op >= 0 && op < KL_PTE_OP_NR)
-		c->c[KL_C_PTE_OP + op]++;
+		kl_count_cur(tid, tgid, KL_C_PTE_OP + op);
 	if (outcome >= 0 && outcome < KL_PTE_OUTCOME_NR)
-		c->c[KL_C_PTE_OUTCOME + outcome]++;
+		kl_count_cur(tid, tgid, KL_C_PTE_OUTCOME + outcome);
 }
 
 

@@ -109,6 +109,10 @@ int BPF_PROG(kl_test_cur_cpu)
 KL_TEST_PROG(kl_test_userspace_exit, kl_on_userspace_exit(tid, tgid, reason),
 	     __u32 tid, __u32 tgid, __u32 reason)
 
+/* kl_kvm_userspace_exit: KVM_RUN end and userspace exit reason */
+KL_TEST_PROG(kl_test_run_end, kl_on_run_end(tid, tgid, cpu, now, reason),
+	     __u32 tid, __u32 tgid, __s32 cpu, __u64 now, __u32 reason)
+
 KL_TEST_PROG(kl_test_dirty_ring_push, kl_on_dirty_ring_push(tid, tgid, NULL),
 	     __u32 tid, __u32 tgid)
 
@@ -118,7 +122,22 @@ KL_TEST_PROG(kl_test_fpu, kl_on_fpu(tid, tgid, load),
 KL_TEST_PROG(kl_test_fast_page_fault, kl_on_fast_page_fault(tid, tgid),
 	     __u32 tid, __u32 tgid)
 
-KL_TEST_PROG(kl_test_process_exit, kl_on_process_exit(tid),
+/*
+ * Thread exit as the kernel does it for task storage: the thread's state
+ * is gone (its test_ts entry is freed) and the per-CPU cache forgets it.
+ */
+static __always_inline void kl_test_thread_gone(__u32 tid)
+{
+	struct kl_vcpu_state *st = kl_state_cur(tid);
+	struct kl_cur *c = kl_cur();
+
+	if (c && c->tid == tid)
+		c->tid = 0;
+	if (st)
+		st->flags = 0;
+}
+
+KL_TEST_PROG(kl_test_process_exit, kl_test_thread_gone(tid),
 	     __u32 tid, __u32 tgid)
 
 KL_TEST_PROG(kl_test_load_begin, kl_on_load_begin(tid, tgid, NULL, vcpu_id, now),

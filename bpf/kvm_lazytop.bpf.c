@@ -3,8 +3,9 @@
  * kvm_lazytop.bpf.c - in-kernel aggregation for kvm-lazytop.
  *
  * Contract with the collector: bpf/README.md.  In short: every program
- * rejects foreign tgids first, then updates per-CPU counters/histograms
- * keyed by (tgid, vCPU); nothing is sent to userspace per event.
+ * rejects foreign tgids first, then updates counters and histograms in
+ * slots of mmap()able arrays (per vCPU thread, per (VM, code)); nothing
+ * is sent to userspace per event.
  *
  * This is the only BPF compilation unit of the tool (one object, one
  * skeleton: struct kvm_lazytop_bpf); the pieces below are included in
@@ -19,7 +20,9 @@
  *   kl_arm64.bpf.h     arm64 pKVM sync, guest fault, exit class (every arch)
  *   kl_arch.bpf.h      kvm_exit/kvm_entry, one pair per __TARGET_ARCH_*
  *   kl_progs.bpf.h     production programs of the generic hooks
- *   kl_test.bpf.h      kl_test_* programs (autoload off, BPF_PROG_TEST_RUN)
+ *   kl_test.bpf.h      kl_test_* programs (autoload off, BPF_PROG_TEST_RUN),
+ *                      only with -DKL_TEST_PROGS: the test object of
+ *                      tests/bpf (build/<arch>/test/), not the collector's
  *
  * Production programs are thin adapters that read their hook's arguments
  * and call the kl_on_*() handlers; the kl_test_* programs call the very
@@ -41,4 +44,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "kl_arm64.bpf.h"
 #include "kl_arch.bpf.h"
 #include "kl_progs.bpf.h"
+#ifdef KL_TEST_PROGS
 #include "kl_test.bpf.h"
+#endif

@@ -15,7 +15,7 @@
 #ifndef __KVM_LAZYTOP_H
 #define __KVM_LAZYTOP_H
 
-#define KL_SCHEMA_VERSION	"1.3"
+#define KL_SCHEMA_VERSION	"1.4"
 
 /* Log-linear latency histogram, see bpf/kl_hist.h for the math. */
 #define KL_HIST_SUB_BITS	3
@@ -25,9 +25,8 @@
 
 /* Map sizes; userspace may resize them before load. */
 #define KL_MAX_VCPU_THREADS	65536
-#define KL_MAX_COUNTER_KEYS	65536
-#define KL_MAX_REASON_KEYS	16384
-#define KL_MAX_HIST_KEYS	8192
+#define KL_MAX_REASON_KEYS	16384	/* reason slots (--max-reasons default) */
+#define KL_MAX_HIST_KEYS	8192	/* histogram slots (--max-hists default) */
 #define KL_MAX_CPUS		1024
 
 /* Reason index for "no vCPU id known yet". */
@@ -160,8 +159,13 @@
 
 /*
  * Tool health; CLOCK_SKEW: end timestamp before start, dropped sample;
- * SLOTS_FULL: a vCPU thread found no free slot (raise --max-vcpus), its
- * events count in the per-CPU `counters` hash instead (still exact).
+ * SLOTS_FULL: an event found no counter slot, of its thread or a shared
+ * row (raise --max-vcpus); COUNTER_MAP_FULL named the per-CPU hash of
+ * schema 1.3 and stays 0;
+ * REASON_SLOTS_FULL / HIST_SLOTS_FULL: a (VM, code) found no free reason
+ * counter (raise --max-reasons) or histogram (raise --max-hists) slot,
+ * the event is not counted there.  REASON_MAP_FULL and HIST_MAP_FULL
+ * named the per-CPU hashes of schema 1.3 and stay 0.
  */
 #define KL_DROPS(X, ...)							\
 	X(__VA_ARGS__, D, VCPU_MAP_FULL,	"vcpu_map_full",	NONE)	\
@@ -170,6 +174,8 @@
 	X(__VA_ARGS__, D, HIST_MAP_FULL,	"hist_map_full",	NONE)	\
 	X(__VA_ARGS__, D, CLOCK_SKEW,		"clock_skew",		NONE)	\
 	X(__VA_ARGS__, D, SLOTS_FULL,		"vcpu_slots_full",	NONE)	\
+	X(__VA_ARGS__, D, REASON_SLOTS_FULL,	"reason_slots_full",	NONE)	\
+	X(__VA_ARGS__, D, HIST_SLOTS_FULL,	"hist_slots_full",	NONE)	\
 	/* end of KL_DROPS */
 
 /* The enumerator of a list line: KL_<P>_<ENUM>. */
@@ -256,7 +262,7 @@ enum kl_counter {
 	KL_C_NR = KL_C_PRED_VS_ACTUAL + KL_PRED_NR * KL_LOAD_NR,
 };
 
-/* Key of the per-CPU "counters" hash: one row per (VM, vCPU). */
+/* Key of the `row_idx` hash: one shared row per (VM, vCPU). */
 struct kl_counter_key {
 	__u32 tgid;
 	__s32 vcpu_id;		/* KL_VCPU_UNKNOWN until identified */
@@ -366,7 +372,7 @@ struct kl_vcpu_state {
 /*
  * Value of the `slot_key` ARRAY: who owns a hot-counter slot.  Written
  * once by BPF when the slot is taken (tgid last, so a reader that sees a
- * non-zero tgid sees the rest), flags later.
+ * non-zero tgid sees the rest).
  */
 struct kl_slot_info {
 	__u32 tgid;
@@ -377,16 +383,49 @@ struct kl_slot_info {
 };
 
 /* kl_slot_info.flags */
-#define KL_SLOT_EXITED		1	/* the thread exited (sched_process_exit) */
+#define KL_SLOT_SHARED		2	/* a shared row (tid 0), see below; 1 was "exited" (1.3) */
 
 /*
  * Slots: each identified vCPU thread gets one (allocated once); ARRAY
  * `slots` (BPF_F_MMAPABLE) holds its struct kl_counters, ARRAY `slot_key`
- * its struct kl_slot_info.  Userspace adds a slot's row to the `counters`
- * row of the same (tgid, vcpu_id).  KL_MAX_SLOTS is the default size;
- * the collector sizes both maps from --max-vcpus.
+ * its struct kl_slot_info.  Events of a (tgid, vcpu_id) not counted by
+ * its own thread (vcpu_id -1: threads not identified as a vCPU; threads
+ * without a slot; events counted from another thread) go to a shared row,
+ * a slot with KL_SLOT_SHARED and tid 0 found through the HASH `row_idx`.
+ * Userspace adds every slot of a (tgid, vcpu_id) into its row.
+ * KL_MAX_SLOTS is the default size; the collector sizes the three maps
+ * from --max-vcpus.
  */
 #define KL_MAX_SLOTS		4096
+
+/*
+ * Reason and histogram slots: one per (VM, kind, code) and per (VM,
+ * histogram, sub), allocated once by the first event of the key and shared
+ * by the VM's vCPU threads (BPF adds atomically).  ARRAY `rslots`
+ * (BPF_F_MMAPABLE, __u64 count) with owner ARRAY `rslot_key` (struct
+ * kl_reason_key), ARRAY `hslots` (struct kl_hist) with owner ARRAY
+ * `hslot_key` (struct kl_hist_key); the owner's tgid is written last and
+ * is 0 for a slot not (yet) owned.  HASHes `reason_idx` / `hist_idx` map
+ * a key to its slot; BPF consults them only when the per-CPU cache
+ * (struct kl_cur, KL_SCACHE entries each) misses.  Sized by the
+ * collector's --max-reasons / --max-hists, never by the CPU count.
+ */
+/*
+ * Slot pools: a slot released by the collector (its VM exited) is zeroed
+ * and put in its pool's ring of free slots (ARRAY free_slots /
+ * free_rslots / free_hslots, written at free_tail[pool] by the collector,
+ * taken at free_head[pool] by BPF with a compare-and-swap), which BPF
+ * tries before taking a never-used slot.
+ */
+enum kl_pool {
+	KL_POOL_VCPU,		/* slots / slot_key */
+	KL_POOL_REASON,		/* rslots / rslot_key */
+	KL_POOL_HIST,		/* hslots / hslot_key */
+	KL_POOL_NR,
+};
+
+#define KL_SCACHE_BITS		3
+#define KL_SCACHE		(1 << KL_SCACHE_BITS)	/* per-CPU cached slots per kind */
 
 /* test_ts entries (test_mode only: thread tid is test_ts[tid & test_mask]) */
 #define KL_TEST_THREADS		16384

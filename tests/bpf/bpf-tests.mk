@@ -9,12 +9,13 @@
 # static libbpf (bpf/bpf.mk provides the variables).
 
 BPF_TEST_DIR := $(BUILD)/$(BPF_HOST_ARCH)/tests/bpf
-BPF_TEST_SKEL := $(BUILD)/$(BPF_HOST_ARCH)/kvm_lazytop.skel.h
+# the object with the kl_test_* programs (bpf.mk), same skeleton name
+BPF_TEST_SKEL := $(BUILD)/$(BPF_HOST_ARCH)/test/kvm_lazytop.skel.h
 BPF_TESTS := $(BPF_TEST_DIR)/test_kl_load $(BPF_TEST_DIR)/test_kl_bpf
 
 BPF_TEST_CC ?= cc
 BPF_TEST_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror \
-	-I$(BUILD)/$(BPF_HOST_ARCH) -I$(TOP)/bpf -I$(TOP)/tests/bpf \
+	-I$(BUILD)/$(BPF_HOST_ARCH)/test -I$(BUILD)/$(BPF_HOST_ARCH) -I$(TOP)/bpf -I$(TOP)/tests/bpf \
 	$(HOST_LIBBPF_CFLAGS) -I$(KSRC)/tools/include/uapi
 # bpf.mk: the kernel tree's static libbpf, or the system one (LIBBPF=system)
 BPF_TEST_LDLIBS = $(HOST_LIBBPF_LIBS) -lelf -lz -lcmocka

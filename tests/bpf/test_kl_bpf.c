@@ -58,13 +58,24 @@ static int open_skel(struct ctx *c)
 	c->skel->rodata->test_mode = !c->real_tasks;
 	/* small: two per-thread entries (odd and even tids) */
 	c->skel->rodata->test_mask = c->small ? 1 : KL_TEST_THREADS - 1;
-	bpf_map__set_max_entries(c->skel->maps.counters, n);
-	bpf_map__set_max_entries(c->skel->maps.reasons, n);
-	bpf_map__set_max_entries(c->skel->maps.hists, n);
+	bpf_map__set_max_entries(c->skel->maps.row_idx, c->small ? c->small : 512);
+	bpf_map__set_max_entries(c->skel->maps.rslots, n);
+	bpf_map__set_max_entries(c->skel->maps.rslot_key, n);
+	bpf_map__set_max_entries(c->skel->maps.reason_idx, n);
+	bpf_map__set_max_entries(c->skel->maps.hslots, n);
+	bpf_map__set_max_entries(c->skel->maps.hslot_key, n);
+	bpf_map__set_max_entries(c->skel->maps.hist_idx, n);
 	if (c->small) {
-		bpf_map__set_max_entries(c->skel->maps.slots, 1);
-		bpf_map__set_max_entries(c->skel->maps.slot_key, 1);
+		bpf_map__set_max_entries(c->skel->maps.slots, c->small);
+		bpf_map__set_max_entries(c->skel->maps.slot_key, c->small);
+		bpf_map__set_max_entries(c->skel->maps.free_slots, c->small);
 	}
+	bpf_map__set_max_entries(c->skel->maps.free_rslots, n);
+	bpf_map__set_max_entries(c->skel->maps.free_hslots, n);
+	/* released slots are reused, as the collector configures it */
+	c->skel->rodata->pool_size[KL_POOL_VCPU] = c->small ? c->small : KL_MAX_SLOTS;
+	c->skel->rodata->pool_size[KL_POOL_REASON] = n;
+	c->skel->rodata->pool_size[KL_POOL_HIST] = n;
 	kl_log_reset();
 	if (kvm_lazytop_bpf__load(c->skel)) {
 		fprintf(stderr, "load failed:\n%s\n", kl_log);
@@ -156,12 +167,14 @@ static void run_prog(struct bpf_program *prog, int cpu, __u64 *args, size_t n)
 	RUN(c, kl_test_sched_switch, cpu, cpu, now, ptid, ptgid, pstate, ploaded, ntid, ntgid)
 #define LOAD(c, cpu, tid, vcpu, reason) RUN(c, kl_test_vcpu_load, cpu, tid, TGID, vcpu, reason)
 
-/* Sum of a per-CPU counter of (tgid, vcpu). */
 /*
- * Slot part of a counter (the collector adds `slots` to `counters` the
- * same way): slots whose slot_key matches (tgid, vcpu), all if any.
+ * Counter idx summed over the slots owned by (tgid, vcpu) (any: every
+ * owned slot) of one kind: shared rows (KL_SLOT_SHARED, tid 0) or thread
+ * slots; the collector adds both into the (tgid, vcpu) row.  rows:
+ * counts the matching slots instead.
  */
-static __u64 hot_counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx, bool any)
+static __u64 slot_sum(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx, bool any,
+		      bool shared, bool rows)
 {
 	__u32 n = c->skel->bss->next_slot, max = bpf_map__max_entries(c->skel->maps.slots);
 	struct kl_counters v;
@@ -172,46 +185,47 @@ static __u64 hot_counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx
 
 		if (bpf_map__lookup_elem(c->skel->maps.slot_key, &s, sizeof(s), &k, sizeof(k), 0))
 			continue;
-		if (!k.tgid || (!any && (k.tgid != tgid || k.vcpu_id != vcpu)))
+		if (!k.tgid || (!any && (k.tgid != tgid || k.vcpu_id != vcpu)) ||
+		    !(k.flags & KL_SLOT_SHARED) != !shared)
 			continue;
-		if (!bpf_map__lookup_elem(c->skel->maps.slots, &s, sizeof(s), &v, sizeof(v), 0))
+		if (shared)
+			assert_int_equal(k.tid, 0);
+		if (rows)
+			sum++;
+		else if (!bpf_map__lookup_elem(c->skel->maps.slots, &s, sizeof(s), &v, sizeof(v), 0))
 			sum += v.c[idx];
 	}
 	return sum;
 }
 
-static __u64 counter_row(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
+/* The thread slot part of a counter of (tgid, vcpu) (any: of every slot). */
+static __u64 hot_counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx, bool any)
 {
-	struct kl_counter_key k = { .tgid = tgid, .vcpu_id = vcpu };
-	struct kl_counters *v = calloc((size_t)c->ncpus, sizeof(*v));
-	__u64 sum = 0;
-
-	assert_non_null(v);
-	if (!bpf_map__lookup_elem(c->skel->maps.counters, &k, sizeof(k), v,
-				  sizeof(*v) * (size_t)c->ncpus, 0))
-		for (int i = 0; i < c->ncpus; i++)
-			sum += v[i].c[idx];
-	free(v);
-	return sum;
+	return slot_sum(c, tgid, vcpu, idx, any, false, false);
 }
 
-/* Counter idx of (tgid, vcpu): `counters` row + slots, like the collector. */
+/* The shared row part of a counter of (tgid, vcpu). */
+static __u64 counter_row(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
+{
+	return slot_sum(c, tgid, vcpu, idx, false, true, false);
+}
+
+/* Counter idx of (tgid, vcpu): shared row + thread slots, like the collector. */
 static __u64 counter(struct ctx *c, __u32 tgid, __s32 vcpu, unsigned int idx)
 {
 	return counter_row(c, tgid, vcpu, idx) + hot_counter(c, tgid, vcpu, idx, false);
 }
 
-/* Sum of a counter over every row of the map (all tgids, vCPUs). */
+/* Sum of a counter over every slot (all tgids, vCPUs). */
 static __u64 counter_all(struct ctx *c, unsigned int idx)
 {
-	struct kl_counter_key k, *prev = NULL;
-	__u64 sum = 0;
+	return slot_sum(c, 0, 0, idx, true, true, false) + slot_sum(c, 0, 0, idx, true, false, false);
+}
 
-	while (!bpf_map__get_next_key(c->skel->maps.counters, prev, &k, sizeof(k))) {
-		sum += counter_row(c, k.tgid, k.vcpu_id, idx);
-		prev = &k;
-	}
-	return sum + hot_counter(c, 0, 0, idx, true);
+/* Shared rows in use (one per (tgid, vcpu) counted from outside its thread). */
+static unsigned int shared_rows(struct ctx *c)
+{
+	return (unsigned int)slot_sum(c, 0, 0, 0, true, true, true);
 }
 
 static unsigned int map_rows(struct bpf_map *m, size_t ksz)
@@ -241,49 +255,76 @@ static unsigned int threads(struct ctx *c)
 	return n;
 }
 
+/* The slot of an owner key in an owner array (next: its next_* counter), or -1. */
+static int owner_slot(struct bpf_map *owners, __u32 next, const void *key, size_t ksz)
+{
+	char v[32];
+	__u32 max = bpf_map__max_entries(owners);
+
+	for (__u32 s = 0; s < next && s < max; s++)
+		if (!bpf_map__lookup_elem(owners, &s, sizeof(s), v, ksz, 0) && !memcmp(v, key, ksz))
+			return (int)s;
+	return -1;
+}
+
+/* Reason count of (tgid, kind, code): its slot in `rslots`, read like the collector. */
 static __u64 reason(struct ctx *c, __u32 tgid, __u16 kind, __u64 code)
 {
 	struct kl_reason_key k = { .tgid = tgid, .kind = kind, .code = code };
-	__u64 *v = calloc((size_t)c->ncpus, sizeof(*v)), sum = 0;
+	int s = owner_slot(c->skel->maps.rslot_key, c->skel->bss->next_rslot, &k, sizeof(k));
+	__u32 i = (__u32)s;
+	__u64 v = 0;
 
-	assert_non_null(v);
-	if (!bpf_map__lookup_elem(c->skel->maps.reasons, &k, sizeof(k), v,
-				  sizeof(*v) * (size_t)c->ncpus, 0))
-		for (int i = 0; i < c->ncpus; i++)
-			sum += v[i];
-	free(v);
-	return sum;
+	if (s >= 0)
+		assert_int_equal(bpf_map__lookup_elem(c->skel->maps.rslots, &i, sizeof(i), &v,
+						      sizeof(v), 0), 0);
+	return v;
+}
+
+/* Owned reason / histogram slots of tgid (0: every owned slot). */
+static unsigned int owned(struct ctx *c, bool hists, __u32 tgid)
+{
+	struct bpf_map *m = hists ? c->skel->maps.hslot_key : c->skel->maps.rslot_key;
+	__u32 next = hists ? c->skel->bss->next_hslot : c->skel->bss->next_rslot;
+	unsigned int n = 0;
+	char v[32];
+
+	for (__u32 s = 0; s < next && s < bpf_map__max_entries(m); s++) {
+		__u32 t;
+
+		if (bpf_map__lookup_elem(m, &s, sizeof(s), v, bpf_map__value_size(m), 0))
+			continue;
+		memcpy(&t, v, sizeof(t));
+		n += t && (!tgid || t == tgid);
+	}
+	return n;
 }
 
 /*
- * Per-CPU histogram summed into h; returns the total count.  KL_H_FAULT is
- * read where the collector reads it: the exit histogram of the store-fault
- * exit code (the BPF side does not record it twice).
+ * Histogram of (tgid, id, sub) into h (its slot in `hslots`); returns
+ * the total count.  KL_H_FAULT is read where the collector reads it: the
+ * exit histogram of the store-fault exit code (the BPF side does not
+ * record it twice).
  */
 static __u64 hist(struct ctx *c, __u32 tgid, __u16 id, __u16 sub, struct kl_hist *h)
 {
 	struct kl_hist_key k = { .tgid = tgid, .hist = id, .sub = sub };
-	struct kl_hist *v = calloc((size_t)c->ncpus, sizeof(*v));
 	__u64 count = 0;
+	int s;
+	__u32 i;
 
 	if (id == KL_H_FAULT) {
 		k.hist = KL_H_EXIT;
 		k.sub = c->skel->rodata->fault_exit_code & 0xffff;
 	}
-
-	assert_non_null(v);
 	memset(h, 0, sizeof(*h));
-	if (!bpf_map__lookup_elem(c->skel->maps.hists, &k, sizeof(k), v,
-				  sizeof(*v) * (size_t)c->ncpus, 0)) {
-		for (int i = 0; i < c->ncpus; i++) {
-			for (int b = 0; b < KL_HIST_BUCKETS; b++)
-				h->buckets[b] += v[i].buckets[b];
-			h->sum += v[i].sum;
-		}
-	}
+	s = owner_slot(c->skel->maps.hslot_key, c->skel->bss->next_hslot, &k, sizeof(k));
+	i = (__u32)s;
+	if (s >= 0)
+		assert_int_equal(bpf_map__lookup_elem(c->skel->maps.hslots, &i, sizeof(i), h,
+						      sizeof(*h), 0), 0);
 	for (int b = 0; b < KL_HIST_BUCKETS; b++)
 		count += h->buckets[b];
-	free(v);
 	return count;
 }
 
@@ -465,9 +506,11 @@ static void test_tgid_filter(void **state)
 	struct ctx *c = *state;
 
 	drive_everything(c, OTHER);
-	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 0);
-	assert_int_equal(map_rows(c->skel->maps.reasons, sizeof(struct kl_reason_key)), 0);
-	assert_int_equal(map_rows(c->skel->maps.hists, sizeof(struct kl_hist_key)), 0);
+	assert_int_equal(shared_rows(c), 0);
+	assert_int_equal(map_rows(c->skel->maps.reason_idx, sizeof(struct kl_reason_key)), 0);
+	assert_int_equal(map_rows(c->skel->maps.hist_idx, sizeof(struct kl_hist_key)), 0);
+	assert_int_equal(owned(c, false, 0) + owned(c, true, 0), 0);
+	assert_int_equal(c->skel->bss->next_rslot + c->skel->bss->next_hslot, 0);
 	assert_int_equal(threads(c), 0);
 	for (__u32 d = 0; d < KL_D_NR; d++)
 		assert_int_equal(drop(c, d), 0);
@@ -479,7 +522,8 @@ static void test_tgid_filter(void **state)
 	assert_int_equal(counter(c, TGID, 0, KL_C_PKVM_SYNC + KL_PKVM_FLUSH_DIRTY), 1);
 	assert_int_equal(counter(c, TGID, 0, KL_C_GUEST_FAULT_ACCESS + KL_GF_WRITE), 1);
 	assert_int_equal(counter(c, TGID, 0, KL_C_GUEST_FAULT_STATUS + KL_GF_TRANSLATION), 1);
-	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 1);
+	/* every event came from the vCPU thread: its slot, no shared row */
+	assert_int_equal(shared_rows(c), 0);
 }
 
 /* target_tgid = 0: every tgid is accepted, each in its own rows. */
@@ -746,13 +790,14 @@ static void test_hot_events(void **state)
 
 	/*
 	 * thread exit frees the per-thread state (the kernel frees task
-	 * storage), forgets the per-CPU cache and marks the thread's slot
-	 * exited; tid and comm stay in the slot for the collector.
+	 * storage) and the per-CPU cache forgets it; tid and comm stay in
+	 * the slot for the collector.
 	 */
 	RUN(c, kl_test_process_exit, 0, 1001, TGID);
 	RUN(c, kl_test_process_exit, 0, 1003, TGID);
 	assert_int_equal(threads(c), 0);
-	assert_int_equal(c->skel->bss->next_slot, 1);	/* 1003 never had an id */
+	/* 1001's slot and the shared row -1 (1003 never had an id) */
+	assert_int_equal(c->skel->bss->next_slot, 2);
 	{
 		struct kl_slot_info k;
 		__u32 s0 = 0;
@@ -761,7 +806,7 @@ static void test_hot_events(void **state)
 		assert_int_equal(k.tid, 1001);
 		assert_int_equal(k.tgid, TGID);
 		assert_int_equal(k.vcpu_id, 4);
-		assert_int_equal(k.flags, KL_SLOT_EXITED);
+		assert_int_equal(k.flags, 0);
 	}
 	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);
 	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
@@ -788,7 +833,8 @@ static void test_pkvm_sync(void **state)
 		for (unsigned int r = 0; r < KL_PKVM_REASON_NR; r++, n++)
 			assert_int_equal(counter(c, TGID, 2, KL_C_PKVM_SYNC + d * KL_PKVM_REASON_NR + r),
 					 n % 3 + 1);
-	assert_int_equal(map_rows(c->skel->maps.counters, sizeof(struct kl_counter_key)), 1);
+	/* all from the vCPU's own thread: its slot */
+	assert_int_equal(shared_rows(c), 0);
 	/* the entry / exit events identified the thread as vCPU 2 */
 	assert_int_equal(threads(c), 1);
 	{
@@ -940,7 +986,7 @@ static void test_task_storage(void **state)
 	struct kl_hist h;
 	pthread_t th;
 	char comm[17] = "";
-	__u32 s0 = 0;
+	__u32 s0 = 1;	/* slot 0: the shared row -1 of the first event */
 	FILE *f;
 
 	assert_int_equal(task_state(c, (pid_t)tid, &v), -ENOENT);
@@ -970,7 +1016,7 @@ static void test_task_storage(void **state)
 	assert_int_equal(v.run_start_ns, 0);
 
 	/* the slot names the thread and its process */
-	assert_int_equal(c->skel->bss->next_slot, 1);
+	assert_int_equal(c->skel->bss->next_slot, 2);
 	assert_int_equal(bpf_map__lookup_elem(c->skel->maps.slot_key, &s0, sizeof(s0), &k, sizeof(k), 0), 0);
 	assert_int_equal(k.tid, tid);
 	assert_int_equal(k.tgid, tgid);
@@ -988,9 +1034,6 @@ static void test_task_storage(void **state)
 	assert_int_equal(counter_row(c, tgid, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 1);
 	assert_int_equal(counter(c, tgid, 5, KL_C_DIRTY_PAGES), 1);
 
-	RUN(c, kl_test_process_exit, 0, tid, tgid);
-	assert_int_equal(bpf_map__lookup_elem(c->skel->maps.slot_key, &s0, sizeof(s0), &k, sizeof(k), 0), 0);
-	assert_int_equal(k.flags, KL_SLOT_EXITED);
 	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 0);
 }
 
@@ -1089,49 +1132,241 @@ static void test_real_vcpu_fd(void **state)
 	close(p[1]);
 }
 
-/* Map full: the event is counted in `drops`, never silently lost. */
+/*
+ * Map full: the event is counted in `drops`, never silently lost.  Two
+ * counter slots, two per-thread states (odd and even tids), two reason
+ * and two histogram slots.
+ */
 static void test_drops(void **state)
 {
-	struct ctx *c = *state;	/* every hash map has max_entries = 2 */
+	struct ctx *c = *state;
 
-	ENTER(c, 0, 1001, 0, 100);	/* slot 0 */
-	ENTER(c, 0, 1002, 1, 100);	/* no slot left (one slot) */
-	ENTER(c, 0, 1003, 2, 100);	/* third thread: no room (test_ts of 2) */
+	ENTER(c, 0, 1001, 0, 100);			/* thread slot 0 */
+	RUN(c, kl_test_dirty_ring_push, 0, 1003, TGID);	/* untracked: shared row (TGID, -1), slot 1 */
+	ENTER(c, 0, 1002, 1, 100);			/* no slot left for vCPU 1 */
+	ENTER(c, 0, 1005, 2, 100);			/* odd tid: no per-thread state */
 	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 1);
-	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 1);
 	assert_int_equal(threads(c), 2);
+	assert_int_equal(c->skel->bss->next_slot, 2);
+	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 0);	/* nothing lost yet */
 
-	/* 1001's counters live in its slot, not in `counters` */
+	/* 1001's counters live in its slot, not in a shared row */
 	RUN(c, kl_test_dirty_ring_push, 0, 1001, TGID);
 	assert_int_equal(counter(c, TGID, 0, KL_C_DIRTY_PAGES), 1);
 	assert_int_equal(counter_row(c, TGID, 0, KL_C_DIRTY_PAGES), 0);
-	assert_int_equal(counter(c, TGID, 0, KL_C_KVM_RUNS), 0);
-	/* 1002 has no slot: still exact, in rows (TGID, 1) and (TGID, -1) */
-	RUN(c, kl_test_gstage_fault, 0, 1002, TGID, 1, KL_FAULT_NOT_LOGGING);
-	RUN(c, kl_test_dirty_ring_push, 0, 1003, TGID);
+	/* the shared row exists: exact, from both CPUs */
 	RUN(c, kl_test_dirty_ring_push, 1, 1003, TGID);
-	assert_int_equal(counter(c, TGID, 1, KL_C_GSTAGE_FAULT + KL_FAULT_NOT_LOGGING), 1);
-	assert_int_equal(counter(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
-	/* a third row (TGID, 9): counters full */
-	RUN(c, kl_test_vcpu_put, 0, 1003, TGID, 9);
-	RUN(c, kl_test_vcpu_put, 1, 1003, TGID, 9);
-	assert_int_equal(drop(c, KL_D_COUNTER_MAP_FULL), 2);
-	assert_int_equal(drop(c, KL_D_VCPU_MAP_FULL), 3);
-	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 1);
+	assert_int_equal(counter_row(c, TGID, KL_VCPU_UNKNOWN, KL_C_DIRTY_PAGES), 2);
+	/* vCPU 1 has no slot and no row can be taken: lost, counted, named for --max-vcpus */
+	RUN(c, kl_test_gstage_fault, 0, 1002, TGID, 1, KL_FAULT_NOT_LOGGING);
+	RUN(c, kl_test_gstage_fault, 1, 1002, TGID, 1, KL_FAULT_NOT_LOGGING);
+	assert_int_equal(counter(c, TGID, 1, KL_C_GSTAGE_FAULT + KL_FAULT_NOT_LOGGING), 0);
+	assert_int_equal(drop(c, KL_D_SLOTS_FULL), 2);
+	/* a full array does not advance the allocation counter */
+	assert_int_equal(c->skel->bss->next_slot, 2);
+	assert_int_equal(drop(c, KL_D_COUNTER_MAP_FULL), 0);
 
+	/* two reason slots: the third code is dropped, named for --max-reasons */
 	for (__u64 r = 1; r <= 3; r++)
 		RUN(c, kl_test_userspace_exit, 0, 1001, TGID, r);
-	assert_int_equal(drop(c, KL_D_REASON_MAP_FULL), 1);
+	RUN(c, kl_test_userspace_exit, 1, 1001, TGID, 3);
+	assert_int_equal(drop(c, KL_D_REASON_SLOTS_FULL), 2);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 1), 1);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 2), 1);
+	/* a full array does not advance the allocation counter */
+	assert_int_equal(c->skel->bss->next_rslot, 2);
 
 	for (__u32 s = 1; s <= 4; s++)
 		RUN(c, kl_test_hist, 0, TGID, KL_H_EXIT, s, 10);
-	assert_int_equal(drop(c, KL_D_HIST_MAP_FULL), 2);
+	assert_int_equal(drop(c, KL_D_HIST_SLOTS_FULL), 2);
+	assert_int_equal(c->skel->bss->next_hslot, 2);
+	/* the schema 1.3 names of the per-CPU hashes stay 0 */
+	assert_int_equal(drop(c, KL_D_REASON_MAP_FULL), 0);
+	assert_int_equal(drop(c, KL_D_HIST_MAP_FULL), 0);
 	assert_int_equal(drop(c, KL_D_CLOCK_SKEW), 0);
+}
+
+/*
+ * Release reason slot s as the collector does for an exited VM: clear its
+ * owner, zero its count, put it in the pool's ring and publish the tail.
+ */
+static void release_rslot(struct ctx *c, __u32 s)
+{
+	struct kl_reason_key none = { 0 };
+	__u32 tail = c->skel->bss->free_tail[KL_POOL_REASON];
+	__u32 at = tail % c->skel->rodata->pool_size[KL_POOL_REASON];
+	__u64 zero = 0;
+
+	assert_int_equal(bpf_map__update_elem(c->skel->maps.rslot_key, &s, sizeof(s), &none,
+					      sizeof(none), 0), 0);
+	assert_int_equal(bpf_map__update_elem(c->skel->maps.rslots, &s, sizeof(s), &zero,
+					      sizeof(zero), 0), 0);
+	assert_int_equal(bpf_map__update_elem(c->skel->maps.free_rslots, &at, sizeof(at), &s,
+					      sizeof(s), 0), 0);
+	c->skel->bss->free_tail[KL_POOL_REASON] = tail + 1;
+}
+
+/*
+ * Released slots are reused before never-used ones: with both reason
+ * slots taken, a new code is dropped; once one is released (its VM
+ * exited) the next new code takes it, from zero, and the old key cached
+ * for that slot no longer matches.
+ */
+static void test_slot_reuse(void **state)
+{
+	struct ctx *c = *state;	/* two slots per array */
+	struct kl_reason_key k = { .tgid = OTHER, .kind = KL_R_USERSPACE_EXIT, .code = 2 };
+	int s;
+
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 2);
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 2);
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 6);
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 9);	/* full */
+	assert_int_equal(drop(c, KL_D_REASON_SLOTS_FULL), 1);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 2), 2);
+	/* the VM exits: the collector releases its code-2 slot (index entry too) */
+	k.tgid = TGID;
+	s = owner_slot(c->skel->maps.rslot_key, 2, &k, sizeof(k));
+	assert_true(s >= 0);
+	release_rslot(c, (__u32)s);
+	assert_int_equal(bpf_map__delete_elem(c->skel->maps.reason_idx, &k, sizeof(k), 0), 0);
+	/* a new code takes the released slot, counting from zero */
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 9);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 9), 1);
+	k.code = 9;
+	assert_int_equal(owner_slot(c->skel->maps.rslot_key, 2, &k, sizeof(k)), s);
+	assert_int_equal(c->skel->bss->next_rslot, 2);
+	assert_int_equal(c->skel->bss->free_head[KL_POOL_REASON], 1);
+	/* code 2 again: its cached slot is code 9's now, and no slot is left */
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 2);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 9), 1);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 2), 0);
+	assert_int_equal(drop(c, KL_D_REASON_SLOTS_FULL), 2);
+}
+
+/*
+ * kvm_userspace_exit ends the KVM_RUN (no sys_exit_ioctl hook): count,
+ * duration and the put on this CPU (the next run on another CPU is
+ * predicted "migrated"), with the userspace exit reason.  A run whose
+ * start was not seen (attached mid-run) counts its exit reason only.
+ */
+static void test_run_end(void **state)
+{
+	struct ctx *c = *state;
+	struct kl_hist h;
+
+	RUN(c, kl_test_run_end, 0, 1001, TGID, 0, 50, 2);	/* start not seen */
+	assert_int_equal(counter_all(c, KL_C_KVM_RUNS), 0);
+	assert_int_equal(counter_all(c, KL_C_USERSPACE_EXITS), 1);
+	ENTER(c, 0, 1001, 3, 100);
+	RUN(c, kl_test_run_end, 0, 1001, TGID, 0, 400, 2);
+	assert_int_equal(counter(c, TGID, 3, KL_C_KVM_RUNS), 1);
+	assert_int_equal(counter(c, TGID, 3, KL_C_USERSPACE_EXITS), 1);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 2), 2);
+	assert_int_equal(hist(c, TGID, KL_H_KVM_RUN, KL_SUB_ALL, &h), 1);
+	assert_int_equal(h.sum, 300);
+	ENTER(c, 1, 1001, 3, 500);
+	RUN(c, kl_test_run_end, 1, 1001, TGID, 1, 600, 6);
+	assert_int_equal(counter(c, TGID, 3, KL_C_PRED + KL_PRED_MIGRATED), 1);
+	assert_int_equal(counter(c, TGID, 3, KL_C_KVM_RUNS), 2);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 6), 1);
+	/* no KVM_RUN in flight: the next end counts no run */
+	RUN(c, kl_test_run_end, 1, 1001, TGID, 1, 700, 6);
+	assert_int_equal(counter(c, TGID, 3, KL_C_KVM_RUNS), 2);
+	assert_int_equal(counter_all(c, KL_C_USERSPACE_EXITS), 4);
+}
+
+/*
+ * Reason and histogram slots: one per (VM, code), allocated at the first
+ * event, shared by the VM's threads and CPUs; the per-CPU cache serves
+ * the next events; a released slot (owner cleared, index entry deleted,
+ * as the collector does for an exited VM) is not used again.
+ */
+static void test_rslots(void **state)
+{
+	struct ctx *c = *state;
+	struct kl_reason_key k = { .tgid = TGID, .kind = KL_R_EXIT, .code = 30 }, none = { 0 };
+	struct kl_hist h;
+	__u32 s0 = 0;
+
+	/* first event: slot 0, owner and index written */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 0, 30, 100);
+	assert_int_equal(c->skel->bss->next_rslot, 1);
+	assert_int_equal(owner_slot(c->skel->maps.rslot_key, 1, &k, sizeof(k)), 0);
+	assert_int_equal(map_rows(c->skel->maps.reason_idx, sizeof(k)), 1);
+	/* same key from another thread (vCPU 1) and another CPU: same slot */
+	RUN(c, kl_test_kvm_exit, 0, 1002, TGID, 1, 30, 200);
+	RUN(c, kl_test_kvm_exit, 1, 1001, TGID, 0, 30, 300);
+	RUN(c, kl_test_kvm_exit, 1, 1002, TGID, 1, 30, 400);
+	assert_int_equal(c->skel->bss->next_rslot, 1);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 30), 4);
+	/* cache hit with the index gone: the cached slot is still used */
+	assert_int_equal(bpf_map__delete_elem(c->skel->maps.reason_idx, &k, sizeof(k), 0), 0);
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 0, 30, 500);
+	assert_int_equal(c->skel->bss->next_rslot, 1);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 30), 5);
+	/* other codes and another VM: slots of their own */
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 0, 31, 600);
+	RUN(c, kl_test_userspace_exit, 0, 1001, TGID, 30);
+	assert_int_equal(c->skel->bss->next_rslot, 3);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 31), 1);
+	assert_int_equal(reason(c, TGID, KL_R_USERSPACE_EXIT, 30), 1);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 30), 5);
+	/* released (owner cleared): the cache entry no longer matches, a new slot is taken */
+	assert_int_equal(bpf_map__update_elem(c->skel->maps.rslot_key, &s0, sizeof(s0), &none,
+					      sizeof(none), 0), 0);
+	RUN(c, kl_test_kvm_exit, 0, 1001, TGID, 0, 30, 700);
+	assert_int_equal(c->skel->bss->next_rslot, 4);
+	assert_int_equal(reason(c, TGID, KL_R_EXIT, 30), 1);
+
+	/* histograms: exit latency of code 30 on two CPUs, one slot */
+	RUN(c, kl_test_kvm_entry, 0, 1001, TGID, 0, 750);
+	RUN(c, kl_test_kvm_entry, 1, 1002, TGID, 1, 450);
+	assert_int_equal(hist(c, TGID, KL_H_EXIT, 30, &h), 2);
+	assert_int_equal(h.buckets[kl_hist_bucket(50)], 2);
+	assert_int_equal(h.sum, 100);
+	assert_int_equal(c->skel->bss->next_hslot, 1);
+	assert_int_equal(owned(c, true, TGID), 1);
+	assert_int_equal(drop(c, KL_D_REASON_SLOTS_FULL) + drop(c, KL_D_HIST_SLOTS_FULL), 0);
+}
+
+/*
+ * Memory and read cost independent of the CPU count: the only per-CPU
+ * maps are the small ones (`counters` rows of threads without a slot,
+ * `drops`, the per-CPU caches); every other value map is a plain map,
+ * and the slot arrays the collector reads are mmap()able.
+ */
+static void test_percpu_maps(void **state)
+{
+	static const char *const percpu_ok[] = { "drops", "cpu_state", "cur_vcpu" };
+	struct ctx *c = *state;
+	struct bpf_map *m;
+	unsigned int mmapable = 0;
+
+	bpf_object__for_each_map(m, c->skel->obj) {
+		enum bpf_map_type t = bpf_map__type(m);
+		bool percpu = t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
+			      t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+		bool ok = !percpu;
+
+		for (size_t i = 0; i < ARRAY_SIZE(percpu_ok); i++)
+			ok |= !strcmp(bpf_map__name(m), percpu_ok[i]);
+		if (!ok)
+			fprintf(stderr, "per-CPU map %s: its size grows with the CPU count\n",
+				bpf_map__name(m));
+		assert_true(ok);
+		if (t == BPF_MAP_TYPE_ARRAY && (bpf_map__map_flags(m) & BPF_F_MMAPABLE) &&
+		    !strchr(bpf_map__name(m), '.'))	/* not .bss, .rodata */
+			mmapable++;
+	}
+	/* slots, slot_key, rslots, rslot_key, hslots, hslot_key */
+	assert_int_equal(mmapable, 6);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_percpu_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_same_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_migrated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_other_vcpu, setup, teardown),
@@ -1149,6 +1384,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_guest_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cur_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drops, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_rslots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_reuse, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_task_storage, setup_tasks, teardown),
 		cmocka_unit_test_setup_teardown(test_real_vcpu_fd, setup, teardown),
 	};

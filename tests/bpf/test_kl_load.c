@@ -116,9 +116,13 @@ static bool want_loaded(int i) { return progs[i].loaded; }
 
 static void shrink(struct kvm_lazytop_bpf *skel)
 {
-	bpf_map__set_max_entries(skel->maps.counters, 64);
-	bpf_map__set_max_entries(skel->maps.reasons, 64);
-	bpf_map__set_max_entries(skel->maps.hists, 64);
+	bpf_map__set_max_entries(skel->maps.row_idx, 64);
+	bpf_map__set_max_entries(skel->maps.rslots, 64);
+	bpf_map__set_max_entries(skel->maps.rslot_key, 64);
+	bpf_map__set_max_entries(skel->maps.reason_idx, 64);
+	bpf_map__set_max_entries(skel->maps.hslots, 64);
+	bpf_map__set_max_entries(skel->maps.hslot_key, 64);
+	bpf_map__set_max_entries(skel->maps.hist_idx, 64);
 	bpf_map__set_max_entries(skel->maps.test_ts, 1);
 }
 
@@ -181,8 +185,9 @@ static void test_all_together_attach(void **state)
 	if (err)
 		fprintf(stderr, "%s\n", kl_log);
 	assert_int_equal(err, 0);
-	assert_int_equal(bpf_map__max_entries(skel->maps.counters), KL_MAX_COUNTER_KEYS);
-	assert_int_equal(bpf_map__max_entries(skel->maps.hists), KL_MAX_HIST_KEYS);
+	assert_int_equal(bpf_map__max_entries(skel->maps.slots), KL_MAX_SLOTS);
+	assert_int_equal(bpf_map__max_entries(skel->maps.hslots), KL_MAX_HIST_KEYS);
+	assert_int_equal(bpf_map__max_entries(skel->maps.rslots), KL_MAX_REASON_KEYS);
 
 	for (int i = 0; i < nprogs; i++) {
 		struct bpf_program *p;

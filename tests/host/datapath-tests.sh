@@ -159,3 +159,50 @@ t_stats_window() {
 INT_TESTS+=(bad_max_vcpus bad_stats_window)
 t_bad_max_vcpus() { bad_input 2 "zero --max-vcpus" -- --max-vcpus 0 -d 2s; }
 t_bad_stats_window() { bad_input 2 "malformed --stats-window" -- --stats-window soon -d 2s; }
+
+INT_TESTS+=(slots_full bad_max_reasons bad_max_hists)
+
+# The map-full path: one reason and one histogram slot for two VMs that
+# need several (each its KVM_EXIT_IO reason; kvm_run, exit and off-CPU
+# histograms).  What does not fit is dropped and counted, named for the
+# option to raise, in the snapshot and the table footer; the counters
+# stay exact (their slots are not full).
+t_slots_full() {
+	local a b t
+	start_workload A -n 64 -r 20 -v 2 --hold-ms 600000
+	a=$WL_PID
+	start_workload B -n 64 -r 20 -v 1 --hold-ms 600000
+	b=$WL_PID
+	start_tool lt -v --max-reasons 1 --max-hists 1 -o json
+	wait_attached "$LT_PID" lt
+	"$TOOL" -v -i 200ms --max-reasons 1 --max-hists 1 >"$D/lt2.out" 2>"$D/lt2.err" &
+	t=$!
+	BG+=("$t")
+	wait_attached "$t" lt2
+	kill -USR1 "$a"
+	wait_result A "$a"
+	kill -USR1 "$b"
+	wait_result B "$b"
+	sleep 0.5
+	kill -INT "$LT_PID" "$t"
+	wait_exit "$LT_PID" 30
+	check "kvm-lazytop exit code" "$RC" 0
+	wait_exit "$t" 30
+	check "kvm-lazytop (table) exit code" "$RC" 0
+	json_valid "$D/lt.out" "kvm-lazytop --max-reasons 1 --max-hists 1"
+	check_vm "$D/lt.out" "$a" "$D/A.out"
+	check_vm "$D/lt.out" "$b" "$D/B.out"
+	check "drops.reason_slots_full > 0" "$(jqv "$D/lt.out" '.overhead.drops.reason_slots_full > 0')" true
+	check "drops.hist_slots_full > 0" "$(jqv "$D/lt.out" '.overhead.drops.hist_slots_full > 0')" true
+	check "drops.vcpu_slots_full" "$(jqv "$D/lt.out" .overhead.drops.vcpu_slots_full)" 0
+	# one slot: at most one code (two CPUs racing on the first key may leave it unowned)
+	check "at most one reason counter (one slot)" \
+		"$(jqv "$D/lt.out" "[.vms[] | .reasons[]?[]?] | length <= 1")" true
+	grep -q 'drops.hist_slots_full [0-9]*: raise --max-hists' "$D/lt2.out" ||
+		bad "table footer does not name --max-hists: $(grep drops "$D/lt2.out" | tail -2)"
+	grep -q 'drops.reason_slots_full [0-9]*: raise --max-reasons' "$D/lt2.out" ||
+		bad "table footer does not name --max-reasons: $(grep drops "$D/lt2.out" | tail -2)"
+}
+
+t_bad_max_reasons() { bad_input 2 "zero --max-reasons" -- --max-reasons 0 -d 2s; }
+t_bad_max_hists() { bad_input 2 "huge --max-hists" -- --max-hists 99999999 -d 2s; }

@@ -495,7 +495,7 @@ lp_run() {
 	grep -v '^kvm-lazytop: \(probe\|bpf() usable\|attached\|BPF_ENABLE_STATS\|cannot inspect\|1 process\|target [0-9]* exited$\)' \
 		"$D/lt.err" | grep . && bad "unexpected stderr (above)"
 	json_valid "$D/lt.out" "kvm-lazytop -o json"
-	for s in sys_enter_ioctl sys_exit_ioctl kvm_dirty_ring_push; do
+	for s in sys_enter_ioctl kvm_userspace_exit kvm_dirty_ring_push; do
 		probe_attached "$D/lt.out" "$s" || bad "probe $s: $(jqv "$D/lt.out" ".probes[\"$s\"]")"
 	done
 	check_vm "$D/lt.out" "$wpid" "$D/wl.out"
@@ -606,6 +606,8 @@ t_cost() {
 		exit !(tot <= max && win <= max) }' ||
 		bad "collector CPU above ${COST_MAX_PCT}% of one core"
 	((lines >= COST_SECONDS / 2)) || bad "only $lines text refreshes show pid $p over ${COST_SECONDS} s"
+	# the slot arrays are mmap()ed: only their used part may count in RSS
+	((rss <= 16384)) || bad "collector RSS ${rss} kB during the run, above 16 MiB"
 }
 
 # ---------------------------------------------------------------- runner

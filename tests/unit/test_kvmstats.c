@@ -181,7 +181,7 @@ static void test_snapshot(void **state)
 	assert_int_equal(kl_snap_from_state(&s, &st), 0);
 	j = kl_snap_json(&s);
 	assert_non_null(j);
-	assert_string_equal(json_object_get_string(json_object_object_get(j, "schema_version")), "1.3");
+	assert_string_equal(json_object_get_string(json_object_object_get(j, "schema_version")), KL_SCHEMA_VERSION);
 	ks = json_object_object_get(json_object_array_get_idx(json_object_object_get(j, "vms"), 0), "kvm_stats");
 	assert_string_equal(json_object_to_json_string_ext(ks, JSON_C_TO_STRING_PLAIN),
 			    "{\"vcpu_load_fast\":10,\"vcpu_load_slow\":11,\"gstage_fault_fast\":12,"

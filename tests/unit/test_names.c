@@ -154,7 +154,9 @@ static void test_requirements(void **state)
 	(void)state;
 	assert_int_equal(kl_counter_requires(KL_C_DIRTY_PAGES), KL_SIG_BIT(KL_SIG_DIRTY_RING_PUSH));
 	assert_int_equal(kl_counter_requires(KL_C_EXITS), KL_SIG_BIT(KL_SIG_KVM_EXIT));
-	assert_true(kl_counter_requires(KL_C_KVM_RUNS) & KL_SIG_BIT(KL_SIG_SYS_EXIT_IOCTL));
+	/* a KVM_RUN starts at sys_enter_ioctl and ends at kvm_userspace_exit */
+	assert_int_equal(kl_counter_requires(KL_C_KVM_RUNS),
+			 KL_SIG_BIT(KL_SIG_SYS_ENTER_IOCTL) | KL_SIG_BIT(KL_SIG_USERSPACE_EXIT));
 	assert_true(kl_counter_requires(KL_C_PRED_VS_ACTUAL) & KL_SIG_BIT(KL_SIG_RISCV_VCPU_LOAD));
 	assert_true(kl_hist_requires(KL_H_VCPU_LOAD) == KL_SIG_BIT(KL_SIG_FENTRY_VCPU_LOAD));
 	assert_true(kl_hist_arch_ok(KL_H_FAULT, "riscv64"));
@@ -170,7 +172,7 @@ static void test_small_tables(void **state)
 	};
 	static const char *const drops[] = {
 		"vcpu_map_full", "counter_map_full", "reason_map_full", "hist_map_full", "clock_skew",
-		"vcpu_slots_full",
+		"vcpu_slots_full", "reason_slots_full", "hist_slots_full",
 	};
 	static_assert(sizeof(hists) / sizeof(hists[0]) == KL_H_NR, "hist names");
 	static_assert(sizeof(drops) / sizeof(drops[0]) == KL_D_NR, "drop names");
@@ -197,7 +199,7 @@ static void test_signals(void **state)
 		"kvm_riscv_vcpu_load", "kvm_riscv_vcpu_put", "kvm_riscv_gstage_fault",
 		"kvm_riscv_gstage_pte_update", "kvm_exit", "kvm_entry", "kvm_userspace_exit",
 		"kvm_dirty_ring_push", "kvm_fpu", "fast_page_fault", "sched_switch",
-		"sys_enter_ioctl", "sys_exit_ioctl", "sched_process_exit", "fentry_vcpu_load",
+		"sys_enter_ioctl", "fentry_vcpu_load",
 		"kvm_arm_pkvm_state_sync", "kvm_guest_fault",
 	};
 
@@ -209,7 +211,10 @@ static void test_signals(void **state)
 		assert_int_equal(kl_signal_by_name(names[s]), s);
 	}
 	assert_string_equal(kl_signals[KL_SIG_FENTRY_VCPU_LOAD].progs[1], "kl_fexit_vcpu_load");
-	assert_string_equal(kl_signals[KL_SIG_SYS_EXIT_IOCTL].hook, "syscalls/sys_exit_ioctl");
+	assert_string_equal(kl_signals[KL_SIG_SYS_ENTER_IOCTL].hook, "syscalls/sys_enter_ioctl");
+	/* no host-wide hook for KVM_RUN's end or for thread exits any more */
+	assert_int_equal(kl_signal_by_name("sys_exit_ioctl"), -1);
+	assert_int_equal(kl_signal_by_name("sched_process_exit"), -1);
 	assert_string_equal(kl_signals[KL_SIG_ARM_PKVM_STATE_SYNC].progs[0], "kl_arm_pkvm_state_sync");
 	assert_string_equal(kl_signals[KL_SIG_ARM_GUEST_FAULT].progs[0], "kl_arm_guest_fault");
 	assert_int_equal(kl_signals[KL_SIG_ARM_GUEST_FAULT].kind, KL_HOOK_RAW_TP);

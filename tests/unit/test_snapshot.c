@@ -108,7 +108,6 @@ static void synth(struct kl_state *st, const char *arch)
 	st->probes[KL_SIG_DIRTY_RING_PUSH].status = KL_PROBE_ATTACHED;
 	st->probes[KL_SIG_USERSPACE_EXIT].status = KL_PROBE_ATTACHED;
 	st->probes[KL_SIG_SYS_ENTER_IOCTL].status = KL_PROBE_ATTACHED;
-	st->probes[KL_SIG_SYS_EXIT_IOCTL].status = KL_PROBE_ATTACHED;
 	st->probes[KL_SIG_SCHED_SWITCH].status = KL_PROBE_ATTACHED;
 	st->probes[KL_SIG_FENTRY_VCPU_LOAD].status = KL_PROBE_REFUSED;
 	snprintf(st->probes[KL_SIG_FENTRY_VCPU_LOAD].reason, 64, "load: Operation not permitted (EPERM)");
@@ -169,7 +168,7 @@ static void test_top_level(void **state)
 			    "refused: load: Operation not permitted (EPERM)");
 	assert_int_equal(json_object_object_length(path(j, "probes")), KL_SIG_NR);
 	/* probe_events: attached probes only; the run count, 0 = never fired */
-	assert_int_equal(json_object_object_length(path(j, "probe_events")), 5);
+	assert_int_equal(json_object_object_length(path(j, "probe_events")), 4);
 	assert_int_equal(ival(j, "probe_events.kvm_dirty_ring_push"), 1000);
 	assert_true(json_object_is_type(path(j, "probe_events.sched_switch"), json_type_int));
 	assert_int_equal(ival(j, "probe_events.sched_switch"), 0);
@@ -556,7 +555,7 @@ static void test_probe_events_unknown(void **state)
 	st.oh.stats_enabled = false;
 	j = kl_probe_events_json(&st);
 	assert_non_null(j);
-	assert_int_equal(json_object_object_length(j), 5);
+	assert_int_equal(json_object_object_length(j), 4);
 	assert_true(json_object_object_get_ex(j, "kvm_dirty_ring_push", NULL));
 	assert_null(path(j, "kvm_dirty_ring_push"));
 	json_object_put(j);

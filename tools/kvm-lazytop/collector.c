@@ -2,7 +2,7 @@
 /*
  * collector.c - the libbpf side of kvm-lazytop: probe each signal of the
  * contract (bpf/README.md) by really loading and attaching it, load the
- * usable set, enable BPF run-time stats, read the per-CPU maps.
+ * usable set, enable BPF run-time stats, read the mmap()ed slot arrays.
  */
 #include <errno.h>
 #include <glob.h>
@@ -224,43 +224,32 @@ static bool hook_exists(const struct kl_signal_desc *s, const char *tfs, struct 
 }
 
 /*
- * Map sizes: the slot arrays from max_vcpus (not from the CPU count), the
- * preallocated per-CPU hashes within ~64 MiB each.
+ * Map sizes: the slot arrays and their indexes from max_vcpus, max_reasons
+ * and max_hists, never from the CPU count (the per-CPU maps left have a
+ * fixed handful of entries); tiny: one entry each (probe loads).
  */
-static void size_maps(struct bpf_object *obj, bool tiny, uint32_t max_vcpus)
+static void size_maps(struct bpf_object *obj, bool tiny, uint32_t max_vcpus, uint32_t max_reasons,
+		      uint32_t max_hists)
 {
-	int ncpus = libbpf_num_possible_cpus();
+	static const struct {
+		const char *name;
+		int which;	/* 0 vCPU, 1 reason, 2 histogram slots */
+	} sized[] = {
+		{ "slots", 0 }, { "slot_key", 0 }, { "row_idx", 0 }, { "free_slots", 0 },
+		{ "rslots", 1 }, { "rslot_key", 1 }, { "reason_idx", 1 }, { "free_rslots", 1 },
+		{ "hslots", 2 }, { "hslot_key", 2 }, { "hist_idx", 2 }, { "free_hslots", 2 },
+	};
+	uint32_t max[] = { max_vcpus, max_reasons, max_hists };
 	struct bpf_map *m;
 
-	if (ncpus < 1)
-		ncpus = 1;
 	bpf_object__for_each_map(m, obj) {
-		enum bpf_map_type t = bpf_map__type(m);
-		uint64_t per, budget = 64ULL << 20, n;
-
 		if (!strcmp(bpf_map__name(m), "test_ts")) {	/* tests/bpf only */
 			bpf_map__set_max_entries(m, 1);
 			continue;
 		}
-		if (!strcmp(bpf_map__name(m), "slots") || !strcmp(bpf_map__name(m), "slot_key")) {
-			bpf_map__set_max_entries(m, tiny ? 1 : max_vcpus);
-			continue;
-		}
-		if (t != BPF_MAP_TYPE_HASH && t != BPF_MAP_TYPE_PERCPU_HASH && t != BPF_MAP_TYPE_LRU_HASH &&
-		    t != BPF_MAP_TYPE_LRU_PERCPU_HASH)
-			continue;
-		if (tiny) {
-			bpf_map__set_max_entries(m, 1);
-			continue;
-		}
-		per = ((bpf_map__value_size(m) + 7) & ~7ULL) + bpf_map__key_size(m);
-		if (t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH)
-			per *= ncpus;
-		n = budget / (per ? per : 1);
-		if (n < 256)
-			n = 256;
-		if (n < bpf_map__max_entries(m))
-			bpf_map__set_max_entries(m, (uint32_t)n);
+		for (size_t i = 0; i < KL_ARRAY_SIZE(sized); i++)
+			if (!strcmp(bpf_map__name(m), sized[i].name))
+				bpf_map__set_max_entries(m, tiny ? 1 : max[sized[i].which]);
 	}
 }
 
@@ -343,7 +332,7 @@ static void probe_one(int s, struct kl_probe *pr, bool alt, int verbose)
 		pr->status = KL_PROBE_REFUSED;
 		goto out;
 	}
-	size_maps(skel->obj, true, 1);
+	size_maps(skel->obj, true, 1, 1, 1);
 	for (int i = 0; log && i < KL_SIG_MAX_PROGS && kl_signals[s].progs[i]; i++)
 		bpf_program__set_log_buf(bpf_object__find_program_by_name(skel->obj, sig_prog(s, i, alt)),
 					 log, log_sz);
@@ -544,11 +533,15 @@ static int load_programs(struct kl_collector *c, const struct kl_state *st, uint
 		fprintf(stderr, KL_TOOL_NAME ": %s\n", why);
 		return KL_EXIT_ERROR;
 	}
-	size_maps(c->skel->obj, false, c->max_vcpus);
+	size_maps(c->skel->obj, false, c->max_vcpus, c->max_reasons, c->max_hists);
 	c->skel->rodata->target_tgid = c->target_tgid;
 	c->skel->rodata->have_series = !!(mask & (KL_SIG_BIT(KL_SIG_RISCV_VCPU_LOAD) |
 						  KL_SIG_BIT(KL_SIG_RISCV_GSTAGE_FAULT)));
 	c->skel->rodata->have_fentry = !!(mask & KL_SIG_BIT(KL_SIG_FENTRY_VCPU_LOAD));
+	/* released slots are reused: the rings are as large as their arrays */
+	c->skel->rodata->pool_size[KL_POOL_VCPU] = c->max_vcpus;
+	c->skel->rodata->pool_size[KL_POOL_REASON] = c->max_reasons;
+	c->skel->rodata->pool_size[KL_POOL_HIST] = c->max_hists;
 	err = kl_skel__load(c->skel);
 	if (err) {
 		fprintf(stderr, KL_TOOL_NAME ": loading the BPF programs failed: %s (%s)%s\n",
@@ -602,43 +595,109 @@ static bool attach_signal(struct kl_collector *c, struct kl_probe *pr, int s)
 	return pr->status == KL_PROBE_ATTACHED;
 }
 
-/* The mapping of BPF_F_MMAPABLE array m (read only), NULL on failure. */
-static void *map_array(struct bpf_map *m, size_t *len)
+/*
+ * Map (read only) the first n entries of BPF_F_MMAPABLE array m at *p,
+ * *len bytes: the kernel maps every page of the mapping at mmap() time
+ * and they count in our RSS, so only the used prefix is mapped, grown
+ * (at least doubled, up to the whole array) when n outgrows it.  0 or
+ * -errno (the old mapping stays).
+ */
+static int map_prefix(struct bpf_map *m, const void **p, size_t *len, uint32_t n)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	size_t n = (size_t)bpf_map__max_entries(m) * ((bpf_map__value_size(m) + 7) & ~7UL);
-	void *p;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), vsz = (bpf_map__value_size(m) + 7) & ~7UL;
+	size_t max = ((size_t)bpf_map__max_entries(m) * vsz + page - 1) & ~(page - 1);
+	size_t want = ((size_t)n * vsz + page - 1) & ~(page - 1);
+	void *np;
 
-	n = (n + (size_t)page - 1) & ~((size_t)page - 1);
-	p = mmap(NULL, n, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	*len = n;
-	return p;
+	if (want < page)
+		want = page;
+	if (*p && want <= *len)
+		return 0;
+	if (*p && want < *len * 2)
+		want = *len * 2;
+	if (want > max)
+		want = max;
+	np = mmap(NULL, want, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	if (np == MAP_FAILED)
+		return -errno;
+	if (*p)
+		munmap((void *)*p, *len);
+	*p = np;
+	*len = want;
+	return 0;
+}
+
+/* Allocated slots of an array (its next_* counter, at most max). */
+static uint32_t slots_used(uint32_t next, uint32_t max)
+{
+	return next < max ? next : max;
+}
+
+/* Entries of an array that its mapping covers (len bytes of elements of sz). */
+static uint32_t mapped(size_t len, size_t sz)
+{
+	return (uint32_t)(len / sz);
+}
+
+/* Map the slot arrays' used prefixes (grown as slots are taken). */
+static int map_used(struct kl_collector *c)
+{
+	const __typeof__(*c->skel->bss) *bss = c->skel->bss;
+	uint32_t ns = slots_used(bss ? bss->next_slot : 0, c->max_vcpus);
+	uint32_t nr = slots_used(bss ? bss->next_rslot : 0, c->max_reasons);
+	uint32_t nh = slots_used(bss ? bss->next_hslot : 0, c->max_hists);
+	int err = 0;
+
+	/* what was taken when this read started: every walk stops there */
+	c->nr_slots = ns;
+	c->nr_rslots = nr;
+	c->nr_hslots = nh;
+	err = err ? err : map_prefix(c->skel->maps.slots, (const void **)&c->slots, &c->slots_len, ns);
+	err = err ? err : map_prefix(c->skel->maps.slot_key, (const void **)&c->slot_info,
+				     &c->slot_info_len, ns);
+	err = err ? err : map_prefix(c->skel->maps.rslots, (const void **)&c->rslots, &c->rslots_len, nr);
+	err = err ? err : map_prefix(c->skel->maps.rslot_key, (const void **)&c->rslot_info,
+				     &c->rslot_info_len, nr);
+	err = err ? err : map_prefix(c->skel->maps.hslots, (const void **)&c->hslots, &c->hslots_len, nh);
+	err = err ? err : map_prefix(c->skel->maps.hslot_key, (const void **)&c->hslot_info,
+				     &c->hslot_info_len, nh);
+	if (!err && (mapped(c->slots_len, sizeof(*c->slots)) < ns ||
+		     mapped(c->slot_info_len, sizeof(*c->slot_info)) < ns ||
+		     mapped(c->rslots_len, sizeof(*c->rslots)) < nr ||
+		     mapped(c->rslot_info_len, sizeof(*c->rslot_info)) < nr ||
+		     mapped(c->hslots_len, sizeof(*c->hslots)) < nh ||
+		     mapped(c->hslot_info_len, sizeof(*c->hslot_info)) < nh))
+		err = -ERANGE;	/* cannot happen: the value sizes are the maps' */
+	return err;
 }
 
 int kl_collector_map_slots(struct kl_collector *c)
 {
+	int err;
+
 	c->max_vcpus = bpf_map__max_entries(c->skel->maps.slots);
-	c->slots = map_array(c->skel->maps.slots, &c->slots_len);
-	c->slot_info = map_array(c->skel->maps.slot_key, &c->slot_info_len);
-	return c->slots && c->slot_info ? 0 : -errno;
+	c->max_reasons = bpf_map__max_entries(c->skel->maps.rslots);
+	c->max_hists = bpf_map__max_entries(c->skel->maps.hslots);
+	err = map_used(c);
+	if (err)
+		errno = -err;
+	return err;
 }
 
 int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid,
-		      uint32_t max_vcpus, int verbose)
+		      uint32_t max_vcpus, uint32_t max_reasons, uint32_t max_hists, int verbose)
 {
 	uint32_t mask = kl_state_attached(st);
 	int err;
 
 	memset(c, 0, sizeof(*c));
 	c->max_vcpus = max_vcpus ? max_vcpus : KL_DEFAULT_MAX_VCPUS;
+	c->max_reasons = max_reasons ? max_reasons : KL_DEFAULT_MAX_REASONS;
+	c->max_hists = max_hists ? max_hists : KL_DEFAULT_MAX_HISTS;
 	c->stats_window_ns = KL_DEFAULT_STATS_WINDOW_NS;
 	c->stats_fd = -1;
 	c->verbose = verbose;
 	c->target_tgid = target_tgid;
-	/* KL_NO_BATCH=1 forces the get_next_key path (tests, old kernels). */
-	c->batch_broken = getenv("KL_NO_BATCH") && *getenv("KL_NO_BATCH") == '1';
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus < 1) {
 		fprintf(stderr, KL_TOOL_NAME ": cannot count possible CPUs: %s\n", strerror(-c->ncpus));
@@ -661,7 +720,6 @@ int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t targ
 	for (int s = 0; s < KL_SIG_NR; s++)
 		if (st->probes[s].status == KL_PROBE_ATTACHED && attach_signal(c, &st->probes[s], s))
 			mask |= KL_SIG_BIT(s);
-	c->process_exit = !!(mask & KL_SIG_BIT(KL_SIG_PROCESS_EXIT));
 	if (!mask) {
 		fprintf(stderr, KL_TOOL_NAME ": no signal could be attached (see --probe)\n");
 		return KL_EXIT_NO_KERNEL;
@@ -688,139 +746,26 @@ void kl_collector_close(struct kl_collector *c)
 		munmap((void *)c->slots, c->slots_len);
 	if (c->slot_info)
 		munmap((void *)c->slot_info, c->slot_info_len);
+	if (c->rslots)
+		munmap((void *)c->rslots, c->rslots_len);
+	if (c->rslot_info)
+		munmap((void *)c->rslot_info, c->rslot_info_len);
+	if (c->hslots)
+		munmap((void *)c->hslots, c->hslots_len);
+	if (c->hslot_info)
+		munmap((void *)c->hslot_info, c->hslot_info_len);
 	memset(c, 0, sizeof(*c));
 	c->stats_fd = -1;
 }
 
 /* ---------------------------------------------------------------- reading */
 
-typedef int (*dump_cb)(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals);
-
-/*
- * Visit every entry of map.  vals holds ncpus strided values for per-CPU
- * maps.  Callbacks SET state (each key is visited with its full value), so
- * re-visiting after a batch failure part-way is harmless.
- */
-static int dump_map(struct kl_collector *c, struct kl_state *st, struct bpf_map *map, dump_cb cb)
+/* Add histogram v to h. */
+static void hist_add(struct kl_hist_data *h, const struct kl_hist *v)
 {
-	enum bpf_map_type t = bpf_map__type(map);
-	bool percpu = t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
-		      t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-	size_t ksz = bpf_map__key_size(map);
-	size_t vsz = percpu ? ((bpf_map__value_size(map) + 7) & ~7UL) * c->ncpus : bpf_map__value_size(map);
-	int fd = bpf_map__fd(map), err = 0;
-	uint32_t chunk = (uint32_t)((4UL << 20) / vsz);
-	void *keys = NULL, *vals = NULL, *k = NULL, *nk = NULL;
-
-	if (chunk < 16)
-		chunk = 16;
-	if (chunk > 1024)
-		chunk = 1024;
-	if (!c->batch_broken) {
-		uint64_t in_batch = 0, out_batch = 0;
-		bool first = true;
-
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-		keys = malloc(chunk * ksz);
-		vals = malloc((size_t)chunk * vsz);
-		if (!keys || !vals) {
-			err = -ENOMEM;
-			goto out;
-		}
-		for (;;) {
-			uint32_t count = chunk;
-
-			err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals, &count, &opts);
-			if (err && err != -ENOENT)
-				break;
-			for (uint32_t i = 0; i < count; i++)
-				cb(c, st, (char *)keys + i * ksz, (char *)vals + (size_t)i * vsz);
-			if (err == -ENOENT) {
-				err = 0;
-				goto out;
-			}
-			in_batch = out_batch;
-			first = false;
-		}
-		VLOG(c->verbose, "bpf_map_lookup_batch(%s): %s; falling back to get_next_key\n",
-		     bpf_map__name(map), strerror(-err));
-		c->batch_broken = true;
-		free(keys);
-		free(vals);
-		keys = vals = NULL;
-	}
-	k = calloc(1, ksz);
-	nk = calloc(1, ksz);
-	vals = malloc(vsz);
-	if (!k || !nk || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = bpf_map_get_next_key(fd, NULL, nk);
-	while (!err) {
-		if (!bpf_map_lookup_elem(fd, nk, vals))
-			cb(c, st, nk, vals);
-		memcpy(k, nk, ksz);
-		err = bpf_map_get_next_key(fd, k, nk);
-	}
-	err = err == -ENOENT ? 0 : err;
-out:
-	free(keys);
-	free(vals);
-	free(k);
-	free(nk);
-	return err;
-}
-
-#define PERCPU_SUM(c, vals, stride, off, out) do {					\
-	(out) = 0;									\
-	for (int __i = 0; __i < (c)->ncpus; __i++)					\
-		(out) += *(const uint64_t *)((const char *)(vals) + (size_t)__i * (stride) + (off)); \
-} while (0)
-
-static int on_counter(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
-{
-	const struct kl_counter_key *k = key;
-	size_t stride = (sizeof(struct kl_counters) + 7) & ~7UL;
-	struct kl_vm *vm = kl_state_vm(st, k->tgid);
-	struct kl_vcpu_row *r = vm ? kl_vm_vcpu(vm, k->vcpu_id) : NULL;
-
-	if (!r)
-		return -ENOMEM;
-	for (int i = 0; i < KL_C_NR; i++)
-		PERCPU_SUM(c, vals, stride, i * sizeof(uint64_t), r->c[i]);
-	return 0;
-}
-
-static int on_reason(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
-{
-	const struct kl_reason_key *k = key;
-	struct kl_vm *vm = kl_state_vm(st, k->tgid);
-	struct kl_reason_cnt *r = vm ? kl_vm_reason(vm, k->kind, k->code) : NULL;
-
-	if (!r)
-		return -ENOMEM;
-	PERCPU_SUM(c, vals, 8, 0, r->count);
-	return 0;
-}
-
-/* Add a per-CPU `hists` value to h. */
-static void hist_add(struct kl_collector *c, struct kl_hist_data *h, const void *vals)
-{
-	size_t stride = (sizeof(struct kl_hist) + 7) & ~7UL;
-
-	for (int i = 0; i < KL_HIST_BUCKETS; i++) {
-		uint64_t n;
-
-		PERCPU_SUM(c, vals, stride, i * sizeof(uint64_t), n);
-		h->b[i] += n;
-	}
-	{
-		uint64_t sum;
-
-		PERCPU_SUM(c, vals, stride, offsetof(struct kl_hist, sum), sum);
-		h->sum += sum;
-	}
+	for (int i = 0; i < KL_HIST_BUCKETS; i++)
+		h->b[i] += v->buckets[i];
+	h->sum += v->sum;
 }
 
 /*
@@ -835,24 +780,54 @@ static bool is_fault_exit_hist(const struct kl_collector *c, const struct kl_his
 	return k->hist == KL_H_EXIT && code != ~0ULL && k->sub == (code & 0xffff);
 }
 
-static int on_hist(struct kl_collector *c, struct kl_state *st, const void *key, const void *vals)
+/*
+ * The reason counter slots (ARRAY `rslots`, [0, next_rslot)), each named
+ * by its owner in `rslot_key`; mmap()ed: no copy, no syscall, nothing per
+ * CPU.  Owner tgid 0: not owned (yet, or any more).
+ */
+static int read_rslots(struct kl_collector *c, struct kl_state *st)
 {
-	const struct kl_hist_key *k = key;
-	struct kl_vm *vm;
-	struct kl_hist_data *h;
+	uint32_t n = c->nr_rslots;
 
-	if (k->hist >= KL_H_NR)
-		return 0;
-	vm = kl_state_vm(st, k->tgid);
-	h = vm ? kl_vm_hist(vm, k->hist, k->sub) : NULL;
-	if (!h)
-		return -ENOMEM;
-	hist_add(c, h, vals);
-	if (is_fault_exit_hist(c, k)) {
-		h = kl_vm_hist(vm, KL_H_FAULT, KL_SUB_ALL);
+	for (uint32_t i = 0; c->rslots && c->rslot_info && i < n; i++) {
+		struct kl_reason_key k = c->rslot_info[i];
+		struct kl_reason_cnt *r;
+		struct kl_vm *vm;
+
+		if (!k.tgid || (c->target_tgid && k.tgid != c->target_tgid))
+			continue;
+		vm = kl_state_vm(st, k.tgid);
+		r = vm ? kl_vm_reason(vm, k.kind, k.code) : NULL;
+		if (!r)
+			return -ENOMEM;
+		r->count += c->rslots[i];
+	}
+	return 0;
+}
+
+/* The histogram slots (ARRAY `hslots`, owners in `hslot_key`), as above. */
+static int read_hslots(struct kl_collector *c, struct kl_state *st)
+{
+	uint32_t n = c->nr_hslots;
+
+	for (uint32_t i = 0; c->hslots && c->hslot_info && i < n; i++) {
+		struct kl_hist_key k = c->hslot_info[i];
+		struct kl_hist_data *h;
+		struct kl_vm *vm;
+
+		if (!k.tgid || k.hist >= KL_H_NR || (c->target_tgid && k.tgid != c->target_tgid))
+			continue;
+		vm = kl_state_vm(st, k.tgid);
+		h = vm ? kl_vm_hist(vm, k.hist, k.sub) : NULL;
 		if (!h)
 			return -ENOMEM;
-		hist_add(c, h, vals);
+		hist_add(h, &c->hslots[i]);
+		if (is_fault_exit_hist(c, &k)) {
+			h = kl_vm_hist(vm, KL_H_FAULT, KL_SUB_ALL);
+			if (!h)
+				return -ENOMEM;
+			hist_add(h, &c->hslots[i]);
+		}
 	}
 	return 0;
 }
@@ -895,7 +870,8 @@ static void on_slot(struct kl_collector *c, const struct kl_slot_info *k)
 {
 	struct kl_vm_meta *m;
 
-	kl_hmap_put(&c->tid_map, tid_key(k->tgid, k->vcpu_id), k->tid);
+	if (k->tid)	/* not a shared row */
+		kl_hmap_put(&c->tid_map, tid_key(k->tgid, k->vcpu_id), k->tid);
 	c->nr_tids = c->tid_map.nr;
 	if (!k->comm[0])
 		return;
@@ -907,17 +883,16 @@ static void on_slot(struct kl_collector *c, const struct kl_slot_info *k)
 /*
  * The slots (ARRAY `slots`, [0, next_slot)): each one's counters are
  * added to the row of its (tgid, vcpu_id) from `slot_key`, which also
- * gives the vCPU thread's tid.  Both arrays are mmap()ed: no copy, no
- * syscall, and nothing per CPU.
+ * gives the vCPU thread's tid (a shared row, tid 0, adds its counters
+ * only).  Both arrays are mmap()ed: no copy, no syscall, and nothing
+ * per CPU.
  */
 static int read_slots(struct kl_collector *c, struct kl_state *st)
 {
-	uint32_t n = c->skel->bss ? c->skel->bss->next_slot : 0;
+	uint32_t n = c->nr_slots;
 
 	if (!c->slots || !c->slot_info)
 		return 0;
-	if (n > c->max_vcpus)
-		n = c->max_vcpus;
 	for (uint32_t i = 0; i < n; i++) {
 		struct kl_slot_info k;
 		const struct kl_counters *v = &c->slots[i];
@@ -1044,6 +1019,70 @@ out:
 }
 
 /*
+ * Release the slots [0, n) of pool (enum kl_pool) whose owner's tgid (the
+ * owner's first member) is in rel[]: clear the owner (the collector skips
+ * the slot, BPF's cached keys no longer match it), zero its value and put
+ * it in the pool's ring of free slots, which BPF takes before a
+ * never-used slot.  A thread slot whose thread still lives (a leader that
+ * exited before its threads) is only cleared: that thread may still add
+ * to it.
+ */
+static void release_slots(struct kl_collector *c, int pool, uint32_t n, const uint32_t *rel,
+			  size_t nr_rel)
+{
+	struct bpf_map *owners, *values, *ring;
+	const char *info;
+	size_t osz;
+	char none[32] = { 0 };
+	void *zero;
+
+	switch (pool) {
+	case KL_POOL_VCPU:
+		owners = c->skel->maps.slot_key, values = c->skel->maps.slots;
+		ring = c->skel->maps.free_slots, info = (const char *)c->slot_info;
+		break;
+	case KL_POOL_REASON:
+		owners = c->skel->maps.rslot_key, values = c->skel->maps.rslots;
+		ring = c->skel->maps.free_rslots, info = (const char *)c->rslot_info;
+		break;
+	default:
+		owners = c->skel->maps.hslot_key, values = c->skel->maps.hslots;
+		ring = c->skel->maps.free_hslots, info = (const char *)c->hslot_info;
+		break;
+	}
+	osz = bpf_map__value_size(owners);
+	zero = calloc(1, bpf_map__value_size(values));
+	if (!info || osz > sizeof(none) || !zero)
+		goto cleanup;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t tgid, tail, at;
+		bool reuse = c->skel->rodata && c->skel->rodata->pool_size[pool] && c->skel->bss;
+		size_t j;
+
+		memcpy(&tgid, info + (size_t)i * osz, sizeof(tgid));
+		for (j = 0; tgid && j < nr_rel && rel[j] != tgid; j++)
+			;
+		if (!tgid || j == nr_rel)
+			continue;
+		if (pool == KL_POOL_VCPU) {
+			const struct kl_slot_info *k = (const void *)(info + (size_t)i * osz);
+
+			if (k->tid && kl_thread_alive(tgid, k->tid))
+				reuse = false;
+		}
+		if (bpf_map__update_elem(owners, &i, sizeof(i), none, osz, 0) || !reuse ||
+		    bpf_map__update_elem(values, &i, sizeof(i), zero, bpf_map__value_size(values), 0))
+			continue;
+		tail = c->skel->bss->free_tail[pool];
+		at = tail % c->skel->rodata->pool_size[pool];
+		if (!bpf_map__update_elem(ring, &at, sizeof(at), &i, sizeof(i), 0))
+			__atomic_store_n(&c->skel->bss->free_tail[pool], tail + 1, __ATOMIC_RELEASE);
+	}
+cleanup:
+	free(zero);
+}
+
+/*
  * Lifetime: a VM (not the -p / COMMAND target) that the previous read
  * found exited has had its final interval; its BPF entries (counters,
  * reasons and histogram rows, slots) are released and its name
@@ -1052,7 +1091,6 @@ out:
  */
 static void release_exited(struct kl_collector *c)
 {
-	uint32_t n = c->skel->bss ? c->skel->bss->next_slot : 0;
 	uint32_t *rel = NULL;
 	size_t nr_rel = 0;
 
@@ -1073,21 +1111,12 @@ static void release_exited(struct kl_collector *c)
 	}
 	if (!nr_rel)
 		return;
-	release_hash(c->skel->maps.counters, rel, nr_rel);
-	release_hash(c->skel->maps.reasons, rel, nr_rel);
-	release_hash(c->skel->maps.hists, rel, nr_rel);
-	if (n > c->max_vcpus)
-		n = c->max_vcpus;
-	for (uint32_t i = 0; c->slot_info && i < n; i++) {
-		struct kl_slot_info none = { 0 };
-
-		for (size_t j = 0; j < nr_rel; j++)
-			if (c->slot_info[i].tgid == rel[j]) {
-				bpf_map__update_elem(c->skel->maps.slot_key, &i, sizeof(i), &none,
-						     sizeof(none), 0);
-				break;
-			}
-	}
+	release_hash(c->skel->maps.row_idx, rel, nr_rel);
+	release_hash(c->skel->maps.reason_idx, rel, nr_rel);
+	release_hash(c->skel->maps.hist_idx, rel, nr_rel);
+	release_slots(c, KL_POOL_VCPU, c->nr_slots, rel, nr_rel);
+	release_slots(c, KL_POOL_REASON, c->nr_rslots, rel, nr_rel);
+	release_slots(c, KL_POOL_HIST, c->nr_hslots, rel, nr_rel);
 	c->nr_released += nr_rel;
 	free(rel);
 }
@@ -1096,16 +1125,17 @@ int kl_collector_read(struct kl_collector *c, struct kl_state *st)
 {
 	int err;
 
+	err = map_used(c);	/* the slots taken since the last read */
+	if (err)
+		return err;
 	release_exited(c);
 	kl_hmap_clear(&c->tid_map);	/* refilled from slot_key */
 	kl_state_clear_vms(st);
 	if (c->target_tgid && !kl_state_vm(st, c->target_tgid))
 		return -ENOMEM;
-	err = dump_map(c, st, c->skel->maps.counters, on_counter);
+	err = read_rslots(c, st);
 	if (!err)
-		err = dump_map(c, st, c->skel->maps.reasons, on_reason);
-	if (!err)
-		err = dump_map(c, st, c->skel->maps.hists, on_hist);
+		err = read_hslots(c, st);
 	if (!err)
 		err = read_slots(c, st);
 	if (err)

@@ -27,7 +27,6 @@ struct kl_collector {
 	int ncpus;			/* possible CPUs (per-CPU value count) */
 	uint32_t target_tgid;
 	uint64_t cpu_start_ns;		/* CLOCK_PROCESS_CPUTIME_ID at open */
-	bool batch_broken;		/* lookup_batch unsupported: get_next_key */
 	int verbose;
 	struct kl_vm_meta *meta;	/* comm/name survive the process */
 	size_t nr_meta, cap_meta;
@@ -35,14 +34,26 @@ struct kl_collector {
 	struct kl_hmap tid_map;		/* (tgid << 32 | vcpu_id) -> tid; survives the thread */
 	struct kl_tid_ent *tids;	/* unused (kept for the bench's ABI); NULL */
 	size_t nr_tids;			/* entries in tid_map */
-	bool process_exit;		/* sched_process_exit attached: BPF marks exited threads */
 	bool target_exited;		/* set by the caller: the -p target's pidfd fired */
 	bool want_vcpu_counters;	/* a view needs per-vCPU counters (--vcpu, json, prom, TUI) */
-	/* mmap()ed BPF_F_MMAPABLE arrays `slots` and `slot_key` (read_slots()) */
+	/* mmap()ed prefixes of the BPF_F_MMAPABLE arrays `slots` and `slot_key` (read_slots()) */
 	const struct kl_counters *slots;
 	const struct kl_slot_info *slot_info;
 	size_t slots_len, slot_info_len;
 	uint32_t max_vcpus;		/* their max_entries (--max-vcpus) */
+	/* mmap()ed reason and histogram slots and their owners (read_rslots/hslots()) */
+	const uint64_t *rslots;
+	const struct kl_reason_key *rslot_info;
+	const struct kl_hist *hslots;
+	const struct kl_hist_key *hslot_info;
+	size_t rslots_len, rslot_info_len, hslots_len, hslot_info_len;
+	uint32_t max_reasons, max_hists;	/* their max_entries (--max-reasons, --max-hists) */
+	/*
+	 * Slots taken when the current read started (next_*, at most the
+	 * size): each array's mapping covers its used prefix only (its pages
+	 * count in RSS), grown by map_used() at each read.
+	 */
+	uint32_t nr_slots, nr_rslots, nr_hslots;
 	uint64_t nr_released;		/* exited VMs released (release_exited()) */
 	uint64_t stats_window_ns;	/* hold BPF_ENABLE_STATS this long (UINT64_MAX: whole run) */
 	uint64_t stats_t0;		/* CLOCK_MONOTONIC ns when the stats were enabled */
@@ -76,8 +87,11 @@ int kl_probe_privilege(const struct kl_state *st);
 
 /* Load and attach the signals st->probes marks attached. 0 or exit code. */
 int kl_collector_open(struct kl_collector *c, struct kl_state *st, uint32_t target_tgid,
-		      uint32_t max_vcpus, int verbose);
-/* Map the loaded skeleton's `slots` and `slot_key` (done by open); 0 or -errno. */
+		      uint32_t max_vcpus, uint32_t max_reasons, uint32_t max_hists, int verbose);
+/*
+ * Map the loaded skeleton's slot arrays (`slots`, `rslots`, `hslots` and
+ * their owners; done by open); 0 or -errno.
+ */
 int kl_collector_map_slots(struct kl_collector *c);
 /* Replace st's VMs with the maps' cumulative content; refresh overhead. 0 or -errno. */
 int kl_collector_read(struct kl_collector *c, struct kl_state *st);

@@ -42,8 +42,11 @@ enum kl_signal {
 	KL_SIG_FAST_PAGE_FAULT,
 	KL_SIG_SCHED_SWITCH,
 	KL_SIG_SYS_ENTER_IOCTL,
-	KL_SIG_SYS_EXIT_IOCTL,
-	KL_SIG_PROCESS_EXIT,
+	/*
+	 * sys_exit_ioctl and sched_process_exit were here until schema 1.3:
+	 * kvm_userspace_exit ends a KVM_RUN, /proc tells the collector that
+	 * a VM exited.
+	 */
 	KL_SIG_FENTRY_VCPU_LOAD,
 	/* arm64 (appended: the indices above are used by bench/) */
 	KL_SIG_ARM_PKVM_STATE_SYNC,	/* pKVM series tracepoint */
@@ -99,6 +102,8 @@ struct kl_opts {
 	bool prom_vm_buckets;		/* --prom-vm-buckets */
 	const char *listen;		/* --listen ADDR:PORT */
 	uint32_t max_vcpus;		/* --max-vcpus: vCPU thread slots (BPF map size) */
+	uint32_t max_reasons;		/* --max-reasons: (VM, code) reason counter slots */
+	uint32_t max_hists;		/* --max-hists: (VM, histogram, code) histogram slots */
 	uint64_t stats_window_ns;	/* --stats-window (UINT64_MAX: "run") */
 	bool output_set;
 	bool interval_set;		/* -i given */
@@ -111,6 +116,9 @@ struct kl_opts {
 #define KL_NSEC_PER_SEC		1000000000ULL
 /* --max-vcpus default: BPF `slots` / `slot_key` entries (~680 B each) */
 #define KL_DEFAULT_MAX_VCPUS	4096
+/* --max-reasons / --max-hists defaults: `rslots` and `hslots` entries */
+#define KL_DEFAULT_MAX_REASONS	16384
+#define KL_DEFAULT_MAX_HISTS	8192
 /* --stats-window default: BPF run-time stats held this long after attach */
 #define KL_DEFAULT_STATS_WINDOW_NS	(10 * KL_NSEC_PER_SEC)
 #define KL_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

@@ -12,8 +12,11 @@
 #include "kl_names.h"
 
 #define SIG(s)	KL_SIG_BIT(KL_SIG_##s)
-/* Inside KVM_RUN is only known when both ioctl tracepoints are attached. */
-#define IN_RUN	(SIG(SYS_ENTER_IOCTL) | SIG(SYS_EXIT_IOCTL))
+/*
+ * Inside KVM_RUN is only known when its start (sys_enter_ioctl) and its
+ * end (kvm_userspace_exit) are both attached.
+ */
+#define IN_RUN	(SIG(SYS_ENTER_IOCTL) | SIG(USERSPACE_EXIT))
 
 const struct kl_signal_desc kl_signals[KL_SIG_NR] = {
 	[KL_SIG_RISCV_VCPU_LOAD]   = { "kvm_riscv_vcpu_load", KL_HOOK_RAW_TP, "kvm_riscv_vcpu_load", { "kl_riscv_vcpu_load" } },
@@ -28,8 +31,6 @@ const struct kl_signal_desc kl_signals[KL_SIG_NR] = {
 	[KL_SIG_FAST_PAGE_FAULT]   = { "fast_page_fault", KL_HOOK_RAW_TP, "fast_page_fault", { "kl_fast_page_fault" } },
 	[KL_SIG_SCHED_SWITCH]      = { "sched_switch", KL_HOOK_RAW_TP, "sched_switch", { "kl_sched_switch" } },
 	[KL_SIG_SYS_ENTER_IOCTL]   = { "sys_enter_ioctl", KL_HOOK_TP, "syscalls/sys_enter_ioctl", { "kl_sys_enter_ioctl" } },
-	[KL_SIG_SYS_EXIT_IOCTL]    = { "sys_exit_ioctl", KL_HOOK_TP, "syscalls/sys_exit_ioctl", { "kl_sys_exit_ioctl" } },
-	[KL_SIG_PROCESS_EXIT]      = { "sched_process_exit", KL_HOOK_RAW_TP, "sched_process_exit", { "kl_sched_process_exit" } },
 	[KL_SIG_FENTRY_VCPU_LOAD]  = { "fentry_vcpu_load", KL_HOOK_FENTRY, "kvm_arch_vcpu_load", { "kl_fentry_vcpu_load", "kl_fexit_vcpu_load" } },
 	[KL_SIG_ARM_PKVM_STATE_SYNC] = { "kvm_arm_pkvm_state_sync", KL_HOOK_RAW_TP, "kvm_arm_pkvm_state_sync", { "kl_arm_pkvm_state_sync" } },
 	[KL_SIG_ARM_GUEST_FAULT]   = { "kvm_guest_fault", KL_HOOK_RAW_TP, "kvm_guest_fault", { "kl_arm_guest_fault" } },

@@ -23,6 +23,8 @@ enum {
 	OPT_MAX_VCPUS,
 	OPT_STATS_WINDOW,
 	OPT_PROM_VM_BUCKETS,
+	OPT_MAX_REASONS,
+	OPT_MAX_HISTS,
 };
 
 static const struct argp_option options[] = {
@@ -36,8 +38,12 @@ static const struct argp_option options[] = {
 	{ "output-file", 'O', "FILE", 0, "Write the output to FILE instead of stdout", 3 },
 	{ "vcpu", OPT_VCPU, NULL, 0, "Per-vCPU rows in text and prom output", 3 },
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve the live snapshot over HTTP (/metrics, /snapshot.json)", 3 },
-	{ "max-vcpus", OPT_MAX_VCPUS, "N", 0, "vCPU threads with their own counter slot (default 4096; "
-	  "others count in drops.vcpu_slots_full, still exact)", 4 },
+	{ "max-vcpus", OPT_MAX_VCPUS, "N", 0, "Counter slots: one per vCPU thread plus shared rows per VM "
+	  "(default 4096; events beyond count in drops.vcpu_slots_full)", 4 },
+	{ "max-reasons", OPT_MAX_REASONS, "N", 0, "Exit-code and KVM_EXIT_* reason counters, one per (VM, code) "
+	  "(default 16384; events beyond count in drops.reason_slots_full)", 4 },
+	{ "max-hists", OPT_MAX_HISTS, "N", 0, "Latency histograms, one per (VM, histogram, code) "
+	  "(default 8192, 2504 bytes each; events beyond count in drops.hist_slots_full)", 4 },
 	{ "stats-window", OPT_STATS_WINDOW, "DURATION", 0, "Hold the BPF run-time stats (ns/event) for DURATION "
 	  "after attach (default 10s; 'run': the whole run)", 4 },
 	{ "prom-vm-buckets", OPT_PROM_VM_BUCKETS, NULL, 0, "Every histogram bucket per VM in prom output "
@@ -250,7 +256,7 @@ static error_t parse_target(struct argp_state *state, struct kl_opts *o, int key
 	return 0;
 }
 
-/* --max-vcpus N, --stats-window DURATION|run */
+/* --max-vcpus / --max-reasons / --max-hists N, --stats-window DURATION|run */
 static error_t parse_tuning(struct argp_state *state, struct kl_opts *o, int key, const char *arg)
 {
 	char *end;
@@ -266,8 +272,15 @@ static error_t parse_tuning(struct argp_state *state, struct kl_opts *o, int key
 	errno = 0;
 	n = strtoul(arg, &end, 10);
 	if (errno || end == arg || *end || *arg == '-' || n < 1 || n > (1UL << 22))
-		return fail(state, "invalid --max-vcpus '%s' (1 to 4194304)", arg);
-	o->max_vcpus = (uint32_t)n;
+		return fail(state, "invalid --%s '%s' (1 to 4194304)",
+			    key == OPT_MAX_REASONS ? "max-reasons" :
+			    key == OPT_MAX_HISTS ? "max-hists" : "max-vcpus", arg);
+	if (key == OPT_MAX_REASONS)
+		o->max_reasons = (uint32_t)n;
+	else if (key == OPT_MAX_HISTS)
+		o->max_hists = (uint32_t)n;
+	else
+		o->max_vcpus = (uint32_t)n;
 	return 0;
 }
 
@@ -313,6 +326,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_LISTEN:
 		return parse_listen(state, o, arg);
 	case OPT_MAX_VCPUS:
+	case OPT_MAX_REASONS:
+	case OPT_MAX_HISTS:
 	case OPT_STATS_WINDOW:
 		return parse_tuning(state, o, key, arg);
 	case OPT_PROM_VM_BUCKETS:
@@ -359,6 +374,8 @@ int kl_parse_args(int argc, char **argv, struct kl_opts *o, FILE *err)
 	memset(o, 0, sizeof(*o));
 	o->interval_ns = KL_NSEC_PER_SEC;
 	o->max_vcpus = KL_DEFAULT_MAX_VCPUS;
+	o->max_reasons = KL_DEFAULT_MAX_REASONS;
+	o->max_hists = KL_DEFAULT_MAX_HISTS;
 	o->stats_window_ns = KL_DEFAULT_STATS_WINDOW_NS;
 	o->output = KL_OUT_TABLE;
 	argp_err_exit_status = KL_EXIT_USAGE;

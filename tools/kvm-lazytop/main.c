@@ -758,7 +758,7 @@ static int attach(struct run *r)
 		r->cur.target_pid = o->pid;
 	}
 	rc = kl_collector_open(&r->col, &r->cur, o->target != KL_TARGET_ALL ? o->pid : 0,
-			       o->max_vcpus, o->verbose);
+			       o->max_vcpus, o->max_reasons, o->max_hists, o->verbose);
 	r->col.stats_window_ns = o->stats_window_ns;
 	if (rc)
 		return rc;

@@ -505,6 +505,17 @@ static void print_footer(FILE *out, const struct kl_snap *snap)
 		oh->present && oh->bpf_stats[0] ? oh->bpf_stats : "-", ev,
 		snap_fmt_ns(ev > 0 ? (double)oh->bpf_run_time_ns / ev : NAN, a, sizeof(a)),
 		kl_snap_cpu_pct(snap), oh->rss_kb, oh->maxrss_kb, nd);
+	for (int d = 0; d < KL_D_NR; d++) {
+		static const char *const raise[KL_D_NR] = {
+			[KL_D_SLOTS_FULL] = "--max-vcpus",
+			[KL_D_REASON_SLOTS_FULL] = "--max-reasons",
+			[KL_D_HIST_SLOTS_FULL] = "--max-hists",
+		};
+
+		if (oh->has_drop[d] && oh->drops[d] && raise[d])
+			fprintf(out, "  drops.%s %" PRIu64 ": raise %s\n", kl_drop_name((unsigned int)d),
+				oh->drops[d], raise[d]);
+	}
 	if (snap->nr_unavail) {
 		fprintf(out, "  unavailable (%zu):", snap->nr_unavail);
 		for (size_t i = 0; i < snap->nr_unavail; i++)
