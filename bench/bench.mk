@@ -84,6 +84,14 @@ bench-guest-build: deps
 
 bench-build: tool workloads $(BENCH_BIN) bench-guest-build
 
+# Collector interval and map memory with 2 and 64 possible CPUs (two
+# riscv64 boots; bench/run-bench-cpus.sh).  Output: build/bench/cpus.md.
+.PHONY: bench-cpus
+bench-cpus: deps bench-guest-build
+	@$(KSCRIPTS)/build-kernel.sh patched >/dev/null
+	@mkdir -p $(BUILD)/bench
+	@set -o pipefail; $(BENCH_DIR)/run-bench-cpus.sh $(BUILD)/bench/cpus-run | tee $(BUILD)/bench/cpus.md
+
 bench-tool: deps bench-build
 	@$(BENCH_DIR)/run-bench-tool.sh --full --top $(TOP) --out $(BENCH_OUT) \
 		--tool $(KL_BIN) --workload $(HOST_WORKLOAD) --kl-bench $(BENCH_BIN) \

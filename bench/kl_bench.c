@@ -882,6 +882,39 @@ static int scale_interval(struct kl_collector *c, struct kl_state *cur, struct k
 	return acc == 42 ? 1 : 0;	/* keep acc alive */
 }
 
+/*
+ * Kernel memory charged to the object's maps (memlock of each map fd, as
+ * /proc/PID/fdinfo reports it), in total and for the per-CPU maps alone:
+ * what may grow with the number of possible CPUs.
+ */
+static void maps_memlock(struct bpf_object *obj, uint64_t *all, uint64_t *percpu)
+{
+	struct bpf_map *m;
+
+	*all = *percpu = 0;
+	bpf_object__for_each_map(m, obj) {
+		enum bpf_map_type t = bpf_map__type(m);
+		unsigned long long v = 0;
+		char path[64], line[128];
+		FILE *f;
+
+		if (bpf_map__fd(m) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", bpf_map__fd(m));
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "memlock: %llu", &v) == 1)
+				break;
+		fclose(f);
+		*all += v;
+		if (t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_PERCPU_HASH ||
+		    t == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+			*percpu += v;
+	}
+}
+
 static int cmd_scale(int argc, char **argv)
 {
 	uint32_t vcpus = 64, reps = 5;
@@ -977,6 +1010,14 @@ static int cmd_scale(int argc, char **argv)
 			goto cleanup;
 		json_object_object_add(pt, "fill_ms", json_object_new_double((mono_ns() - t0) / 1e6));
 		json_object_object_add(pt, "beyond_production_map_sizes", json_object_new_boolean(beyond));
+		{
+			uint64_t all, percpu;
+
+			maps_memlock(skel->obj, &all, &percpu);
+			json_object_object_add(pt, "maps_memlock_bytes", json_object_new_uint64(all));
+			json_object_object_add(pt, "percpu_maps_memlock_bytes",
+					       json_object_new_uint64(percpu));
+		}
 
 		memset(&c, 0, sizeof(c));
 		c.skel = (struct kl_skel *)skel;

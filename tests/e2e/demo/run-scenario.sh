@@ -29,6 +29,7 @@
 #           JIT setting, kvm-lazytop --probe); --extra PATH adds a file to
 #           the guest's /bin (bench/run-bench-guest.sh)
 #
+# env LZ_SMP (default 2): guest CPUs (bench/run-bench-cpus.sh).
 # --jit (default 1, env LZ_BPF_JIT): net.core.bpf_jit_enable in the guest.
 # The riscv64 config has BPF_JIT=y but not BPF_JIT_ALWAYS_ON, and riscv
 # does not select ARCH_WANT_DEFAULT_BPF_JIT, so the kernel default is the
@@ -185,7 +186,7 @@ if [ -n "$live" ]; then
 fi
 rc=0
 "$ks/run-qemu.sh" --kernel "$kdir" --initramfs "$out/initramfs.cpio" --results "$out" \
-	--timeout "$timeout" --disk-mb 512 2>"$out/run-qemu.err" || rc=$?
+	--timeout "$timeout" --disk-mb 512 --smp "${LZ_SMP:-2}" 2>"$out/run-qemu.err" || rc=$?
 if [ -n "$tailpid" ]; then
 	sleep 0.5; pkill -P "$tailpid" 2>/dev/null || true; kill "$tailpid" 2>/dev/null || true
 	wait "$tailpid" 2>/dev/null || true
