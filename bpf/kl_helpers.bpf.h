@@ -13,6 +13,18 @@
 /* ------------------------------------------------------------------ */
 /* filters, counting, histograms                                      */
 
+/*
+ * Publish the owner of a slot: its tgid is written last, with an atomic
+ * exchange, which the BPF memory model orders after every earlier store
+ * (x86 xchg, arm64 swpal or a barriered exclusive pair, riscv
+ * amoswap.aqrl).  The collector reads the tgid with acquire semantics
+ * before the rest of the entry (OWNER_COPY in collector.c).
+ */
+static __always_inline void kl_publish_tgid(__u32 *p, __u32 tgid)
+{
+	__sync_lock_test_and_set(p, tgid);
+}
+
 static __always_inline bool kl_reject(__u32 tgid)
 {
 	return target_tgid && tgid != target_tgid;
@@ -187,8 +199,7 @@ static __always_inline __u64 *kl_rslot(__u32 tgid, __u16 kind, __u64 code)
 			}
 			s = *ix;
 		} else {
-			asm volatile("" ::: "memory");
-			o->tgid = tgid;
+			kl_publish_tgid(&o->tgid, tgid);
 		}
 	}
 	if (c && h < KL_SCACHE)
@@ -230,8 +241,7 @@ static __always_inline struct kl_hist *kl_hslot(__u32 tgid, __u16 hist, __u16 su
 			}
 			s = *ix;
 		} else {
-			asm volatile("" ::: "memory");
-			o->tgid = tgid;
+			kl_publish_tgid(&o->tgid, tgid);
 		}
 	}
 	if (c && h < KL_SCACHE)
@@ -305,8 +315,7 @@ static __always_inline struct kl_counters *kl_counters(__u32 tgid, __s32 vcpu_id
 			}
 			s = *ix;
 		} else {
-			asm volatile("" ::: "memory");
-			o->tgid = tgid;
+			kl_publish_tgid(&o->tgid, tgid);
 		}
 	}
 	if (c && h < KL_SCACHE)
@@ -367,8 +376,7 @@ static __always_inline __u32 kl_slot(struct kl_vcpu_state *st)
 	k->tid = st->tid;
 	__builtin_memcpy(k->comm, st->comm, sizeof(k->comm));
 	/* tgid last: the collector skips slots whose tgid is still 0 */
-	asm volatile("" ::: "memory");
-	k->tgid = st->tgid;
+	kl_publish_tgid(&k->tgid, st->tgid);
 	st->slot = s + 1;
 	return st->slot;
 }

@@ -781,6 +781,19 @@ static bool is_fault_exit_hist(const struct kl_collector *c, const struct kl_his
 }
 
 /*
+ * Owner entries (slot_key, rslot_key, hslot_key) are published by BPF
+ * with the tgid written last, by an atomic exchange: read the tgid with
+ * acquire semantics before the rest of the entry, so that on arm64 and
+ * riscv too a non-zero tgid comes with the fields written before it.
+ */
+#define OWNER_COPY(dst, src)						\
+	({								\
+		uint32_t __t = __atomic_load_n(&(src)->tgid, __ATOMIC_ACQUIRE); \
+		(dst) = *(src);						\
+		(dst).tgid = __t;					\
+	})
+
+/*
  * The reason counter slots (ARRAY `rslots`, [0, next_rslot)), each named
  * by its owner in `rslot_key`; mmap()ed: no copy, no syscall, nothing per
  * CPU.  Owner tgid 0: not owned (yet, or any more).
@@ -790,10 +803,11 @@ static int read_rslots(struct kl_collector *c, struct kl_state *st)
 	uint32_t n = c->nr_rslots;
 
 	for (uint32_t i = 0; c->rslots && c->rslot_info && i < n; i++) {
-		struct kl_reason_key k = c->rslot_info[i];
+		struct kl_reason_key k;
 		struct kl_reason_cnt *r;
 		struct kl_vm *vm;
 
+		OWNER_COPY(k, &c->rslot_info[i]);
 		if (!k.tgid || (c->target_tgid && k.tgid != c->target_tgid))
 			continue;
 		vm = kl_state_vm(st, k.tgid);
@@ -811,10 +825,11 @@ static int read_hslots(struct kl_collector *c, struct kl_state *st)
 	uint32_t n = c->nr_hslots;
 
 	for (uint32_t i = 0; c->hslots && c->hslot_info && i < n; i++) {
-		struct kl_hist_key k = c->hslot_info[i];
+		struct kl_hist_key k;
 		struct kl_hist_data *h;
 		struct kl_vm *vm;
 
+		OWNER_COPY(k, &c->hslot_info[i]);
 		if (!k.tgid || k.hist >= KL_H_NR || (c->target_tgid && k.tgid != c->target_tgid))
 			continue;
 		vm = kl_state_vm(st, k.tgid);
@@ -899,7 +914,7 @@ static int read_slots(struct kl_collector *c, struct kl_state *st)
 		struct kl_vm *vm;
 		struct kl_vcpu_row *r;
 
-		k = c->slot_info[i];
+		OWNER_COPY(k, &c->slot_info[i]);
 		if (!k.tgid || (c->target_tgid && k.tgid != c->target_tgid))
 			continue;
 		on_slot(c, &k);
