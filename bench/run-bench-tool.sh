@@ -210,7 +210,8 @@ start_bt() {
 	bpftrace "$TOP/bench/kvm-lazytop.bt" "$2" >"$RUN/$1.out" 2>"$RUN/$1.err" &
 	APID=$!
 	BG+=("$APID")
-	wait_progs "$APID" 6 "$1"
+	# one program per probe of the script (it is the only probe kind there)
+	wait_progs "$APID" "$(grep -c '^tracepoint:' "$TOP/bench/kvm-lazytop.bt")" "$1"
 }
 start_perf() {
 	perf stat -a -e 'kvm:*' -o "$RUN/$1.perf" >"$RUN/$1.out" 2>"$RUN/$1.err" &
